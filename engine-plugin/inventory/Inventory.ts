@@ -1,0 +1,77 @@
+// The inventory port: what the engine needs to know about VMs, pools, templates and
+// hosts. Adapters: the embedded one (SQLite under the data dir, no oVirt needed) and the
+// oVirt one (REST API v4). Business code depends on this interface only.
+
+export type VmStatus = 'down' | 'up' | 'powering_up' | 'powering_down' | 'image_locked' | 'unknown';
+
+export interface DiskRef {
+  /** Drive path as the host agent sees it. */
+  path: string;
+  /** "qcow2" or "raw". */
+  format: string;
+  /** Storage domain / storage root id when known. */
+  storageDomain?: string;
+}
+
+export interface Vm {
+  id: string;
+  name: string;
+  status: VmStatus;
+  /** Host the VM runs on or last ran on; undefined: any host that sees its storage. */
+  hostId?: string;
+  poolId?: string;
+  templateId?: string;
+  disks: DiskRef[];
+  /** Set while a sysprep job holds the VM (embedded) / from oVirt's own state. */
+  createdAt?: string;
+}
+
+export interface Template {
+  id: string;
+  name: string;
+  disks: DiskRef[];
+  createdAt?: string;
+}
+
+export interface Pool {
+  id: string;
+  name: string;
+  templateId?: string;
+  vmIds: string[];
+}
+
+export interface Host {
+  id: string;
+  name: string;
+  /** host:port of its agent. */
+  agentAddress: string;
+  /** Storage roots the agent serves (used to find the agents that see a disk). */
+  storageRoots: string[];
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor of the next page; undefined on the last page. */
+  next?: string;
+  total?: number;
+}
+
+export interface ListQuery {
+  /** Case-insensitive name filter (substring). */
+  search?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface Inventory {
+  listVms(query?: ListQuery): Promise<Page<Vm>>;
+  /** Undefined when unknown. */
+  getVm(idOrName: string): Promise<Vm | undefined>;
+  listPools(query?: ListQuery): Promise<Page<Pool>>;
+  getPool(idOrName: string): Promise<Pool | undefined>;
+  listTemplates(query?: ListQuery): Promise<Page<Template>>;
+  getTemplate(idOrName: string): Promise<Template | undefined>;
+  listHosts(): Promise<Host[]>;
+}
+
+export const Inventory = Symbol('Inventory');

@@ -1,0 +1,101 @@
+// The agent's composition root: builds every part from the config, recovers the
+// journal (interrupted jobs, orphan overlays, leases of a dead predecessor), probes
+// the installed tools and serves gRPC. main.ts (the executable) and the tests call
+// startAgent; nothing else constructs these parts.
+import * as grpc from '@grpc/grpc-js';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadProto, serverCredentials } from '../shared/grpc';
+import { createLogger, Logger } from '../shared/logger';
+import { describeCapabilities } from './capabilities';
+import { AgentConfig, loadAgentConfig } from './config';
+import { createHandlers } from './grpc/service';
+import { Hypervisor } from './hypervisor';
+import { Inspector } from './inspector';
+import { JobManager } from './jobs/JobManager';
+import { Journal } from './jobs/journal';
+import { LeaseManager } from './storage/leases';
+import { Overlays } from './storage/overlays';
+import { PathGuard } from './storage/pathGuard';
+import { QemuImg } from './tools/qemuImg';
+import { VirtSysprep } from './tools/virtSysprep';
+
+export interface RunningAgent {
+  address: string;
+  hostId: string;
+  config: AgentConfig;
+  jobs: JobManager;
+  leases: LeaseManager;
+  stop(): Promise<void>;
+}
+
+/** Starts an agent. `config` is complete, or partial overrides on top of defaults (no file, no env). */
+export async function startAgent(config: Partial<AgentConfig> | AgentConfig, logger?: Logger): Promise<RunningAgent> {
+  const cfg: AgentConfig = loadAgentConfig({ file: null, env: {}, overrides: config });
+  const log = logger ?? createLogger({ level: cfg.logLevel, service: 'ovirt-sysprep-agent' });
+  for (const dir of [cfg.dataDir, cfg.logDir]) mkdirSync(dir, { recursive: true, mode: 0o750 });
+
+  const virtSysprep = new VirtSysprep(cfg.virtSysprep);
+  const qemuImg = new QemuImg(cfg.qemuImg);
+  const [operations, virtSysprepVersion, qemuImgVersion] = await Promise.all([
+    virtSysprep.listOperations(),
+    virtSysprep.version(),
+    qemuImg.version(),
+  ]);
+  const hypervisor = new Hypervisor(cfg.hypervisor, cfg.dataDir, cfg.guestfish, log);
+  void hypervisor.mode(); // probe in the background; the first job waits for the verdict
+  const guard = new PathGuard(cfg.storageRoots, cfg.allowBlockDevices);
+  const leases = new LeaseManager(cfg.hostId, cfg.leaseTimeoutSec * 1000, log);
+  const overlays = new Overlays(qemuImg, path.join(cfg.dataDir, 'overlays'));
+  const jobs = new JobManager(
+    { hostId: cfg.hostId, maxJobs: cfg.maxJobs, defaultTimeoutSec: cfg.jobTimeoutSec, defaultMode: cfg.defaultMode, logDir: cfg.logDir, operations },
+    new Journal(path.join(cfg.dataDir, 'jobs')),
+    guard,
+    qemuImg,
+    { leases, overlays, qemuImg, virtSysprep, hypervisor, secretsDir: path.join(cfg.dataDir, 'private') },
+    log,
+  );
+
+  // Recovery of a predecessor that died: its unfinished jobs, overlays and leases.
+  const interrupted = jobs.recover();
+  const orphans = await overlays.removeOrphans(jobs.liveJobIds());
+  const freed = await leases.releaseOwnedBy(guard.storageRoots);
+  if (interrupted.length || orphans.length || freed) log.warn('recovered after an unclean stop', { interrupted, orphans, leasesFreed: freed });
+
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
+  const proto = loadProto();
+  server.addService(
+    proto.ovirt_sysprep.v1.HostAgent.service,
+    createHandlers({
+      jobs,
+      inspector: new Inspector(hypervisor),
+      operations,
+      virtSysprepVersion,
+      logger: log,
+      capabilities: async () =>
+        describeCapabilities(
+          { virtSysprepVersion, qemuImgVersion, operations },
+          { hostId: cfg.hostId, roots: guard.storageRoots, maxJobs: cfg.maxJobs, runningJobs: jobs.runningCount, allowBlockDevices: cfg.allowBlockDevices, hypervisor: await hypervisor.mode() },
+        ),
+    }),
+  );
+  const host = cfg.listen.replace(/:\d+$/, '');
+  const creds = serverCredentials(cfg.plaintext ? null : { caFile: cfg.tlsCa, certFile: cfg.tlsCert, keyFile: cfg.tlsKey }, host.replace(/^\[|\]$/g, ''));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(cfg.listen, creds, (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const address = `${host}:${port}`;
+  log.info('agent listening', { address, hostId: cfg.hostId, tls: !cfg.plaintext, virtSysprepVersion, operations: operations.length });
+
+  return {
+    address,
+    hostId: cfg.hostId,
+    config: cfg,
+    jobs,
+    leases,
+    async stop() {
+      await jobs.shutdown();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}

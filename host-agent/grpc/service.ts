@@ -1,0 +1,80 @@
+// The HostAgent gRPC service: a thin translation between wire messages and the
+// JobManager. Typed errors become gRPC statuses here, once (shared/grpc.ts).
+import * as grpc from '@grpc/grpc-js';
+import { describeCustomizations } from '../../shared/catalog/customizations';
+import { asSysprepError } from '../../shared/errors';
+import { toServiceError } from '../../shared/grpc';
+import type { Logger } from '../../shared/logger';
+import type { HostAgentHandlers } from '../../shared/wireTypes';
+import { Inspector } from '../inspector';
+import { JobManager } from '../jobs/JobManager';
+import type { JobRecord } from '../jobs/types';
+
+export interface ServiceDeps {
+  jobs: JobManager;
+  inspector: Inspector;
+  capabilities(): Promise<object>;
+  operations: { name: string; description: string; defaultEnabled: boolean }[];
+  virtSysprepVersion: string;
+  logger: Logger;
+}
+
+/** The wire view of a job: the record without agent-internal fields. */
+function toWire(job: JobRecord) {
+  const { paramKeys: _k, timeoutSec: _t, ...wire } = job;
+  return wire;
+}
+
+function unary<Req, Res>(logger: Logger, fn: (req: Req) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then((res) => callback(null, res))
+      .catch((err) => {
+        const e = asSysprepError(err);
+        if (e.kind === 'internal') logger.error('unexpected error', { error: String(err), stack: (err as Error).stack });
+        callback(toServiceError(e));
+      });
+  };
+}
+
+export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
+  const { jobs, logger } = deps;
+  const customizations = describeCustomizations().map((c) => ({ ...c, schemaJson: JSON.stringify(c.schema) }));
+  return {
+    GetCapabilities: unary(logger, () => deps.capabilities()),
+    ListOperations: unary(logger, () => ({
+      operations: deps.operations,
+      customizations,
+      virtSysprepVersion: deps.virtSysprepVersion,
+    })),
+    Inspect: unary(logger, async (req: any) => deps.inspector.inspect((await jobs.resolveDisks(req.disks)).map((d) => ({ path: d.real, format: d.format })))),
+    StartSysprep: unary(logger, async (req: any) =>
+      toWire(
+        await jobs.start({
+          jobId: req.jobId,
+          disks: req.disks,
+          spec: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only, paramsJson: req.spec?.paramsJson },
+          mode: req.mode,
+          dryRun: req.dryRun,
+          timeoutSeconds: req.timeoutSeconds,
+          requestedBy: req.requestedBy,
+          labels: req.labels,
+        }),
+      ),
+    ),
+    GetJob: unary(logger, (req: any) => toWire(jobs.get(req.jobId))),
+    ListJobs: unary(logger, (req: any) => ({ jobs: jobs.list(req.states).map(toWire) })),
+    CancelJob: unary(logger, (req: any) => toWire(jobs.cancel(req.jobId))),
+    WatchJob: (call) => {
+      const controller = new AbortController();
+      call.on('cancelled', () => controller.abort());
+      (async () => {
+        for await (const event of jobs.watch(call.request.jobId, call.request.afterSeq, controller.signal)) {
+          if (!call.write(event)) await new Promise((r) => call.once('drain', r));
+        }
+        call.end();
+      })().catch((err) => call.emit('error', toServiceError(asSysprepError(err))));
+    },
+  } as HostAgentHandlers;
+}

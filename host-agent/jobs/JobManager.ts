@@ -1,0 +1,339 @@
+// Jobs of the agent, vdsm style: a verb validates, creates the job under the caller's
+// job id (the same id returns the existing job: retries are idempotent), journals it,
+// schedules it (at most max_jobs run at once) and returns at once. The work is
+// executeJob(); this module owns the state machine, the events and their replay.
+//
+// States: PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELLING -> CANCELLED,
+//         PENDING -> CANCELLED. On start, jobs a dead agent left PENDING, RUNNING or
+//         CANCELLING become FAILED/INTERRUPTED (their disks were never committed to).
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { OperationInfo } from '../../shared/catalog/operations';
+import { asSysprepError, CancelledError, ConflictError, InputError, NotFoundError, SysprepError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import { resolveSpec, ResolvedSpec } from '../../shared/spec';
+import { PathGuard, ConfinedPath } from '../storage/pathGuard';
+import { ProgressLine } from '../sysprep/progress';
+import { ImageLockedError, QemuImg } from '../tools/qemuImg';
+import { executeJob, ExecutionDeps } from './executeJob';
+import { Journal } from './journal';
+import { FINAL, JobEventRecord, JobRecord, JobStateName, ModeName } from './types';
+
+export interface StartRequest {
+  jobId: string;
+  disks: { path: string; format?: string }[];
+  spec: { enable?: string[]; disable?: string[]; only?: string[]; paramsJson?: string };
+  mode?: string;
+  dryRun?: boolean;
+  timeoutSeconds?: number;
+  requestedBy?: string;
+  labels?: Record<string, string>;
+}
+
+export interface JobManagerOptions {
+  hostId: string;
+  maxJobs: number;
+  defaultTimeoutSec: number;
+  defaultMode: 'safe' | 'in_place';
+  logDir: string;
+  operations: OperationInfo[];
+}
+
+interface LiveJob {
+  record: JobRecord;
+  events: JobEventRecord[];
+  listeners: Set<() => void>;
+  controller?: AbortController;
+  spec?: ResolvedSpec;
+  disks?: (ConfinedPath & { format: string })[];
+}
+
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const MAX_TIMEOUT_SEC = 24 * 3600;
+
+export class JobManager {
+  private readonly jobs = new Map<string, LiveJob>();
+  private readonly starting = new Map<string, Promise<JobRecord>>();
+  private readonly queue: LiveJob[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly opts: JobManagerOptions,
+    private readonly journal: Journal,
+    private readonly guard: PathGuard,
+    private readonly qemuImg: QemuImg,
+    private readonly exec: ExecutionDeps,
+    private readonly logger: Logger,
+  ) {
+    mkdirSync(opts.logDir, { recursive: true, mode: 0o750 });
+  }
+
+  /** Reloads the journal; jobs a dead agent left unfinished become FAILED/INTERRUPTED. */
+  recover(): string[] {
+    const interrupted: string[] = [];
+    for (const { job, events } of this.journal.loadAll()) {
+      const live: LiveJob = { record: job, events, listeners: new Set() };
+      this.jobs.set(job.id, live);
+      if (!FINAL.has(job.state)) {
+        interrupted.push(job.id);
+        this.finish(live, 'FAILED', new SysprepError('failed', 'INTERRUPTED', 'the agent stopped while this job was unfinished; no disk was changed'));
+      }
+    }
+    return interrupted;
+  }
+
+  liveJobIds(): Set<string> {
+    return new Set([...this.jobs.values()].filter((j) => !FINAL.has(j.record.state)).map((j) => j.record.id));
+  }
+
+  get runningCount(): number {
+    return this.running;
+  }
+
+  start(req: StartRequest): Promise<JobRecord> {
+    const id = req.jobId;
+    if (typeof id !== 'string' || !JOB_ID.test(id)) {
+      return Promise.reject(new InputError('job_id', 'must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit'));
+    }
+    const existing = this.jobs.get(id);
+    if (existing) return Promise.resolve(existing.record);
+    // Concurrent retries with the same id share one validation.
+    let pending = this.starting.get(id);
+    if (!pending) {
+      pending = this.create(req).finally(() => this.starting.delete(id));
+      this.starting.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async create(req: StartRequest): Promise<JobRecord> {
+    const disks = await this.resolveDisks(req.disks);
+    let params: unknown;
+    try {
+      params = req.spec?.paramsJson ? JSON.parse(req.spec.paramsJson) : {};
+    } catch {
+      throw new InputError('spec.params_json', 'is not valid JSON');
+    }
+    const spec = resolveSpec(
+      { operations: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only }, params },
+      this.opts.operations,
+    );
+    const mode = this.parseMode(req.mode);
+    const timeoutSec = req.timeoutSeconds || this.opts.defaultTimeoutSec;
+    if (timeoutSec > MAX_TIMEOUT_SEC) throw new InputError('timeout_seconds', `must be at most ${MAX_TIMEOUT_SEC}`);
+
+    const now = new Date().toISOString();
+    const record: JobRecord = {
+      id: req.jobId,
+      state: 'PENDING',
+      disks: disks.map((d) => ({ path: d.real, format: d.format })),
+      operations: spec.operations,
+      mode,
+      dryRun: !!req.dryRun,
+      createdAt: now,
+      startedAt: '',
+      endedAt: '',
+      progress: { done: 0, total: spec.operations.length, current: '' },
+      steps: [],
+      error: null,
+      logPath: path.join(this.opts.logDir, `${req.jobId}.log`),
+      requestedBy: req.requestedBy ?? '',
+      labels: req.labels ?? {},
+      hostId: this.opts.hostId,
+      paramKeys: Object.keys(spec.params),
+      timeoutSec,
+    };
+    const live: LiveJob = { record, events: [], listeners: new Set(), spec, disks };
+    this.jobs.set(record.id, live);
+    this.emit(live, { type: 'state', message: 'job accepted' });
+    this.queue.push(live);
+    this.pump();
+    return record;
+  }
+
+  /** Confines every path to the storage roots and settles its format (jobs and Inspect). */
+  async resolveDisks(raw: { path: string; format?: string }[]): Promise<(ConfinedPath & { format: string })[]> {
+    if (!raw?.length) throw new InputError('disks', 'at least one disk is required');
+    const disks: (ConfinedPath & { format: string })[] = [];
+    for (const [i, d] of raw.entries()) {
+      const confined = await this.guard.confine(d.path, `disks[${i}].path`);
+      disks.push({ ...confined, format: await this.probeFormat(confined.real, d.format ?? '', i) });
+    }
+    return disks;
+  }
+
+  /** Declared format must match the image; an undeclared raw file is refused (any file is "raw"). */
+  private async probeFormat(real: string, declared: string, i: number): Promise<string> {
+    const field = `disks[${i}]`;
+    if (declared && declared !== 'qcow2' && declared !== 'raw') throw new InputError(`${field}.format`, 'must be "qcow2" or "raw"');
+    let info;
+    try {
+      info = await this.qemuImg.info(real, declared || undefined);
+    } catch (err) {
+      if (err instanceof ImageLockedError) throw new ConflictError('DISK_IN_USE', `${field}.path: disk ${real} is in use by a running VM or tool`, { field: `${field}.path`, disk: real });
+      throw new InputError(`${field}.path`, `${real} is not a ${declared || 'disk'} image: ${(err as Error).message.split('\n')[0]}`, 'NOT_A_DISK');
+    }
+    if (!declared && info.format === 'raw') {
+      throw new InputError(`${field}.path`, `${real} is not a recognised disk image (qemu-img sees raw data); declare format "raw" to use a raw image`, 'NOT_A_DISK');
+    }
+    return declared || info.format;
+  }
+
+  private parseMode(mode: string | undefined): ModeName {
+    if (!mode || mode === 'MODE_UNSPECIFIED') return this.opts.defaultMode === 'in_place' ? 'IN_PLACE' : 'SAFE';
+    if (mode === 'SAFE' || mode === 'IN_PLACE') return mode;
+    throw new InputError('mode', 'must be SAFE or IN_PLACE');
+  }
+
+  private pump(): void {
+    while (this.running < this.opts.maxJobs && this.queue.length) {
+      const live = this.queue.shift()!;
+      if (live.record.state !== 'PENDING') continue;
+      this.running++;
+      void this.run(live).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(live: LiveJob): Promise<void> {
+    const job = live.record;
+    const logger = this.logger.child({ jobId: job.id });
+    const controller = new AbortController();
+    live.controller = controller;
+    job.startedAt = new Date().toISOString();
+    this.emit(live, { type: 'state', state: 'RUNNING', message: 'job started' });
+    try {
+      await executeJob(this.exec, {
+        jobId: job.id,
+        disks: live.disks!,
+        spec: live.spec!,
+        safe: job.mode === 'SAFE',
+        dryRun: job.dryRun,
+        timeoutMs: job.timeoutSec * 1000,
+        logPath: job.logPath,
+        signal: controller.signal,
+        abort: (err) => controller.abort(err),
+        onProgress: (line) => this.onProgress(live, line),
+        logger,
+      });
+      this.finish(live, 'SUCCEEDED');
+      logger.info('job succeeded');
+    } catch (err) {
+      const e = asSysprepError(err);
+      if (e instanceof CancelledError) this.finish(live, 'CANCELLED', e);
+      else this.finish(live, 'FAILED', e);
+      logger.warn('job ended', { state: job.state, code: e.code, error: e.message });
+    } finally {
+      live.spec = undefined; // drop the params (secrets) as soon as they are not needed
+    }
+  }
+
+  private onProgress(live: LiveJob, line: ProgressLine): void {
+    if (line.kind !== 'operation') return;
+    const job = live.record;
+    const at = new Date().toISOString();
+    const previous = job.steps.at(-1);
+    if (previous) previous.state = 'done';
+    job.steps.push({ operation: line.operation, state: 'running', at });
+    job.progress = { done: job.steps.length - 1, total: job.progress!.total, current: line.operation };
+    this.emit(live, { type: 'operation', operation: line.operation, message: `Performing "${line.operation}"` });
+  }
+
+  private finish(live: LiveJob, state: JobStateName, error?: SysprepError): void {
+    const job = live.record;
+    job.endedAt = new Date().toISOString();
+    if (state === 'SUCCEEDED') {
+      job.steps.forEach((s) => (s.state = 'done'));
+      job.progress = { done: job.progress!.total, total: job.progress!.total, current: '' };
+    }
+    job.error = error
+      ? { code: error.code, message: error.message, logPath: job.logPath, detailsJson: JSON.stringify(error.details) }
+      : null;
+    this.emit(live, { type: 'state', state, error: job.error, message: error?.message ?? 'job succeeded' });
+  }
+
+  private emit(live: LiveJob, e: Partial<JobEventRecord> & { type: string }): void {
+    const job = live.record;
+    if (e.state) job.state = e.state;
+    const event: JobEventRecord = {
+      jobId: job.id,
+      seq: live.events.length + 1,
+      at: new Date().toISOString(),
+      type: e.type,
+      state: job.state,
+      operation: e.operation ?? '',
+      progress: { ...job.progress! },
+      error: e.error ?? null,
+      message: e.message ?? '',
+    };
+    live.events.push(event);
+    this.journal.saveJob(job);
+    this.journal.appendEvent(event);
+    live.listeners.forEach((notify) => notify());
+  }
+
+  private live(id: string): LiveJob {
+    const live = this.jobs.get(id);
+    if (!live) throw new NotFoundError('JOB_NOT_FOUND', `no job ${JSON.stringify(id)} on this agent`, { jobId: id });
+    return live;
+  }
+
+  get(id: string): JobRecord {
+    return this.live(id).record;
+  }
+
+  list(states: string[] = []): JobRecord[] {
+    const jobs = [...this.jobs.values()].map((j) => j.record);
+    return states.length ? jobs.filter((j) => states.includes(j.state)) : jobs;
+  }
+
+  cancel(id: string): JobRecord {
+    const live = this.live(id);
+    const job = live.record;
+    if (job.state === 'PENDING') {
+      this.finish(live, 'CANCELLED', new CancelledError('cancelled before it started'));
+    } else if (job.state === 'RUNNING') {
+      this.emit(live, { type: 'state', state: 'CANCELLING', message: 'cancel requested' });
+      live.controller?.abort(new CancelledError());
+    }
+    return job;
+  }
+
+  /** Past events with seq > afterSeq, then live ones, until the final state. */
+  async *watch(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<JobEventRecord> {
+    const live = this.live(id);
+    let next = afterSeq;
+    let wake: (() => void) | undefined;
+    const notify = () => wake?.();
+    live.listeners.add(notify);
+    signal?.addEventListener('abort', notify);
+    try {
+      for (;;) {
+        while (next < live.events.length) {
+          const event = live.events[next++];
+          yield event;
+          if (event.type === 'state' && FINAL.has(event.state)) return;
+        }
+        if (FINAL.has(live.record.state) || signal?.aborted) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      live.listeners.delete(notify);
+      signal?.removeEventListener('abort', notify);
+    }
+  }
+
+  /** Cancels every running job and waits for them to end (graceful shutdown). */
+  async shutdown(): Promise<void> {
+    this.queue.length = 0;
+    const active = [...this.jobs.values()].filter((j) => j.record.state === 'RUNNING' || j.record.state === 'CANCELLING');
+    active.forEach((j) => j.controller?.abort(new CancelledError('the agent is shutting down')));
+    await Promise.all(
+      active.map(async (j) => {
+        for await (const _ of this.watch(j.record.id, j.events.length)) void _;
+      }),
+    );
+  }
+}

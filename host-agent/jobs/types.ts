@@ -1,0 +1,20 @@
+// The agent's job record and event, shaped like the wire messages (shared/wireTypes)
+// so the gRPC layer returns them as they are.
+import type { Job, JobEvent } from '../../shared/wireTypes';
+
+export type JobStateName = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
+export type ModeName = 'SAFE' | 'IN_PLACE';
+
+export interface JobRecord extends Omit<Job, 'state' | 'mode'> {
+  state: JobStateName;
+  mode: ModeName;
+  /** Customisation keys requested (never their values). */
+  paramKeys: string[];
+  timeoutSec: number;
+}
+
+export interface JobEventRecord extends Omit<JobEvent, 'state'> {
+  state: JobStateName;
+}
+
+export const FINAL: ReadonlySet<JobStateName> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);

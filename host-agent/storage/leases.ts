@@ -1,0 +1,147 @@
+// Sanlock-style disk leases on top of proper-lockfile.
+//
+// Protocol:
+//  1. The lease of a disk lives on the same storage as the disk, in
+//     `<root>/.ovirt-sysprep-leases/`, named from the disk's identity (its real path), so
+//     every host that sees the disk sees the lease. Never inside oVirt image dirs.
+//  2. acquireAll sorts and de-duplicates the disks (no lock-order deadlock between jobs),
+//     takes each lease (mkdir of `<name>.lock`, proper-lockfile) and writes the owner
+//     record beside it (`<name>.owner.json`: host, job, pid, time). On any failure it
+//     releases what it took, in reverse, and reports the holder of the busy lease.
+//  3. While held, proper-lockfile refreshes the lock's mtime (heartbeat, every
+//     timeout/4). A lease whose heartbeat stopped for `timeout` is stale and may be taken.
+//  4. If the heartbeat fails (lease lost or stolen), onLost fires: the caller kills the
+//     run, as sanlock kills the VM.
+//  5. releaseAll releases in reverse order and never hides the first error.
+//  6. On agent start, releaseOwnedBy(hostId) frees the leases a dead agent left behind.
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { ConflictError, JobFailure, SysprepError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+
+export const LEASE_DIR = '.ovirt-sysprep-leases';
+
+export interface LeaseOwner {
+  hostId: string;
+  jobId: string;
+  pid: number;
+  acquiredAt: string;
+  disk: string;
+}
+
+export interface Lease {
+  disk: string;
+  lockPath: string;
+  ownerPath: string;
+  release(): Promise<void>;
+}
+
+export class LeaseManager {
+  constructor(
+    private readonly hostId: string,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  paths(disk: { real: string; root: string }): { lockPath: string; ownerPath: string } {
+    const id = createHash('sha256').update(disk.real).digest('hex').slice(0, 20);
+    const base = path.join(disk.root, LEASE_DIR, `${path.basename(disk.real).replace(/[^A-Za-z0-9._-]/g, '_')}-${id}`);
+    return { lockPath: `${base}.lock`, ownerPath: `${base}.owner.json` };
+  }
+
+  async acquireAll(disks: { real: string; root: string }[], jobId: string, onLost: (err: SysprepError) => void): Promise<Lease[]> {
+    const unique = [...new Map(disks.map((d) => [d.real, d])).values()].sort((a, b) => a.real.localeCompare(b.real));
+    const held: Lease[] = [];
+    try {
+      for (const d of unique) held.push(await this.acquire(d, jobId, onLost));
+      return held;
+    } catch (err) {
+      await this.releaseAll(held).catch((e) => this.logger.warn('lease release after failed acquire', { jobId, error: String(e) }));
+      throw err;
+    }
+  }
+
+  private async acquire(disk: { real: string; root: string }, jobId: string, onLost: (err: SysprepError) => void): Promise<Lease> {
+    const { lockPath, ownerPath } = this.paths(disk);
+    await mkdir(path.dirname(lockPath), { recursive: true });
+    const stale = Math.max(2_000, this.timeoutMs);
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(disk.real, {
+        realpath: false,
+        lockfilePath: lockPath,
+        stale,
+        update: Math.floor(stale / 4),
+        retries: 0,
+        onCompromised: (err) => {
+          this.logger.error('lease lost', { jobId, disk: disk.real, error: err.message });
+          onLost(new JobFailure('LEASE_LOST', `lost the lease of ${disk.real}: ${err.message}`, { disk: disk.real }));
+        },
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      const holder = await readOwner(ownerPath);
+      const who = holder ? `job ${holder.jobId} on host ${holder.hostId} (pid ${holder.pid}, since ${holder.acquiredAt})` : 'another job';
+      throw new ConflictError('LEASE_HELD', `disk ${disk.real} is leased by ${who}`, { disk: disk.real, holder });
+    }
+    const owner: LeaseOwner = { hostId: this.hostId, jobId, pid: process.pid, acquiredAt: new Date().toISOString(), disk: disk.real };
+    await writeFile(ownerPath, JSON.stringify(owner) + '\n', { mode: 0o644 });
+    return {
+      disk: disk.real,
+      lockPath,
+      ownerPath,
+      release: async () => {
+        await rm(ownerPath, { force: true });
+        await release();
+      },
+    };
+  }
+
+  async releaseAll(leases: Lease[]): Promise<void> {
+    let first: unknown;
+    for (const lease of [...leases].reverse()) {
+      try {
+        await lease.release();
+      } catch (err) {
+        first ??= err;
+        this.logger.warn('lease release failed', { disk: lease.disk, error: String(err) });
+      }
+    }
+    if (first) throw first;
+  }
+
+  /** Frees leases recorded under this host id by a previous (dead) agent process. */
+  async releaseOwnedBy(roots: readonly string[]): Promise<number> {
+    let freed = 0;
+    for (const root of roots) {
+      const dir = path.join(root, LEASE_DIR);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names.filter((n) => n.endsWith('.owner.json'))) {
+        const ownerPath = path.join(dir, name);
+        const owner = await readOwner(ownerPath);
+        if (!owner || owner.hostId !== this.hostId || owner.pid === process.pid) continue;
+        await rmdir(ownerPath.replace(/\.owner\.json$/, '.lock')).catch(() => undefined);
+        await rm(ownerPath, { force: true });
+        freed++;
+      }
+    }
+    return freed;
+  }
+
+  /** The current holder of a disk's lease, if any (for tests and diagnostics). */
+  async holder(disk: { real: string; root: string }): Promise<LeaseOwner | null> {
+    const { lockPath, ownerPath } = this.paths(disk);
+    const locked = await lockfile.check(disk.real, { realpath: false, lockfilePath: lockPath, stale: Math.max(2_000, this.timeoutMs) });
+    return locked ? readOwner(ownerPath) : null;
+  }
+}
+
+async function readOwner(ownerPath: string): Promise<LeaseOwner | null> {
+  try {
+    return JSON.parse(await readFile(ownerPath, 'utf8'));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,94 @@
+// A promise-based client of one host agent, used by the engine, the tests and the
+// benchmarks. Errors come back as typed SysprepErrors (shared/grpc.ts maps them).
+import * as grpc from '@grpc/grpc-js';
+import { channelCredentials, fromServiceError, loadProto, TlsFiles } from './grpc';
+import type {
+  Capabilities,
+  HostAgentClient,
+  InspectResult,
+  Job,
+  JobEvent,
+  OperationList,
+  StartSysprepRequest,
+} from './wireTypes';
+
+export interface AgentClientOptions {
+  /** host:port */
+  address: string;
+  /** null: plaintext (loopback only). */
+  tls: TlsFiles | null;
+  /** Default deadline of unary calls, ms. */
+  deadlineMs?: number;
+}
+
+export class AgentClient {
+  private readonly client: HostAgentClient;
+  private readonly deadlineMs: number;
+
+  constructor(readonly options: AgentClientOptions) {
+    const host = options.address.replace(/:\d+$/, '');
+    const proto = loadProto();
+    this.client = new proto.ovirt_sysprep.v1.HostAgent(options.address, channelCredentials(options.tls, host), {
+      'grpc.keepalive_time_ms': 30_000,
+    });
+    this.deadlineMs = options.deadlineMs ?? 30_000;
+  }
+
+  private unary<Req, Res>(method: string, request: Req): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      const deadline = new Date(Date.now() + this.deadlineMs);
+      (this.client as any)[method](request, { deadline }, (err: grpc.ServiceError | null, res: Res) =>
+        err ? reject(fromServiceError(err)) : resolve(res),
+      );
+    });
+  }
+
+  getCapabilities(): Promise<Capabilities> {
+    return this.unary('GetCapabilities', {});
+  }
+  listOperations(): Promise<OperationList> {
+    return this.unary('ListOperations', {});
+  }
+  inspect(disks: { path: string; format?: string }[]): Promise<InspectResult> {
+    return this.unary('Inspect', { disks });
+  }
+  startSysprep(request: StartSysprepRequest): Promise<Job> {
+    return this.unary('StartSysprep', request);
+  }
+  getJob(jobId: string): Promise<Job> {
+    return this.unary('GetJob', { jobId });
+  }
+  async listJobs(states: string[] = []): Promise<Job[]> {
+    return (await this.unary<object, { jobs: Job[] }>('ListJobs', { states })).jobs;
+  }
+  cancelJob(jobId: string): Promise<Job> {
+    return this.unary('CancelJob', { jobId });
+  }
+
+  /** Past events first, then live ones; ends after the job's final state. */
+  async *watchJob(jobId: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<JobEvent> {
+    const call = this.client.watchJob({ jobId, afterSeq });
+    const onAbort = () => call.cancel();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      for await (const event of call as AsyncIterable<JobEvent>) yield event;
+    } catch (err) {
+      if ((err as grpc.ServiceError).code === grpc.status.CANCELLED && signal?.aborted) return;
+      throw fromServiceError(err as grpc.ServiceError);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      call.cancel();
+    }
+  }
+
+  /** Resolves when the channel is ready (or rejects after timeoutMs). */
+  waitForReady(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

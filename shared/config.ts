@@ -1,0 +1,98 @@
+// vdsm-style configuration: an ini file (`[section]`, `key = value`, `#`/`;` comments)
+// plus environment overrides, described by a declarative key table so that parsing,
+// `--help` and the docs come from one list.
+import { existsSync, readFileSync } from 'node:fs';
+
+export interface ConfigKey<T> {
+  /** Key in the ini file (snake_case). */
+  key: string;
+  /** Environment variable that overrides it. */
+  env: string;
+  description: string;
+  /** Default value, as it would be written in the file (shown in docs and --help). */
+  default: string;
+  parse(raw: string): T;
+}
+
+export const parsers = {
+  string: (raw: string) => raw,
+  list: (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean),
+  bool(raw: string): boolean {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new Error(`expected true or false, got ${JSON.stringify(raw)}`);
+  },
+  positiveInt(raw: string): number {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got ${JSON.stringify(raw)}`);
+    return n;
+  },
+  oneOf: <T extends string>(...values: T[]) => (raw: string): T => {
+    if (!(values as string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+    return raw as T;
+  },
+};
+
+/** Parses ini text into section -> key -> value. */
+export function parseIni(text: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  let section = '';
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) return;
+    const sec = /^\[([^\]]+)\]$/.exec(line);
+    if (sec) {
+      section = sec[1].trim();
+      return;
+    }
+    const kv = /^([A-Za-z0-9_.-]+)\s*[=:]\s*(.*)$/.exec(line);
+    if (!kv || !section) throw new Error(`line ${i + 1}: expected "[section]" or "key = value", got ${JSON.stringify(raw)}`);
+    (out[section] ??= {})[kv[1]] = kv[2];
+  });
+  return out;
+}
+
+export type KeyTable = Record<string, ConfigKey<unknown>>;
+export type ConfigOf<K extends KeyTable> = { [P in keyof K]: K[P] extends ConfigKey<infer T> ? T : never };
+
+/**
+ * Resolves a config: defaults < file section < environment < explicit overrides.
+ * Unknown keys in the file are errors (a typo must not be silently ignored).
+ */
+export function loadConfig<K extends KeyTable>(
+  keys: K,
+  section: string,
+  opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Partial<ConfigOf<K>>; required?: boolean },
+): ConfigOf<K> {
+  const env = opts.env ?? process.env;
+  let fileValues: Record<string, string> = {};
+  if (opts.file && (existsSync(opts.file) || opts.required)) {
+    const ini = parseIni(readFileSync(opts.file, 'utf8'));
+    fileValues = ini[section] ?? {};
+    const known = new Set(Object.values(keys).map((k) => k.key));
+    for (const key of Object.keys(fileValues)) {
+      if (!known.has(key)) throw new Error(`${opts.file}: unknown key "${key}" in [${section}]`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(keys)) {
+    const raw = env[spec.env] ?? fileValues[spec.key] ?? spec.default;
+    try {
+      out[name] = spec.parse(raw);
+    } catch (err) {
+      throw new Error(`config ${spec.key} (${spec.env}): ${(err as Error).message}`);
+    }
+  }
+  return { ...out, ...(opts.overrides ?? {}) } as ConfigOf<K>;
+}
+
+/** Markdown table of the keys (docs) and plain text (--help). */
+export function describeKeys(keys: KeyTable, format: 'markdown' | 'text'): string {
+  const rows = Object.values(keys);
+  if (format === 'text') {
+    return rows.map((k) => `  ${k.key} (${k.env})\n      ${k.description} [default: ${k.default || '""'}]`).join('\n');
+  }
+  return ['| key | environment | default | description |', '|---|---|---|---|']
+    .concat(rows.map((k) => `| \`${k.key}\` | \`${k.env}\` | \`${k.default}\` | ${k.description} |`))
+    .join('\n');
+}

@@ -1,0 +1,89 @@
+// Typed errors shared by the agent and the engine. Each error has a stable machine
+// code (UPPER_SNAKE) and a kind; the kind alone decides the gRPC status and the HTTP
+// status, in one place per transport (host-agent/grpc/status.ts, engine-plugin/api/errors.ts).
+
+export type ErrorKind =
+  | 'invalid' // bad input: 400 / INVALID_ARGUMENT
+  | 'unauthenticated' // 401 / UNAUTHENTICATED
+  | 'denied' // 403 / PERMISSION_DENIED
+  | 'not-found' // 404 / NOT_FOUND
+  | 'conflict' // 409 / ALREADY_EXISTS or FAILED_PRECONDITION
+  | 'unavailable' // 503 / UNAVAILABLE
+  | 'failed' // the work itself failed (tool error, timeout, lease lost): 500 / ABORTED
+  | 'cancelled' // 409 / CANCELLED
+  | 'internal'; // 500 / INTERNAL
+
+export type ErrorDetails = Record<string, unknown>;
+
+export class SysprepError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  toJSON(): { code: string; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** Bad input; `field` is the path of the value at fault, e.g. `params.hostname`. */
+export class InputError extends SysprepError {
+  constructor(readonly field: string, message: string, code = 'INVALID_ARGUMENT', details: ErrorDetails = {}) {
+    super('invalid', code, `${field}: ${message}`, { field, ...details });
+  }
+}
+
+export class NotFoundError extends SysprepError {
+  constructor(code: string, message: string, details: ErrorDetails = {}) {
+    super('not-found', code, message, details);
+  }
+}
+
+export class ConflictError extends SysprepError {
+  constructor(code: string, message: string, details: ErrorDetails = {}) {
+    super('conflict', code, message, details);
+  }
+}
+
+export class PermissionError extends SysprepError {
+  constructor(code: string, message: string, details: ErrorDetails = {}) {
+    super('denied', code, message, details);
+  }
+}
+
+export class AuthError extends SysprepError {
+  constructor(message = 'a bearer token is required') {
+    super('unauthenticated', 'UNAUTHENTICATED', message);
+  }
+}
+
+export class UnavailableError extends SysprepError {
+  constructor(code: string, message: string, details: ErrorDetails = {}) {
+    super('unavailable', code, message, details);
+  }
+}
+
+/** The work ran and failed: tool error, timeout, lease lost, interrupted. */
+export class JobFailure extends SysprepError {
+  constructor(code: string, message: string, details: ErrorDetails = {}) {
+    super('failed', code, message, details);
+  }
+}
+
+export class CancelledError extends SysprepError {
+  constructor(message = 'the job was cancelled') {
+    super('cancelled', 'CANCELLED', message);
+  }
+}
+
+/** Wraps anything thrown into a SysprepError without losing a typed one. */
+export function asSysprepError(err: unknown): SysprepError {
+  if (err instanceof SysprepError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SysprepError('internal', 'INTERNAL', message);
+}

@@ -1,0 +1,98 @@
+// A sysprep spec names operations (enable / disable / only) and customisation params.
+// resolveSpec validates it against the operations of the installed tool and the
+// customisation catalog and yields the exact operation list to run. Every error names
+// the field at fault (`operations.enable[1]`, `params.hostname`, ...).
+import { z } from 'zod';
+import { CUSTOMIZATION_BY_KEY, Params, paramsSchema } from './catalog/customizations';
+import { OperationInfo } from './catalog/operations';
+import { InputError } from './errors';
+
+export interface OperationSelection {
+  enable?: string[];
+  disable?: string[];
+  only?: string[];
+}
+
+export interface SpecInput {
+  operations?: OperationSelection;
+  params?: unknown;
+}
+
+export interface ResolvedSpec {
+  /** Operations to pass to `--operations`, in the tool's listing order. */
+  operations: string[];
+  params: Params;
+}
+
+/** Formats a zod issue path as `a.b[0].c`. */
+export function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    prefix,
+  );
+}
+
+/** Parses with a zod schema; the first issue becomes an InputError naming its field. */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    throw new InputError(fieldPath(prefix, [...issue.path, key]), 'is not a known field');
+  }
+  throw new InputError(fieldPath(prefix, issue.path), issue.message);
+}
+
+export function validateParams(params: unknown): Params {
+  const parsed = parseOrThrow(paramsSchema, params ?? {}, 'params') as Params;
+  return Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined));
+}
+
+export function resolveSpec(input: SpecInput, known: readonly OperationInfo[]): ResolvedSpec {
+  const names = new Set(known.map((o) => o.name));
+  const sel = input.operations ?? {};
+  const lists = { enable: sel.enable ?? [], disable: sel.disable ?? [], only: sel.only ?? [] };
+  for (const [list, values] of Object.entries(lists)) {
+    values.forEach((name, i) => {
+      if (typeof name !== 'string' || !names.has(name)) {
+        throw new InputError(
+          `operations.${list}[${i}]`,
+          `unknown operation ${JSON.stringify(name)}; the installed virt-sysprep knows: ${[...names].join(', ')}`,
+          'UNKNOWN_OPERATION',
+        );
+      }
+    });
+  }
+  lists.enable.forEach((name, i) => {
+    if (lists.disable.includes(name)) {
+      throw new InputError(`operations.enable[${i}]`, `operation "${name}" is both enabled and disabled`);
+    }
+  });
+
+  const params = validateParams(input.params);
+  const selected = new Set(lists.only.length ? lists.only : known.filter((o) => o.defaultEnabled).map((o) => o.name));
+  lists.enable.forEach((n) => selected.add(n));
+  lists.disable.forEach((n) => selected.delete(n));
+
+  // Customisations only run inside their operation: add it, or refuse when the caller
+  // explicitly disabled it (the tool would silently ignore them).
+  for (const key of Object.keys(params)) {
+    const op = CUSTOMIZATION_BY_KEY.get(key)!.operation;
+    if (lists.disable.includes(op)) {
+      throw new InputError(
+        `params.${key}`,
+        `needs the "${op}" operation, which operations.disable turns off`,
+        'CUSTOMIZE_DISABLED',
+      );
+    }
+    if (!names.has(op)) throw new InputError(`params.${key}`, `the installed virt-sysprep has no "${op}" operation`);
+    selected.add(op);
+  }
+  if (params.removeUsers && params.keepUsers) {
+    throw new InputError('params.keepUsers', 'cannot be combined with params.removeUsers');
+  }
+  const operations = known.map((o) => o.name).filter((n) => selected.has(n));
+  if (operations.length === 0) throw new InputError('operations', 'selects no operation to run');
+  return { operations, params };
+}

@@ -1,0 +1,18 @@
+// The wire types, generated from proto/agent.proto by proto-loader-gen-types into
+// shared/wire/ at build time (npm run gen:proto). Re-exported here under short names so
+// both sides import them from one place.
+export type { Job__Output as Job } from './wire/ovirt_sysprep/v1/Job';
+export type { JobEvent__Output as JobEvent } from './wire/ovirt_sysprep/v1/JobEvent';
+export type { JobError__Output as JobError } from './wire/ovirt_sysprep/v1/JobError';
+export type { Capabilities__Output as Capabilities } from './wire/ovirt_sysprep/v1/Capabilities';
+export type { OperationList__Output as OperationList } from './wire/ovirt_sysprep/v1/OperationList';
+export type { InspectResult__Output as InspectResult } from './wire/ovirt_sysprep/v1/InspectResult';
+export type { Disk__Output as Disk } from './wire/ovirt_sysprep/v1/Disk';
+export type { StartSysprepRequest } from './wire/ovirt_sysprep/v1/StartSysprepRequest';
+export type { JobState__Output as JobState } from './wire/ovirt_sysprep/v1/JobState';
+export type { Mode__Output as Mode } from './wire/ovirt_sysprep/v1/Mode';
+export type { HostAgentHandlers } from './wire/ovirt_sysprep/v1/HostAgent';
+export type { HostAgentClient } from './wire/ovirt_sysprep/v1/HostAgent';
+export type { ProtoGrpcType } from './wire/agent';
+
+export const FINAL_STATES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);

@@ -1,0 +1,12 @@
+// jest globalSetup: make sure the cached guest image exists before any test starts,
+// so parallel workers never race to build it (cachedGuestImage is also safe if they do).
+// Set SKIP_GUEST_IMAGE=1 to skip (e.g. unit-only runs on machines without libguestfs).
+import { cachedGuestImage } from './helpers/guestImage';
+
+export default async function globalSetup(): Promise<void> {
+  if (process.env.SKIP_GUEST_IMAGE) return;
+  const started = Date.now();
+  const image = await cachedGuestImage();
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (Number(secs) > 1) process.stderr.write(`\nguest image ready: ${image} (${secs} s)\n`);
+}

@@ -1,0 +1,371 @@
+// Test fixture: a small Debian-12-like guest disk image built without network.
+//
+// The tree is a declarative list of entries (GUEST_TREE); its hash (plus the bytes of
+// the busybox binary copied to /bin/sh) names the cached image, so any change to the
+// tree rebuilds it. The image is built with
+//   virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M TREE OUT.qcow2
+// which libguestfs inspects as Debian 12 (see design.md section 3).
+
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** Repository root (test/helpers/ -> ../..). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Where cached fixtures live (git-ignored). */
+export const FIXTURE_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'fixtures');
+
+/** Static busybox used as /bin/sh inside the guest (package busybox-static). */
+const BUSYBOX = '/bin/busybox';
+
+/**
+ * Environment for every libguestfs command: KVM launches abort on these machines,
+ * software emulation works. Callers may extend it.
+ */
+export function libguestfsEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LIBGUESTFS_BACKEND: 'direct',
+    LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg',
+    ...extra,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Known values, exported so tests can assert against them.
+
+export const GOLDEN_HOSTNAME = 'golden-image';
+export const GOLDEN_MACHINE_ID = '3f9c2a7b5e1d4c8fa06b9e2d7c1f4a85';
+/** Root password of the golden image and its SHA-512 crypt hash in /etc/shadow. */
+export const GOLDEN_ROOT_PASSWORD = 'golden-root-pw';
+export const GOLDEN_ROOT_HASH =
+  '$6$goldenimage00$3K8kN3AzAUUA2KaE3kMhFBGD2LDLSqmwQBhC0s7a0KGSgZiauGfbKM.ELJZz5TfaIg.jDQPfjI0vNZd4vUSuk1';
+
+/** Paths of identity that a reset is expected to remove or rewrite. */
+export const IDENTITY_PATHS = {
+  sshHostKeys: [
+    '/etc/ssh/ssh_host_rsa_key',
+    '/etc/ssh/ssh_host_rsa_key.pub',
+    '/etc/ssh/ssh_host_ed25519_key',
+    '/etc/ssh/ssh_host_ed25519_key.pub',
+  ],
+  bashHistory: ['/root/.bash_history', '/home/student/.bash_history'],
+  logs: ['/var/log/syslog', '/var/log/messages'],
+  dhcpLeases: ['/var/lib/dhcp/dhclient.eth0.leases'],
+  udevPersistentNet: ['/etc/udev/rules.d/70-persistent-net.rules'],
+  machineId: '/etc/machine-id',
+  hostname: '/etc/hostname',
+} as const;
+
+// ---------------------------------------------------------------------------
+// The tree definition.
+
+export type TreeEntry =
+  | { type: 'dir'; path: string; mode: number; uid?: number; gid?: number }
+  | { type: 'file'; path: string; mode: number; content: string; uid?: number; gid?: number }
+  | { type: 'copy'; path: string; mode: number; from: string };
+
+// Fixed bytes standing in for host keys (never used cryptographically).
+const FAKE_RSA_KEY =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\n' +
+  'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAFwAAAAdzc2gtcn\n' +
+  'NhAAAAAwEAAQAAAQEAgoldenimagefakersahostkeyfortestsonly0000000000000000\n' +
+  '-----END OPENSSH PRIVATE KEY-----\n';
+const FAKE_RSA_PUB =
+  'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCgoldenimagefakersahostkey root@golden-image\n';
+const FAKE_ED25519_KEY =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\n' +
+  'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n' +
+  'QyNTUxOQAAACBnb2xkZW5pbWFnZWZha2VlZDI1NTE5aG9zdGtleQAAAAAAAAAAAAAAAA==\n' +
+  '-----END OPENSSH PRIVATE KEY-----\n';
+const FAKE_ED25519_PUB =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGdvbGRlbmltYWdlZmFrZWVkMjU1MTk root@golden-image\n';
+
+export const GUEST_TREE: readonly TreeEntry[] = [
+  // Base directories.
+  ...['/bin', '/etc', '/etc/ssh', '/etc/udev', '/etc/udev/rules.d', '/home', '/var',
+    '/var/lib', '/var/lib/dpkg', '/var/lib/dhcp', '/var/log', '/tmp', '/usr', '/usr/bin',
+    '/usr/sbin', '/sbin', '/dev', '/proc', '/sys', '/run']
+    .map((p): TreeEntry => ({ type: 'dir', path: p, mode: p === '/tmp' ? 0o1777 : 0o755 })),
+  { type: 'dir', path: '/root', mode: 0o700 },
+  { type: 'dir', path: '/root/.ssh', mode: 0o700 },
+  { type: 'dir', path: '/home/student', mode: 0o755, uid: 1001, gid: 1001 },
+  { type: 'dir', path: '/home/olduser', mode: 0o755, uid: 1000, gid: 1000 },
+
+  // Distribution identity (what virt-inspector keys on).
+  {
+    type: 'file', path: '/etc/os-release', mode: 0o644, content:
+      'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n' +
+      'NAME="Debian GNU/Linux"\n' +
+      'VERSION_ID="12"\n' +
+      'VERSION="12 (bookworm)"\n' +
+      'VERSION_CODENAME=bookworm\n' +
+      'ID=debian\n' +
+      'HOME_URL="https://www.debian.org/"\n' +
+      'SUPPORT_URL="https://www.debian.org/support"\n' +
+      'BUG_REPORT_URL="https://bugs.debian.org/"\n',
+  },
+  { type: 'file', path: '/etc/debian_version', mode: 0o644, content: '12.5\n' },
+  { type: 'file', path: '/etc/hostname', mode: 0o644, content: `${GOLDEN_HOSTNAME}\n` },
+  {
+    type: 'file', path: '/etc/hosts', mode: 0o644, content:
+      '127.0.0.1\tlocalhost\n' +
+      `127.0.1.1\t${GOLDEN_HOSTNAME}\n` +
+      '::1\t\tlocalhost ip6-localhost ip6-loopback\n',
+  },
+  {
+    type: 'file', path: '/etc/passwd', mode: 0o644, content:
+      'root:x:0:0:root:/root:/bin/sh\n' +
+      'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n' +
+      'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' +
+      'olduser:x:1000:1000:Old User,,,:/home/olduser:/bin/sh\n' +
+      'student:x:1001:1001:Student,,,:/home/student:/bin/sh\n',
+  },
+  {
+    type: 'file', path: '/etc/shadow', mode: 0o640, gid: 42, content:
+      `root:${GOLDEN_ROOT_HASH}:19800:0:99999:7:::\n` +
+      'daemon:*:19800:0:99999:7:::\n' +
+      'nobody:*:19800:0:99999:7:::\n' +
+      'olduser:$6$olduser0salt$Yf0ldUs3rHashN0tReal0000000000000000000000000000000000000000000000000000000000000:19800:0:99999:7:::\n' +
+      'student:$6$student0salt$StudentHashN0tReal000000000000000000000000000000000000000000000000000000000000:19800:0:99999:7:::\n',
+  },
+  {
+    type: 'file', path: '/etc/group', mode: 0o644, content:
+      'root:x:0:\n' +
+      'daemon:x:1:\n' +
+      'shadow:x:42:\n' +
+      'users:x:100:olduser,student\n' +
+      'nogroup:x:65534:\n' +
+      'olduser:x:1000:\n' +
+      'student:x:1001:\n',
+  },
+  {
+    type: 'file', path: '/etc/fstab', mode: 0o644, content:
+      '# <file system> <mount point> <type> <options> <dump> <pass>\n' +
+      '/dev/sda1 / ext4 errors=remount-ro 0 1\n',
+  },
+  { type: 'file', path: '/etc/machine-id', mode: 0o444, content: `${GOLDEN_MACHINE_ID}\n` },
+  { type: 'file', path: '/var/lib/dpkg/status', mode: 0o644, content: '' },
+  { type: 'copy', path: '/bin/sh', mode: 0o755, from: BUSYBOX },
+
+  // Identity a reset must remove or rewrite.
+  { type: 'file', path: '/etc/ssh/ssh_host_rsa_key', mode: 0o600, content: FAKE_RSA_KEY },
+  { type: 'file', path: '/etc/ssh/ssh_host_rsa_key.pub', mode: 0o644, content: FAKE_RSA_PUB },
+  { type: 'file', path: '/etc/ssh/ssh_host_ed25519_key', mode: 0o600, content: FAKE_ED25519_KEY },
+  { type: 'file', path: '/etc/ssh/ssh_host_ed25519_key.pub', mode: 0o644, content: FAKE_ED25519_PUB },
+  {
+    type: 'file', path: '/root/.bash_history', mode: 0o600, content:
+      'apt-get update\nvi /etc/ssh/sshd_config\nsystemctl restart ssh\n',
+  },
+  {
+    type: 'file', path: '/home/student/.bash_history', mode: 0o600, uid: 1001, gid: 1001, content:
+      'ls -la\ncat secret-notes.txt\nssh olduser@10.0.0.5\n',
+  },
+  {
+    type: 'file', path: '/var/log/syslog', mode: 0o640, content:
+      'Jan 10 10:00:00 golden-image kernel: Linux version 6.1.0-18-amd64\n' +
+      'Jan 10 10:00:05 golden-image systemd[1]: Started ssh.service.\n',
+  },
+  {
+    type: 'file', path: '/var/log/messages', mode: 0o640, content:
+      'Jan 10 10:00:00 golden-image kernel: e1000 0000:00:03.0 eth0: (PCI:33MHz:32-bit) 52:54:00:12:34:56\n',
+  },
+  {
+    type: 'file', path: '/var/lib/dhcp/dhclient.eth0.leases', mode: 0o644, content:
+      'lease {\n  interface "eth0";\n  fixed-address 192.168.122.57;\n' +
+      '  option subnet-mask 255.255.255.0;\n  option routers 192.168.122.1;\n' +
+      '  renew 3 2024/01/10 12:00:00;\n  expire 3 2024/01/10 13:00:00;\n}\n',
+  },
+  {
+    type: 'file', path: '/etc/udev/rules.d/70-persistent-net.rules', mode: 0o644, content:
+      '# This file was automatically generated by the /lib/udev/write_net_rules\n' +
+      'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="52:54:00:12:34:56", ' +
+      'ATTR{dev_id}=="0x0", ATTR{type}=="1", KERNEL=="eth*", NAME="eth0"\n',
+  },
+];
+
+/** Bump when the build procedure (not the tree) changes in a way that matters. */
+const BUILD_RECIPE = 'virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M v1';
+
+/** Hash of the tree definition, the build recipe and the bytes of copied files. */
+export async function guestTreeHash(): Promise<string> {
+  const h = createHash('sha256');
+  h.update(BUILD_RECIPE);
+  h.update('\0');
+  h.update(JSON.stringify(GUEST_TREE));
+  for (const e of GUEST_TREE) {
+    if (e.type === 'copy') {
+      h.update('\0');
+      h.update(await fs.readFile(e.from));
+    }
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Materialise GUEST_TREE under `root` (which must exist and be empty). */
+export async function writeGuestTree(root: string): Promise<void> {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const dirs = GUEST_TREE.filter((e) => e.type === 'dir');
+  const files = GUEST_TREE.filter((e) => e.type !== 'dir');
+  for (const e of dirs) {
+    await fs.mkdir(path.join(root, e.path), { recursive: true });
+  }
+  for (const e of files) {
+    const dest = path.join(root, e.path);
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    if (e.type === 'copy') await fs.copyFile(e.from, dest);
+    else if (e.type === 'file') await fs.writeFile(dest, e.content);
+  }
+  // Modes and owners last (dirs last of all, so 0700 dirs don't block writes when not root).
+  for (const e of [...files, ...dirs]) {
+    const dest = path.join(root, e.path);
+    if (isRoot && e.type !== 'copy' && (e.uid !== undefined || e.gid !== undefined)) {
+      await fs.chown(dest, e.uid ?? 0, e.gid ?? 0);
+    }
+    await fs.chmod(dest, e.mode);
+  }
+}
+
+/** Build the guest image at `outPath` (overwrites). Takes ~10-15 s under TCG. */
+export async function buildGuestImage(outPath: string): Promise<void> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ovirt-sysprep-guest-'));
+  try {
+    const tree = path.join(work, 'tree');
+    await fs.mkdir(tree);
+    await writeGuestTree(tree);
+    await fs.mkdir(path.dirname(path.resolve(outPath)), { recursive: true });
+    await fs.rm(outPath, { force: true });
+    try {
+      await execFileAsync(
+        'virt-make-fs',
+        ['--format=qcow2', '--type=ext4', '--partition', '--size=+50M', tree, outPath],
+        { env: libguestfsEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 10 * 60 * 1000 },
+      );
+    } catch (err) {
+      const e = err as Error & { stderr?: string; stdout?: string };
+      await fs.rm(outPath, { force: true });
+      throw new Error(
+        `virt-make-fs failed building ${outPath}: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}`,
+      );
+    }
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Cache with cross-process exclusion (several jest workers, globalSetup, ...).
+
+const LOCK_WAIT_MS = 15 * 60 * 1000;
+const POLL_MS = 250;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p, fsConstants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Take an O_EXCL lock file holding our pid; break it if its owner is dead. */
+async function acquireLock(lockPath: string): Promise<fs.FileHandle | null> {
+  try {
+    const fh = await fs.open(lockPath, 'wx');
+    await fh.writeFile(`${process.pid}\n`);
+    return fh;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  // Held by someone: break it only if the owner is gone.
+  let owner = NaN;
+  try {
+    owner = parseInt(await fs.readFile(lockPath, 'utf8'), 10);
+  } catch {
+    return null; // vanished meanwhile; caller retries
+  }
+  if (Number.isFinite(owner) && owner > 0 && !pidAlive(owner)) {
+    // Rename before removing so two breakers cannot both delete a fresh lock.
+    const stale = `${lockPath}.stale-${process.pid}-${Date.now()}`;
+    try {
+      await fs.rename(lockPath, stale);
+      const again = parseInt(await fs.readFile(stale, 'utf8'), 10);
+      if (again === owner) await fs.rm(stale, { force: true });
+      else await fs.rename(stale, lockPath).catch(() => fs.rm(stale, { force: true }));
+    } catch {
+      /* someone else broke it */
+    }
+  }
+  return null;
+}
+
+let inProcess: Promise<string> | null = null;
+
+/**
+ * Path of the cached guest image `<repo>/.cache/fixtures/guest-<hash>.qcow2`, building
+ * it once if needed. Safe for concurrent callers in several processes: the image is
+ * built under a temp name and renamed in place while holding an O_EXCL lock file.
+ */
+export function cachedGuestImage(): Promise<string> {
+  if (!inProcess) {
+    inProcess = buildCached().catch((err) => {
+      inProcess = null;
+      throw err;
+    });
+  }
+  return inProcess;
+}
+
+async function buildCached(): Promise<string> {
+  const hash = await guestTreeHash();
+  await fs.mkdir(FIXTURE_CACHE_DIR, { recursive: true });
+  const final = path.join(FIXTURE_CACHE_DIR, `guest-${hash}.qcow2`);
+  const lockPath = `${final}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    if (await exists(final)) return final;
+    const lock = await acquireLock(lockPath);
+    if (lock) {
+      try {
+        if (await exists(final)) return final; // built while we waited
+        const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
+        try {
+          await buildGuestImage(tmp);
+          await fs.rename(tmp, final);
+        } finally {
+          await fs.rm(tmp, { force: true });
+        }
+        return final;
+      } finally {
+        await lock.close();
+        await fs.rm(lockPath, { force: true });
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for another process to build ${final} (lock ${lockPath})`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Full (standalone, no backing file) copy of the cached guest image to `destPath`. */
+export async function copyGuestImage(destPath: string): Promise<void> {
+  const src = await cachedGuestImage();
+  await fs.mkdir(path.dirname(path.resolve(destPath)), { recursive: true });
+  await fs.copyFile(src, destPath);
+  await fs.chmod(destPath, 0o644);
+}
