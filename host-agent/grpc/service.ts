@@ -21,7 +21,7 @@ export interface ServiceDeps {
 
 /** The wire view of a job: the record without agent-internal fields. */
 function toWire(job: JobRecord) {
-  const { paramKeys: _k, timeoutSec: _t, ...wire } = job;
+  const { paramKeys: _k, timeoutSec: _t, toolPid: _p, ...wire } = job;
   return wire;
 }
 

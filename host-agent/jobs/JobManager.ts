@@ -6,7 +6,7 @@
 // States: PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELLING -> CANCELLED,
 //         PENDING -> CANCELLED. On start, jobs a dead agent left PENDING, RUNNING or
 //         CANCELLING become FAILED/INTERRUPTED (their disks were never committed to).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OperationInfo } from '../../shared/catalog/operations';
 import { asSysprepError, CancelledError, ConflictError, InputError, NotFoundError, SysprepError } from '../../shared/errors';
@@ -48,6 +48,16 @@ interface LiveJob {
   disks?: (ConfinedPath & { format: string })[];
 }
 
+/** Kills the process group of a virt-sysprep a dead agent left running, if it is still ours. */
+function killOrphanTool(pid: number, jobId: string): void {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes(`/${jobId}/`)) process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* gone already */
+  }
+}
+
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const MAX_TIMEOUT_SEC = 24 * 3600;
 
@@ -76,6 +86,7 @@ export class JobManager {
       this.jobs.set(job.id, live);
       if (!FINAL.has(job.state)) {
         interrupted.push(job.id);
+        if (job.toolPid) killOrphanTool(job.toolPid, job.id);
         this.finish(live, 'FAILED', new SysprepError('failed', 'INTERRUPTED', 'the agent stopped while this job was unfinished; no disk was changed'));
       }
     }
@@ -216,6 +227,10 @@ export class JobManager {
         signal: controller.signal,
         abort: (err) => controller.abort(err),
         onProgress: (line) => this.onProgress(live, line),
+        onSpawn: (pid) => {
+          job.toolPid = pid;
+          this.journal.saveJob(job);
+        },
         logger,
       });
       this.finish(live, 'SUCCEEDED');

@@ -44,6 +44,7 @@ export interface Execution {
   /** Aborts the run with this error (lease lost). */
   abort(err: SysprepError): void;
   onProgress(line: ProgressLine): void;
+  onSpawn(pid: number): void;
   logger: Logger;
 }
 
@@ -77,6 +78,7 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
       timeoutMs: ex.timeoutMs,
       signal: ex.signal,
       onProgress: ex.onProgress,
+      onSpawn: ex.onSpawn,
     });
     ex.signal.throwIfAborted();
     if (overlays && !ex.dryRun) await deps.overlays.commit(overlays);

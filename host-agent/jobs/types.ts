@@ -11,6 +11,8 @@ export interface JobRecord extends Omit<Job, 'state' | 'mode'> {
   /** Customisation keys requested (never their values). */
   paramKeys: string[];
   timeoutSec: number;
+  /** Process group of the running virt-sysprep (to stop an orphan after a crash). */
+  toolPid?: number;
 }
 
 export interface JobEventRecord extends Omit<JobEvent, 'state'> {

@@ -22,12 +22,12 @@ export function run(
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, detached: true, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.on('data', (c: Buffer) => { if (stdout.length < MAX_OUTPUT) stdout += c.toString('utf8'); });
-    child.stderr.on('data', (c: Buffer) => { if (stderr.length < MAX_OUTPUT) stderr += c.toString('utf8'); });
+    child.stdout!.on('data', (c: Buffer) => { if (stdout.length < MAX_OUTPUT) stdout += c.toString('utf8'); });
+    child.stderr!.on('data', (c: Buffer) => { if (stderr.length < MAX_OUTPUT) stderr += c.toString('utf8'); });
     const timer = setTimeout(() => {
       timedOut = true;
       try {
@@ -45,6 +45,9 @@ export function run(
       if (code === 0 && !timedOut) resolve({ stdout, stderr });
       else reject(new CommandError([cmd, ...args], code, timedOut ? `timed out after ${opts.timeoutMs} ms\n${stderr}` : stderr));
     });
-    child.stdin.end(opts.input ?? '');
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => undefined); // a tool that exits without reading is not an error here
+      child.stdin!.end(opts.input);
+    }
   });
 }

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseOperationList } from '../../../shared/catalog/operations';
+import { resolveSpec, SpecInput } from '../../../shared/spec';
+import { assertNoValueReadAsFlag, buildArgv } from '../../../host-agent/sysprep/argv';
+
+const OPS = parseOperationList(readFileSync(path.join(__dirname, '../../fixtures/virt-sysprep-1.48-list-operations.txt'), 'utf8'));
+const DISK = { path: '/srv/images/vm1.qcow2', format: 'qcow2' };
+
+function build(input: SpecInput, extra: { dryRun?: boolean; disks?: typeof DISK[] } = {}) {
+  return buildArgv({ disks: extra.disks ?? [DISK], spec: resolveSpec(input, OPS), dryRun: !!extra.dryRun, filesDir: '/run/job1' });
+}
+
+describe('buildArgv', () => {
+  it.each<[string, SpecInput, string[]]>([
+    ['plain reset', { operations: { only: ['machine-id', 'ssh-hostkeys'] } },
+      ['-v', '-x', '--format', 'qcow2', '-a', DISK.path, '--operations', 'machine-id,ssh-hostkeys', '--no-network']],
+    ['hostname adds customize', { operations: { only: ['machine-id'] }, params: { hostname: 'vm-7' } },
+      ['-v', '-x', '--format', 'qcow2', '-a', DISK.path, '--operations', 'customize,machine-id', '--hostname', 'vm-7', '--no-network']],
+    ['install turns the network on', { operations: { only: ['logfiles'] }, params: { install: ['htop', 'vim'] } },
+      ['-v', '-x', '--format', 'qcow2', '-a', DISK.path, '--operations', 'customize,logfiles', '--install', 'htop,vim', '--network']],
+    ['update: false keeps the network off', { operations: { only: ['logfiles'] }, params: { update: false } },
+      ['-v', '-x', '--format', 'qcow2', '-a', DISK.path, '--operations', 'customize,logfiles', '--no-network']],
+    ['seal truncates machine-id after customize', { operations: { only: ['machine-id'] }, params: { hostname: 'localhost', truncate: ['/etc/machine-id'] } },
+      ['-v', '-x', '--format', 'qcow2', '-a', DISK.path, '--operations', 'customize,machine-id', '--hostname', 'localhost', '--truncate', '/etc/machine-id', '--no-network']],
+    ['user removal', { operations: { only: ['logfiles'] }, params: { removeUsers: ['olduser', 'temp'] } },
+      ['-v', '-x', '--format', 'qcow2', '-a', DISK.path, '--operations', 'logfiles,user-account', '--remove-user-accounts', 'olduser,temp', '--no-network']],
+  ])('%s', (_name, input, argv) => {
+    expect(build(input).argv).toEqual(argv);
+  });
+
+  it('puts --format before every -a, one guest for all disks', () => {
+    const { argv } = build({ operations: { only: ['logfiles'] } }, { disks: [DISK, { path: '/srv/images/var.raw', format: 'raw' }] });
+    expect(argv.slice(2, 10)).toEqual(['--format', 'qcow2', '-a', DISK.path, '--format', 'raw', '-a', '/srv/images/var.raw']);
+  });
+
+  it('passes secrets and scripts only through files, never in argv', () => {
+    const plan = build({
+      operations: { only: ['machine-id'] },
+      params: {
+        rootPassword: { value: 'Sup3r-Secret' },
+        users: [{ name: 'student', password: { value: 'pw2' }, sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b'] }],
+        scripts: ['#!/bin/sh\necho token=abc\n'],
+        firstboot: ['#!/bin/sh\nreboot\n'],
+      },
+    });
+    const joined = plan.argv.join(' ');
+    expect(joined).not.toMatch(/Sup3r-Secret|pw2|token=abc|reboot|AAAAC3/);
+    expect(plan.argv).toEqual(expect.arrayContaining([
+      '--root-password', 'file:/run/job1/f0',
+      '--password', 'student:file:/run/job1/f1',
+      '--ssh-inject', 'student:file:/run/job1/f2',
+      '--run', '/run/job1/f3',
+      '--firstboot', '/run/job1/f4',
+    ]));
+    expect(plan.files.map((f) => f.content)).toEqual([
+      'Sup3r-Secret', 'pw2', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b\n', '#!/bin/sh\necho token=abc\n', '#!/bin/sh\nreboot\n',
+    ]);
+  });
+
+  it('makes a random root password itself (virt-customize would print it)', () => {
+    const a = build({ operations: { only: ['machine-id'] }, params: { rootPassword: { random: true } } });
+    const b = build({ operations: { only: ['machine-id'] }, params: { rootPassword: { random: true } } });
+    expect(a.argv).toContain('file:/run/job1/f0');
+    expect(a.argv).not.toContain('random');
+    expect(a.files[0].content).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(a.files[0].content).not.toBe(b.files[0].content);
+  });
+
+  it('adds --dry-run', () => {
+    expect(build({ operations: { only: ['logfiles'] } }, { dryRun: true }).argv.at(-1)).toBe('--dry-run');
+  });
+});
+
+describe('assertNoValueReadAsFlag', () => {
+  it.each([
+    [['--hostname', '-x']],
+    [['--format', 'qcow2', '-a']],
+    [['stray']],
+  ])('refuses %j', (argv) => {
+    expect(() => assertNoValueReadAsFlag(argv)).toThrow();
+  });
+  it('accepts flags without values', () => {
+    expect(() => assertNoValueReadAsFlag(['-v', '-x', '--update', '--network', '--dry-run'])).not.toThrow();
+  });
+});
