@@ -12,7 +12,8 @@ import type { Job } from '../../shared/wireTypes';
 import { copyGuestImage } from './guestImage';
 import { makeTestPki, TestPki } from './tls';
 
-export const REPO = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT as REPO } from './guestImage';
+import { REPO_ROOT as REPO } from './guestImage';
 
 export interface AgentDirs {
   base: string;

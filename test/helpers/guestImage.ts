@@ -6,6 +6,7 @@
 //   virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M TREE OUT.qcow2
 // which libguestfs inspects as Debian 12 (see design.md section 3).
 
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
@@ -16,7 +17,12 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 
 /** Repository root (test/helpers/ -> ../..). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The checkout (found upwards from here, so compiled copies under dist/ share the cache). */
+export const REPO_ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'proto', 'agent.proto')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 /** Where cached fixtures live (git-ignored). */
 export const FIXTURE_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'fixtures');
 
