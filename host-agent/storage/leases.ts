@@ -23,6 +23,20 @@ import type { Logger } from '../../shared/logger';
 
 export const LEASE_DIR = '.ovirt-sysprep-leases';
 
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const OVIRT_VOLUME = new RegExp(`^(.*/${UUID})/images/${UUID}/[^/]+$`);
+
+/**
+ * Where a disk's lease lives: for an oVirt file-domain volume
+ * (`.../<sd-id>/images/<img-id>/<vol-id>`) in the storage domain's own directory, which
+ * every host mounts (`/rhev/data-center/mnt` itself is local to each host); otherwise in
+ * the storage root. Never inside an image directory.
+ */
+export function leaseDirFor(disk: { real: string; root: string }): string {
+  const domain = OVIRT_VOLUME.exec(disk.real)?.[1];
+  return path.join(domain && domain.startsWith(disk.root) ? domain : disk.root, LEASE_DIR);
+}
+
 export interface LeaseOwner {
   hostId: string;
   jobId: string;
@@ -47,7 +61,7 @@ export class LeaseManager {
 
   paths(disk: { real: string; root: string }): { lockPath: string; ownerPath: string } {
     const id = createHash('sha256').update(disk.real).digest('hex').slice(0, 20);
-    const base = path.join(disk.root, LEASE_DIR, `${path.basename(disk.real).replace(/[^A-Za-z0-9._-]/g, '_')}-${id}`);
+    const base = path.join(leaseDirFor(disk), `${path.basename(disk.real).replace(/[^A-Za-z0-9._-]/g, '_')}-${id}`);
     return { lockPath: `${base}.lock`, ownerPath: `${base}.owner.json` };
   }
 
@@ -115,8 +129,7 @@ export class LeaseManager {
   /** Frees leases recorded under this host id by a previous (dead) agent process. */
   async releaseOwnedBy(roots: readonly string[]): Promise<number> {
     let freed = 0;
-    for (const root of roots) {
-      const dir = path.join(root, LEASE_DIR);
+    for (const dir of await leaseDirs(roots)) {
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names.filter((n) => n.endsWith('.owner.json'))) {
         const ownerPath = path.join(dir, name);
@@ -136,6 +149,22 @@ export class LeaseManager {
     const locked = await lockfile.check(disk.real, { realpath: false, lockfilePath: lockPath, stale: Math.max(2_000, this.timeoutMs) });
     return locked ? readOwner(ownerPath) : null;
   }
+}
+
+/** Lease directories under the roots: the roots' own and those of oVirt storage domains. */
+async function leaseDirs(roots: readonly string[]): Promise<string[]> {
+  const dirs: string[] = [];
+  const walk = async (dir: string, depth: number) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      if (e.name === LEASE_DIR) dirs.push(path.join(dir, e.name));
+      else if (depth > 0 && e.name !== 'images' && !e.name.startsWith('.')) await walk(path.join(dir, e.name), depth - 1);
+    }
+  };
+  // oVirt layout: <root>/<mount>/<sd-id>/.ovirt-sysprep-leases (depth 2 below the root).
+  for (const root of roots) await walk(root, 2);
+  return dirs;
 }
 
 async function readOwner(ownerPath: string): Promise<LeaseOwner | null> {

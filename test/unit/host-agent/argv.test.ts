@@ -84,3 +84,15 @@ describe('assertNoValueReadAsFlag', () => {
     expect(() => assertNoValueReadAsFlag(['-v', '-x', '--update', '--network', '--dry-run'])).not.toThrow();
   });
 });
+
+describe('leaseDirFor', () => {
+  const { leaseDirFor } = require('../../../host-agent/storage/leases');
+  it('puts an oVirt volume\'s lease in its storage domain directory, shared by all hosts', () => {
+    const sd = '/rhev/data-center/mnt/nfs.example:_export_data/5b2d9c3e-1f4a-4c8e-9a7b-2e6f1d0c3b4a';
+    const real = `${sd}/images/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/7e8f9a0b-1c2d-4e3f-8a5b-6c7d8e9f0a1b`;
+    expect(leaseDirFor({ real, root: '/rhev/data-center/mnt' })).toBe(`${sd}/.ovirt-sysprep-leases`);
+  });
+  it('uses the storage root for other layouts', () => {
+    expect(leaseDirFor({ real: '/var/lib/libvirt/images/vm1.qcow2', root: '/var/lib/libvirt/images' })).toBe('/var/lib/libvirt/images/.ovirt-sysprep-leases');
+  });
+});
