@@ -3,6 +3,7 @@
 // failed, cancelled or crashed job leaves every disk byte-identical.
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
+import { JobFailure } from '../../shared/errors';
 import { QemuImg } from '../tools/qemuImg';
 
 export interface OverlaySet {
@@ -20,14 +21,25 @@ export class Overlays {
     const out: OverlaySet = { dir, disks: [] };
     for (const [i, d] of disks.entries()) {
       const overlay = path.join(dir, `disk${i}.qcow2`);
-      await this.qemuImg.createOverlay(d.path, d.format, overlay);
+      try {
+        await this.qemuImg.createOverlay(d.path, d.format, overlay);
+      } catch (err) {
+        await this.discard(out);
+        throw new JobFailure('OVERLAY_FAILED', `cannot create the safe-mode overlay of ${d.path}: ${(err as Error).message}`, { disk: d.path });
+      }
       out.disks.push({ path: overlay, format: 'qcow2' });
     }
     return out;
   }
 
   async commit(set: OverlaySet): Promise<void> {
-    for (const d of set.disks) await this.qemuImg.commit(d.path);
+    for (const d of set.disks) {
+      try {
+        await this.qemuImg.commit(d.path);
+      } catch (err) {
+        throw new JobFailure('COMMIT_FAILED', `qemu-img commit of ${d.path} failed: ${(err as Error).message}`, { overlay: d.path });
+      }
+    }
   }
 
   async discard(set: OverlaySet | string): Promise<void> {
