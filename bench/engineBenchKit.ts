@@ -1,0 +1,115 @@
+// Shared pieces of the engine benchmarks: the engine as its own process (so its CPU time
+// and RSS can be read from /proc), a tiny HTTP client, and /proc readers.
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const TOKEN = 'bench-admin-token-0123456789';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface EngineProcess {
+  url: string;
+  child: ChildProcess;
+  /** CPU seconds (user + system) the engine process has used. */
+  cpuSeconds(): number;
+  /** Peak resident set size, MB. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+export async function startEngineProcess(dir: string, hosts: { id: string; address: string; roots: string[] }[], extra: string[] = []): Promise<EngineProcess> {
+  const port = await freePort();
+  const conf = path.join(dir, 'engine.conf');
+  writeFileSync(conf, [
+    '[engine]', `listen = 127.0.0.1:${port}`, `data_dir = ${path.join(dir, 'engine')}`, 'log_level = warn', `log_file = ${path.join(dir, 'engine.log')}`,
+    ...extra,
+    '[tokens]', `bench = admin:${TOKEN}`,
+    ...hosts.flatMap((h) => [`[host:${h.id}]`, `address = ${h.address}`, `storage_roots = ${h.roots.join(',')}`]),
+    '[auto_reset]', 'clone = off', 'import = off', 'pool = off', '',
+  ].join('\n'));
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, path.join(ROOT, 'dist/engine-plugin/main.js'), '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const clk = 100; // USER_HZ on Linux
+  return {
+    url,
+    child,
+    cpuSeconds() {
+      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) / clk;
+    },
+    peakRssMb() {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : NaN;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export async function api<T = any>(url: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: T; ms: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/api/v1${p}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, ms: performance.now() - t0 };
+}
+
+export async function waitJob(url: string, id: string, onPoll?: (job: any) => void): Promise<any> {
+  for (;;) {
+    const { body } = await api(url, 'GET', `/jobs/${id}`);
+    onPoll?.(body);
+    if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body.state)) return body;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export interface AgentProcess {
+  hostId: string;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** A host agent as its own process (node dist/host-agent/main.js --config FILE). */
+export async function startAgentProcess(dir: string, hostId: string, keys: Record<string, string>): Promise<AgentProcess> {
+  const port = await freePort();
+  const conf = path.join(dir, `${hostId}.conf`);
+  writeFileSync(conf, ['[agent]', `host_id = ${hostId}`, `listen = 127.0.0.1:${port}`, 'plaintext = true', ...Object.entries(keys).map(([k, v]) => `${k} = ${v}`), ''].join('\n'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/host-agent/main.js'), '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const address = `127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1', () => { sock.end(); resolve(true); });
+      sock.on('error', () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    hostId,
+    address,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}

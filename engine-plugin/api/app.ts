@@ -1,0 +1,48 @@
+// The express application: JSON body parsing, authentication, the route table under
+// /api/v1, the OpenAPI document, and the one error middleware.
+import express, { Express } from 'express';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { authMiddleware } from './auth';
+import { catalogRoutes, ENGINE_VERSION } from './catalogRoutes';
+import type { ApiDeps } from './deps';
+import { errorMiddleware, routeNotFound } from './errors';
+import { inventoryRoutes } from './inventoryRoutes';
+import { jobRoutes } from './jobRoutes';
+import { buildOpenApi } from './openapi';
+import { RouteTable } from './RouteTable';
+
+export const API_BASE = '/api/v1';
+const PUBLIC = new Set(['/health', '/openapi.json']);
+
+/** engine-plugin/NAME (not compiled): beside this file in the sources, three levels up from dist/. */
+const staticDir = (name: string) =>
+  [path.resolve(__dirname, '..', name), path.resolve(__dirname, '..', '..', '..', 'engine-plugin', name)].find((d) => existsSync(d));
+
+export function createRouteTable(d: ApiDeps): RouteTable {
+  const table = new RouteTable();
+  catalogRoutes(table, d);
+  inventoryRoutes(table, d);
+  jobRoutes(table, d);
+  return table;
+}
+
+export function createApp(d: ApiDeps): { app: Express; table: RouteTable } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  const table = createRouteTable(d);
+  const openapi = buildOpenApi(table, ENGINE_VERSION);
+  const auth = authMiddleware(d.config.tokens, d.externalAuth);
+
+  app.use(API_BASE, express.json({ limit: '4mb' }));
+  app.get(`${API_BASE}/openapi.json`, (_req, res) => void res.json(openapi));
+  app.use(API_BASE, (req, res, next) => (PUBLIC.has(req.path) ? next() : auth(req, res, next)));
+  app.use(API_BASE, table.router);
+  // The admin web page and the oVirt UI plugin files: static, public (the page signs in with a token).
+  const statics: [string, string | undefined][] = [['/ui', staticDir('web')], ['/ui-plugin', staticDir('ui-plugin')]];
+  for (const [url, dir] of statics) if (dir) app.use(url, express.static(dir));
+  app.use(routeNotFound);
+  app.use(errorMiddleware(d.log));
+  return { app, table };
+}

@@ -1,0 +1,30 @@
+import type { ExternalAuthenticator } from './auth';
+import type { AutoReset } from '../autoreset/AutoReset';
+import type { EngineConfig } from '../config';
+import type { AgentPool } from '../dispatch/AgentPool';
+import type { Dispatcher } from '../dispatch/Dispatcher';
+import type { Inventory } from '../inventory/Inventory';
+import type { InventoryActions } from '../inventory/InventoryActions';
+import type { JobBus } from '../jobs/JobBus';
+import type { JobService } from '../jobs/JobService';
+import type { JobStore } from '../jobs/JobStore';
+import type { Logger } from '../logger';
+import type { ProfileStore } from '../profiles/ProfileStore';
+
+/** What the routers use, resolved once by the composition root. */
+export interface ApiDeps {
+  config: EngineConfig;
+  log: Logger;
+  inventory: Inventory;
+  /** null with an inventory the engine does not own (oVirt): embedded actions answer 501. */
+  actions: InventoryActions | null;
+  jobs: JobService;
+  store: JobStore;
+  bus: JobBus;
+  profiles: ProfileStore;
+  agents: AgentPool;
+  dispatcher: Dispatcher;
+  autoReset: AutoReset;
+  /** Tokens that are not in [tokens]: asked of oVirt (inventory = ovirt), else refused. */
+  externalAuth?: ExternalAuthenticator;
+}

@@ -1,0 +1,118 @@
+// VMs, pools and templates: read from the inventory port; the embedded inventory's
+// actions (register, clone, import, pool, start/stop marks) produce the clone and
+// import events that trigger the automatic reset.
+import { z } from 'zod';
+import { ConflictError, NotFoundError, SysprepError } from '../../shared/errors';
+import { parseOrThrow } from '../../shared/spec';
+import type { InventoryActions } from '../inventory/InventoryActions';
+import { renderString } from '../jobs/patterns';
+import { sysprepBodySchema } from '../jobs/requestSchema';
+import type { ApiDeps } from './deps';
+import { LIST_QUERY, listQuery } from './listQuery';
+import type { RouteTable } from './RouteTable';
+
+const diskSchema = z.object({ path: z.string().min(1), format: z.enum(['qcow2', 'raw']).optional() }).strict();
+export const templateBodySchema = z.object({ name: z.string(), disks: z.array(diskSchema).min(1) }).strict();
+export const vmBodySchema = z.union([
+  z.object({ name: z.string(), template: z.string().min(1) }).strict(),
+  z.object({ name: z.string(), disks: z.array(diskSchema).min(1), host: z.string().optional() }).strict(),
+], { error: 'must be {"name", "template"} (clone) or {"name", "disks"} (import)' });
+export const poolBodySchema = z
+  .object({
+    name: z.string(),
+    template: z.string().min(1),
+    size: z.number().int().min(1).max(10_000),
+    vmNamePattern: z.string().min(1).default('${pool}-${index}'),
+  })
+  .strict();
+
+function embedded(d: ApiDeps): InventoryActions {
+  if (!d.actions) throw new SysprepError('invalid', 'NOT_SUPPORTED', 'this inventory is managed by oVirt: create VMs, templates and pools there');
+  return d.actions;
+}
+
+export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
+  // ---- VMs ----
+  t.add({ method: 'get', path: '/vms', tag: 'vms', summary: 'VMs (filter by name with search)', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listVms(listQuery(req)));
+  t.add({ method: 'get', path: '/vms/:id', tag: 'vms', summary: 'One VM (id or name)', role: 'viewer', status: 200 }, async ({ params }) => {
+    const vm = await d.inventory.getVm(params.id);
+    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`);
+    return vm;
+  });
+  t.add({ method: 'get', path: '/vms/:id/inspection', tag: 'vms', summary: "OS inspection of the VM's disks by an agent (read-only)", role: 'viewer', status: 200 }, async ({ params }) => {
+    const vm = await d.inventory.getVm(params.id);
+    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`);
+    const agent = d.agents.servingAgents(vm.disks, vm.hostId).find((a) => a.healthy);
+    if (!agent) throw new SysprepError('unavailable', 'NO_AGENT', `no reachable host agent sees the disks of VM "${vm.name}"`);
+    return { vm: vm.id, host: agent.host.id, ...(await agent.client.inspect(vm.disks.map((x) => ({ path: x.path, format: x.format })))) };
+  });
+  t.add({ method: 'post', path: '/vms/:id/sysprep', tag: 'sysprep', summary: 'Sysprep one VM (must be down)', role: 'operator', status: 202, body: sysprepBodySchema }, async ({ params, req, caller }) => ({
+    job: await d.jobs.sysprepVm(params.id, req.body, caller),
+  }));
+  t.add({ method: 'post', path: '/vms', tag: 'vms', summary: 'Embedded inventory: clone a VM from a template ({name, template}) or import one ({name, disks}); starts its automatic reset', role: 'admin', body: vmBodySchema, status: 201 }, async ({ req, caller }) => {
+    const actions = embedded(d);
+    const body = parseOrThrow(vmBodySchema, req.body ?? {}, '');
+    const trigger = 'template' in body ? 'clone' : 'import';
+    const status = d.autoReset.initialStatus(trigger);
+    const vm = 'template' in body
+      ? await actions.cloneVm({ name: body.name, template: body.template, status })
+      : await actions.importVm({ name: body.name, disks: body.disks, hostId: body.host, status });
+    const reset = await d.autoReset.onVmAdded(vm, trigger, caller.name);
+    return { vm: (await d.inventory.getVm(vm.id)) ?? vm, job: reset.job, resetError: reset.error };
+  });
+  for (const action of ['start', 'stop'] as const) {
+    t.add({ method: 'post', path: `/vms/:id/${action}`, tag: 'vms', summary: `Embedded inventory: mark the VM ${action === 'start' ? 'up (running)' : 'down'}`, role: 'operator', status: 200 }, async ({ params }) => {
+      const actions = embedded(d);
+      const vm = await d.inventory.getVm(params.id);
+      if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`);
+      const active = d.store.activeJobFor(`vm:${vm.id}`);
+      if (active || vm.status === 'image_locked') throw new ConflictError('VM_BUSY', `VM "${vm.name}" is locked by job ${active ?? '(reset to come)'}`, { jobId: active });
+      return actions.setVmStatus(vm.id, action === 'start' ? 'up' : 'down');
+    });
+  }
+
+  // ---- pools ----
+  t.add({ method: 'get', path: '/pools', tag: 'pools', summary: 'VM pools', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listPools(listQuery(req)));
+  t.add({ method: 'get', path: '/pools/:id', tag: 'pools', summary: 'One pool (id or name) with its VM ids', role: 'viewer', status: 200 }, async ({ params }) => {
+    const p = await d.inventory.getPool(params.id);
+    if (!p) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${params.id}"`);
+    return p;
+  });
+  t.add({ method: 'post', path: '/pools/:id/sysprep', tag: 'sysprep', summary: 'Sysprep every VM of the pool: one child job per VM, per-VM values from ${vm} ${pool} ${index} ${template}', role: 'operator', status: 202, body: sysprepBodySchema }, async ({ params, req, caller }) => ({
+    job: await d.jobs.sysprepPool(params.id, req.body, caller),
+  }));
+  t.add({ method: 'post', path: '/pools', tag: 'pools', summary: 'Embedded inventory: create a pool of N copy-on-write clones of a template, named by vmNamePattern', role: 'admin', body: poolBodySchema, status: 201 }, async ({ req, caller }) => {
+    const actions = embedded(d);
+    const body = parseOrThrow(poolBodySchema, req.body ?? {}, '');
+    const { pool, vms } = await actions.createPool({
+      name: body.name,
+      template: body.template,
+      size: body.size,
+      vmName: (index) => renderString(body.vmNamePattern, { vm: '', index, pool: body.name, template: body.template }, 'vmNamePattern'),
+      status: d.autoReset.initialStatus('pool'),
+    });
+    const jobs: string[] = [];
+    const resetErrors: Record<string, unknown> = {};
+    for (const vm of vms) {
+      const reset = await d.autoReset.onVmAdded(vm, 'pool', caller.name);
+      if (reset.job) jobs.push(reset.job.id);
+      if (reset.error) resetErrors[vm.name] = reset.error;
+    }
+    return { pool, jobs, resetErrors: Object.keys(resetErrors).length ? resetErrors : undefined };
+  });
+
+  // ---- templates ----
+  t.add({ method: 'get', path: '/templates', tag: 'templates', summary: 'Templates', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listTemplates(listQuery(req)));
+  t.add({ method: 'get', path: '/templates/:id', tag: 'templates', summary: 'One template (id or name)', role: 'viewer', status: 200 }, async ({ params }) => {
+    const tpl = await d.inventory.getTemplate(params.id);
+    if (!tpl) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${params.id}"`);
+    return tpl;
+  });
+  t.add({ method: 'post', path: '/templates/:id/sysprep', tag: 'sysprep', summary: 'Seal a template (default profile template-seal: machine-id left empty); refused while clones use it', role: 'operator', status: 202, body: sysprepBodySchema }, async ({ params, req, caller }) => ({
+    job: await d.jobs.sealTemplate(params.id, req.body, caller),
+  }));
+  t.add({ method: 'post', path: '/templates', tag: 'templates', summary: 'Embedded inventory: register disk images as a template', role: 'admin', body: templateBodySchema, status: 201 }, async ({ req }) => {
+    const body = parseOrThrow(templateBodySchema, req.body ?? {}, '');
+    return embedded(d).registerTemplate(body);
+  });
+}

@@ -1,0 +1,89 @@
+// Automatic reset: a VM that was just cloned, imported or created in a pool carries its
+// source's identity. Before it is marked ready (status down, startable), the engine runs
+// the trigger's profile (default clone-reset, hostname from the VM name) on it as an
+// ordinary job of kind "auto-reset". Config turns it off per trigger ([auto_reset]).
+//
+// Embedded inventory: the VM is created image_locked and set down when its reset job
+// ends (succeeded or not: a failed reset is visible on the job, and the admin decides).
+// The oVirt adapter will call onVmAdded() from its event poller (codes 53 and 1152).
+import { inject, injectable } from 'tsyringe';
+import type { Trigger } from '../config';
+import { EngineConfig } from '../config';
+import type { Inventory, Vm, VmStatus } from '../inventory/Inventory';
+import { InventoryActions } from '../inventory/InventoryActions';
+import type { Job, JobErrorInfo } from '../jobs/Job';
+import { asSysprepError } from '../../shared/errors';
+import { JobBus } from '../jobs/JobBus';
+import { JobService } from '../jobs/JobService';
+import { JobStore } from '../jobs/JobStore';
+import { Logger } from '../logger';
+
+/** Who automatic jobs are recorded as requested by. */
+export const AUTO_RESET_REQUESTER = 'auto-reset';
+
+@injectable()
+export class AutoReset {
+  constructor(
+    @inject(JobService) private readonly jobs: JobService,
+    @inject(JobStore) private readonly store: JobStore,
+    @inject(InventoryActions) private readonly actions: InventoryActions | null,
+    @inject(JobBus) bus: JobBus,
+    @inject(EngineConfig) private readonly config: EngineConfig,
+    @inject(Logger) private readonly log: Logger,
+  ) {
+    bus.onLeafFinal((e) => {
+      const job = this.store.header(e.jobId);
+      if (job?.kind === 'auto-reset') void this.markReady(job);
+    });
+  }
+
+  /** The status a new VM is created with: locked while its reset is to come. */
+  initialStatus(trigger: Trigger): VmStatus {
+    return this.config.autoReset[trigger].enabled ? 'image_locked' : 'down';
+  }
+
+  /**
+   * Starts the reset of a new VM. `job` is undefined when the trigger is off; `error`
+   * says why no job could be made (no agent sees the disks, ...): the VM is then
+   * released (down) rather than locked forever, and the caller shows the error.
+   */
+  async onVmAdded(vm: Vm, trigger: Trigger, by: string): Promise<{ job?: Job; error?: JobErrorInfo }> {
+    const t = this.config.autoReset[trigger];
+    if (!t.enabled) return {};
+    try {
+      return { job: await this.jobs.sysprepVm(vm.id, {}, { name: `${AUTO_RESET_REQUESTER} (${trigger} by ${by})`, role: 'admin' }, { kind: 'auto-reset', profile: t.profile }) };
+    } catch (err) {
+      const e = asSysprepError(err);
+      this.log.warn('automatic reset could not start', { vmId: vm.id, trigger, error: e.message });
+      // An inventory the engine does not own (oVirt) keeps its own VM status.
+      await this.actions?.setVmStatus(vm.id, 'down');
+      return { error: { code: e.code, message: e.message, details: e.details } };
+    }
+  }
+
+  /** Start-up: a VM left locked by a reset that ended while the engine was down is released. */
+  async reconcile(inventory: Inventory): Promise<void> {
+    if (!this.actions) return; // oVirt keeps its own VM status
+    let cursor: string | undefined;
+    do {
+      const page = await inventory.listVms({ limit: 1000, cursor });
+      for (const vm of page.items) {
+        if (vm.status === 'image_locked' && !this.store.activeJobFor(`vm:${vm.id}`)) {
+          await this.actions.setVmStatus(vm.id, 'down');
+          this.log.info('VM released after a restart: its automatic reset had ended', { vmId: vm.id });
+        }
+      }
+      cursor = page.next;
+    } while (cursor);
+  }
+
+  private async markReady(job: Job): Promise<void> {
+    if (!this.actions) return;
+    try {
+      await this.actions.setVmStatus(job.target.id, 'down');
+      this.log.info('VM ready after automatic reset', { jobId: job.id, vmId: job.target.id, state: job.state });
+    } catch (err) {
+      this.log.warn('could not mark the VM ready', { jobId: job.id, vmId: job.target.id, error: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// The engine's REST API (/api/v1) as the CLI uses it: JSON requests with the bearer
+// token, typed errors from {"error": {code, message, details}}, list pages followed
+// through their cursors, and a job's Server-Sent Events.
+import { ApiError, ConnectionError } from './exitCodes';
+import { readSse, SseEvent } from './sse';
+
+export interface Page<T> {
+  items: T[];
+  next?: string;
+  total?: number;
+}
+
+export class ApiClient {
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  get<T = any>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    return this.request<T>('GET', path, undefined, query);
+  }
+
+  post<T = any>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  /** Every item of a paged list, up to `max`. */
+  async list<T = any>(path: string, query: Record<string, string | number | undefined> = {}, max = Infinity): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.get<Page<T>>(path, { ...query, cursor, limit: Math.min(max - items.length, 500) });
+      items.push(...page.items);
+      cursor = page.next;
+    } while (cursor && items.length < max);
+    return items;
+  }
+
+  /** The job's event stream; ends when the engine closes it (after the final state). */
+  async *events(jobId: string, signal?: AbortSignal): AsyncGenerator<SseEvent> {
+    const res = await this.send('GET', `/jobs/${encodeURIComponent(jobId)}/events`, undefined, {}, signal, 'text/event-stream');
+    if (!res.ok) throw await this.toError(res);
+    if (!res.body) return;
+    yield* readSse(res.body as unknown as AsyncIterable<Uint8Array>);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    const res = await this.send(method, path, body, query);
+    if (!res.ok) throw await this.toError(res);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private async send(method: string, path: string, body: unknown, query: Record<string, string | number | undefined>, signal?: AbortSignal, accept = 'application/json'): Promise<Response> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') qs.set(k, String(v));
+    const target = `${this.url}/api/v1${path}${qs.size ? `?${qs}` : ''}`;
+    try {
+      return await this.fetchImpl(target, {
+        method,
+        signal,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new ConnectionError(`cannot reach the engine at ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    }
+  }
+
+  private async toError(res: Response): Promise<Error> {
+    const text = await res.text().catch(() => '');
+    try {
+      const e = JSON.parse(text).error;
+      if (e && typeof e.code === 'string') return new ApiError(res.status, e.code, String(e.message ?? e.code), e.details ?? {});
+    } catch {
+      /* not the API's error body */
+    }
+    return new ConnectionError(`${this.url} answered HTTP ${res.status} ${res.statusText}: is it an ovirt-sysprep engine? ${text.slice(0, 200)}`);
+  }
+}

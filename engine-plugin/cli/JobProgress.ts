@@ -1,0 +1,145 @@
+// What a watcher knows about a job: one unit per VM (the job itself for a single VM or
+// a template, each child for a pool or a list), built from the `snapshot` event and kept
+// up to date by `operation` and `state` events. Every call returns the changes it made,
+// so a view prints only what is new (a reconnect's snapshot does not repeat anything).
+
+export interface JobLike {
+  id: string;
+  kind: string;
+  state: string;
+  target: { type: string; id: string; name: string };
+  host?: string;
+  progress?: { done: number; total: number; current: string };
+  steps?: { operation: string; state: string; at: string }[];
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+  children?: JobLike[];
+  childrenTotal?: number;
+  createdAt?: string;
+  startedAt?: string;
+  endedAt?: string;
+}
+
+export interface JobEventData {
+  jobId: string;
+  type?: string;
+  state: string;
+  operation?: string;
+  progress?: { done: number; total: number; current: string };
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+  host?: string;
+  at?: string;
+}
+
+export interface Unit {
+  id: string;
+  name: string;
+  state: string;
+  host?: string;
+  done: number;
+  total: number;
+  /** Operations started, in order. */
+  operations: string[];
+  error?: JobLike['error'];
+}
+
+export type Change =
+  | { kind: 'operation'; unit: Unit; operation: string; /** 1-based position among the unit's operations. */ index: number; at?: string }
+  | { kind: 'state'; unit: Unit; at?: string }
+  | { kind: 'job'; state: string; at?: string };
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'partial']);
+export const isFinalState = (s: string) => FINAL.has(s);
+const BULK_KINDS = new Set(['pool', 'bulk']);
+
+export class JobProgress {
+  readonly units = new Map<string, Unit>();
+  state = 'pending';
+  job: JobLike | undefined;
+
+  constructor(readonly jobId: string) {}
+
+  get bulk(): boolean {
+    return this.job ? BULK_KINDS.has(this.job.kind) : false;
+  }
+
+  get final(): boolean {
+    return isFinalState(this.state);
+  }
+
+  snapshot(job: JobLike): Change[] {
+    this.job = job;
+    const changes: Change[] = [];
+    if (BULK_KINDS.has(job.kind)) {
+      for (const c of job.children ?? []) changes.push(...this.merge(c, c.steps?.map((s) => s.operation) ?? []));
+    } else {
+      changes.push(...this.merge(job, job.steps?.map((s) => s.operation) ?? []));
+    }
+    if (job.state !== this.state) {
+      this.state = job.state;
+      changes.push({ kind: 'job', state: job.state, at: job.endedAt ?? job.startedAt });
+    }
+    return changes;
+  }
+
+  event(e: JobEventData): Change[] {
+    const changes: Change[] = [];
+    if (e.jobId === this.jobId && this.bulk) {
+      if (e.state !== this.state) {
+        this.state = e.state;
+        changes.push({ kind: 'job', state: e.state, at: e.at });
+      }
+      return changes;
+    }
+    const unit = this.unit(e.jobId, e.jobId);
+    if (e.progress) {
+      unit.done = e.progress.done;
+      unit.total = Math.max(e.progress.total, unit.total);
+    }
+    if (e.host) unit.host = e.host;
+    if (e.error) unit.error = e.error;
+    if (e.type === 'operation' && e.operation) {
+      unit.operations.push(e.operation);
+      changes.push({ kind: 'operation', unit, operation: e.operation, index: unit.operations.length, at: e.at });
+    }
+    if (e.state !== unit.state) {
+      unit.state = e.state;
+      changes.push({ kind: 'state', unit, at: e.at });
+    }
+    if (e.jobId === this.jobId && e.state !== this.state) {
+      this.state = e.state;
+      changes.push({ kind: 'job', state: e.state, at: e.at });
+    }
+    return changes;
+  }
+
+  private unit(id: string, name: string): Unit {
+    let u = this.units.get(id);
+    if (!u) {
+      u = { id, name, state: '', done: 0, total: 0, operations: [] };
+      this.units.set(id, u);
+    }
+    return u;
+  }
+
+  private merge(j: JobLike, operations: string[]): Change[] {
+    const u = this.unit(j.id, j.target.name);
+    u.name = j.target.name;
+    const changes: Change[] = [];
+    if (j.host) u.host = j.host;
+    if (j.progress) {
+      u.done = j.progress.done;
+      u.total = Math.max(j.progress.total, u.total);
+    }
+    if (j.error) u.error = j.error;
+    for (const [i, op] of operations.entries()) {
+      if (i < u.operations.length) continue;
+      u.operations.push(op);
+      changes.push({ kind: 'operation', unit: u, operation: op, index: i + 1, at: j.steps?.[i]?.at });
+    }
+    if (j.state !== u.state) {
+      u.state = j.state;
+      changes.push({ kind: 'state', unit: u, at: j.endedAt ?? j.startedAt ?? j.createdAt });
+    }
+    return changes;
+  }
+}

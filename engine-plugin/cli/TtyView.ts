@@ -1,0 +1,83 @@
+// Progress bars on a terminal (cli-progress): one bar per VM with its current operation
+// as payload, or, for a bulk job with more VMs than fit (MAX_BARS), one bar for the
+// whole job. Errors of failed VMs are printed under the bars at the end.
+import { MultiBar, Presets, SingleBar } from 'cli-progress';
+import { describeError, jobSummary } from './format';
+import type { Change, JobLike, JobProgress, Unit } from './JobProgress';
+import type { JobView } from './JobView';
+
+export const MAX_BARS = 20;
+
+export class TtyView implements JobView {
+  private readonly multi: MultiBar;
+  private readonly bars = new Map<string, SingleBar>();
+  private overall: SingleBar | undefined;
+  private nameWidth = 8;
+  private stopped = false;
+
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    this.multi = new MultiBar(
+      {
+        stream,
+        format: '{name} {bar} {percentage}% {value}/{total} {status}',
+        barsize: 30,
+        hideCursor: true,
+        clearOnComplete: false,
+        stopOnComplete: false,
+        gracefulExit: false,
+        emptyOnZero: true,
+        autopadding: true,
+      },
+      Presets.shades_classic,
+    );
+  }
+
+  update(changes: Change[], p: JobProgress): void {
+    if (this.stopped) return;
+    if (p.bulk && (p.job?.childrenTotal ?? p.units.size) > MAX_BARS) return this.updateOverall(p);
+    this.nameWidth = Math.max(this.nameWidth, ...[...p.units.values()].map((u) => u.name.length));
+    for (const c of changes) {
+      if (c.kind === 'job') continue;
+      const u = c.unit;
+      let bar = this.bars.get(u.id);
+      if (!bar) {
+        bar = this.multi.create(u.total, u.done, this.payload(u));
+        this.bars.set(u.id, bar);
+      }
+    }
+    for (const u of p.units.values()) {
+      const bar = this.bars.get(u.id);
+      if (!bar) continue;
+      const total = u.state === 'succeeded' ? Math.max(u.total, u.done, 1) : u.total;
+      bar.setTotal(total);
+      bar.update(u.state === 'succeeded' ? total : u.done, this.payload(u));
+    }
+  }
+
+  private updateOverall(p: JobProgress): void {
+    const total = p.job?.childrenTotal ?? p.units.size;
+    const units = [...p.units.values()];
+    const ended = units.filter((u) => ['succeeded', 'failed', 'cancelled'].includes(u.state));
+    const status = ['running', 'succeeded', 'failed', 'cancelled'].map((s) => `${units.filter((u) => u.state === s).length} ${s}`).join(', ');
+    this.overall ??= this.multi.create(total, 0, { name: `${p.job?.target.name ?? 'job'} VMs`, status });
+    this.overall.update(ended.length, { status });
+  }
+
+  private payload(u: Unit): { name: string; status: string } {
+    const status = u.state === 'running' ? (u.operations.at(-1) ?? `running on ${u.host ?? '?'}`) : u.state === 'failed' ? `failed: ${u.error?.code ?? ''}` : u.state;
+    return { name: u.name.padEnd(this.nameWidth), status };
+  }
+
+  finish(job: JobLike, p: JobProgress): void {
+    this.stop();
+    // The bars show "failed: CODE"; the messages and log paths come once they are gone.
+    if (p.bulk) for (const u of p.units.values()) if (u.error && u.state !== 'succeeded') this.stream.write(`${u.name}: ${u.state}: ${describeError(u.error)}\n`);
+    this.stream.write(`${jobSummary(job)}\n`);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.multi.stop();
+  }
+}

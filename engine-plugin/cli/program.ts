@@ -1,0 +1,321 @@
+// The command tree of `ovirt-sysprep` (commander). Each command is a thin action: build
+// the request, call the API through ApiClient, print a table / lines / bars or JSON.
+// Nothing here exits the process: actions return an exit code (exitCodes.ts).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ApiClient } from './ApiClient';
+import { EXIT, exitCodeForState } from './exitCodes';
+import { Column, describeError, formatTable, jobSummary, progressText } from './format';
+import type { JobLike } from './JobProgress';
+import { JobView, QuietView } from './JobView';
+import { LineView } from './LineView';
+import { resolveConnection } from './settings';
+import { buildSysprepBody, FileReader, SYSPREP_FLAGS, SysprepOptions } from './sysprepRequest';
+import { TtyView } from './TtyView';
+import { watchJob } from './watchJob';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  /** Where bars go when it is a terminal. */
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  files: FileReader;
+  fetch?: typeof fetch;
+  /** Subscribes to Ctrl-C while a watch runs (it stops watching; the job goes on); returns the unsubscribe. */
+  onInterrupt?(handler: () => void): () => void;
+}
+
+interface GlobalOptions {
+  engine?: string;
+  token?: string;
+  tokenFile?: string;
+  config?: string;
+  json?: boolean;
+}
+
+const ENV_HELP = `
+Engine and token (first found wins):
+  --engine URL, --token-file FILE (or --token TOKEN: visible in ps)
+  OVIRT_SYSPREP_URL, OVIRT_SYSPREP_TOKEN, OVIRT_SYSPREP_TOKEN_FILE
+  --config FILE, OVIRT_SYSPREP_CONFIG, or ~/.config/ovirt-sysprep/cli.conf:
+      url = http://engine.example:8080
+      token_file = /home/me/.config/ovirt-sysprep/token
+  default URL: http://127.0.0.1:8080
+
+Exit codes: 0 done, 1 failed (job failed or cancelled, conflict, engine error or
+unreachable), 2 bad usage (including a request the engine refused as invalid,
+unauthenticated, forbidden or unknown: HTTP 400, 401, 403, 404), 3 partial (a pool or
+list of VMs where some VMs failed), 130 interrupted (the job goes on).`;
+
+const SYSPREP_HELP = (cmd: string, target: string) => `
+Without --no-wait the command waits for the job and shows its progress: bars on a
+terminal, plain lines otherwise, the final job as JSON with --json. Secrets and scripts
+are read from files: they never appear in argv, logs or job records.
+
+Examples:
+  ovirt-sysprep ${cmd} ${target} --profile clone-reset
+  ovirt-sysprep ${cmd} ${target} --hostname '\${vm}.lab.example' --root-password-file ~/.rootpw \\
+      --ssh-key-file ~/.ssh/id_ed25519.pub --timezone Europe/Berlin
+  ovirt-sysprep ${cmd} ${target} --enable ssh-userdir --disable logfiles --script ./fix.sh --dry-run
+  ovirt-sysprep ${cmd} ${target} --no-wait --json | jq -r .id`;
+
+const collect = (value: string, prev?: string[]) => [...(prev ?? []), value];
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('ovirt-sysprep')
+    .description('Sysprep oVirt / KVM VMs, pools and templates through the ovirt-sysprep engine')
+    .version('0.1.0')
+    .option('--engine <url>', 'engine URL (env OVIRT_SYSPREP_URL)')
+    .option('--token <token>', 'API token (visible in ps: prefer --token-file or env OVIRT_SYSPREP_TOKEN)')
+    .option('--token-file <file>', 'read the API token from FILE')
+    .option('--config <file>', 'CLI config file (default ~/.config/ovirt-sysprep/cli.conf)')
+    .option('--json', 'machine-readable output: the list as a JSON array, or the (final) job')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .addHelpText('after', ENV_HELP)
+    .addHelpText('after', `
+Examples:
+  export OVIRT_SYSPREP_URL=http://engine.example:8080 OVIRT_SYSPREP_TOKEN_FILE=~/.ovirt-sysprep.token
+  ovirt-sysprep vms --search web
+  ovirt-sysprep vm sysprep web1 --profile clone-reset --hostname web1.example.org
+  ovirt-sysprep pool sysprep lab --hostname '\${pool}-\${index}' --no-wait
+  ovirt-sysprep template seal golden
+  ovirt-sysprep jobs --state running
+  ovirt-sysprep job watch 6f1c0e2a-...
+  ovirt-sysprep <command> --help`);
+
+  const globals = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
+  const client = (cmd: Command) => {
+    const conn = resolveConnection(globals(cmd), io.env);
+    for (const w of conn.warnings) io.err(`ovirt-sysprep: warning: ${w}\n`);
+    return new ApiClient(conn.url, conn.token, io.fetch);
+  };
+  const printJson = (value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
+  const action = (fn: (cmd: Command) => Promise<number>) => async function (this: Command) {
+    setExit(await fn(this));
+  };
+  const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+
+  /** A list command: every page, a table or a JSON array. */
+  const listCommand = <T>(name: string, description: string, path: string, columns: Column<T>[], opts: { paged?: boolean; example?: string } = {}) => {
+    const cmd = program.command(name).description(description);
+    if (opts.paged) cmd.option('--search <text>', 'only names containing TEXT (case-insensitive)');
+    cmd
+      .option('--limit <n>', 'at most N items', (v) => positive('--limit', v))
+      .addHelpText('after', examples(`ovirt-sysprep ${name}`, `ovirt-sysprep ${name} --json | jq -r '.[].${opts.example ?? 'name'}'`))
+      .action(action(async (c) => {
+        const o = c.opts<{ search?: string; limit?: number }>();
+        const items = opts.paged
+          ? await client(c).list<T>(path, { search: o.search }, o.limit ?? Infinity)
+          : (await client(c).get<{ items: T[] }>(path)).items.slice(0, o.limit ?? Infinity);
+        if (globals(c).json) printJson(items);
+        else io.out(items.length ? formatTable(items, columns) : `no ${name}\n`);
+        return EXIT.ok;
+      }));
+  };
+
+  listCommand<any>('operations', "virt-sysprep operations of the agents' installed tool", '/operations', [
+    { header: 'NAME', value: (o) => o.name },
+    { header: 'DEFAULT', value: (o) => (o.defaultEnabled ? 'yes' : 'no') },
+    { header: 'DESCRIPTION', value: (o) => o.description },
+  ]);
+  listCommand<any>('profiles', 'built-in and user profiles', '/profiles', [
+    { header: 'NAME', value: (p) => p.name },
+    { header: 'BUILT-IN', value: (p) => (p.builtIn ? 'yes' : 'no') },
+    { header: 'DESCRIPTION', value: (p) => p.description },
+  ]);
+  listCommand<any>('vms', 'VMs', '/vms', [
+    { header: 'NAME', value: (v) => v.name },
+    { header: 'ID', value: (v) => v.id },
+    { header: 'STATUS', value: (v) => v.status },
+    { header: 'HOST', value: (v) => v.hostId },
+    { header: 'DISKS', value: (v) => v.disks?.length },
+  ], { paged: true });
+  listCommand<any>('pools', 'VM pools', '/pools', [
+    { header: 'NAME', value: (p) => p.name },
+    { header: 'ID', value: (p) => p.id },
+    { header: 'VMS', value: (p) => p.vmIds?.length },
+    { header: 'TEMPLATE', value: (p) => p.templateId },
+  ], { paged: true });
+  listCommand<any>('templates', 'templates', '/templates', [
+    { header: 'NAME', value: (t) => t.name },
+    { header: 'ID', value: (t) => t.id },
+    { header: 'DISKS', value: (t) => t.disks?.length },
+  ], { paged: true });
+  listCommand<any>('hosts', 'host agents: health, versions, jobs', '/hosts', [
+    { header: 'ID', value: (h) => h.id },
+    { header: 'NAME', value: (h) => h.name },
+    { header: 'HEALTHY', value: (h) => (h.healthy ? 'yes' : `no${h.lastError ? ` (${h.lastError})` : ''}`) },
+    { header: 'HYPERVISOR', value: (h) => h.hypervisor },
+    { header: 'VIRT-SYSPREP', value: (h) => h.versions?.virtSysprep },
+    { header: 'JOBS', value: (h) => (h.jobs ? `${h.jobs.running ?? 0} running, ${h.jobs.queued ?? 0} queued` : undefined) },
+  ], { example: 'id' });
+
+  /** Submit a sysprep, then wait for it unless --no-wait. */
+  const sysprep = async (c: Command, path: string | ((body: object) => [string, object])): Promise<number> => {
+    const o = c.opts<SysprepOptions & { wait: boolean }>();
+    const { body, warnings } = buildSysprepBody(o, io.files);
+    for (const w of warnings) io.err(`ovirt-sysprep: warning: ${w}\n`);
+    const api = client(c);
+    const [url, payload] = typeof path === 'string' ? [path, body] : path(body);
+    const { job } = await api.post<{ job: JobLike }>(url, payload);
+    const json = Boolean(globals(c).json);
+    if (!o.wait) {
+      if (json) printJson(job);
+      else io.out(`job ${job.id} submitted (${job.kind} ${job.target.name}); follow it with: ovirt-sysprep job watch ${job.id}\n`);
+      return EXIT.ok;
+    }
+    if (!json) io.out(`job ${job.id} (${job.kind} ${job.target.name}) submitted\n`);
+    return watchAndReport(api, job.id, json);
+  };
+
+  const watchAndReport = async (api: ApiClient, id: string, json: boolean): Promise<number> => {
+    const view: JobView = json ? new QuietView() : io.stdout.isTTY ? new TtyView(io.stdout) : new LineView((s) => io.out(s));
+    const interrupted = new AbortController();
+    const off = io.onInterrupt?.(() => interrupted.abort(new Error('interrupted')));
+    try {
+      const job = await watchJob(api, id, view, { signal: interrupted.signal });
+      if (json) printJson(job);
+      return exitCodeForState(job.state);
+    } catch (err) {
+      view.stop();
+      if (interrupted.signal.aborted) {
+        io.err(`\nstopped watching; job ${id} goes on (ovirt-sysprep job cancel ${id} cancels it)\n`);
+        return EXIT.interrupted;
+      }
+      throw err;
+    } finally {
+      off?.();
+    }
+  };
+
+  const addSysprepOptions = (cmd: Command) => {
+    for (const f of SYSPREP_FLAGS) {
+      const opt = new Option(f.option, f.description);
+      if (f.repeatable) opt.argParser(collect);
+      if (f.choices) opt.choices(f.choices);
+      cmd.addOption(opt);
+    }
+    return cmd.option('--no-wait', 'return once the job is accepted (print its id, or the job with --json)');
+  };
+
+  // ---- vm ----
+  const vm = program.command('vm').description('one VM: show, sysprep');
+  vm.command('show <vm>').description('a VM by name or id').action(action(async (c) => show(c, `/vms/${enc(c.args[0])}`)));
+  addSysprepOptions(vm.command('sysprep <vm...>'))
+    .description('sysprep VMs (by name or id; they must be down); several VMs make one bulk job')
+    .addHelpText('after', SYSPREP_HELP('vm sysprep', 'web1'))
+    .action(action(async (c) => {
+      const names = c.args;
+      return names.length === 1 ? sysprep(c, `/vms/${enc(names[0])}/sysprep`) : sysprep(c, (body) => ['/sysprep', { ...body, vms: names }]);
+    }));
+
+  // ---- pool ----
+  const pool = program.command('pool').description('one VM pool: show, sysprep');
+  pool.command('show <pool>').description('a pool by name or id, with its VM ids').action(action(async (c) => show(c, `/pools/${enc(c.args[0])}`)));
+  addSysprepOptions(pool.command('sysprep <pool>'))
+    .description('sysprep every VM of a pool: one child job per VM; values such as the hostname may use ${pool} ${index} ${vm}')
+    .addHelpText('after', SYSPREP_HELP('pool sysprep', 'lab').replace("'${vm}.lab.example'", "'${pool}-${index}'"))
+    .action(action(async (c) => sysprep(c, `/pools/${enc(c.args[0])}/sysprep`)));
+
+  // ---- template ----
+  const template = program.command('template').description('one template: show, seal');
+  template.command('show <template>').description('a template by name or id').action(action(async (c) => show(c, `/templates/${enc(c.args[0])}`)));
+  addSysprepOptions(template.command('seal <template>'))
+    .description('seal a template (default profile template-seal: machine-id left empty so that every clone makes its own); refused while clones use it')
+    .addHelpText('after', SYSPREP_HELP('template seal', 'golden').replace(" --hostname '${vm}.lab.example'", ''))
+    .action(action(async (c) => sysprep(c, `/templates/${enc(c.args[0])}/sysprep`)));
+
+  // ---- jobs ----
+  program
+    .command('jobs')
+    .description('top-level jobs, newest first')
+    .option('--state <state>', 'pending, running, succeeded, failed, cancelling, cancelled or partial')
+    .option('--kind <kind>', 'vm, pool, bulk, template or auto-reset')
+    .option('--vm <vm>', 'jobs of this VM (id)')
+    .option('--limit <n>', 'at most N jobs (default 20)', (v) => positive('--limit', v), 20)
+    .addHelpText('after', examples('ovirt-sysprep jobs --state failed', "ovirt-sysprep jobs --json | jq -r '.[] | select(.state == \"partial\") | .id'"))
+    .action(action(async (c) => {
+      const o = c.opts<{ state?: string; kind?: string; vm?: string; limit: number }>();
+      const items = await client(c).list<JobLike & { requestedBy?: string }>('/jobs', { state: o.state, kind: o.kind, vm: o.vm }, o.limit);
+      if (globals(c).json) printJson(items);
+      else io.out(items.length ? formatTable(items, JOB_COLUMNS) : 'no jobs\n');
+      return EXIT.ok;
+    }));
+
+  const job = program.command('job').description('one job: show, watch, cancel');
+  job
+    .command('show <id>')
+    .description('a job: state, progress, steps, children, error')
+    .addHelpText('after', examples('ovirt-sysprep job show 6f1c0e2a-...', 'ovirt-sysprep job show 6f1c0e2a-... --json | jq .state'))
+    .action(action(async (c) => {
+      const j = await client(c).get<JobLike>(`/jobs/${enc(c.args[0])}`);
+      if (globals(c).json) printJson(j);
+      else io.out(describeJob(j));
+      return EXIT.ok;
+    }));
+  job
+    .command('watch <id>')
+    .description("follow a job's progress until it ends (a finished job is replayed); exit code from its final state")
+    .addHelpText('after', examples('ovirt-sysprep job watch 6f1c0e2a-...', 'ovirt-sysprep job watch 6f1c0e2a-... > job.log   # plain lines', 'ovirt-sysprep job watch 6f1c0e2a-... --json   # only the final job'))
+    .action(action(async (c) => watchAndReport(client(c), c.args[0], Boolean(globals(c).json))));
+  job
+    .command('cancel <id>')
+    .description('cancel a job (a pool or list: every VM not done yet); the disks stay as they were')
+    .option('--wait', 'then follow the job until it ends')
+    .addHelpText('after', examples('ovirt-sysprep job cancel 6f1c0e2a-...', 'ovirt-sysprep job cancel 6f1c0e2a-... --wait'))
+    .action(action(async (c) => {
+      const api = client(c);
+      const { job: j } = await api.post<{ job: JobLike }>(`/jobs/${enc(c.args[0])}/cancel`);
+      if (c.opts<{ wait?: boolean }>().wait) return watchAndReport(api, j.id, Boolean(globals(c).json));
+      if (globals(c).json) printJson(j);
+      else io.out(`job ${j.id}: ${j.state}\n`);
+      return EXIT.ok;
+    }));
+
+  const show = async (c: Command, path: string): Promise<number> => {
+    const item = await client(c).get<Record<string, unknown>>(path);
+    if (globals(c).json) printJson(item);
+    else io.out(Object.entries(item).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('\n') + '\n');
+    return EXIT.ok;
+  };
+
+  for (const group of [vm, pool, template, job]) group.addHelpText('after', examples(...group.commands.map((s) => `ovirt-sysprep ${group.name()} ${s.name()} --help`)));
+  return program;
+}
+
+const JOB_COLUMNS: Column<JobLike & { requestedBy?: string }>[] = [
+  { header: 'ID', value: (j) => j.id },
+  { header: 'KIND', value: (j) => j.kind },
+  { header: 'TARGET', value: (j) => j.target.name },
+  { header: 'STATE', value: (j) => j.state },
+  { header: 'PROGRESS', value: (j) => progressText(j.progress) },
+  { header: 'CREATED', value: (j) => j.createdAt },
+  { header: 'BY', value: (j) => j.requestedBy },
+];
+
+export function describeJob(j: JobLike): string {
+  const lines = [jobSummary(j), `  created ${j.createdAt ?? '-'}  started ${j.startedAt ?? '-'}  ended ${j.endedAt ?? '-'}${j.host ? `  host ${j.host}` : ''}`];
+  if (j.steps?.length) lines.push(`  steps: ${j.steps.map((s) => `${s.operation}${s.state === 'done' ? '' : ` (${s.state})`}`).join(', ')}`);
+  if (j.children?.length) {
+    lines.push('', formatTable(j.children, [
+      { header: 'VM', value: (c) => c.target.name },
+      { header: 'JOB', value: (c) => c.id },
+      { header: 'STATE', value: (c) => c.state },
+      { header: 'PROGRESS', value: (c) => progressText(c.progress) },
+      { header: 'HOST', value: (c) => c.host },
+      { header: 'ERROR', value: (c) => (c.error ? describeError(c.error) : '') },
+    ]).trimEnd());
+  }
+  return lines.join('\n') + '\n';
+}
+
+const enc = encodeURIComponent;
+
+function positive(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer`);
+  return n;
+}

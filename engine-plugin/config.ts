@@ -1,0 +1,186 @@
+// Engine configuration: defaults for a single machine, a vdsm-style ini file
+// (/etc/ovirt-sysprep/engine.conf, every key documented in docs/engine.md) and a few
+// environment overrides. The file is parsed into the same camelCase shape that
+// startEngine() takes, so tests and the CLI share one path.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseIni } from '../shared/config';
+import type { TlsFiles } from '../shared/grpc';
+import { OvirtConfig, parseOvirtSection } from './ovirt/OvirtConfig';
+
+export type Role = 'admin' | 'operator' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
+
+export interface TokenConfig {
+  /** The bearer token itself. */
+  token: string;
+  /** Who the token stands for: recorded on every job as requestedBy. */
+  name: string;
+  role: Role;
+}
+
+export interface HostConfig {
+  id: string;
+  name?: string;
+  /** host:port of the host's agent. */
+  address: string;
+  storageRoots: string[];
+}
+
+/** Automatic reset triggers of the inventory: a VM cloned, imported, or created in a pool. */
+export type Trigger = 'clone' | 'import' | 'pool';
+export const TRIGGERS: readonly Trigger[] = ['clone', 'import', 'pool'];
+
+export interface TriggerConfig {
+  enabled: boolean;
+  profile: string;
+}
+
+export interface EngineConfig {
+  /** host:port of the REST API; port 0 picks a free one. */
+  listen: string;
+  /** Holds engine.db (inventory, jobs, profiles). */
+  dataDir: string;
+  logLevel: string;
+  /** JSON-lines log file; empty: stderr. */
+  logFile: string;
+  tokens: TokenConfig[];
+  /** Agents known from the config (stored into the embedded inventory at start). */
+  hosts: HostConfig[];
+  /** Client certificate for mutual TLS to the agents; null: plaintext (loopback agents only). */
+  agentTls: TlsFiles | null;
+  /** Jobs in flight per host; 0: what the agent reports as its own limit. */
+  maxJobsPerHost: number;
+  /** Per-run timeout passed to the agents; 0: the agent's default. */
+  jobTimeoutSec: number;
+  /** How long a dispatched job may stay out of reach before it is failed with AGENT_LOST. */
+  agentLostTimeoutSec: number;
+  /** Seconds between agent health probes. */
+  healthIntervalSec: number;
+  /** Free bytes a storage root needs before a job that installs or updates packages. */
+  minFreeBytesForInstall: number;
+  autoReset: Record<Trigger, TriggerConfig>;
+  /** Where VMs, pools, templates and hosts come from: the engine's own database, or oVirt. */
+  inventory: 'embedded' | 'ovirt';
+  /** The [ovirt] section (docs/ovirt.md); required with inventory = ovirt. */
+  ovirt: OvirtConfig | null;
+}
+
+export function defaultConfig(): EngineConfig {
+  return {
+    listen: '127.0.0.1:8080',
+    dataDir: '/var/lib/ovirt-sysprep-engine',
+    logLevel: 'info',
+    logFile: '',
+    tokens: [],
+    hosts: [],
+    agentTls: null,
+    maxJobsPerHost: 0,
+    jobTimeoutSec: 0,
+    agentLostTimeoutSec: 120,
+    healthIntervalSec: 15,
+    minFreeBytesForInstall: 1 << 30,
+    autoReset: {
+      clone: { enabled: true, profile: 'clone-reset' },
+      import: { enabled: true, profile: 'clone-reset' },
+      pool: { enabled: true, profile: 'clone-reset' },
+    },
+    inventory: 'embedded',
+    ovirt: null,
+  };
+}
+
+/** Fills defaults in; nested autoReset triggers merge one by one. */
+export function withDefaults(partial: Partial<EngineConfig>): EngineConfig {
+  const d = defaultConfig();
+  const autoReset = { ...d.autoReset };
+  for (const t of TRIGGERS) autoReset[t] = { ...d.autoReset[t], ...partial.autoReset?.[t] };
+  return { ...d, ...partial, autoReset };
+}
+
+export type IniSections = Record<string, Record<string, string>>;
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+function int(file: string, key: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new Error(`${file}: ${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: string) => void> = {
+  listen: (c, v) => { c.listen = v; },
+  data_dir: (c, v) => { c.dataDir = v; },
+  log_level: (c, v) => { c.logLevel = v; },
+  log_file: (c, v) => { c.logFile = v; },
+  max_jobs_per_host: (c, v, f) => { c.maxJobsPerHost = int(f, 'max_jobs_per_host', v); },
+  job_timeout_sec: (c, v, f) => { c.jobTimeoutSec = int(f, 'job_timeout_sec', v); },
+  agent_lost_timeout_sec: (c, v, f) => { c.agentLostTimeoutSec = int(f, 'agent_lost_timeout_sec', v); },
+  health_interval_sec: (c, v, f) => { c.healthIntervalSec = int(f, 'health_interval_sec', v); },
+  min_free_bytes_for_install: (c, v, f) => { c.minFreeBytesForInstall = int(f, 'min_free_bytes_for_install', v); },
+  inventory: (c, v, f) => {
+    if (v !== 'embedded' && v !== 'ovirt') throw new Error(`${f}: inventory must be embedded or ovirt, got ${JSON.stringify(v)}`);
+    c.inventory = v;
+  },
+};
+
+/**
+ * Parses an engine.conf text. Sections: [engine] (keys above), [tls] (ca, cert, key: the
+ * engine's client certificate towards the agents), [tokens] (`name = role:token`),
+ * [host:ID] (address, storage_roots, name), [auto_reset] (`clone|import|pool = PROFILE|off`).
+ * Other sections (e.g. [local_agent], read by main.ts) are returned untouched.
+ */
+export function parseEngineConfig(text: string, file = 'engine.conf'): { config: EngineConfig; sections: IniSections } {
+  let sections: IniSections;
+  try {
+    sections = parseIni(text);
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+  const c = defaultConfig();
+  for (const [name, values] of Object.entries(sections)) {
+    const kv = new Map(Object.entries(values));
+    if (name === 'engine') {
+      for (const [k, v] of kv) {
+        const set = ENGINE_KEYS[k];
+        if (!set) throw new Error(`${file}: [engine] has no key "${k}" (known: ${Object.keys(ENGINE_KEYS).join(', ')})`);
+        set(c, v, file);
+      }
+    } else if (name === 'tls') {
+      const ca = kv.get('ca'), cert = kv.get('cert'), key = kv.get('key');
+      if (!ca || !cert || !key) throw new Error(`${file}: [tls] needs ca, cert and key`);
+      c.agentTls = { caFile: ca, certFile: cert, keyFile: key };
+    } else if (name === 'tokens') {
+      for (const [who, v] of kv) {
+        const m = /^(admin|operator|viewer):(\S{16,})$/.exec(v);
+        if (!m) throw new Error(`${file}: [tokens] ${who} must be "admin|operator|viewer:TOKEN" with a token of at least 16 characters`);
+        c.tokens.push({ name: who, role: m[1] as Role, token: m[2] });
+      }
+    } else if (name.startsWith('host:')) {
+      const id = name.slice(5).trim();
+      const address = kv.get('address');
+      if (!address) throw new Error(`${file}: [${name}] needs address = HOST:PORT`);
+      c.hosts.push({ id, name: kv.get('name') ?? id, address, storageRoots: list(kv.get('storage_roots') ?? '').map((p) => path.resolve(p)) });
+    } else if (name === 'ovirt') {
+      c.ovirt = parseOvirtSection(values, file);
+    } else if (name === 'auto_reset') {
+      for (const [k, v] of kv) {
+        if (!(TRIGGERS as string[]).includes(k)) throw new Error(`${file}: [auto_reset] knows ${TRIGGERS.join(', ')}, not "${k}"`);
+        c.autoReset[k as Trigger] = v === 'off' ? { enabled: false, profile: c.autoReset[k as Trigger].profile } : { enabled: true, profile: v };
+      }
+    }
+  }
+  if (c.inventory === 'ovirt' && !c.ovirt) throw new Error(`${file}: inventory = ovirt needs an [ovirt] section (url, username, password_file; docs/ovirt.md)`);
+  return { config: c, sections };
+}
+
+export function loadEngineConfigFile(file: string): { config: EngineConfig; sections: IniSections } {
+  const parsed = parseEngineConfig(readFileSync(file, 'utf8'), file);
+  // Environment overrides, for containers and quick runs.
+  const env = process.env;
+  if (env.OVIRT_SYSPREP_ENGINE_LISTEN) parsed.config.listen = env.OVIRT_SYSPREP_ENGINE_LISTEN;
+  if (env.OVIRT_SYSPREP_ENGINE_DATA_DIR) parsed.config.dataDir = env.OVIRT_SYSPREP_ENGINE_DATA_DIR;
+  if (env.OVIRT_SYSPREP_ENGINE_LOG_LEVEL) parsed.config.logLevel = env.OVIRT_SYSPREP_ENGINE_LOG_LEVEL;
+  return parsed;
+}
+
+export const EngineConfig = Symbol('EngineConfig');

@@ -1,0 +1,362 @@
+// The dispatcher runs leaf jobs on host agents.
+//
+// Protocol of one leaf:
+//  1. choose a host: a healthy agent whose storage roots hold every disk of the VM
+//     (the VM's own host first, then the least loaded), and RECORD it on the job before
+//     any call, so a restarted engine asks the same agent again;
+//  2. queue per host; at most `limit(host)` leaves in flight per host, and never two
+//     leaves of the same VM at once (the VM key stays busy until the leaf ends);
+//  3. StartSysprep with the engine's job id as the agent's job id: the agent answers
+//     a repeated call with the existing job, so a retry never runs a VM twice;
+//     an unreachable agent (UNAVAILABLE) is failed over: its queue moves to another
+//     agent that sees the same storage;
+//  4. WatchJob (replay after the last seen seq, then live) mirrors the agent's events
+//     into the job record and the bus until the final state; a broken stream is
+//     resumed, and after agent_lost_timeout_sec out of reach the leaf fails AGENT_LOST.
+//
+// Secrets (passwords, scripts) are held only in memory until the agent has the job.
+// After an engine restart, a leaf whose secrets were lost before the agent got it
+// fails with SECRETS_LOST; every other leaf is reconciled and goes on (resume()).
+import { inject, injectable } from 'tsyringe';
+import type { Params } from '../../shared/catalog/customizations';
+import { JobFailure, SysprepError, UnavailableError, asSysprepError } from '../../shared/errors';
+import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
+import { EngineConfig } from '../config';
+import { JobBus } from '../jobs/JobBus';
+import type { JobErrorInfo, JobState, LeafJob, Progress, Step } from '../jobs/Job';
+import { isFinal } from '../jobs/Job';
+import { JobStore } from '../jobs/JobStore';
+import { Logger } from '../logger';
+import { AgentPool, AgentState } from './AgentPool';
+
+const AGENT_STATE: Record<string, JobState> = {
+  PENDING: 'pending',
+  RUNNING: 'running',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  CANCELLING: 'cancelling',
+  CANCELLED: 'cancelled',
+  JOB_STATE_UNSPECIFIED: 'pending',
+};
+
+const SUBMIT_SLICE = 250;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+export function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | undefined {
+  if (!e || !e.code) return undefined;
+  let details: Record<string, unknown> = {};
+  try {
+    details = e.detailsJson ? JSON.parse(e.detailsJson) : {};
+  } catch {
+    /* keep the message */
+  }
+  if (e.logPath) details.logPath = e.logPath;
+  return { code: e.code, message: e.message, details };
+}
+
+const errorInfo = (err: SysprepError): JobErrorInfo => ({ code: err.code, message: err.message, details: err.details });
+
+interface Live {
+  state: JobState;
+  progress: Progress;
+  steps: Step[];
+  seq: number;
+}
+
+@injectable()
+export class Dispatcher {
+  private readonly queues = new Map<string, string[]>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly busy = new Set<string>();
+  private readonly running = new Map<string, { hostId: string; abort: AbortController }>();
+  private readonly secrets = new Map<string, Params>();
+  private stopped = false;
+
+  constructor(
+    @inject(JobStore) private readonly store: JobStore,
+    @inject(AgentPool) private readonly agents: AgentPool,
+    @inject(JobBus) private readonly bus: JobBus,
+    @inject(EngineConfig) private readonly config: EngineConfig,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /**
+   * Queues new leaves (already stored). `secrets` maps a leaf id to its secret params.
+   * Large bulks go in slices of one transaction each, yielding to the event loop
+   * between slices so the API stays responsive.
+   */
+  async submit(leaves: LeafJob[], secrets?: Map<string, Params>): Promise<void> {
+    for (let i = 0; i < leaves.length; i += SUBMIT_SLICE) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      this.store.batch(() => {
+        for (const leaf of leaves.slice(i, i + SUBMIT_SLICE)) {
+          if (secrets?.has(leaf.id)) this.secrets.set(leaf.id, secrets.get(leaf.id)!);
+          this.enqueue(leaf);
+        }
+      });
+    }
+  }
+
+  /** After a restart: reconcile every active leaf with its agent and go on. */
+  resume(): void {
+    for (const leaf of this.store.activeLeaves()) {
+      const hostId = leaf.host;
+      if (leaf.cancelRequested && !leaf.dispatched) {
+        this.finishLeaf(leaf, 'cancelled', undefined);
+      } else if (hostId && leaf.dispatched) {
+        this.log.info('resuming a dispatched job', { jobId: leaf.id, hostId });
+        void this.execute(leaf, hostId);
+      } else {
+        this.enqueue(leaf);
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const r of this.running.values()) r.abort.abort();
+  }
+
+  /** Cancels a leaf: dropped from its queue, or cancelled on its agent. */
+  async cancel(leaf: LeafJob): Promise<void> {
+    if (isFinal(leaf.state)) return;
+    this.store.requestCancel(leaf.id);
+    this.publish(leaf, { type: 'state', state: 'cancelling' });
+    const running = this.running.get(leaf.id);
+    if (!running) {
+      for (const q of this.queues.values()) {
+        const i = q.indexOf(leaf.id);
+        if (i >= 0) q.splice(i, 1);
+      }
+      this.finishLeaf(this.store.leaf(leaf.id)!, 'cancelled', undefined);
+      return;
+    }
+    const agent = this.agents.get(running.hostId);
+    try {
+      await agent?.client.cancelJob(leaf.id);
+    } catch (err) {
+      // Not there yet (StartSysprep in flight): execute() cancels right after it lands.
+      if (asSysprepError(err).kind !== 'not-found') this.log.warn('cancel on agent failed', { jobId: leaf.id, error: (err as Error).message });
+    }
+  }
+
+  /** Jobs queued or in flight per host (the hosts listing shows it). */
+  load(hostId: string): { queued: number; running: number } {
+    return { queued: this.queues.get(hostId)?.length ?? 0, running: this.inFlight.get(hostId) ?? 0 };
+  }
+
+  // ---------------------------------------------------------------------------------
+
+  private chooseHost(leaf: LeafJob, exclude: Set<string> = new Set()): AgentState | undefined {
+    const serving = this.agents.servingAgents(leaf.disks, leaf.host).filter((a) => a.healthy && !exclude.has(a.host.id));
+    if (leaf.host && serving[0]?.host.id === leaf.host) return serving[0];
+    const cost = (a: AgentState) => ((this.queues.get(a.host.id)?.length ?? 0) + (this.inFlight.get(a.host.id) ?? 0)) / this.agents.limit(a.host.id);
+    return serving.sort((x, y) => cost(x) - cost(y))[0];
+  }
+
+  private enqueue(leaf: LeafJob, exclude?: Set<string>): void {
+    // A leaf with a recorded host may already be known to that agent: keep it there.
+    const agent = leaf.host && !exclude?.has(leaf.host) ? this.agents.get(leaf.host) : this.chooseHost(leaf, exclude);
+    if (!agent) {
+      this.finishLeaf(leaf, 'failed', errorInfo(new UnavailableError('NO_AGENT', `no reachable host agent sees the disks of ${leaf.target.type} "${leaf.target.name}"`, { disks: leaf.disks.map((d) => d.path) })));
+      return;
+    }
+    if (leaf.host !== agent.host.id) {
+      this.store.setHost(leaf.id, agent.host.id);
+      leaf.host = agent.host.id;
+    }
+    const q = this.queues.get(agent.host.id) ?? [];
+    this.queues.set(agent.host.id, q);
+    q.push(leaf.id);
+    this.pump(agent.host.id);
+  }
+
+  private pump(hostId: string): void {
+    if (this.stopped) return;
+    const q = this.queues.get(hostId);
+    if (!q) return;
+    let i = 0;
+    while (i < q.length && (this.inFlight.get(hostId) ?? 0) < this.agents.limit(hostId)) {
+      const leaf = this.store.leaf(q[i], false);
+      if (!leaf || isFinal(leaf.state)) {
+        q.splice(i, 1);
+        continue;
+      }
+      if (this.busy.has(leaf.vmKey)) {
+        i++; // the same VM is being worked on: it waits its turn
+        continue;
+      }
+      q.splice(i, 1);
+      void this.execute(leaf, hostId);
+    }
+  }
+
+  private async execute(leaf: LeafJob, hostId: string): Promise<void> {
+    const abort = new AbortController();
+    this.running.set(leaf.id, { hostId, abort });
+    this.busy.add(leaf.vmKey);
+    this.inFlight.set(hostId, (this.inFlight.get(hostId) ?? 0) + 1);
+    try {
+      await this.runOn(leaf, hostId, abort.signal);
+    } catch (err) {
+      if (!this.stopped) {
+        const e = asSysprepError(err);
+        this.log.error('job failed in the dispatcher', { jobId: leaf.id, hostId, error: e.message });
+        this.finishLeaf(this.store.leaf(leaf.id) ?? leaf, 'failed', errorInfo(e));
+      }
+    } finally {
+      this.running.delete(leaf.id);
+      this.busy.delete(leaf.vmKey);
+      this.inFlight.set(hostId, (this.inFlight.get(hostId) ?? 1) - 1);
+      this.secrets.delete(leaf.id);
+      this.pump(hostId);
+      // A waiting leaf of the same VM may sit on another host's queue.
+      for (const other of this.queues.keys()) if (other !== hostId) this.pump(other);
+    }
+  }
+
+  private async runOn(leaf: LeafJob, hostId: string, signal: AbortSignal): Promise<void> {
+    const agent = this.agents.get(hostId);
+    if (!agent) throw new UnavailableError('NO_AGENT', `host ${hostId} is no longer in the inventory`);
+    const log = this.log.child({ jobId: leaf.id, vmId: leaf.target.id, hostId });
+
+    if (!leaf.dispatched && leaf.hasSecrets && !this.secrets.has(leaf.id)) {
+      // Restarted before we knew whether the agent got it: only the agent can tell.
+      const known = await agent.client.getJob(leaf.id).then(() => true, (err) => {
+        if (asSysprepError(err).kind === 'not-found') return false;
+        throw err;
+      });
+      if (!known) return this.failSecretsLost(leaf);
+      this.store.markDispatched(leaf.id);
+      leaf.dispatched = true;
+    }
+    if (!leaf.dispatched) {
+      const params = { ...leaf.request.params, ...this.secrets.get(leaf.id) };
+      try {
+        await agent.client.startSysprep({
+          jobId: leaf.id,
+          disks: leaf.disks.map((d) => ({ path: d.path, format: d.format })),
+          spec: { only: leaf.operations, enable: [], disable: [], paramsJson: JSON.stringify(params) },
+          mode: leaf.request.mode === 'in_place' ? 'IN_PLACE' : 'SAFE',
+          dryRun: leaf.request.dryRun,
+          timeoutSeconds: this.config.jobTimeoutSec,
+          requestedBy: leaf.requestedBy,
+          labels: { engineJob: leaf.parentId ?? leaf.id, target: leaf.vmKey, name: leaf.target.name },
+        });
+      } catch (err) {
+        const e = asSysprepError(err);
+        if (e.kind === 'unavailable' && !signal.aborted) {
+          log.warn('agent unreachable at dispatch: failing over', { error: e.message });
+          this.agents.markUnreachable(hostId, e);
+          this.failover(leaf, hostId);
+          return;
+        }
+        throw e;
+      }
+      this.store.markDispatched(leaf.id);
+      leaf.dispatched = true;
+      log.info('dispatched', { vm: leaf.target.name });
+      if (this.store.leaf(leaf.id, false)?.cancelRequested) await agent.client.cancelJob(leaf.id).catch(() => undefined);
+    }
+    await this.follow(leaf, agent, signal);
+  }
+
+  /** Moves a leaf (and the rest of the unreachable host's queue) to other agents. */
+  private failover(leaf: LeafJob, deadHost: string): void {
+    const moved = [leaf.id, ...(this.queues.get(deadHost) ?? [])];
+    this.queues.set(deadHost, []);
+    for (const id of moved) {
+      const l = this.store.leaf(id);
+      if (!l || isFinal(l.state) || l.dispatched) continue;
+      l.host = undefined;
+      this.enqueue(l, new Set([deadHost]));
+    }
+  }
+
+  private async follow(leaf: LeafJob, agent: AgentState, signal: AbortSignal): Promise<void> {
+    const current = this.store.leaf(leaf.id)!;
+    const live: Live = { state: current.state, progress: current.progress, steps: current.steps, seq: current.agentSeq };
+    let lostSince: number | undefined;
+    for (;;) {
+      if (signal.aborted) return;
+      try {
+        for await (const ev of agent.client.watchJob(leaf.id, live.seq, signal)) {
+          lostSince = undefined;
+          if (this.apply(leaf, live, ev)) return;
+        }
+        if (signal.aborted) return;
+        // The stream ended without a final event we saw: ask for the record.
+        const job = await agent.client.getJob(leaf.id);
+        if (this.applyRecord(leaf, live, job)) return;
+      } catch (err) {
+        const e = asSysprepError(err);
+        if (signal.aborted) return;
+        if (e.kind === 'not-found') {
+          if (leaf.hasSecrets && !this.secrets.has(leaf.id)) return this.failSecretsLost(leaf);
+          // Recorded as dispatched but the agent has no such job (its journal was lost):
+          // dispatch it again under the same id.
+          this.log.warn('agent does not know a dispatched job: dispatching again', { jobId: leaf.id, hostId: agent.host.id });
+          leaf.dispatched = false;
+          return this.runOn(leaf, agent.host.id, signal);
+        }
+        if (e.kind !== 'unavailable') throw e;
+        lostSince ??= Date.now();
+        if (Date.now() - lostSince > this.config.agentLostTimeoutSec * 1000) {
+          throw new JobFailure('AGENT_LOST', `host agent ${agent.host.id} was out of reach for ${this.config.agentLostTimeoutSec} s while it ran this job`, { hostId: agent.host.id });
+        }
+        this.agents.markUnreachable(agent.host.id, e);
+        await sleep(1000);
+      }
+    }
+  }
+
+  /** Applies one agent event; true when the leaf is final. */
+  private apply(leaf: LeafJob, live: Live, ev: AgentEvent): boolean {
+    live.seq = Math.max(live.seq, ev.seq);
+    const state = AGENT_STATE[ev.state] ?? live.state;
+    if (ev.progress) live.progress = { done: ev.progress.done, total: ev.progress.total, current: ev.progress.current };
+    if (ev.type === 'operation' && ev.operation) {
+      for (const s of live.steps) if (s.state === 'running') s.state = 'done';
+      if (!live.steps.some((s) => s.operation === ev.operation)) live.steps.push({ operation: ev.operation, state: 'running', at: ev.at });
+    }
+    if (isFinal(state)) {
+      this.finishLeaf(leaf, state, agentError(ev.error), live);
+      return true;
+    }
+    live.state = state === 'pending' && live.state === 'cancelling' ? 'cancelling' : state;
+    this.store.setProgress(leaf.id, live.state, ev.at, live.progress, live.steps, live.seq);
+    this.publish(leaf, { type: ev.type === 'operation' ? 'operation' : 'state', state: live.state, operation: ev.operation || undefined, progress: live.progress, at: ev.at });
+    return false;
+  }
+
+  private applyRecord(leaf: LeafJob, live: Live, job: AgentJob): boolean {
+    const state = AGENT_STATE[job.state];
+    if (!isFinal(state)) return false;
+    live.steps = job.steps.map((s) => ({ operation: s.operation, state: s.state === 'done' ? 'done' : 'running', at: s.at }));
+    if (job.progress) live.progress = { done: job.progress.done, total: job.progress.total, current: job.progress.current };
+    this.finishLeaf(leaf, state, agentError(job.error), live);
+    return true;
+  }
+
+  private failSecretsLost(leaf: LeafJob): void {
+    this.finishLeaf(leaf, 'failed', {
+      code: 'SECRETS_LOST',
+      message: 'the engine restarted before this VM was dispatched; its secret parameters are never stored, so it was not run: submit it again',
+      details: {},
+    });
+  }
+
+  private finishLeaf(leaf: LeafJob, state: JobState, error: JobErrorInfo | undefined, live?: Live): void {
+    if (this.store.hasEnded(leaf.id)) return; // a leaf ends once
+    const at = new Date().toISOString();
+    const steps = (live?.steps ?? leaf.steps).map((s) => (state === 'succeeded' ? { ...s, state: 'done' as const } : s));
+    const progress = live?.progress ?? leaf.progress;
+    if (state === 'succeeded') progress.done = progress.total = Math.max(progress.total, steps.length);
+    this.store.finish(leaf.id, state, at, error, progress, steps, live?.seq ?? 0);
+    this.publish(leaf, { type: 'state', state, progress, error, at }, true);
+  }
+
+  private publish(leaf: LeafJob, e: Omit<Parameters<JobBus['publish']>[0], 'jobId' | 'at'> & { at?: string }, final = false): void {
+    this.bus.publish({ ...e, jobId: leaf.id, host: leaf.host, at: e.at ?? new Date().toISOString() }, leaf.parentId, final);
+  }
+}

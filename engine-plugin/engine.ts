@@ -1,0 +1,173 @@
+// The engine's composition root: the one place where the tsyringe container is wired
+// (main.ts, the CLI, and the tests both come through startEngine). Start-up order:
+// database -> inventory (hosts from the config) -> agent probes -> services ->
+// reconcile jobs left active by a previous run -> HTTP server.
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { container, DependencyContainer } from 'tsyringe';
+import { createApp } from './api/app';
+import type { ApiDeps } from './api/deps';
+import { AutoReset } from './autoreset/AutoReset';
+import { EngineConfig, withDefaults } from './config';
+import { Db, openDb } from './db';
+import { AgentPool } from './dispatch/AgentPool';
+import { Dispatcher } from './dispatch/Dispatcher';
+import { EmbeddedInventory } from './inventory/EmbeddedInventory';
+import { Inventory } from './inventory/Inventory';
+import { InventoryActions } from './inventory/InventoryActions';
+import { QemuImg, qemuImg } from './inventory/qemuImg';
+import { JobAuthorizer, ROLE_ONLY_AUTHORIZER } from './jobs/JobAuthorizer';
+import { JobBus } from './jobs/JobBus';
+import { JobService } from './jobs/JobService';
+import { JobStore } from './jobs/JobStore';
+import { createLogger, Logger } from './logger';
+import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
+import { LifecycleGuard } from './ovirt/LifecycleGuard';
+import { OvirtAuthorizer } from './ovirt/OvirtAuthorizer';
+import { OvirtClient } from './ovirt/OvirtClient';
+import { OvirtConfig } from './ovirt/OvirtConfig';
+import { OvirtEventWatcher } from './ovirt/OvirtEventWatcher';
+import { OvirtInventory } from './ovirt/OvirtInventory';
+import { OvirtStateStore } from './ovirt/OvirtStateStore';
+import { ProfileStore } from './profiles/ProfileStore';
+
+export interface RunningEngine {
+  /** http://host:port */
+  url: string;
+  config: EngineConfig;
+  /** Resolved services, for tests and the demo. */
+  deps: ApiDeps;
+  /** The oVirt integration's services (inventory = ovirt), for tests and the demo. */
+  ovirt?: OvirtServices;
+  /** Graceful stop: the HTTP server, watches and clients; jobs on agents go on. */
+  stop(): Promise<void>;
+}
+
+export async function startEngine(partial: Partial<EngineConfig>): Promise<RunningEngine> {
+  const config = withDefaults(partial);
+  if (config.tokens.length === 0) throw new Error('no API token is configured ([tokens] in engine.conf): every request would be refused');
+  const log = createLogger(config.logLevel, config.logFile);
+  const db = openDb(config.dataDir);
+
+  const c = container.createChildContainer();
+  c.register(EngineConfig, { useValue: config });
+  c.register(Logger, { useValue: log });
+  c.register(Db, { useValue: db });
+  c.register(QemuImg, { useValue: qemuImg() });
+  if (config.inventory === 'ovirt') {
+    // oVirt owns VMs, pools, templates and hosts; it authorizes its users (docs/ovirt.md).
+    if (!config.ovirt) throw new Error('inventory = ovirt needs the [ovirt] settings');
+    c.register(OvirtConfig, { useValue: config.ovirt });
+    for (const cls of OVIRT_SERVICES) c.registerSingleton(cls as never);
+    c.register(Inventory, { useToken: OvirtInventory });
+    c.register(InventoryActions, { useFactory: () => null });
+    c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
+  } else {
+    c.registerSingleton(EmbeddedInventory);
+    c.register(Inventory, { useToken: EmbeddedInventory });
+    c.register(InventoryActions, { useToken: EmbeddedInventory });
+    c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
+  }
+  for (const cls of [JobStore, JobBus, ProfileStore, AgentPool, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
+
+  const actions = c.resolve<InventoryActions | null>(InventoryActions);
+  for (const h of actions ? config.hosts : []) {
+    await actions!.upsertHost({ id: h.id, name: h.name ?? h.id, agentAddress: h.address, storageRoots: h.storageRoots });
+  }
+  const agents = c.resolve(AgentPool);
+  await agents.start();
+
+  const deps: ApiDeps = {
+    config,
+    log,
+    inventory: c.resolve<Inventory>(Inventory),
+    actions,
+    jobs: c.resolve(JobService),
+    store: c.resolve(JobStore),
+    bus: c.resolve(JobBus),
+    profiles: c.resolve(ProfileStore),
+    agents,
+    dispatcher: c.resolve(Dispatcher),
+    autoReset: c.resolve(AutoReset),
+  };
+  // oVirt: the mirror and the guard listen before resumed jobs publish anything.
+  const ovirt: OvirtServices | undefined = config.inventory === 'ovirt' ? resolveOvirt(c) : undefined;
+  if (ovirt) {
+    deps.externalAuth = ovirt.authorizer.authenticate;
+    if (config.ovirt!.externalJobs) ovirt.mirror.start();
+    ovirt.guard.start();
+  }
+  const drafts = deps.store.removeDrafts();
+  if (drafts) log.warn('removed the children of a bulk job that was never stored whole', { rows: drafts });
+  deps.dispatcher.resume();
+  deps.jobs.reconcileParents();
+  await deps.autoReset.reconcile(deps.inventory);
+
+  const { app } = createApp(deps);
+  const [host, port] = splitListen(config.listen);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  log.info('engine listening', { url, dataDir: config.dataDir, hosts: agents.all().length });
+  ovirt?.watcher.start();
+
+  let stopped = false;
+  return {
+    url,
+    config,
+    deps,
+    ovirt,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await ovirt?.watcher.stop();
+      deps.dispatcher.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      agents.stop();
+      if (ovirt) {
+        await ovirt.mirror.stop();
+        await ovirt.guard.stop();
+        ovirt.client.close();
+      }
+      deps.store.close();
+      db.close();
+      log.close();
+    },
+  };
+}
+
+/** The oVirt integration (engine-plugin/ovirt/), registered when inventory = ovirt. */
+const OVIRT_SERVICES = [OvirtClient, OvirtInventory, OvirtStateStore, OvirtAuthorizer, OvirtEventWatcher, ExternalJobMirror, LifecycleGuard];
+
+export interface OvirtServices {
+  client: OvirtClient;
+  inventory: OvirtInventory;
+  authorizer: OvirtAuthorizer;
+  watcher: OvirtEventWatcher;
+  mirror: ExternalJobMirror;
+  guard: LifecycleGuard;
+}
+
+function resolveOvirt(c: DependencyContainer): OvirtServices {
+  return {
+    client: c.resolve(OvirtClient),
+    inventory: c.resolve(OvirtInventory),
+    authorizer: c.resolve(OvirtAuthorizer),
+    watcher: c.resolve(OvirtEventWatcher),
+    mirror: c.resolve(ExternalJobMirror),
+    guard: c.resolve(LifecycleGuard),
+  };
+}
+
+export function splitListen(listen: string): [string, number] {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
+  return [m[1].replace(/^\[|\]$/g, ''), Number(m[2])];
+}

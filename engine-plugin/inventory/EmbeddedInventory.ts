@@ -1,0 +1,212 @@
+// The embedded inventory: hosts, templates, VMs and pools in the engine's SQLite
+// database (engine.db under the data dir), for installations without oVirt.
+//
+// Clone (as VCL does): every disk of the new VM is a qcow2 copy-on-write overlay on the
+// template's disk, created next to it under `<template dir>/vms/<vm id>/`, so it sits on
+// the same storage and the same agents serve it. A template with clones is their
+// backing file: it must never be written again (the job service refuses to seal it).
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { ConflictError, InputError, NotFoundError } from '../../shared/errors';
+import { Db } from '../db';
+import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm, VmStatus } from './Inventory';
+import type { DiskInput, InventoryActions } from './InventoryActions';
+import { QemuImg } from './qemuImg';
+
+interface VmRow { id: string; name: string; status: string; host_id: string | null; pool_id: string | null; pool_index: number | null; template_id: string | null; disks: string; created_at: string }
+interface TemplateRow { id: string; name: string; disks: string; created_at: string }
+interface PoolRow { id: string; name: string; template_id: string | null }
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const NAME_MESSAGE = 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit';
+const CLONE_PARALLELISM = 8;
+
+export function checkName(field: string, name: string): void {
+  if (typeof name !== 'string' || !NAME.test(name)) throw new InputError(field, NAME_MESSAGE);
+}
+
+const now = () => new Date().toISOString();
+
+function toVm(r: VmRow): Vm {
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status as VmStatus,
+    hostId: r.host_id ?? undefined,
+    poolId: r.pool_id ?? undefined,
+    templateId: r.template_id ?? undefined,
+    disks: JSON.parse(r.disks),
+    createdAt: r.created_at,
+  };
+}
+const toTemplate = (r: TemplateRow): Template => ({ id: r.id, name: r.name, disks: JSON.parse(r.disks), createdAt: r.created_at });
+
+@injectable()
+export class EmbeddedInventory implements Inventory, InventoryActions {
+  constructor(
+    @inject(Db) private readonly db: Db,
+    @inject(QemuImg) private readonly qemu: QemuImg,
+  ) {}
+
+  private page<R, T>(table: string, map: (r: R) => T, query: ListQuery = {}, order = 'created_at, id'): Page<T> {
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const offset = query.cursor ? Number.parseInt(query.cursor, 10) || 0 : 0;
+    const where = query.search ? `WHERE name LIKE ? ESCAPE '\\'` : '';
+    const args = query.search ? [`%${query.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`] : [];
+    const rows = this.db.prepare(`SELECT * FROM ${table} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset) as R[];
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM ${table} ${where}`).get(...args) as { n: number }).n;
+    return { items: rows.map(map), total, next: offset + rows.length < total ? String(offset + rows.length) : undefined };
+  }
+
+  async listVms(query?: ListQuery): Promise<Page<Vm>> {
+    return this.page<VmRow, Vm>('vms', toVm, query);
+  }
+  async getVm(idOrName: string): Promise<Vm | undefined> {
+    const r = this.db.prepare('SELECT * FROM vms WHERE id = ? OR name = ?').get(idOrName, idOrName) as VmRow | undefined;
+    return r && toVm(r);
+  }
+  async listPools(query?: ListQuery): Promise<Page<Pool>> {
+    const page = this.page<PoolRow, PoolRow>('pools', (r) => r, query);
+    return { ...page, items: page.items.map((r) => this.toPool(r)) };
+  }
+  async getPool(idOrName: string): Promise<Pool | undefined> {
+    const r = this.db.prepare('SELECT * FROM pools WHERE id = ? OR name = ?').get(idOrName, idOrName) as PoolRow | undefined;
+    return r && this.toPool(r);
+  }
+  private toPool(r: PoolRow): Pool {
+    const ids = this.db.prepare('SELECT id FROM vms WHERE pool_id = ? ORDER BY pool_index').pluck().all(r.id) as string[];
+    return { id: r.id, name: r.name, templateId: r.template_id ?? undefined, vmIds: ids };
+  }
+  async listTemplates(query?: ListQuery): Promise<Page<Template>> {
+    return this.page<TemplateRow, Template>('templates', toTemplate, query);
+  }
+  async getTemplate(idOrName: string): Promise<Template | undefined> {
+    const r = this.db.prepare('SELECT * FROM templates WHERE id = ? OR name = ?').get(idOrName, idOrName) as TemplateRow | undefined;
+    return r && toTemplate(r);
+  }
+  async listHosts(): Promise<Host[]> {
+    const rows = this.db.prepare('SELECT * FROM hosts ORDER BY id').all() as { id: string; name: string; agent_address: string; storage_roots: string }[];
+    return rows.map((r) => ({ id: r.id, name: r.name, agentAddress: r.agent_address, storageRoots: JSON.parse(r.storage_roots) }));
+  }
+
+  // ---- actions -------------------------------------------------------------------
+
+  async upsertHost(h: Host): Promise<void> {
+    this.db
+      .prepare(`INSERT INTO hosts (id, name, agent_address, storage_roots) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET name = excluded.name, agent_address = excluded.agent_address, storage_roots = excluded.storage_roots`)
+      .run(h.id, h.name, h.agentAddress, JSON.stringify(h.storageRoots));
+  }
+
+  private async resolveDisks(disks: DiskInput[]): Promise<DiskRef[]> {
+    if (!Array.isArray(disks) || disks.length === 0) throw new InputError('disks', 'must list at least one disk image');
+    return Promise.all(
+      disks.map(async (d, i) => {
+        const field = `disks[${i}].path`;
+        if (typeof d?.path !== 'string' || !path.isAbsolute(d.path)) throw new InputError(field, 'must be an absolute path');
+        const st = await fs.stat(d.path).catch(() => undefined);
+        if (!st?.isFile()) throw new InputError(field, `${d.path} is not a regular file`, 'DISK_NOT_FOUND');
+        const format = d.format ?? (await this.qemu.format(d.path, field));
+        if (format !== 'qcow2' && format !== 'raw') throw new InputError(`disks[${i}].format`, `must be "qcow2" or "raw", not ${JSON.stringify(format)}`);
+        return { path: path.resolve(d.path), format };
+      }),
+    );
+  }
+
+  private assertFree(table: 'vms' | 'templates' | 'pools', name: string): void {
+    if (this.db.prepare(`SELECT 1 FROM ${table} WHERE name = ?`).get(name)) {
+      throw new ConflictError('NAME_IN_USE', `${table.slice(0, -1)} "${name}" already exists`, { field: 'name' });
+    }
+  }
+
+  async registerTemplate(input: { name: string; disks: DiskInput[] }): Promise<Template> {
+    checkName('name', input.name);
+    this.assertFree('templates', input.name);
+    const t: Template = { id: randomUUID(), name: input.name, disks: await this.resolveDisks(input.disks), createdAt: now() };
+    this.db.prepare('INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run(t.id, t.name, JSON.stringify(t.disks), t.createdAt);
+    return t;
+  }
+
+  private async templateOrThrow(ref: string): Promise<Template> {
+    const t = await this.getTemplate(ref);
+    if (!t) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${ref}"`, { field: 'template' });
+    return t;
+  }
+
+  private async cloneDisks(t: Template, vmId: string): Promise<DiskRef[]> {
+    const dir = path.join(path.dirname(t.disks[0].path), 'vms', vmId);
+    await fs.mkdir(dir, { recursive: true });
+    return Promise.all(
+      t.disks.map(async (d, i) => {
+        const file = path.join(dir, `disk${i}.qcow2`);
+        await this.qemu.createOverlay(file, d.path, d.format);
+        return { path: file, format: 'qcow2', storageDomain: d.storageDomain };
+      }),
+    );
+  }
+
+  private insertVm(vm: Vm, poolIndex?: number): void {
+    this.db
+      .prepare('INSERT INTO vms (id, name, status, host_id, pool_id, pool_index, template_id, disks, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(vm.id, vm.name, vm.status, vm.hostId ?? null, vm.poolId ?? null, poolIndex ?? null, vm.templateId ?? null, JSON.stringify(vm.disks), vm.createdAt!);
+  }
+
+  async cloneVm(input: { name: string; template: string; status: VmStatus }): Promise<Vm> {
+    checkName('name', input.name);
+    const t = await this.templateOrThrow(input.template);
+    this.assertFree('vms', input.name);
+    const id = randomUUID();
+    const vm: Vm = { id, name: input.name, status: input.status, templateId: t.id, disks: await this.cloneDisks(t, id), createdAt: now() };
+    this.insertVm(vm);
+    return vm;
+  }
+
+  async importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus }): Promise<Vm> {
+    checkName('name', input.name);
+    this.assertFree('vms', input.name);
+    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.resolveDisks(input.disks), createdAt: now() };
+    this.insertVm(vm);
+    return vm;
+  }
+
+  async createPool(input: { name: string; template: string; size: number; vmName: (index: number) => string; status: VmStatus }): Promise<{ pool: Pool; vms: Vm[] }> {
+    checkName('name', input.name);
+    const t = await this.templateOrThrow(input.template);
+    this.assertFree('pools', input.name);
+    const names = Array.from({ length: input.size }, (_, i) => input.vmName(i + 1));
+    names.forEach((n) => checkName('vmNamePattern', n));
+    if (new Set(names).size !== names.length) throw new InputError('vmNamePattern', 'gives several VMs the same name: use ${index}');
+    const taken = names.filter((n) => this.db.prepare('SELECT 1 FROM vms WHERE name = ?').get(n));
+    if (taken.length) throw new ConflictError('NAME_IN_USE', `VM names already in use: ${taken.slice(0, 5).join(', ')}`, { field: 'vmNamePattern' });
+
+    const pool = { id: randomUUID(), name: input.name, templateId: t.id };
+    const vms: Vm[] = names.map((name) => ({ id: randomUUID(), name, status: input.status, poolId: pool.id, templateId: t.id, disks: [], createdAt: now() }));
+    // Disks first (bounded parallelism), rows last in one transaction: a failure leaves no half pool.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(CLONE_PARALLELISM, vms.length) }, async () => {
+        while (next < vms.length) {
+          const vm = vms[next++];
+          vm.disks = await this.cloneDisks(t, vm.id);
+        }
+      }),
+    );
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO pools (id, name, template_id, created_at) VALUES (?, ?, ?, ?)').run(pool.id, pool.name, t.id, now());
+      vms.forEach((vm, i) => this.insertVm(vm, i + 1));
+    })();
+    return { pool: { ...pool, vmIds: vms.map((v) => v.id) }, vms };
+  }
+
+  async setVmStatus(id: string, status: VmStatus): Promise<Vm> {
+    const r = this.db.prepare('UPDATE vms SET status = ? WHERE id = ?').run(status, id);
+    if (r.changes === 0) throw new NotFoundError('VM_NOT_FOUND', `no VM "${id}"`);
+    return (await this.getVm(id))!;
+  }
+
+  async vmsOfTemplate(templateId: string): Promise<Vm[]> {
+    return (this.db.prepare('SELECT * FROM vms WHERE template_id = ?').all(templateId) as VmRow[]).map(toVm);
+  }
+}

@@ -1,0 +1,25 @@
+// What only an inventory the engine owns can do (the embedded one): register templates,
+// clone, import, create pools, mark VM status. The oVirt adapter does not implement it:
+// there, oVirt itself does these things and the engine sees them as events.
+import type { DiskRef, Host, Pool, Template, Vm, VmStatus } from './Inventory';
+
+export interface DiskInput {
+  path: string;
+  format?: string;
+}
+
+export interface InventoryActions {
+  upsertHost(host: Host): Promise<void>;
+  registerTemplate(input: { name: string; disks: DiskInput[] }): Promise<Template>;
+  /** A copy-on-write clone of the template's disks; created with `status`. */
+  cloneVm(input: { name: string; template: string; status: VmStatus }): Promise<Vm>;
+  importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus }): Promise<Vm>;
+  /** `size` clones named by `vmNames(index)` (1-based index). */
+  createPool(input: { name: string; template: string; size: number; vmName: (index: number) => string; status: VmStatus }): Promise<{ pool: Pool; vms: Vm[] }>;
+  setVmStatus(id: string, status: VmStatus): Promise<Vm>;
+  /** VMs whose disks are backed by this template (a seal would corrupt them). */
+  vmsOfTemplate(templateId: string): Promise<Vm[]>;
+}
+
+export const InventoryActions = Symbol('InventoryActions');
+export type { DiskRef };

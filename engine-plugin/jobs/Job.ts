@@ -1,0 +1,93 @@
+// The job record (design.md section 6). A leaf job runs on one agent under the same id
+// (the agent's job id = the engine's job id, so a retried dispatch is idempotent); a
+// bulk job (pool, list of VMs) has one leaf child per VM and ends succeeded, failed or
+// partial.
+import type { DiskRef } from '../inventory/Inventory';
+
+export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled' | 'partial'
+  /** Internal: a bulk job's child while the bulk is being stored (never shown). */
+  | 'draft';
+export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled', 'partial']);
+export const isFinal = (s: JobState) => FINAL_JOB_STATES.has(s);
+
+/** vm: one VM; pool, bulk: one child per VM; template: a seal; auto-reset: on clone or import. */
+export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset';
+
+export interface JobTarget {
+  type: 'vm' | 'pool' | 'template' | 'vms';
+  id: string;
+  name: string;
+}
+
+export interface JobErrorInfo {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  current: string;
+}
+
+export interface Step {
+  operation: string;
+  state: 'running' | 'done';
+  at: string;
+}
+
+/** What a leaf was asked to do, as stored: secrets replaced by {"redacted": true}. */
+export interface JobRequest {
+  profile?: string;
+  params: Record<string, unknown>;
+  mode: 'safe' | 'in_place';
+  dryRun: boolean;
+  /** Bulk only: the VMs asked for. */
+  vms?: string[];
+}
+
+export interface Job {
+  id: string;
+  parentId?: string;
+  kind: JobKind;
+  target: JobTarget;
+  state: JobState;
+  host?: string;
+  requestedBy: string;
+  profile?: string;
+  request: JobRequest;
+  operations: string[];
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  progress: Progress;
+  steps: Step[];
+  error?: JobErrorInfo;
+  /** Bulk jobs: the first children (all of them up to the asked limit) ... */
+  children?: ChildSummary[];
+  /** ... and how many there are in all (page through GET /jobs/{id}/children). */
+  childrenTotal?: number;
+}
+
+export interface ChildSummary {
+  id: string;
+  target: JobTarget;
+  state: JobState;
+  host?: string;
+  progress: Progress;
+  error?: JobErrorInfo;
+  startedAt?: string;
+  endedAt?: string;
+}
+
+/** A leaf as the dispatcher sees it. */
+export interface LeafJob extends Job {
+  disks: DiskRef[];
+  /** Key of what it works on (`vm:ID` / `template:ID`): never two active jobs per key. */
+  vmKey: string;
+  hasSecrets: boolean;
+  dispatched: boolean;
+  cancelRequested: boolean;
+  agentSeq: number;
+}

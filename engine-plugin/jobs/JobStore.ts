@@ -1,0 +1,312 @@
+// Job records in engine.db. Writes are small single-row updates through prepared
+// statements (the dispatcher's hot path); a bulk job and its children are inserted in
+// one transaction so a restart never sees half a job.
+import { inject, injectable } from 'tsyringe';
+import { Db } from '../db';
+import type { ChildSummary, Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
+
+interface Row {
+  seq: number; id: string; parent_id: string | null; kind: string; target: string; vm_key: string | null; state: string;
+  host_id: string | null; requested_by: string; profile: string | null; request: string; operations: string; disks: string | null;
+  has_secrets: number; dispatched: number; cancel_requested: number; agent_seq: number;
+  created_at: string; started_at: string | null; ended_at: string | null; progress: string; steps: string; error: string | null;
+}
+
+/** Children inlined in a bulk job by default; more with ?children=N or GET /jobs/{id}/children. */
+export const DEFAULT_CHILD_LIMIT = 200;
+const FLUSH_MS = 200;
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function toJob(r: Row): Job {
+  return {
+    id: r.id,
+    parentId: opt(r.parent_id),
+    kind: r.kind as Job['kind'],
+    target: JSON.parse(r.target),
+    state: r.state as JobState,
+    host: opt(r.host_id),
+    requestedBy: r.requested_by,
+    profile: opt(r.profile),
+    request: JSON.parse(r.request),
+    operations: JSON.parse(r.operations),
+    createdAt: r.created_at,
+    startedAt: opt(r.started_at),
+    endedAt: opt(r.ended_at),
+    progress: JSON.parse(r.progress),
+    steps: JSON.parse(r.steps),
+    error: r.error ? JSON.parse(r.error) : undefined,
+  };
+}
+
+function toLeaf(r: Row): LeafJob {
+  return {
+    ...toJob(r),
+    disks: r.disks ? JSON.parse(r.disks) : [],
+    vmKey: r.vm_key ?? '',
+    hasSecrets: r.has_secrets === 1,
+    dispatched: r.dispatched === 1,
+    cancelRequested: r.cancel_requested === 1,
+    agentSeq: r.agent_seq,
+  };
+}
+
+export type NewJob = Omit<Job, 'children' | 'startedAt' | 'endedAt' | 'host'> & {
+  host?: string;
+  disks?: LeafJob['disks'];
+  vmKey?: string;
+  hasSecrets?: boolean;
+  endedAt?: string;
+};
+
+export interface JobQuery {
+  state?: JobState;
+  kind?: string;
+  /** A VM id: top-level jobs that worked on it, directly or as a child. */
+  vm?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+@injectable()
+export class JobStore {
+  private readonly stmt;
+  /**
+   * Progress updates of running leaves, written behind in one transaction (they are the
+   * most frequent write, and the agent can replay them: a lost one costs nothing).
+   * Every read flushes first, so readers always see what was written.
+   */
+  private readonly dirty = new Map<string, [JobState, string, string, string, number]>();
+  private flushTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(@inject(Db) private readonly db: Db) {
+    const p = (sql: string) => db.prepare(sql);
+    this.stmt = {
+      insert: p(`INSERT INTO jobs (id, parent_id, kind, target, vm_key, state, host_id, requested_by, profile, request, operations, disks,
+                 has_secrets, created_at, ended_at, progress, steps, error)
+                 VALUES (@id, @parent_id, @kind, @target, @vm_key, @state, @host_id, @requested_by, @profile, @request, @operations, @disks,
+                 @has_secrets, @created_at, @ended_at, @progress, @steps, @error)`),
+      get: p('SELECT * FROM jobs WHERE id = ?'),
+      children: p('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq'),
+      childPage: p('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?'),
+      childPageByState: p('SELECT * FROM jobs WHERE parent_id = ? AND state = ? ORDER BY seq LIMIT ? OFFSET ?'),
+      childCount: p('SELECT count(*) FROM jobs WHERE parent_id = ?'),
+      childCountByState: p('SELECT count(*) FROM jobs WHERE parent_id = ? AND state = ?'),
+      childStates: p('SELECT state, count(*) AS n FROM jobs WHERE parent_id = ? GROUP BY state'),
+      activeByKey: p(`SELECT id FROM jobs WHERE vm_key = ? AND state IN ('pending', 'running', 'cancelling') LIMIT 1`),
+      activeLeaves: p(`SELECT * FROM jobs WHERE vm_key IS NOT NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
+      activeParents: p(`SELECT * FROM jobs WHERE vm_key IS NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
+      ended: p('SELECT ended_at FROM jobs WHERE id = ?'),
+      setHost: p('UPDATE jobs SET host_id = ? WHERE id = ?'),
+      dispatched: p('UPDATE jobs SET dispatched = 1 WHERE id = ?'),
+      cancelRequested: p('UPDATE jobs SET cancel_requested = 1, state = CASE WHEN state IN (\'pending\', \'running\') THEN \'cancelling\' ELSE state END WHERE id = ?'),
+      progress: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
+      state: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?) WHERE id = ?'),
+      finish: p('UPDATE jobs SET state = ?, ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
+      parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
+    };
+  }
+
+  insert(jobs: NewJob[]): void {
+    this.db.transaction(() => {
+      for (const j of jobs) {
+        this.stmt.insert.run({
+          id: j.id,
+          parent_id: j.parentId ?? null,
+          kind: j.kind,
+          target: JSON.stringify(j.target),
+          vm_key: j.vmKey ?? null,
+          state: j.state,
+          host_id: j.host ?? null,
+          requested_by: j.requestedBy,
+          profile: j.profile ?? null,
+          request: JSON.stringify(j.request),
+          operations: JSON.stringify(j.operations),
+          disks: j.disks ? JSON.stringify(j.disks) : null,
+          has_secrets: j.hasSecrets ? 1 : 0,
+          created_at: j.createdAt,
+          ended_at: j.endedAt ?? null,
+          progress: JSON.stringify(j.progress),
+          steps: JSON.stringify(j.steps),
+          error: j.error ? JSON.stringify(j.error) : null,
+        });
+      }
+    })();
+  }
+
+  /** The job; a bulk job with its first `childLimit` children summarised and their total. */
+  get(id: string, childLimit = DEFAULT_CHILD_LIMIT): Job | undefined {
+    this.flush();
+    const r = this.stmt.get.get(id) as Row | undefined;
+    if (!r) return undefined;
+    const job = toJob(r);
+    if (!r.vm_key) {
+      job.children = (this.stmt.childPage.all(id, childLimit, 0) as Row[]).map(summary);
+      job.childrenTotal = this.stmt.childCount.pluck().get(id) as number;
+    }
+    return job;
+  }
+
+  /** A page of a bulk job's children, in creation order, optionally of one state. */
+  children(parentId: string, q: { state?: JobState; limit?: number; cursor?: string } = {}): { items: ChildSummary[]; total: number; next?: string } {
+    this.flush();
+    const limit = Math.min(Math.max(q.limit ?? 500, 1), 5000);
+    const offset = Number.parseInt(q.cursor ?? '0', 10) || 0;
+    const rows = (q.state ? this.stmt.childPageByState.all(parentId, q.state, limit, offset) : this.stmt.childPage.all(parentId, limit, offset)) as Row[];
+    const total = (q.state ? this.stmt.childCountByState.pluck().get(parentId, q.state) : this.stmt.childCount.pluck().get(parentId)) as number;
+    return { items: rows.map(summary), total, next: offset + rows.length < total ? String(offset + rows.length) : undefined };
+  }
+
+  /**
+   * Inserts a bulk job and its children without blocking the API for long: children go
+   * in slices as `draft` (invisible to resume and to the API's lists), then ONE
+   * transaction inserts the parent and turns its drafts pending. A crash in between
+   * leaves only drafts, which removeDrafts() deletes at start.
+   */
+  async insertBulk(parent: NewJob, children: NewJob[], slice = 500): Promise<void> {
+    for (let i = 0; i < children.length; i += slice) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      this.insert(children.slice(i, i + slice).map((c) => (c.state === 'pending' ? { ...c, state: 'draft' as JobState } : c)));
+    }
+    this.db.transaction(() => {
+      this.insert([parent]);
+      this.db.prepare(`UPDATE jobs SET state = 'pending' WHERE parent_id = ? AND state = 'draft'`).run(parent.id);
+    })();
+  }
+
+  /** Start-up: children of a bulk insert that never completed. */
+  removeDrafts(): number {
+    return this.db.transaction(() => {
+      const n = this.db.prepare(`DELETE FROM jobs WHERE state = 'draft'`).run().changes;
+      return n + this.db.prepare('DELETE FROM jobs WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM jobs)').run().changes;
+    })();
+  }
+
+  /** Runs `fn` in one transaction (many small writes, one commit). */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** The job without its children. */
+  header(id: string): Job | undefined {
+    this.flush();
+    const r = this.stmt.get.get(id) as Row | undefined;
+    return r && toJob(r);
+  }
+
+  /** `fresh = false` skips flushing pending progress (states and hosts are never pending). */
+  leaf(id: string, fresh = true): LeafJob | undefined {
+    if (fresh) this.flush();
+    const r = this.stmt.get.get(id) as Row | undefined;
+    return r?.vm_key ? toLeaf(r) : undefined;
+  }
+
+  /** Top-level jobs, newest first. */
+  list(q: JobQuery = {}): { items: Job[]; next?: string; total: number } {
+    this.flush();
+    const where = ['parent_id IS NULL'];
+    const args: unknown[] = [];
+    if (q.state) { where.push('state = ?'); args.push(q.state); }
+    if (q.kind) { where.push('kind = ?'); args.push(q.kind); }
+    if (q.vm) {
+      where.push(`(vm_key = ? OR id IN (SELECT parent_id FROM jobs WHERE vm_key = ?))`);
+      args.push(`vm:${q.vm}`, `vm:${q.vm}`);
+    }
+    const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
+    const offset = Number.parseInt(q.cursor ?? '0', 10) || 0;
+    const sql = `FROM jobs WHERE ${where.join(' AND ')}`;
+    const rows = this.db.prepare(`SELECT * ${sql} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
+    const total = (this.db.prepare(`SELECT count(*) AS n ${sql}`).get(...args) as { n: number }).n;
+    return { items: rows.map(toJob), total, next: offset + rows.length < total ? String(offset + rows.length) : undefined };
+  }
+
+  /** Whether the job has ended (final states are written at once, never behind). */
+  hasEnded(id: string): boolean {
+    return !!this.stmt.ended.pluck().get(id);
+  }
+
+  activeJobFor(vmKey: string): string | undefined {
+    return (this.stmt.activeByKey.get(vmKey) as { id: string } | undefined)?.id;
+  }
+
+  activeLeaves(): LeafJob[] {
+    this.flush();
+    return (this.stmt.activeLeaves.all() as Row[]).map(toLeaf);
+  }
+
+  activeParents(): Job[] {
+    this.flush();
+    return (this.stmt.activeParents.all() as Row[]).map(toJob);
+  }
+
+  childLeaves(parentId: string): LeafJob[] {
+    this.flush();
+    return (this.stmt.children.all(parentId) as Row[]).map(toLeaf);
+  }
+
+  childStateCounts(parentId: string): Map<JobState, number> {
+    const rows = this.stmt.childStates.all(parentId) as { state: JobState; n: number }[];
+    return new Map(rows.map((r) => [r.state, r.n]));
+  }
+
+  setHost(id: string, host: string): void {
+    this.stmt.setHost.run(host, id);
+  }
+  markDispatched(id: string): void {
+    this.stmt.dispatched.run(id);
+  }
+  requestCancel(id: string): void {
+    this.stmt.cancelRequested.run(id);
+  }
+  setState(id: string, state: JobState, at: string): void {
+    this.stmt.state.run(state, at, id);
+  }
+  setProgress(id: string, state: JobState, at: string, progress: Progress, steps: Step[], agentSeq: number): void {
+    if (this.closed) return;
+    this.dirty.set(id, [state, at, JSON.stringify(progress), JSON.stringify(steps), agentSeq]);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Engine stop: the last pending writes, then nothing more (the database closes next). */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
+  /** Writes the pending progress updates (called by every read, by a timer, and at stop). */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.dirty.size === 0 || this.closed) return;
+    const rows = [...this.dirty.entries()];
+    this.dirty.clear();
+    this.db.transaction(() => {
+      for (const [id, [state, at, progress, steps, seq]] of rows) this.stmt.progress.run(state, at, progress, steps, seq, id);
+    })();
+  }
+
+  finish(id: string, state: JobState, at: string, error: JobErrorInfo | undefined, progress: Progress, steps: Step[], agentSeq = 0): void {
+    this.dirty.delete(id);
+    this.stmt.finish.run(state, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, id);
+  }
+  updateParent(id: string, state: JobState, startedAt: string | null, endedAt: string | null, progress: Progress, error?: JobErrorInfo): void {
+    this.stmt.parent.run(state, startedAt, endedAt, JSON.stringify(progress), error ? JSON.stringify(error) : null, id);
+  }
+}
+
+function summary(r: Row): ChildSummary {
+  return {
+    id: r.id,
+    target: JSON.parse(r.target),
+    state: r.state as JobState,
+    host: opt(r.host_id),
+    progress: JSON.parse(r.progress),
+    error: r.error ? JSON.parse(r.error) : undefined,
+    startedAt: opt(r.started_at),
+    endedAt: opt(r.ended_at),
+  };
+}

@@ -1,0 +1,80 @@
+// Per-VM values of a bulk request: `${vm}`, `${pool}`, `${index}` and `${template}` in
+// the non-secret string params are replaced for each VM, then the params are validated
+// again (a rendered hostname must still be a valid hostname).
+//
+// Hostname safety: in `params.hostname` every substituted value is made hostname-safe
+// first: lower-cased, every run of characters other than letters, digits and "-" (so
+// "_", "." and spaces) becomes one "-", and leading/trailing "-" are dropped:
+// VM "Web_01.prod" gives "web-01-prod". Secret params (scripts, passwords) are never
+// rendered: a shell script's own `${...}` stays as written.
+import { SECRET_KEYS, Params } from '../../shared/catalog/customizations';
+import { InputError } from '../../shared/errors';
+import { validateParams } from '../../shared/spec';
+
+export interface PatternContext {
+  vm: string;
+  /** 1-based position of the VM in its pool or in the request's list. */
+  index: number;
+  pool?: string;
+  template?: string;
+}
+
+export const PATTERN_VARIABLES = ['vm', 'pool', 'index', 'template'] as const;
+const VAR = /\$\{([^}]*)\}/g;
+
+export function hostnameSafe(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+export function hasPattern(value: string): boolean {
+  return /\$\{/.test(value);
+}
+
+export function renderString(template: string, ctx: PatternContext, field: string, safe = false): string {
+  return template.replace(VAR, (_, name: string) => {
+    if (!(PATTERN_VARIABLES as readonly string[]).includes(name)) {
+      throw new InputError(field, `unknown pattern variable \${${name}} (known: ${PATTERN_VARIABLES.map((v) => `\${${v}}`).join(', ')})`);
+    }
+    const value = ctx[name as keyof PatternContext];
+    if (value === undefined || value === '') {
+      throw new InputError(field, `uses \${${name}} but VM "${ctx.vm}" has no ${name}`, 'PATTERN_UNDEFINED', { vm: ctx.vm });
+    }
+    const text = String(value);
+    const out = safe ? hostnameSafe(text) : text;
+    if (safe && !out) throw new InputError(field, `\${${name}} of VM "${ctx.vm}" has no letter or digit to put in a hostname`, 'PATTERN_UNDEFINED', { vm: ctx.vm });
+    return out;
+  });
+}
+
+function renderValue(value: unknown, ctx: PatternContext, field: string, safe: boolean): unknown {
+  if (typeof value === 'string') return renderString(value, ctx, field, safe);
+  if (Array.isArray(value)) return value.map((v, i) => renderValue(v, ctx, `${field}[${i}]`, safe));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, ctx, `${field}.${k}`, safe)]));
+  }
+  return value;
+}
+
+/** Renders the patterns of the non-secret params for one VM and validates the result. */
+export function renderParams(params: Params, ctx: PatternContext): Params {
+  const out: Params = {};
+  for (const [key, value] of Object.entries(params)) {
+    out[key] = SECRET_KEYS.has(key) ? value : renderValue(value, ctx, `params.${key}`, key === 'hostname');
+  }
+  try {
+    return validateParams(out);
+  } catch (err) {
+    // Name the VM: the pattern was valid, its value for this VM is not.
+    if (err instanceof InputError) throw new InputError(err.field, `${err.message.replace(`${err.field}: `, '')} (rendered for VM "${ctx.vm}")`, err.code, { vm: ctx.vm });
+    throw err;
+  }
+}
+
+/** Validates params that may hold patterns: patterns are checked by rendering a sample VM. */
+export function validatePatternParams(params: unknown): Params {
+  if (params === undefined) return {};
+  if (!params || typeof params !== 'object' || Array.isArray(params)) throw new InputError('params', 'must be an object');
+  const sample: PatternContext = { vm: 'vm', index: 1, pool: 'pool', template: 'template' };
+  renderParams(params as Params, sample);
+  return params as Params;
+}

@@ -1,0 +1,66 @@
+// ovirt-sysprep-engine: parses argv and the config file, then starts the engine
+// (engine.ts is the composition root). `--local` also starts a host agent in-process.
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { defaultConfig, EngineConfig, loadEngineConfigFile } from './config';
+import { startEngine } from './engine';
+import { startLocalStack } from './local';
+
+export const DEFAULT_CONFIG_FILE = '/etc/ovirt-sysprep/engine.conf';
+
+const CONFIG_HELP = `
+Configuration file (vdsm-style ini; every key in docs/engine.md):
+  [engine]      listen, data_dir, log_level, log_file, max_jobs_per_host,
+                job_timeout_sec, agent_lost_timeout_sec, health_interval_sec,
+                min_free_bytes_for_install, inventory (embedded | ovirt)
+  [tls]         ca, cert, key            client certificate towards the agents (mutual TLS)
+  [tokens]      NAME = admin|operator|viewer:TOKEN
+  [host:ID]     address = HOST:PORT, storage_roots = DIR[,DIR...], name
+  [auto_reset]  clone|import|pool = PROFILE | off     (default clone-reset)
+  [ovirt]       url, ca_file, username, password_file, agent_port, mount_root, ...
+                (with [engine] inventory = ovirt; every key in docs/ovirt.md)
+  [local_agent] agent.conf keys for the --local agent (e.g. max_jobs = 2)
+
+Examples:
+  ovirt-sysprep-engine --config /etc/ovirt-sysprep/engine.conf
+  ovirt-sysprep-engine --local --data-dir /var/tmp/ovirt-sysprep --listen 127.0.0.1:8080
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('ovirt-sysprep-engine')
+    .description('ovirt-sysprep engine: REST API (/api/v1), embedded inventory, job dispatch to host agents, automatic reset on clone and import')
+    .option('-c, --config <file>', 'engine configuration file', DEFAULT_CONFIG_FILE)
+    .option('--listen <host:port>', 'REST API address (overrides [engine] listen)')
+    .option('--data-dir <dir>', 'where engine.db lives (overrides [engine] data_dir)')
+    .option('--local', 'single machine: start a host agent in this process serving <data-dir>/images, and keep an admin token in <data-dir>/admin.token')
+    .addHelpText('after', CONFIG_HELP)
+    .parse(argv);
+  const opts = program.opts<{ config: string; listen?: string; dataDir?: string; local?: boolean }>();
+
+  const explicitConfig = program.getOptionValueSource('config') !== 'default';
+  let config: EngineConfig = defaultConfig();
+  let sections: Record<string, Record<string, string>> = {};
+  if (explicitConfig || existsSync(opts.config)) ({ config, sections } = loadEngineConfigFile(opts.config));
+  if (opts.listen) config.listen = opts.listen;
+  if (opts.dataDir) config.dataDir = opts.dataDir;
+
+  const running = opts.local ? await startLocalStack(config, sections.local_agent) : { engine: await startEngine(config), tokenFile: undefined, stop: undefined };
+  const stop = running.stop ?? (() => running.engine.stop());
+  process.stdout.write(`ovirt-sysprep engine listening on ${running.engine.url}/api/v1\n`);
+  // The token itself is a secret: say where it is, never print it.
+  if (running.tokenFile) process.stdout.write(`admin bearer token: in ${running.tokenFile}\n`);
+  const shutdown = () => {
+    void stop().finally(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (require.main === module) {
+  main(process.argv).catch((err) => {
+    process.stderr.write(`ovirt-sysprep-engine: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

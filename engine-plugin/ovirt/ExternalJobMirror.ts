@@ -1,0 +1,169 @@
+// Mirrors the engine's jobs in oVirt's Tasks view as external jobs.
+//
+// Protocol, for each top-level engine job (one VM, a template, or a bulk job):
+//  1. at its first event: POST /jobs {description, auto_cleared: true} -> the oVirt job
+//     id, stored (ovirt_jobs) with its open steps;
+//  2. a one-VM job: a step per virt-sysprep operation (POST /jobs/{id}/steps
+//     {type: executing, description, job}); the previous step is ended
+//     (POST .../steps/{sid}/end {succeeded, force}) when the next operation starts;
+//     a bulk job: a step per VM, from the VM's start to its end;
+//  3. at its final state: open steps end, then POST /jobs/{id}/end
+//     {status: finished | failed | aborted, force: true};
+//  4. every call carries Correlation-Id = the engine job id; the calls of one job are
+//     made in order (one promise chain per job); a failing oVirt never fails a job:
+//     the error is logged, and jobs left open (engine restart, oVirt unreachable) are
+//     ended by reconcile() at start and every minute.
+import { inject, injectable } from 'tsyringe';
+import type { Job, JobState } from '../jobs/Job';
+import { isFinal } from '../jobs/Job';
+import { JobBus, JobEventMessage } from '../jobs/JobBus';
+import { JobStore } from '../jobs/JobStore';
+import { Logger } from '../logger';
+import { OvirtClient } from './OvirtClient';
+import type { Ref } from './ovirtModel';
+import { MirroredJob, OvirtStateStore } from './OvirtStateStore';
+
+const RECONCILE_MS = 60_000;
+
+export function ovirtJobStatus(state: JobState): 'finished' | 'failed' | 'aborted' {
+  return state === 'succeeded' ? 'finished' : state === 'cancelled' ? 'aborted' : 'failed';
+}
+
+function describe(job: Job): string {
+  const what = job.kind === 'template' ? `seal of template ${job.target.name}`
+    : job.kind === 'auto-reset' ? `automatic reset of VM ${job.target.name}`
+    : job.kind === 'vm' ? `sysprep of VM ${job.target.name}`
+    : `sysprep of ${job.target.type === 'pool' ? `pool ${job.target.name}` : job.target.name}`;
+  return `ovirt-sysprep: ${what}${job.profile ? ` (profile ${job.profile})` : ''}`;
+}
+
+@injectable()
+export class ExternalJobMirror {
+  private readonly chains = new Map<string, Promise<void>>();
+  /** In-memory view of the mirrored jobs (the store is the durable copy). */
+  private readonly jobs = new Map<string, MirroredJob>();
+  private readonly ending = new Set<string>();
+  private unsubscribe?: () => void;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @inject(OvirtClient) private readonly client: OvirtClient,
+    @inject(OvirtStateStore) private readonly state: OvirtStateStore,
+    @inject(JobStore) private readonly store: JobStore,
+    @inject(JobBus) private readonly bus: JobBus,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.bus.onAny((e, parentId) => this.onEvent(e, parentId));
+    this.timer = setInterval(() => void this.reconcile(), RECONCILE_MS);
+    this.timer.unref();
+    void this.reconcile();
+  }
+
+  /** Waits for the calls in flight. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    clearInterval(this.timer);
+    await Promise.all([...this.chains.values()]);
+  }
+
+  /** Ends the oVirt jobs whose engine job is over (after a restart or an oVirt outage). */
+  async reconcile(): Promise<void> {
+    for (const m of this.state.openJobs()) {
+      const job = this.store.header(m.engineJobId);
+      if (!job || isFinal(job.state)) this.enqueue(m.engineJobId, () => this.end(m.engineJobId, job?.state ?? 'failed'));
+    }
+    await this.idle();
+  }
+
+  /** Resolves when every queued oVirt call has been made (tests). */
+  async idle(): Promise<void> {
+    while (this.chains.size) await Promise.all([...this.chains.values()]);
+  }
+
+  private onEvent(e: JobEventMessage, parentId?: string): void {
+    const topId = parentId ?? e.jobId;
+    this.enqueue(topId, async () => {
+      const m = await this.ensureJob(topId);
+      if (!m) return;
+      if (parentId) {
+        // A VM of a bulk job: one step from its start to its end.
+        if (e.state === 'running' && !m.steps[e.jobId] && !(`done:${e.jobId}` in m.steps)) {
+          const child = this.store.header(e.jobId);
+          await this.addStep(m, e.jobId, `VM ${child?.target.name ?? e.jobId}${e.host ? ` on host ${e.host}` : ''}`);
+        } else if (isFinal(e.state)) {
+          await this.endStep(m, e.jobId, e.state === 'succeeded');
+          m.steps[`done:${e.jobId}`] = '';
+          this.state.saveJob(m);
+        }
+        return;
+      }
+      if (e.type === 'operation' && e.operation && !m.steps[e.operation]) {
+        for (const key of Object.keys(m.steps)) if (!key.startsWith('done:')) await this.endStep(m, key, true);
+        const job = this.store.header(topId);
+        await this.addStep(m, e.operation, `${e.operation} on ${job?.target.type === 'template' ? 'template' : 'VM'} ${job?.target.name ?? ''}`.trim());
+      }
+      if (isFinal(e.state)) await this.end(topId, e.state);
+    });
+  }
+
+  private enqueue(topId: string, work: () => Promise<void>): void {
+    const prev = this.chains.get(topId) ?? Promise.resolve();
+    const next = prev
+      .then(work)
+      .catch((err) => void this.log.warn('could not mirror the job in oVirt', { jobId: topId, error: (err as Error).message }))
+      .finally(() => {
+        if (this.chains.get(topId) === next) this.chains.delete(topId);
+      });
+    this.chains.set(topId, next);
+  }
+
+  private async ensureJob(topId: string): Promise<MirroredJob | undefined> {
+    const known = this.jobs.get(topId) ?? this.state.job(topId);
+    if (known) {
+      this.jobs.set(topId, known);
+      return known;
+    }
+    if (this.ending.has(topId)) return undefined;
+    const job = this.store.header(topId);
+    if (!job) return undefined;
+    const created = await this.client.post<Ref>('/jobs', { description: describe(job), auto_cleared: true }, { correlationId: topId });
+    const m: MirroredJob = { engineJobId: topId, ovirtJobId: created.id, steps: {} };
+    this.jobs.set(topId, m);
+    this.state.saveJob(m);
+    this.log.info('job mirrored in oVirt', { jobId: topId, ovirtJobId: created.id });
+    return m;
+  }
+
+  private async addStep(m: MirroredJob, key: string, description: string): Promise<void> {
+    const step = await this.client.post<Ref>(`/jobs/${m.ovirtJobId}/steps`, { type: 'executing', description, job: { id: m.ovirtJobId } }, { correlationId: m.engineJobId });
+    m.steps[key] = step.id;
+    this.state.saveJob(m);
+  }
+
+  private async endStep(m: MirroredJob, key: string, succeeded: boolean): Promise<void> {
+    const id = m.steps[key];
+    if (!id) return;
+    await this.client.post(`/jobs/${m.ovirtJobId}/steps/${id}/end`, { succeeded, force: true }, { correlationId: m.engineJobId });
+    delete m.steps[key];
+    this.state.saveJob(m);
+  }
+
+  private async end(topId: string, state: JobState): Promise<void> {
+    const m = await this.ensureJob(topId);
+    if (!m) return;
+    for (const key of Object.keys(m.steps)) {
+      if (key.startsWith('done:')) continue;
+      const childState = this.store.header(key)?.state;
+      await this.endStep(m, key, childState ? childState === 'succeeded' : state === 'succeeded');
+    }
+    await this.client.post(`/jobs/${m.ovirtJobId}/end`, { status: ovirtJobStatus(state), force: true }, { correlationId: topId });
+    // Late events of an ended job must not open a new oVirt job.
+    if (this.ending.size > 10_000) this.ending.clear();
+    this.ending.add(topId);
+    this.jobs.delete(topId);
+    this.state.dropJob(topId);
+    this.log.info('oVirt job ended', { jobId: topId, ovirtJobId: m.ovirtJobId, status: ovirtJobStatus(state) });
+  }
+}

@@ -1,0 +1,78 @@
+// What the oVirt integration must keep across engine restarts, in engine.db (its own
+// tables, created if missing, so the engine's numbered migrations stay untouched):
+//  * ovirt_state: the last event index seen (a restart neither misses nor repeats);
+//  * ovirt_jobs: engine job id -> oVirt external job id and its open steps (a restart
+//    still ends the oVirt job when the engine job ends);
+//  * ovirt_pending: VMs whose event was seen but whose reset has not started yet
+//    (waiting for Down + disks OK), so a restart goes on waiting for them.
+import { inject, injectable } from 'tsyringe';
+import { Db } from '../db';
+
+export interface MirroredJob {
+  engineJobId: string;
+  ovirtJobId: string;
+  /** Step key (operation name or child job id) -> oVirt step id, for open steps. */
+  steps: Record<string, string>;
+}
+
+export interface PendingVm {
+  vmId: string;
+  trigger: 'clone' | 'import' | 'pool';
+  eventIndex: number;
+  seenAt: string;
+}
+
+@injectable()
+export class OvirtStateStore {
+  constructor(@inject(Db) private readonly db: Db) {
+    db.exec(`CREATE TABLE IF NOT EXISTS ovirt_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS ovirt_jobs (engine_job_id TEXT PRIMARY KEY, ovirt_job_id TEXT NOT NULL, steps TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS ovirt_pending (vm_id TEXT PRIMARY KEY, trigger TEXT NOT NULL, event_index INTEGER NOT NULL, seen_at TEXT NOT NULL);`);
+  }
+
+  get(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM ovirt_state WHERE key = ?').pluck().get(key) as string | undefined) ?? undefined;
+  }
+
+  set(key: string, value: string): void {
+    this.db.prepare('INSERT INTO ovirt_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /** Records the new VMs of a batch of events and the new last index in ONE transaction. */
+  advanceEvents(lastIndex: number, pending: PendingVm[]): void {
+    this.db.transaction(() => {
+      const ins = this.db.prepare('INSERT OR IGNORE INTO ovirt_pending (vm_id, trigger, event_index, seen_at) VALUES (?, ?, ?, ?)');
+      for (const p of pending) ins.run(p.vmId, p.trigger, p.eventIndex, p.seenAt);
+      this.set('events.last_index', String(lastIndex));
+    })();
+  }
+
+  pending(): PendingVm[] {
+    return (this.db.prepare('SELECT * FROM ovirt_pending ORDER BY event_index').all() as { vm_id: string; trigger: PendingVm['trigger']; event_index: number; seen_at: string }[])
+      .map((r) => ({ vmId: r.vm_id, trigger: r.trigger, eventIndex: r.event_index, seenAt: r.seen_at }));
+  }
+
+  donePending(vmId: string): void {
+    this.db.prepare('DELETE FROM ovirt_pending WHERE vm_id = ?').run(vmId);
+  }
+
+  job(engineJobId: string): MirroredJob | undefined {
+    const r = this.db.prepare('SELECT * FROM ovirt_jobs WHERE engine_job_id = ?').get(engineJobId) as { engine_job_id: string; ovirt_job_id: string; steps: string } | undefined;
+    return r && { engineJobId: r.engine_job_id, ovirtJobId: r.ovirt_job_id, steps: JSON.parse(r.steps) };
+  }
+
+  saveJob(j: MirroredJob): void {
+    this.db
+      .prepare('INSERT INTO ovirt_jobs (engine_job_id, ovirt_job_id, steps) VALUES (?, ?, ?) ON CONFLICT(engine_job_id) DO UPDATE SET ovirt_job_id = excluded.ovirt_job_id, steps = excluded.steps')
+      .run(j.engineJobId, j.ovirtJobId, JSON.stringify(j.steps));
+  }
+
+  dropJob(engineJobId: string): void {
+    this.db.prepare('DELETE FROM ovirt_jobs WHERE engine_job_id = ?').run(engineJobId);
+  }
+
+  openJobs(): MirroredJob[] {
+    return (this.db.prepare('SELECT * FROM ovirt_jobs').all() as { engine_job_id: string; ovirt_job_id: string; steps: string }[])
+      .map((r) => ({ engineJobId: r.engine_job_id, ovirtJobId: r.ovirt_job_id, steps: JSON.parse(r.steps) }));
+  }
+}

@@ -1,0 +1,49 @@
+// Reads guest files from SEVERAL disk images in ONE libguestfs launch (each launch costs
+// 15-30 s here): every disk is added read-only, then its first partition is mounted in
+// turn. Each image must be a one-partition guest like the test fixture.
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { libguestfsEnv } from '../../helpers/guestImage';
+
+const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** result[disk][guestPath]: the content, or null when absent / not a regular file. */
+export async function readGuestFiles(disks: string[], paths: string[]): Promise<Record<string, Record<string, string | null>>> {
+  if (disks.length > 20) throw new Error('at most 20 disks per launch');
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'guestfiles-'));
+  try {
+    const lines = ['run'];
+    disks.forEach((_, d) => {
+      const dev = `/dev/sd${String.fromCharCode(97 + d)}1`;
+      lines.push(`mount-ro ${dev} /`);
+      paths.forEach((p, i) => {
+        lines.push(`-echo __F_${d}_${i}__`, `-is-file ${q(p)} followsymlinks:true`, `-download ${q(p)} ${q(path.join(tmp, `${d}-${i}`))}`);
+      });
+      lines.push('umount /');
+    });
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const child = spawn('guestfish', ['--ro', ...disks.flatMap((d) => ['-a', d])], { env: libguestfsEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+      child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`guestfish exited ${code}: ${err}`))));
+      child.stdin.end(`${lines.join('\n')}\n`);
+    });
+    const isFile = new Map<string, boolean>();
+    for (const m of stdout.matchAll(/__F_(\d+)_(\d+)__\n(true|false)/g)) isFile.set(`${m[1]}-${m[2]}`, m[3] === 'true');
+    const result: Record<string, Record<string, string | null>> = {};
+    for (const [d, disk] of disks.entries()) {
+      result[disk] = {};
+      for (const [i, p] of paths.entries()) {
+        result[disk][p] = isFile.get(`${d}-${i}`) ? await fs.readFile(path.join(tmp, `${d}-${i}`), 'utf8').catch(() => null) : null;
+      }
+    }
+    return result;
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,114 @@
+// A real stack for the engine's end-to-end tests: host agent(s) in this process with
+// mutual TLS (test PKI), the real virt-sysprep under TCG, and the engine in this process
+// (or as its own process, for the kill test) over real HTTP.
+import 'reflect-metadata';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { EngineConfig } from '../../../engine-plugin/config';
+import { RunningEngine, startEngine } from '../../../engine-plugin/engine';
+import { startAgent } from '../../../host-agent/agent';
+import { makeTestPki, TestPki } from '../../helpers/tls';
+
+export const ADMIN = 'e2e-admin-token-0123456789';
+export const OPERATOR = 'e2e-operator-token-0123456789';
+export const VIEWER = 'e2e-viewer-token-0123456789';
+export const TOKENS = [
+  { name: 'admin', role: 'admin' as const, token: ADMIN },
+  { name: 'op', role: 'operator' as const, token: OPERATOR },
+  { name: 'view', role: 'viewer' as const, token: VIEWER },
+];
+
+const OFF = { enabled: false, profile: 'clone-reset' };
+const ON = { enabled: true, profile: 'clone-reset' };
+
+export interface Stack {
+  dir: string;
+  storage: string;
+  pki: TestPki;
+  agent: Awaited<ReturnType<typeof startAgent>>;
+  engine?: RunningEngine;
+  url: string;
+  engineConfig: Partial<EngineConfig>;
+  api<T = any>(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
+  waitJob(id: string, timeoutMs?: number): Promise<any>;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: number; engine?: boolean } = {}): Promise<Stack> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'engine-e2e-'));
+  const storage = path.join(dir, 'storage');
+  mkdirSync(storage);
+  const pki = await makeTestPki(path.join(dir, 'pki'));
+  const agent = await startAgent({
+    hostId: 'e2e-host',
+    listen: '127.0.0.1:0',
+    dataDir: path.join(dir, 'agent'),
+    logDir: path.join(dir, 'agent-logs'),
+    storageRoots: [storage],
+    maxJobs: opts.maxJobs ?? 2,
+    hypervisor: 'tcg',
+    logLevel: 'warn',
+    tlsCa: pki.caCert,
+    tlsCert: pki.serverCert,
+    tlsKey: pki.serverKey,
+  });
+  const engineConfig: Partial<EngineConfig> = {
+    listen: '127.0.0.1:0',
+    dataDir: path.join(dir, 'engine'),
+    logLevel: 'warn',
+    tokens: TOKENS,
+    agentTls: { caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey },
+    hosts: [{ id: agent.hostId, address: agent.address, storageRoots: [storage] }],
+    autoReset: { clone: opts.autoResetClone ? ON : OFF, import: OFF, pool: OFF },
+  };
+  const s: Stack = {
+    dir,
+    storage,
+    pki,
+    agent,
+    url: '',
+    engineConfig,
+    async api(method, url, body, token = ADMIN) {
+      const res = await fetch(`${s.url}/api/v1${url}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async waitJob(id, timeoutMs = 20 * 60_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await s.api('GET', `/jobs/${id}`);
+        if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body?.state)) return body;
+        if (Date.now() > end) throw new Error(`job ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
+    async close() {
+      await s.engine?.stop();
+      await agent.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (opts.engine !== false) {
+    s.engine = await startEngine(engineConfig);
+    s.url = s.engine.url;
+  }
+  return s;
+}
+
+/** engine.conf text for running the engine as its own process (the kill test). */
+export function engineConfFile(s: Stack, port: number): string {
+  const file = path.join(s.dir, 'engine.conf');
+  writeFileSync(file, [
+    '[engine]', `listen = 127.0.0.1:${port}`, `data_dir = ${s.engineConfig.dataDir}`, 'log_level = warn', `log_file = ${path.join(s.dir, 'engine.log')}`,
+    '[tls]', `ca = ${s.pki.caCert}`, `cert = ${s.pki.clientCert}`, `key = ${s.pki.clientKey}`,
+    '[tokens]', ...TOKENS.map((t) => `${t.name} = ${t.role}:${t.token}`),
+    `[host:${s.agent.hostId}]`, `address = ${s.agent.address}`, `storage_roots = ${s.storage}`,
+    '[auto_reset]', 'clone = off', 'import = off', 'pool = off', '',
+  ].join('\n'));
+  return file;
+}

@@ -1,0 +1,126 @@
+// End to end in oVirt mode, with the REAL host agent and the REAL virt-sysprep (TCG):
+// the oVirt API test server lays a VM's disk out as vdsm does
+// (<mount root>/nfs.example.com:_exports_data/<sd>/images/<disk>/<volume>, under a temp
+// storage root) on a copy of the fixture guest image; an import event (code 1152)
+// reaches the engine's event watcher, which starts the automatic reset; afterwards the
+// disk has the VM's name as hostname, a new machine-id and no SSH host keys, and the
+// oVirt external job ended finished. One virt-sysprep run.
+import 'reflect-metadata';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunningEngine, startEngine } from '../../../engine-plugin/engine';
+import { ovirtWithDefaults } from '../../../engine-plugin/ovirt/OvirtConfig';
+import { startAgent } from '../../../host-agent/agent';
+import { guestRead } from '../../helpers/disk';
+import { copyGuestImage, GOLDEN_HOSTNAME, GOLDEN_MACHINE_ID, IDENTITY_PATHS } from '../../helpers/guestImage';
+import { IDS, OvirtApiServer, PASSWORDS } from '../../helpers/ovirtApiServer';
+import { makeTestPki } from '../../helpers/tls';
+
+jest.setTimeout(8 * 60_000);
+
+const ADMIN = 'ovirt-e2e-admin-token-0123456789';
+
+describe('oVirt import -> automatic reset (real agent, real virt-sysprep)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ovirt-e2e-'));
+  const mountRoot = path.join(dir, 'rhev', 'data-center', 'mnt');
+  const ovirt = new OvirtApiServer();
+  let agent: Awaited<ReturnType<typeof startAgent>>;
+  let engine: RunningEngine;
+
+  beforeAll(async () => {
+    mkdirSync(mountRoot, { recursive: true });
+    const pki = await makeTestPki(path.join(dir, 'pki'));
+    await ovirt.start({ cert: pki.serverCert, key: pki.serverKey });
+    ovirt.hosts = ovirt.hosts.filter((h) => h.id === IDS.host1); // address 127.0.0.1
+    agent = await startAgent({
+      hostId: IDS.host1,
+      listen: '127.0.0.1:0',
+      dataDir: path.join(dir, 'agent'),
+      logDir: path.join(dir, 'agent-logs'),
+      storageRoots: [mountRoot],
+      maxJobs: 1,
+      hypervisor: 'tcg',
+      tlsCa: pki.caCert,
+      tlsCert: pki.serverCert,
+      tlsKey: pki.serverKey,
+    });
+    engine = await startEngine({
+      listen: '127.0.0.1:0',
+      dataDir: path.join(dir, 'engine'),
+      logLevel: 'warn',
+      tokens: [{ name: 'admin', role: 'admin', token: ADMIN }],
+      agentTls: { caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey },
+      inventory: 'ovirt',
+      ovirt: ovirtWithDefaults({
+        url: ovirt.url,
+        caFile: pki.caCert,
+        username: 'admin@internal',
+        password: PASSWORDS['admin@internal'],
+        agentPort: Number(agent.address.split(':').pop()),
+        mountRoot,
+        eventsIntervalSec: 1,
+        guardPollSec: 2,
+      }),
+      autoReset: { clone: { enabled: true, profile: 'clone-reset' }, import: { enabled: true, profile: 'clone-reset' }, pool: { enabled: false, profile: 'clone-reset' } },
+    });
+  });
+  afterAll(async () => {
+    await engine?.stop();
+    await agent?.stop();
+    await ovirt.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const api = async (method: string, url: string) => {
+    const res = await fetch(`${engine.url}/api/v1${url}`, { method, headers: { authorization: `Bearer ${ADMIN}` } });
+    return res.json();
+  };
+
+  it('resets an imported VM: new hostname, new machine-id, no host keys; the oVirt job ends finished', async () => {
+    const diskId = '4c4c4c4c-0000-4000-8000-00000000e001';
+    const volumeId = '5e5e5e5e-0000-4000-8000-00000000e001';
+    const disk = path.join(mountRoot, 'nfs.example.com:_exports_data', IDS.sdNfs, 'images', diskId, volumeId);
+    await copyGuestImage(disk);
+    // The watcher has begun at the newest event; the import comes after.
+    await engine.ovirt!.watcher.tick();
+    const vm = ovirt.addVm({ name: 'imported-web', diskId, volumeId, format: 'cow', sd: IDS.sdNfs });
+    ovirt.addEvent(1152, vm.id, 'Vm imported-web was imported successfully to Data Center Default, Cluster Default');
+
+    let job: any;
+    const until = Date.now() + 60_000;
+    while (!job) {
+      if (Date.now() > until) throw new Error('no automatic reset job after the import event');
+      job = (await api('GET', '/jobs?kind=auto-reset')).items[0];
+      if (!job) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(job).toMatchObject({ target: { id: vm.id, name: 'imported-web' }, profile: 'clone-reset' });
+    for (;;) {
+      job = await api('GET', `/jobs/${job.id}`);
+      if (['succeeded', 'failed', 'cancelled'].includes(job.state)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(job).toMatchObject({ state: 'succeeded', host: IDS.host1 });
+    expect(job.steps.map((s: { operation: string }) => s.operation)).toEqual(expect.arrayContaining(['machine-id', 'ssh-hostkeys', 'customize']));
+
+    const files = await guestRead(disk, [IDENTITY_PATHS.hostname, IDENTITY_PATHS.machineId, ...IDENTITY_PATHS.sshHostKeys]);
+    expect(files[IDENTITY_PATHS.hostname]?.trim()).toBe('imported-web');
+    expect(files[IDENTITY_PATHS.hostname]?.trim()).not.toBe(GOLDEN_HOSTNAME);
+    const machineId = files[IDENTITY_PATHS.machineId]?.trim() ?? '';
+    expect(machineId).toMatch(/^[0-9a-f]{32}$/);
+    expect(machineId).not.toBe(GOLDEN_MACHINE_ID);
+    for (const key of IDENTITY_PATHS.sshHostKeys) expect(files[key]).toBeNull();
+
+    // oVirt's Tasks view: the external job, its steps, and its end, all with the job's Correlation-Id.
+    await engine.ovirt!.mirror.idle();
+    const calls = ovirt.jobCalls();
+    expect(calls[0]).toMatchObject({ method: 'POST', path: '/jobs', correlationId: job.id });
+    expect(calls.at(-1)).toMatchObject({ method: 'POST', path: expect.stringMatching(/^\/jobs\/[^/]+\/end$/), body: { status: 'finished', force: true }, correlationId: job.id });
+    const ovirtJob = [...ovirt.jobs.values()][0];
+    expect(ovirtJob.status).toBe('finished');
+    expect(ovirtJob.steps.map((s: { description: string }) => s.description)).toEqual(expect.arrayContaining(['machine-id on VM imported-web', 'ssh-hostkeys on VM imported-web']));
+    // The lifecycle guard tagged the VM while the job ran, and removed the tag.
+    expect(ovirt.calls.some((c) => c.method === 'POST' && c.path === `/vms/${vm.id}/tags`)).toBe(true);
+    expect(ovirt.vmTags.get(vm.id)?.size ?? 0).toBe(0);
+  });
+});

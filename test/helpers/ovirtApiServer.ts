@@ -1,0 +1,398 @@
+// An oVirt 4.5 API test server (express) that replays the payloads of
+// test/fixtures/ovirt/*.json (their `_source` says where each shape comes from) and keeps
+// just enough state for the contract tests:
+//  * SSO: POST /ovirt-engine/sso/oauth/token (password grant, scope ovirt-app-api);
+//    expireTokens() makes every issued token answer 401 (the client must log in again);
+//  * VMs / templates / pools / hosts / storage domains with oVirt's search subset the
+//    plugin uses ("name=x", "name=*x*", "pool=x", "tag=x", "sortby name asc", "page N"),
+//    max= and follow=disk_attachments.disk;
+//  * per-user visibility: with `Filter: true` a non-admin sees only the VMs he holds a
+//    permission on (himself, his groups, Everyone), else 404 as oVirt answers;
+//  * events with increasing ids (from= inclusive, max=), addEvent() appends;
+//  * external jobs and steps, every call recorded in order with its Correlation-Id;
+//  * VM tags (the lifecycle guard).
+import express, { Request, Response } from 'express';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+
+/** test/fixtures/ovirt, from the sources or from dist/test/helpers (JSON is not compiled). */
+const FIXTURES = [path.resolve(__dirname, '..', 'fixtures', 'ovirt'), path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'ovirt')].find((d) => existsSync(d)) ?? '';
+const API = '/ovirt-engine/api';
+const EVERYONE = 'eee00000-0000-0000-0000-123456789eee';
+
+/** A fixture file without its `_source` note (deep copy). */
+export function fixture<T = any>(name: string): T {
+  const j = JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8'));
+  delete j._source;
+  return j;
+}
+
+export const IDS = {
+  sdNfs: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e01',
+  sdLocal: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e02',
+  sdGluster: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e03',
+  sdIscsi: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e04',
+  host1: '8b1c3f5e-6a2d-4e7f-9a0b-1c2d3e4f5a01',
+  host2: '8b1c3f5e-6a2d-4e7f-9a0b-1c2d3e4f5a02',
+  web01: '1f0e2d3c-4b5a-4697-8a8b-9c0d1e2f3a01',
+  db01: '1f0e2d3c-4b5a-4697-8a8b-9c0d1e2f3a02',
+  lab1: '1f0e2d3c-4b5a-4697-8a8b-9c0d1e2f3a03',
+  golden: '7e6d5c4b-3a29-4188-b7a6-9584a3b2c101',
+  blank: '00000000-0000-0000-0000-000000000000',
+  poolLab: '9a8b7c6d-5e4f-4321-8765-4321fedcba01',
+  admin: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e01',
+  alice: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e02',
+  bob: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e03',
+  carol: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e04',
+  dave: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e05',
+  roleUserVmManager: 'def00006-0000-0000-0000-def000000006',
+};
+
+/** The plugin's account and the users of the tests: user name -> password. */
+export const PASSWORDS: Record<string, string> = {
+  'admin@internal': 'admin-secret-pw',
+  'alice@internal': 'alice-pw',
+  'bob@internal': 'bob-pw',
+  'carol@internal': 'carol-pw',
+  'dave@internal': 'dave-pw',
+};
+const USER_IDS: Record<string, string> = { admin: IDS.admin, alice: IDS.alice, bob: IDS.bob, carol: IDS.carol, dave: IDS.dave };
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: any;
+  correlationId?: string;
+  filter: boolean;
+  user: string;
+}
+
+interface TokenInfo {
+  user: string;
+  userId: string;
+  admin: boolean;
+  expired: boolean;
+}
+
+let counter = 0;
+const uuid = (prefix: string) => {
+  counter++;
+  const n = counter.toString(16).padStart(12, '0');
+  return `${prefix.padEnd(8, '0').slice(0, 8)}-0000-4000-8000-${n}`;
+};
+
+export class OvirtApiServer {
+  url = '';
+  vms: any[] = fixture('vms').vm;
+  templates: any[] = fixture('templates').template;
+  pools: any[] = fixture('vmpools').vm_pool;
+  hosts: any[] = fixture('hosts').host;
+  storageDomains: any[] = fixture('storagedomains').storage_domain;
+  events: any[] = fixture('events').event;
+  users: any[] = fixture('users').user;
+  groups: Record<string, any> = fixture('users').groups;
+  permissions: Record<string, any> = fixture('permissions').byVm;
+  permits: Record<string, any> = fixture('permits').byRole;
+  tags: any[] = fixture('tags').tag;
+  vmTags = new Map<string, Set<string>>();
+  jobs = new Map<string, any>();
+  /** Every API call (not SSO), in order. */
+  readonly calls: RecordedCall[] = [];
+  /** SSO logins (user names), in order. */
+  readonly logins: string[] = [];
+  /** When set, every API call answers this status (an engine outage). */
+  down?: number;
+  private readonly tokens = new Map<string, TokenInfo>();
+  private server?: Server;
+
+  /** Calls on /jobs..., in order: what the external-job mirror did. */
+  jobCalls(): RecordedCall[] {
+    return this.calls.filter((c) => c.path.startsWith('/jobs'));
+  }
+
+  expireTokens(): void {
+    for (const t of this.tokens.values()) t.expired = true;
+  }
+
+  /** A token for a user as the UI plugin would hold it (no SSO round trip in the test). */
+  tokenFor(user: string): string {
+    const token = `user-token-${user}-${++counter}`;
+    const name = user.split('@')[0];
+    this.tokens.set(token, { user, userId: USER_IDS[name], admin: name === 'admin', expired: false });
+    return token;
+  }
+
+  nextEventId(): number {
+    return Math.max(0, ...this.events.map((e) => Number(e.id))) + 1;
+  }
+
+  addEvent(code: number, vmId?: string, description = ''): any {
+    const id = String(this.nextEventId());
+    const e: any = { href: `${API}/events/${id}`, id, code: String(code), description, severity: 'normal', origin: 'oVirt', custom_id: '-1', flood_rate: '30', time: new Date().toISOString() };
+    if (vmId) e.vm = { href: `${API}/vms/${vmId}`, id: vmId };
+    this.events.push(e);
+    return e;
+  }
+
+  /** A VM with one disk of `format` on storage domain `sd` (default the NFS one). */
+  addVm(opts: { name: string; id?: string; status?: string; template?: string; pool?: string; sd?: string; diskId?: string; volumeId?: string; format?: 'cow' | 'raw'; diskStatus?: string; disks?: number }): any {
+    const id = opts.id ?? uuid('1f0e2d3c');
+    const disks = Array.from({ length: opts.disks ?? 1 }, (_, i) => {
+      const diskId = i === 0 && opts.diskId ? opts.diskId : uuid('a0a0a0a0');
+      return {
+        id: diskId,
+        active: 'true',
+        bootable: String(i === 0),
+        interface: 'virtio_scsi',
+        disk: {
+          href: `${API}/disks/${diskId}`,
+          id: diskId,
+          alias: `${opts.name}_Disk${i + 1}`,
+          image_id: i === 0 && opts.volumeId ? opts.volumeId : uuid('b1b1b1b1'),
+          format: opts.format ?? 'cow',
+          status: opts.diskStatus ?? 'ok',
+          storage_type: 'image',
+          storage_domains: { storage_domain: [{ href: `${API}/storagedomains/${opts.sd ?? IDS.sdNfs}`, id: opts.sd ?? IDS.sdNfs }] },
+        },
+      };
+    });
+    const vm: any = {
+      href: `${API}/vms/${id}`, id, name: opts.name, status: opts.status ?? 'down', stateless: 'false', type: 'server',
+      creation_time: new Date().toISOString(),
+      template: { href: `${API}/templates/${opts.template ?? IDS.golden}`, id: opts.template ?? IDS.golden },
+      disk_attachments: { disk_attachment: disks },
+    };
+    if (opts.pool) vm.vm_pool = { href: `${API}/vmpools/${opts.pool}`, id: opts.pool };
+    this.vms.push(vm);
+    return vm;
+  }
+
+  vm(id: string): any {
+    return this.vms.find((v) => v.id === id);
+  }
+
+  async start(tls?: { cert: string; key: string }): Promise<string> {
+    const app = this.app();
+    const server: Server = tls ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, app) : (app.listen(0, '127.0.0.1') as Server);
+    if (tls) server.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', reject);
+    });
+    this.server = server;
+    const port = (server.address() as AddressInfo).port;
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------
+
+  private visible(info: TokenInfo, vmId: string): boolean {
+    if (info.admin) return true;
+    const groups = new Set([EVERYONE, ...(this.groups[info.userId]?.group ?? []).map((g: any) => g.id)]);
+    return (this.permissions[vmId]?.permission ?? []).some((p: any) => p.user?.id === info.userId || groups.has(p.group?.id));
+  }
+
+  private app(): express.Express {
+    const app = express();
+    app.use(express.urlencoded({ extended: false }));
+    app.use(express.json());
+
+    app.post('/ovirt-engine/sso/oauth/token', (req, res) => {
+      const { grant_type, scope, username, password } = req.body ?? {};
+      if (grant_type !== 'password' || !String(scope ?? '').split(' ').includes('ovirt-app-api')) {
+        return void res.status(400).json({ error_code: 'invalid_request', error: 'grant_type=password and scope=ovirt-app-api are required' });
+      }
+      if (PASSWORDS[username] === undefined || PASSWORDS[username] !== password) {
+        return void res.status(400).json({ error_code: 'access_denied', error: `Cannot authenticate user '${username}': The username or password is incorrect.` });
+      }
+      this.logins.push(username);
+      const token = `sso-${++counter}-${Math.random().toString(36).slice(2)}`;
+      const name = String(username).split('@')[0];
+      this.tokens.set(token, { user: username, userId: USER_IDS[name], admin: name === 'admin', expired: false });
+      res.json({ ...fixture('sso-token'), access_token: token });
+    });
+
+    const api = express.Router();
+    api.use((req, res, next) => {
+      const m = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
+      const info = m ? this.tokens.get(m[1]) : undefined;
+      const filter = req.get('filter') === 'true';
+      this.calls.push({ method: req.method, path: req.path, query: req.query as Record<string, string>, body: req.body, correlationId: req.get('correlation-id'), filter, user: info?.user ?? '' });
+      if (this.down) return void res.status(this.down).json({ reason: 'Service Unavailable', detail: 'engine is down' });
+      if (!info || info.expired) return void res.status(401).json(fixture('fault').unauthorized);
+      if (req.get('accept') !== 'application/json') return void res.status(406).json({ reason: 'Not Acceptable', detail: 'this test server speaks JSON' });
+      res.locals.info = info;
+      res.locals.filtered = filter && !info.admin;
+      next();
+    });
+    const notFound = (res: Response, id: string) => void res.status(404).json({ ...fixture('fault').notFound, detail: `Entity not found: ${id}` });
+    const info = (res: Response): TokenInfo => res.locals.info;
+    const vmView = (req: Request, vm: any) => {
+      const follow = String(req.query.follow ?? '').split(',');
+      if (follow.includes('disk_attachments.disk')) return vm;
+      const { disk_attachments: _d, ...rest } = vm;
+      return rest;
+    };
+
+    api.get('/', (_req, res) => {
+      const root = fixture('api');
+      const id = info(res).userId;
+      root.authenticated_user = { href: `${API}/users/${id}`, id };
+      root.effective_user = { href: `${API}/users/${id}`, id };
+      res.json(root);
+    });
+
+    api.get('/vms', (req, res) => {
+      let list = this.search(this.vms, String(req.query.search ?? ''), req.query.max);
+      if (res.locals.filtered) list = list.filter((v) => this.visible(info(res), v.id));
+      res.json(list.length ? { vm: list.map((v) => vmView(req, v)) } : {});
+    });
+    api.get('/vms/:id', (req, res) => {
+      const vm = this.vm(req.params.id);
+      if (!vm || (res.locals.filtered && !this.visible(info(res), vm.id))) return notFound(res, req.params.id);
+      res.json(vmView(req, vm));
+    });
+    api.get('/vms/:id/permissions', (req, res) => {
+      if (!this.vm(req.params.id)) return notFound(res, req.params.id);
+      res.json(this.permissions[req.params.id] ?? {});
+    });
+    api.post('/vms/:id/tags', (req, res) => {
+      if (!this.vm(req.params.id)) return notFound(res, req.params.id);
+      const tag = this.tags.find((t) => t.id === req.body?.id || t.name === req.body?.name);
+      if (!tag) return notFound(res, String(req.body?.id ?? req.body?.name));
+      const set = this.vmTags.get(req.params.id) ?? new Set();
+      set.add(tag.id);
+      this.vmTags.set(req.params.id, set);
+      res.status(201).json(tag);
+    });
+    api.delete('/vms/:id/tags/:tag', (req, res) => {
+      if (!this.vmTags.get(req.params.id)?.delete(req.params.tag)) return notFound(res, req.params.tag);
+      res.json({});
+    });
+
+    api.get('/templates', (req, res) => {
+      const list = this.search(this.templates, String(req.query.search ?? ''), req.query.max);
+      res.json(list.length ? { template: list.map((t) => vmView(req, t)) } : {});
+    });
+    api.get('/templates/:id', (req, res) => {
+      const t = this.templates.find((x) => x.id === req.params.id);
+      if (!t) return notFound(res, req.params.id);
+      res.json(vmView(req, t));
+    });
+    api.get('/vmpools', (req, res) => {
+      const list = this.search(this.pools, String(req.query.search ?? ''), req.query.max);
+      res.json(list.length ? { vm_pool: list } : {});
+    });
+    api.get('/vmpools/:id', (req, res) => {
+      const p = this.pools.find((x) => x.id === req.params.id);
+      if (!p) return notFound(res, req.params.id);
+      res.json(p);
+    });
+    api.get('/hosts', (_req, res) => void res.json(this.hosts.length ? { host: this.hosts } : {}));
+    api.get('/storagedomains', (_req, res) => void res.json({ storage_domain: this.storageDomains }));
+
+    api.get('/events', (req, res) => {
+      const max = req.query.max === undefined ? Infinity : Number(req.query.max);
+      let list = [...this.events].sort((a, b) => Number(a.id) - Number(b.id));
+      if (req.query.from !== undefined) list = list.filter((e) => Number(e.id) >= Number(req.query.from)).slice(0, max);
+      else list = list.reverse().slice(0, max); // newest first without `from`
+      res.json(list.length ? { event: list } : {});
+    });
+
+    api.get('/users/:id', (req, res) => {
+      const u = this.users.find((x) => x.id === req.params.id);
+      if (!u) return notFound(res, req.params.id);
+      res.json(u);
+    });
+    api.get('/users/:id/groups', (req, res) => void res.json(this.groups[req.params.id] ?? {}));
+    api.get('/roles/:id/permits', (req, res) => {
+      const p = this.permits[req.params.id];
+      if (!p) return notFound(res, req.params.id);
+      res.json(p);
+    });
+    api.get('/tags', (_req, res) => void res.json({ tag: this.tags }));
+    api.post('/tags', (req, res) => {
+      if (!req.body?.name) return void res.status(400).json({ reason: 'Incomplete parameters', detail: 'Tag [name] required for add' });
+      const tag = { href: '', id: uuid('7a97a970'), name: req.body.name, description: req.body.description ?? '' };
+      tag.href = `${API}/tags/${tag.id}`;
+      this.tags.push(tag);
+      res.status(201).json(tag);
+    });
+
+    const jobShape = fixture('jobs');
+    api.post('/jobs', (req, res) => {
+      if (!req.body?.description) return void res.status(400).json({ reason: 'Incomplete parameters', detail: 'Job [description] required for add' });
+      const id = uuid('10b10b10');
+      const job = JSON.parse(JSON.stringify(jobShape.job).replace(/JOB-ID/g, id).replace(/USER-ID/g, info(res).userId));
+      Object.assign(job, { description: req.body.description, auto_cleared: String(req.body.auto_cleared ?? true), status: 'started', steps: [] });
+      this.jobs.set(id, job);
+      res.status(201).json(job);
+    });
+    api.post('/jobs/:id/steps', (req, res) => {
+      const job = this.jobs.get(req.params.id);
+      if (!job) return notFound(res, req.params.id);
+      if (!req.body?.type || !req.body?.description) return void res.status(400).json({ reason: 'Incomplete parameters', detail: 'Step [type, description] required for add' });
+      const id = uuid('57e057e0');
+      const step = JSON.parse(JSON.stringify(jobShape.step).replace(/JOB-ID/g, job.id).replace(/STEP-ID/g, id));
+      Object.assign(step, { description: req.body.description, type: req.body.type, number: String(job.steps.length) });
+      job.steps.push(step);
+      res.status(201).json(step);
+    });
+    api.post('/jobs/:id/steps/:step/end', (req, res) => {
+      const step = this.jobs.get(req.params.id)?.steps.find((s: any) => s.id === req.params.step);
+      if (!step) return notFound(res, req.params.step);
+      if (step.status !== 'started') return void res.status(409).json({ reason: 'Operation Failed', detail: 'step already ended' });
+      step.status = req.body?.succeeded === false ? 'failed' : 'finished';
+      res.json(jobShape.action);
+    });
+    api.post('/jobs/:id/end', (req, res) => {
+      const job = this.jobs.get(req.params.id);
+      if (!job) return notFound(res, req.params.id);
+      if (!['finished', 'failed', 'aborted'].includes(req.body?.status)) return void res.status(400).json({ reason: 'Incomplete parameters', detail: 'Action [status] required for end' });
+      if (job.status !== 'started') return void res.status(409).json({ reason: 'Operation Failed', detail: 'job already ended' });
+      job.status = req.body.status;
+      job.end_time = new Date().toISOString();
+      res.json(jobShape.action);
+    });
+    app.use(API, api);
+    return app;
+  }
+
+  /** The subset of oVirt's search the plugin uses. */
+  private search(list: any[], search: string, maxParam: unknown): any[] {
+    let out = list;
+    const page = Number(/\bpage (\d+)/.exec(search)?.[1] ?? 1);
+    for (const m of search.matchAll(/(?:^|\s)(name|pool|tag|template\.name)=(\S+)/g)) {
+      const [, field, raw] = m;
+      if (field === 'template.name') {
+        const t = this.templates.find((x) => x.name === raw);
+        out = t ? out.filter((o) => o.template?.id === t.id) : [];
+      } else if (field === 'name') {
+        const re = new RegExp(`^${raw.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+        out = out.filter((o) => re.test(o.name));
+      } else if (field === 'pool') {
+        const pool = this.pools.find((p) => p.name === raw);
+        out = pool ? out.filter((o) => o.vm_pool?.id === pool.id) : [];
+      } else {
+        const tag = this.tags.find((t) => t.name === raw);
+        out = tag ? out.filter((o) => this.vmTags.get(o.id)?.has(tag.id)) : [];
+      }
+    }
+    if (/sortby name asc/.test(search)) out = [...out].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const max = maxParam === undefined ? out.length : Number(maxParam);
+    return out.slice((page - 1) * max, page * max);
+  }
+}

@@ -1,0 +1,75 @@
+// Engine URL and token: flags > environment > config file > default URL.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UsageError } from '../../../engine-plugin/cli/exitCodes';
+import { DEFAULT_URL, normalizeUrl, parseCliConf, resolveConnection } from '../../../engine-plugin/cli/settings';
+
+describe('resolveConnection', () => {
+  let dir: string;
+  let home: string;
+  const file = (name: string, text: string, mode = 0o600) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text);
+    chmodSync(p, mode);
+    return p;
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'cli-settings-'));
+    home = path.join(dir, 'home');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('uses flags first, with a warning for a token on argv', () => {
+    const c = resolveConnection({ engine: 'http://e.example:8080/api/v1/', token: 'flagtoken' }, { HOME: home, OVIRT_SYSPREP_URL: 'http://env', OVIRT_SYSPREP_TOKEN: 'envtoken' });
+    expect(c).toEqual({ url: 'http://e.example:8080', token: 'flagtoken', warnings: [expect.stringMatching(/visible to other users/)] });
+  });
+
+  it('reads a token file given as a flag', () => {
+    const t = file('token', 'filetoken\n');
+    expect(resolveConnection({ tokenFile: t }, { HOME: home, OVIRT_SYSPREP_TOKEN: 'envtoken' })).toEqual({ url: DEFAULT_URL, token: 'filetoken', warnings: [] });
+  });
+
+  it('uses the environment before the config file', () => {
+    const conf = file('cli.conf', 'url = http://conf:1\ntoken = conftoken\n');
+    expect(resolveConnection({ config: conf }, { HOME: home, OVIRT_SYSPREP_URL: 'http://env:2', OVIRT_SYSPREP_TOKEN: 'envtoken' })).toMatchObject({ url: 'http://env:2', token: 'envtoken' });
+  });
+
+  it('reads ~/.config/ovirt-sysprep/cli.conf (XDG_CONFIG_HOME), keys at the top or under [cli]', () => {
+    const t = file('tok', 'tok-from-file\n');
+    const xdg = path.join(dir, 'xdg');
+    require('node:fs').mkdirSync(path.join(xdg, 'ovirt-sysprep'), { recursive: true });
+    writeFileSync(path.join(xdg, 'ovirt-sysprep', 'cli.conf'), `# mine\nurl = http://conf:3\n[cli]\ntoken_file = ${t}\n`);
+    expect(resolveConnection({}, { HOME: home, XDG_CONFIG_HOME: xdg })).toEqual({ url: 'http://conf:3', token: 'tok-from-file', warnings: [] });
+  });
+
+  it('warns when a config file holding a token is readable by others', () => {
+    const conf = file('cli.conf', 'token = conftoken\n', 0o644);
+    expect(resolveConnection({ config: conf }, { HOME: home }).warnings).toEqual([expect.stringMatching(/cli.conf is readable by other users/)]);
+  });
+
+  it.each<[string, () => [object, NodeJS.ProcessEnv], RegExp]>([
+    ['no token anywhere', () => [{}, { HOME: path.join(os.tmpdir(), 'no-such-home') }], /no API token/],
+    ['both --token and --token-file', () => [{ token: 'a', tokenFile: '/x' }, {}], /give one of them/],
+    ['a missing token file', () => [{ tokenFile: '/no/such/file' }, {}], /cannot read \/no\/such\/file: ENOENT/],
+    ['a missing explicit config', () => [{ config: '/no/such.conf', token: 't' }, {}], /config file: cannot read/],
+    ['a bad URL', () => [{ engine: 'engine:8080', token: 't' }, {}], /must be http/],
+  ])('refuses %s as a usage error', (_n, args, message) => {
+    const [flags, env] = args();
+    expect(() => resolveConnection(flags, env)).toThrow(UsageError);
+    expect(() => resolveConnection(flags, env)).toThrow(message);
+  });
+});
+
+describe('parseCliConf and normalizeUrl', () => {
+  it('refuses unknown keys and reports the line of the file', () => {
+    expect(() => parseCliConf('url = http://x\ntokne = y\n', 'cli.conf')).toThrow(/unknown key "tokne"/);
+    expect(() => parseCliConf('url = http://x\nnot a line\n', 'cli.conf')).toThrow(/cli.conf: line 2/);
+  });
+  it.each([
+    ['http://e:8080', 'http://e:8080'],
+    ['http://e:8080/', 'http://e:8080'],
+    ['https://e.example/api/v1', 'https://e.example'],
+    ['https://e.example/prefix/', 'https://e.example/prefix'],
+  ])('normalises %s', (raw, url) => expect(normalizeUrl(raw)).toBe(url));
+});

@@ -1,0 +1,86 @@
+// CLI options -> the API's sysprep request body, and API fields -> the flag to fix.
+import { UsageError } from '../../../engine-plugin/cli/exitCodes';
+import { buildSysprepBody, FileReader, flagForField, SYSPREP_FLAGS, SysprepOptions } from '../../../engine-plugin/cli/sysprepRequest';
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxnQ2vLQ0H9n3w2b7bq9d0l2m1o4y7G0t1kP9y2Wq3R admin@example';
+const FILES: Record<string, { text: string; mode?: number }> = {
+  '/secret/rootpw': { text: 'S3cret pw\n', mode: 0o100600 },
+  '/secret/open-pw': { text: 'open\r\nsecond line ignored\n', mode: 0o100644 },
+  '/secret/empty': { text: '\nx\n', mode: 0o100600 },
+  '/keys/admin.pub': { text: `# team keys\n${KEY}\n\nssh-rsa AAAAB3NzaC1yc2E= other\n` },
+  '/keys/none.pub': { text: '# nothing\n\n' },
+  '/s/one.sh': { text: '#!/bin/sh\necho one\n' },
+  '/s/two.sh': { text: '#!/bin/sh\necho two\n' },
+};
+const files: FileReader = {
+  read: (f) => {
+    if (!FILES[f]) throw Object.assign(new Error(`ENOENT: ${f}`), { code: 'ENOENT' });
+    return FILES[f].text;
+  },
+  mode: (f) => FILES[f]?.mode,
+};
+const build = (o: SysprepOptions) => buildSysprepBody(o, files);
+
+describe('buildSysprepBody', () => {
+  it.each<[string, SysprepOptions, object]>([
+    ['nothing: the tool defaults', {}, { dryRun: false }],
+    ['a profile and a dry run', { profile: 'clone-reset', dryRun: true }, { profile: 'clone-reset', dryRun: true }],
+    ['enable and disable lists, trimmed', { enable: 'ssh-userdir, bash-history', disable: 'logfiles' }, { dryRun: false, operations: { enable: ['ssh-userdir', 'bash-history'], disable: ['logfiles'] } }],
+    ['only', { only: 'machine-id,ssh-hostkeys' }, { dryRun: false, operations: { only: ['machine-id', 'ssh-hostkeys'] } }],
+    ['a hostname pattern, kept verbatim', { hostname: '${pool}-${index}.lab' }, { dryRun: false, params: { hostname: '${pool}-${index}.lab' } }],
+    ['a root password from a file (first line)', { rootPasswordFile: '/secret/rootpw' }, { dryRun: false, params: { rootPassword: { value: 'S3cret pw' } } }],
+    ['a random root password', { randomRootPassword: true }, { dryRun: false, params: { rootPassword: { random: true } } }],
+    ['ssh keys for root (comments and blank lines skipped)', { sshKeyFile: ['/keys/admin.pub'] }, { dryRun: false, params: { users: [{ name: 'root', sshKeys: [KEY, 'ssh-rsa AAAAB3NzaC1yc2E= other'] }] } }],
+    ['ssh keys and a password for another user', { sshKeyFile: ['/keys/admin.pub'], user: 'student', userPasswordFile: '/secret/rootpw' }, { dryRun: false, params: { users: [{ name: 'student', password: { value: 'S3cret pw' }, sshKeys: [KEY, 'ssh-rsa AAAAB3NzaC1yc2E= other'] }] } }],
+    ['scripts and first-boot scripts in order', { script: ['/s/one.sh', '/s/two.sh'], firstboot: ['/s/two.sh'] }, { dryRun: false, params: { scripts: ['#!/bin/sh\necho one\n', '#!/bin/sh\necho two\n'], firstboot: ['#!/bin/sh\necho two\n'] } }],
+    ['timezone, packages, update, user removal', { timezone: 'Europe/Berlin', install: 'htop,vim', update: true, removeUsers: 'olduser' }, { dryRun: false, params: { timezone: 'Europe/Berlin', install: ['htop', 'vim'], update: true, removeUsers: ['olduser'] } }],
+    ['mode', { mode: 'in_place' }, { dryRun: false, mode: 'in_place' }],
+  ])('maps %s', (_name, options, body) => {
+    expect(build(options).body).toEqual(body);
+  });
+
+  it.each<[string, SysprepOptions, RegExp]>([
+    ['an unreadable password file', { rootPasswordFile: '/nope' }, /--root-password-file: cannot read \/nope: ENOENT/],
+    ['an empty first line', { rootPasswordFile: '/secret/empty' }, /first line of \/secret\/empty is empty/],
+    ['two root password sources', { rootPasswordFile: '/secret/rootpw', randomRootPassword: true }, /give one of them/],
+    ['a key file without keys', { sshKeyFile: ['/keys/none.pub'] }, /holds no public key/],
+    ['--user alone', { user: 'student' }, /--user: give --ssh-key-file or --user-password-file/],
+    ['an empty list', { enable: ' , ' }, /--enable: expects a comma-separated list/],
+    ['--only with --enable', { only: 'machine-id', enable: 'logfiles' }, /--only replaces/],
+    ['a missing script', { script: ['/s/one.sh', '/s/missing.sh'] }, /--script: cannot read \/s\/missing.sh/],
+  ])('refuses %s before anything is sent', (_name, options, message) => {
+    expect(() => build(options)).toThrow(UsageError);
+    expect(() => build(options)).toThrow(message);
+  });
+
+  it('warns about a secret file readable by other users, and not about a 0600 one', () => {
+    expect(build({ rootPasswordFile: '/secret/open-pw' })).toEqual({
+      body: { dryRun: false, params: { rootPassword: { value: 'open' } } },
+      warnings: [expect.stringMatching(/open-pw is readable by other users/)],
+    });
+    expect(build({ rootPasswordFile: '/secret/rootpw' }).warnings).toEqual([]);
+  });
+});
+
+describe('flagForField', () => {
+  it.each([
+    ['params.hostname', '--hostname'],
+    ['operations.enable[1]', '--enable'],
+    ['operations.only', '--only'],
+    ['params.rootPassword.value', '--root-password-file'],
+    ['params.users[0].sshKeys[1]', '--ssh-key-file'],
+    ['params.users[0].password', '--user-password-file'],
+    ['params.users[0].name', '--user'],
+    ['params.scripts[0]', '--script'],
+    ['params.timezone', '--timezone'],
+    ['mode', '--mode'],
+    ['vms[2]', undefined],
+    [undefined, undefined],
+  ])('names the option for %s', (field, flag) => {
+    expect(flagForField(field)).toBe(flag);
+  });
+
+  it('takes every customisation flag description from somewhere (no empty help)', () => {
+    for (const f of SYSPREP_FLAGS) expect(f.description.length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,186 @@
+// A FAKE host agent for the engine's unit tests: a real gRPC server speaking the
+// HostAgent contract over loopback, whose jobs are timers instead of virt-sysprep.
+// It records every StartSysprep so tests can prove idempotence and exclusivity.
+import * as grpc from '@grpc/grpc-js';
+import { loadProto } from '../../../shared/grpc';
+
+export interface FakeJob {
+  id: string;
+  state: string;
+  disks: { path: string; format: string }[];
+  operations: string[];
+  params: Record<string, unknown>;
+  labels: Record<string, string>;
+  requestedBy: string;
+  events: Record<string, unknown>[];
+  watchers: Set<grpc.ServerWritableStream<unknown, unknown>>;
+  timer?: NodeJS.Timeout;
+  startedAt?: number;
+  endedAt?: number;
+}
+
+export interface FakeAgentOptions {
+  hostId: string;
+  storageRoots: string[];
+  /** Time one job runs, ms. */
+  jobMs?: number;
+  maxJobs?: number;
+  /** Disks whose jobs fail with this code. */
+  failDisks?: Map<string, string>;
+  operations?: string[];
+}
+
+const DEFAULT_OPS = ['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys', 'user-account'];
+const DEFAULT_ON = new Set(['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys']);
+
+export class FakeAgent {
+  readonly jobs = new Map<string, FakeJob>();
+  readonly startCalls: string[] = [];
+  /** Largest number of jobs running at once, and of jobs per disk at once. */
+  maxRunning = 0;
+  maxPerDisk = 0;
+  address = '';
+  private server?: grpc.Server;
+  private running = 0;
+  private queue: FakeJob[] = [];
+
+  constructor(readonly opts: FakeAgentOptions) {}
+
+  async start(port = 0): Promise<string> {
+    const proto = loadProto();
+    const server = new grpc.Server();
+    server.addService(proto.ovirt_sysprep.v1.HostAgent.service, this.handlers() as grpc.UntypedServiceImplementation);
+    const bound = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    this.server = server;
+    this.address = `127.0.0.1:${bound}`;
+    return this.address;
+  }
+
+  async stop(): Promise<void> {
+    for (const j of this.jobs.values()) clearTimeout(j.timer);
+    await new Promise<void>((r) => this.server?.tryShutdown(() => r()) ?? r());
+    this.server?.forceShutdown();
+  }
+
+  /** Simulates a crash: the port closes, jobs stop where they are. */
+  kill(): void {
+    for (const j of this.jobs.values()) clearTimeout(j.timer);
+    this.server?.forceShutdown();
+  }
+
+  private wire(j: FakeJob) {
+    return {
+      id: j.id, state: j.state, disks: j.disks, operations: j.operations, mode: 'SAFE', dryRun: false,
+      createdAt: '', startedAt: '', endedAt: '', progress: { done: 0, total: j.operations.length, current: '' },
+      steps: [], error: j.state === 'FAILED' ? { code: 'FAKE_FAILURE', message: 'failed', logPath: '', detailsJson: '{}' } : null,
+      logPath: '', requestedBy: j.requestedBy, labels: j.labels, hostId: this.opts.hostId,
+    };
+  }
+
+  private emit(j: FakeJob, e: Record<string, unknown>): void {
+    const ev: Record<string, unknown> = { jobId: j.id, seq: j.events.length + 1, at: new Date().toISOString(), operation: '', message: '', progress: null, error: null, ...e };
+    j.events.push(ev);
+    for (const w of j.watchers) {
+      w.write(ev);
+      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(ev.state as string)) w.end();
+    }
+  }
+
+  private setState(j: FakeJob, state: string, error?: { code: string; message: string }): void {
+    j.state = state;
+    this.emit(j, { type: 'state', state, error: error ? { ...error, logPath: '', detailsJson: '{}' } : null });
+  }
+
+  private pump(): void {
+    while (this.running < (this.opts.maxJobs ?? 2) && this.queue.length) {
+      const j = this.queue.shift()!;
+      if (j.state !== 'PENDING') continue;
+      this.running++;
+      this.maxRunning = Math.max(this.maxRunning, this.running);
+      const perDisk = [...this.jobs.values()].filter((o) => o.state === 'RUNNING' && o.disks.some((d) => d.path === j.disks[0].path)).length + 1;
+      this.maxPerDisk = Math.max(this.maxPerDisk, perDisk);
+      j.startedAt = Date.now();
+      this.setState(j, 'RUNNING');
+      const ms = this.opts.jobMs ?? 50;
+      const ops = j.operations;
+      ops.forEach((op, i) => {
+        setTimeout(() => {
+          if (j.state === 'RUNNING') this.emit(j, { type: 'operation', state: 'RUNNING', operation: op, progress: { done: i, total: ops.length, current: op } });
+        }, (ms * i) / (ops.length + 1)).unref();
+      });
+      j.timer = setTimeout(() => {
+        this.running--;
+        j.endedAt = Date.now();
+        const fail = j.disks.map((d) => this.opts.failDisks?.get(d.path)).find(Boolean);
+        if (fail) this.setState(j, 'FAILED', { code: fail, message: `fake failure ${fail}` });
+        else this.setState(j, 'SUCCEEDED');
+        this.pump();
+      }, ms);
+    }
+  }
+
+  private handlers() {
+    const notFound = (id: string) => ({ code: grpc.status.NOT_FOUND, details: `no job ${id}`, metadata: meta('JOB_NOT_FOUND') });
+    return {
+      GetCapabilities: (_: unknown, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, {
+          hostId: this.opts.hostId, agentVersion: 'fake', virtSysprepVersion: 'fake 1.48', qemuImgVersion: 'fake', hypervisor: 'tcg',
+          storageRoots: this.opts.storageRoots.map((p) => ({ path: p, freeBytes: '10000000000', totalBytes: '20000000000' })),
+          maxConcurrentJobs: this.opts.maxJobs ?? 2, runningJobs: this.running, blockDevicesAllowed: false,
+        }),
+      ListOperations: (_: unknown, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, {
+          operations: (this.opts.operations ?? DEFAULT_OPS).map((name) => ({ name, description: `fake ${name}`, defaultEnabled: DEFAULT_ON.has(name) })),
+          customizations: [], virtSysprepVersion: 'fake 1.48',
+        }),
+      Inspect: (_: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { osType: 'linux', distro: 'debian', productName: 'Fake', version: '12', hostname: 'golden-image', root: '/dev/sda1', packageFormat: ['deb'] }),
+      StartSysprep: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const r = call.request;
+        this.startCalls.push(r.jobId);
+        const existing = this.jobs.get(r.jobId);
+        if (existing) return cb(null, this.wire(existing));
+        const j: FakeJob = {
+          id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: JSON.parse(r.spec.paramsJson || '{}'),
+          labels: r.labels, requestedBy: r.requestedBy, events: [], watchers: new Set(),
+        };
+        this.jobs.set(j.id, j);
+        this.emit(j, { type: 'state', state: 'PENDING' });
+        this.queue.push(j);
+        this.pump();
+        cb(null, this.wire(j));
+      },
+      GetJob: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const j = this.jobs.get(call.request.jobId);
+        return j ? cb(null, this.wire(j)) : cb(notFound(call.request.jobId));
+      },
+      ListJobs: (_: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { jobs: [...this.jobs.values()].map((j) => this.wire(j)) }),
+      CancelJob: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const j = this.jobs.get(call.request.jobId);
+        if (!j) return cb(notFound(call.request.jobId));
+        if (j.state === 'PENDING' || j.state === 'RUNNING') {
+          if (j.state === 'RUNNING') this.running--;
+          clearTimeout(j.timer);
+          this.setState(j, 'CANCELLED', { code: 'CANCELLED', message: 'cancelled' });
+          this.pump();
+        }
+        cb(null, this.wire(j));
+      },
+      WatchJob: (call: grpc.ServerWritableStream<any, unknown>) => {
+        const j = this.jobs.get(call.request.jobId);
+        if (!j) return void call.emit('error', notFound(call.request.jobId));
+        for (const e of j.events) if ((e.seq as number) > call.request.afterSeq) call.write(e);
+        if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.state)) return call.end();
+        j.watchers.add(call);
+        call.on('cancelled', () => j.watchers.delete(call));
+      },
+    };
+  }
+}
+
+function meta(reason: string): grpc.Metadata {
+  const m = new grpc.Metadata();
+  m.set('reason', reason);
+  return m;
+}
