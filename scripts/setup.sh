@@ -26,7 +26,9 @@ fi
 # npm dependencies: install when missing or when the lock file changed since.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm dependencies" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: this npm drops other platforms' optional packages from the lock
+  # file (e.g. @swc/core-darwin-*), which npm ci then refuses as out of sync.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 npm run --silent build
