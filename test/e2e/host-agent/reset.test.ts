@@ -117,8 +117,11 @@ describe('reset job through the agent (real virt-sysprep)', () => {
     expect(machineId).toMatch(/^[0-9a-f]{32}$/);
     expect(machineId).not.toBe(GOLDEN_MACHINE_ID);
     const rootHash = files['/etc/shadow']!.split('\n').find((l) => l.startsWith('root:'))!.split(':')[1];
-    expect(rootHash).toMatch(/^\$\d\$/);
+    expect(rootHash).toMatch(/^\$(1|5|6|y|gy|2b)\$/); // a crypt(3) hash (Debian 12 writes yescrypt, $y$)
     expect(rootHash).not.toBe(GOLDEN_ROOT_HASH);
+    // The hash is of the password we sent (libcrypt through python3's crypt module).
+    const rehash = execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.stdin.read(), sys.argv[1]))', rootHash], { input: PASSWORD, encoding: 'utf8' }).trim();
+    expect(rehash).toBe(rootHash);
     for (const p of [...IDENTITY_PATHS.sshHostKeys, ...IDENTITY_PATHS.bashHistory, ...IDENTITY_PATHS.logs, ...IDENTITY_PATHS.dhcpLeases, ...IDENTITY_PATHS.udevPersistentNet]) {
       expect([p, files[p]]).toEqual([p, null]);
     }
