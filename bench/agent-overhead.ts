@@ -6,9 +6,13 @@
 //  2. Idle RSS of an agent process.
 //  3. GetJob round trip on loopback (mutual TLS), median of many.
 //
-// Run: npm run build && node dist/bench/agent-overhead.js [pairs]   (default 5)
+// Both sides run virt-sysprep with the same flags: by default the agent's `-v -x` trace
+// (its output into a log file, as the agent does); with --no-trace the agent runs with
+// tool_trace = false and the bare runs are plain.
+//
+// Run: npm run build && node dist/bench/agent-overhead.js [pairs] [--no-trace]   (default 5)
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { agentConfig, clientFor, fixtureDisk, makeAgentDirs, spawnAgentProcess, waitForJob } from '../test/helpers/agentHarness';
 import { cachedGuestImage } from '../test/helpers/guestImage';
@@ -22,20 +26,24 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+const TRACE = !process.argv.includes('--no-trace');
+
 function bare(disk: string): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const p = spawn('virt-sysprep', ['--format', 'qcow2', '-a', disk, '--operations', OPS.join(','), '--hostname', 'bench'], { env: ENV, stdio: 'ignore' });
+    const log = TRACE ? openSync(`${disk}.log`, 'w') : 'ignore';
+    const args = [...(TRACE ? ['-v', '-x'] : []), '--format', 'qcow2', '-a', disk, '--operations', [...OPS, 'customize'].join(','), '--hostname', 'bench', '--no-network'] // customize too: without it --hostname is silently ignored;
+    const p = spawn('virt-sysprep', args, { env: ENV, stdio: ['ignore', log, log] });
     p.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`virt-sysprep exited ${code}`))));
   });
 }
 
 async function main(): Promise<void> {
-  const pairs = Number(process.argv[2] ?? 5);
+  const pairs = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5);
   await cachedGuestImage();
   const dirs = makeAgentDirs('bench-agent-');
   const pki = await makeTestPki(path.join(dirs.base, 'pki'));
-  const { child, address } = await spawnAgentProcess(agentConfig(dirs, pki, { maxJobs: 1 }), dirs.base);
+  const { child, address } = await spawnAgentProcess(agentConfig(dirs, pki, { maxJobs: 1, toolTrace: TRACE }), dirs.base);
   const client = clientFor(address, pki);
   try {
     // Idle memory of the agent process, before any job.
@@ -83,6 +91,7 @@ async function main(): Promise<void> {
     }
     const result = {
       pairs,
+      toolTrace: TRACE,
       agentMedianS: +(median(agentTimes) / 1000).toFixed(2),
       bareMedianS: +(median(bareTimes) / 1000).toFixed(2),
       medianRatio: +median(ratios).toFixed(3),

@@ -52,7 +52,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     new Journal(path.join(cfg.dataDir, 'jobs')),
     guard,
     qemuImg,
-    { leases, overlays, qemuImg, virtSysprep, hypervisor, secretsDir: path.join(cfg.dataDir, 'private') },
+    { leases, overlays, qemuImg, virtSysprep, hypervisor, secretsDir: path.join(cfg.dataDir, 'private'), trace: cfg.toolTrace },
     log,
   );
 

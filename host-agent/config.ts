@@ -25,6 +25,7 @@ export const AGENT_KEYS = {
   virtSysprep: { key: 'virt_sysprep', env: 'OVIRT_SYSPREP_VIRT_SYSPREP', default: 'virt-sysprep', description: 'The virt-sysprep executable.', parse: p.string },
   qemuImg: { key: 'qemu_img', env: 'OVIRT_SYSPREP_QEMU_IMG', default: 'qemu-img', description: 'The qemu-img executable.', parse: p.string },
   guestfish: { key: 'guestfish', env: 'OVIRT_SYSPREP_GUESTFISH', default: 'guestfish', description: 'The guestfish executable (hypervisor probe and inspection).', parse: p.string },
+  toolTrace: { key: 'tool_trace', env: 'OVIRT_SYSPREP_TOOL_TRACE', default: 'true', description: 'Run virt-sysprep with `-v -x` so the job log has the full libguestfs trace. Costs about 4 s per run under TCG (verbose appliance console), nothing noticeable with KVM.', parse: p.bool },
   logLevel: { key: 'log_level', env: 'OVIRT_SYSPREP_LOG_LEVEL', default: 'info', description: 'error, warn, info or debug.', parse: p.oneOf('error', 'warn', 'info', 'debug') },
 };
 

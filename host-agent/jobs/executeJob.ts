@@ -30,6 +30,8 @@ export interface ExecutionDeps {
   hypervisor: Hypervisor;
   /** Private per-job directories for secret files (0700). */
   secretsDir: string;
+  /** Pass `-v -x` to virt-sysprep. */
+  trace: boolean;
 }
 
 export interface Execution {
@@ -66,7 +68,7 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
       overlays = await deps.overlays.create(ex.jobId, targets);
       targets = overlays.disks;
     }
-    const plan = buildArgv({ disks: targets, spec: ex.spec, dryRun: ex.dryRun, filesDir });
+    const plan = buildArgv({ disks: targets, spec: ex.spec, dryRun: ex.dryRun, filesDir, trace: deps.trace });
     await mkdir(filesDir, { recursive: true, mode: 0o700 });
     for (const f of plan.files) await writeFile(f.path, f.content, { mode: 0o600 });
     ex.logger.info('virt-sysprep starting', { operations: ex.spec.operations, disks: targets.length, safe: ex.safe, network: plan.network });

@@ -13,6 +13,8 @@ export interface ArgvInput {
   dryRun: boolean;
   /** Private directory (0700) the planned files will be written into. */
   filesDir: string;
+  /** `-v -x`: the full libguestfs trace in the job log (default true). */
+  trace?: boolean;
 }
 
 export interface PlannedFile {
@@ -38,7 +40,7 @@ export function buildArgv(input: ArgvInput): ArgvPlan {
       return p;
     },
   };
-  const argv = ['-v', '-x'];
+  const argv = input.trace === false ? [] : ['-v', '-x'];
   for (const d of input.disks) argv.push('--format', d.format, '-a', d.path);
   argv.push('--operations', input.spec.operations.join(','));
   let network = false;

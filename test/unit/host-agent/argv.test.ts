@@ -67,6 +67,11 @@ describe('buildArgv', () => {
     expect(a.files[0].content).not.toBe(b.files[0].content);
   });
 
+  it('leaves out -v -x when tracing is off', () => {
+    const plan = buildArgv({ disks: [DISK], spec: resolveSpec({ operations: { only: ['logfiles'] } }, OPS), dryRun: false, filesDir: '/run/job1', trace: false });
+    expect(plan.argv.slice(0, 2)).toEqual(['--format', 'qcow2']);
+  });
+
   it('adds --dry-run', () => {
     expect(build({ operations: { only: ['logfiles'] } }, { dryRun: true }).argv.at(-1)).toBe('--dry-run');
   });
