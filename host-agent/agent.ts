@@ -75,7 +75,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
       capabilities: async () =>
         describeCapabilities(
           { virtSysprepVersion, qemuImgVersion, operations },
-          { hostId: cfg.hostId, roots: guard.storageRoots, maxJobs: cfg.maxJobs, runningJobs: jobs.runningCount, allowBlockDevices: cfg.allowBlockDevices, hypervisor: await hypervisor.mode() },
+          { hostId: cfg.hostId, roots: guard.storageRoots, maxJobs: cfg.maxJobs, runningJobs: jobs.runningCount, allowBlockDevices: cfg.allowBlockDevices, hypervisor: hypervisor.current() },
         ),
     }),
   );

@@ -15,7 +15,7 @@ export interface ToolFacts {
 
 export async function describeCapabilities(
   facts: ToolFacts,
-  opts: { hostId: string; roots: readonly string[]; maxJobs: number; runningJobs: number; allowBlockDevices: boolean; hypervisor: HypervisorMode },
+  opts: { hostId: string; roots: readonly string[]; maxJobs: number; runningJobs: number; allowBlockDevices: boolean; hypervisor: HypervisorMode | 'probing' },
 ): Promise<Capabilities> {
   const storageRoots = await Promise.all(
     opts.roots.map(async (root) => {

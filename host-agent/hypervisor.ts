@@ -20,6 +20,7 @@ export function libguestfsEnv(mode: HypervisorMode, base: NodeJS.ProcessEnv = pr
 
 export class Hypervisor {
   private verdict?: Promise<HypervisorMode>;
+  private settled?: HypervisorMode;
 
   constructor(
     private readonly setting: 'auto' | 'kvm' | 'tcg',
@@ -29,8 +30,13 @@ export class Hypervisor {
   ) {}
 
   mode(): Promise<HypervisorMode> {
-    this.verdict ??= this.setting === 'auto' ? this.probe() : Promise.resolve(this.setting);
+    this.verdict ??= (this.setting === 'auto' ? this.probe() : Promise.resolve(this.setting)).then((m) => (this.settled = m));
     return this.verdict;
+  }
+
+  /** The verdict without waiting for it: "probing" while the KVM probe runs. */
+  current(): HypervisorMode | 'probing' {
+    return this.settled ?? (this.setting === 'auto' ? 'probing' : this.setting);
   }
 
   async env(): Promise<NodeJS.ProcessEnv> {

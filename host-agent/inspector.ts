@@ -10,7 +10,7 @@ export class Inspector {
   constructor(private readonly hypervisor: Hypervisor, private readonly bin = 'virt-inspector') {}
 
   async inspect(disks: { path: string; format: string }[]): Promise<InspectResult> {
-    const args = ['--no-applications', '--no-icon', ...disks.flatMap((d) => ['--format', d.format, '-a', d.path])];
+    const args = ['--no-applications', '--no-icon', ...disks.flatMap((d) => [`--format=${d.format}`, '-a', d.path])];
     const { stdout } = await run(this.bin, args, { env: await this.hypervisor.env(), timeoutMs: 300_000 });
     const xml = unescapeXml(stdout);
     return {
