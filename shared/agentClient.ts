@@ -12,6 +12,8 @@ import type {
   StartSysprepRequest,
 } from './wireTypes';
 
+const INSPECT_DEADLINE_MS = 300_000;
+
 export interface AgentClientOptions {
   /** host:port */
   address: string;
@@ -34,9 +36,9 @@ export class AgentClient {
     this.deadlineMs = options.deadlineMs ?? 30_000;
   }
 
-  private unary<Req, Res>(method: string, request: Req): Promise<Res> {
+  private unary<Req, Res>(method: string, request: Req, deadlineMs = this.deadlineMs): Promise<Res> {
     return new Promise((resolve, reject) => {
-      const deadline = new Date(Date.now() + this.deadlineMs);
+      const deadline = new Date(Date.now() + deadlineMs);
       (this.client as any)[method](request, { deadline }, (err: grpc.ServiceError | null, res: Res) =>
         err ? reject(fromServiceError(err)) : resolve(res),
       );
@@ -49,8 +51,9 @@ export class AgentClient {
   listOperations(): Promise<OperationList> {
     return this.unary('ListOperations', {});
   }
+  /** Boots the libguestfs appliance: seconds with KVM, tens of seconds under TCG. */
   inspect(disks: { path: string; format?: string }[]): Promise<InspectResult> {
-    return this.unary('Inspect', { disks });
+    return this.unary('Inspect', { disks }, Math.max(this.deadlineMs, INSPECT_DEADLINE_MS));
   }
   startSysprep(request: StartSysprepRequest): Promise<Job> {
     return this.unary('StartSysprep', request);
