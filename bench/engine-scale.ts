@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { api, ROOT, startAgentProcess, startEngineProcess } from './engineBenchKit';
 
 const VMS = Number(process.argv[2] ?? 5000);
+const PROBE_MS = Number(process.env.PROBE_MS ?? 100);
 const AGENTS = 4;
 const JOBS_PER_AGENT = 8;
 
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
           probes++;
           if (r.ms > slowest.ms) slowest = { ms: r.ms, what: p };
         }
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, PROBE_MS));
       }
     })();
 

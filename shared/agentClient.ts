@@ -8,6 +8,7 @@ import type {
   InspectResult,
   Job,
   JobEvent,
+  JobEventBatch,
   OperationList,
   StartSysprepRequest,
 } from './wireTypes';
@@ -69,12 +70,20 @@ export class AgentClient {
   }
 
   /** Past events first, then live ones; ends after the job's final state. */
-  async *watchJob(jobId: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<JobEvent> {
-    const call = this.client.watchJob({ jobId, afterSeq });
+  watchJob(jobId: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<JobEvent> {
+    return this.stream(this.client.watchJob({ jobId, afterSeq }), signal);
+  }
+
+  /** Many jobs on one stream, in batches (WatchJobs in agent.proto); runs until `signal` aborts. */
+  watchJobs(cursors: { jobId: string; afterSeq: number }[], signal: AbortSignal, batchMs = 0): AsyncGenerator<JobEventBatch> {
+    return this.stream(this.client.watchJobs({ cursors, batchMs }), signal);
+  }
+
+  private async *stream<T>(call: grpc.ClientReadableStream<T>, signal?: AbortSignal): AsyncGenerator<T> {
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort);
     try {
-      for await (const event of call as AsyncIterable<JobEvent>) yield event;
+      for await (const message of call as AsyncIterable<T>) yield message;
     } catch (err) {
       if ((err as grpc.ServiceError).code === grpc.status.CANCELLED && signal?.aborted) return;
       throw fromServiceError(err as grpc.ServiceError);

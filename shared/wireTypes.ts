@@ -3,6 +3,7 @@
 // both sides import them from one place.
 export type { Job__Output as Job } from './wire/ovirt_sysprep/v1/Job';
 export type { JobEvent__Output as JobEvent } from './wire/ovirt_sysprep/v1/JobEvent';
+export type { JobEventBatch__Output as JobEventBatch } from './wire/ovirt_sysprep/v1/JobEventBatch';
 export type { JobError__Output as JobError } from './wire/ovirt_sysprep/v1/JobError';
 export type { Capabilities__Output as Capabilities } from './wire/ovirt_sysprep/v1/Capabilities';
 export type { OperationList__Output as OperationList } from './wire/ovirt_sysprep/v1/OperationList';

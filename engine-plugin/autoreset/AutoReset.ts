@@ -31,7 +31,8 @@ export class AutoReset {
     @inject(EngineConfig) private readonly config: EngineConfig,
     @inject(Logger) private readonly log: Logger,
   ) {
-    bus.onLeafFinal((e) => {
+    bus.onLeafFinal((e, parentId) => {
+      if (parentId) return; // an automatic reset is a job of its own, never a child
       const job = this.store.header(e.jobId);
       if (job?.kind === 'auto-reset') void this.markReady(job);
     });

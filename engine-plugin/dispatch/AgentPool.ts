@@ -3,6 +3,7 @@
 // health_interval_sec, and at once when a call finds an agent unreachable.
 import { inject, injectable } from 'tsyringe';
 import { AgentClient } from '../../shared/agentClient';
+import { AgentEventStream } from './AgentEventStream';
 import type { OperationInfo } from '../../shared/catalog/operations';
 import { UnavailableError } from '../../shared/errors';
 import type { Capabilities } from '../../shared/wireTypes';
@@ -14,6 +15,8 @@ import { Logger } from '../logger';
 export interface AgentState {
   host: Host;
   client: AgentClient;
+  /** The one event stream of this agent's jobs. */
+  events: AgentEventStream;
   healthy: boolean;
   lastError?: string;
   checkedAt?: string;
@@ -49,7 +52,7 @@ export class AgentPool {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
-    for (const a of this.agents.values()) a.client.close();
+    for (const a of this.agents.values()) this.close(a);
     this.agents.clear();
   }
 
@@ -68,11 +71,21 @@ export class AgentPool {
         known.host = h;
         continue;
       }
-      known?.client.close();
+      if (known) this.close(known);
       const client = new AgentClient({ address: h.agentAddress, tls: this.config.agentTls, deadlineMs: 15_000 });
-      this.agents.set(h.id, { host: h, client, healthy: false });
+      const events = new AgentEventStream(client, {
+        hostId: h.id,
+        lostTimeoutMs: this.config.agentLostTimeoutSec * 1000,
+        onUnreachable: (err) => this.markUnreachable(h.id, err),
+      });
+      this.agents.set(h.id, { host: h, client, events, healthy: false });
     }
     await Promise.all([...this.agents.values()].map((a) => this.probe(a)));
+  }
+
+  private close(a: AgentState): void {
+    a.events.close();
+    a.client.close();
   }
 
   private async probe(a: AgentState): Promise<void> {

@@ -10,16 +10,18 @@
 //     a repeated call with the existing job, so a retry never runs a VM twice;
 //     an unreachable agent (UNAVAILABLE) is failed over: its queue moves to another
 //     agent that sees the same storage;
-//  4. WatchJob (replay after the last seen seq, then live) mirrors the agent's events
-//     into the job record and the bus until the final state; a broken stream is
-//     resumed, and after agent_lost_timeout_sec out of reach the leaf fails AGENT_LOST.
+//  4. the agent's one event stream (AgentEventStream: WatchJobs, replay after the last
+//     seen seq, then live) mirrors the job's events into the job record and the bus
+//     until the final state; the follower is registered before StartSysprep so no
+//     event is missed, and after agent_lost_timeout_sec out of reach the leaf fails
+//     AGENT_LOST.
 //
 // Secrets (passwords, scripts) are held only in memory until the agent has the job.
 // After an engine restart, a leaf whose secrets were lost before the agent got it
 // fails with SECRETS_LOST; every other leaf is reconciled and goes on (resume()).
 import { inject, injectable } from 'tsyringe';
 import type { Params } from '../../shared/catalog/customizations';
-import { JobFailure, SysprepError, UnavailableError, asSysprepError } from '../../shared/errors';
+import { SysprepError, UnavailableError, asSysprepError } from '../../shared/errors';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { EngineConfig } from '../config';
 import { JobBus } from '../jobs/JobBus';
@@ -40,7 +42,6 @@ const AGENT_STATE: Record<string, JobState> = {
 };
 
 const SUBMIT_SLICE = 250;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 export function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | undefined {
   if (!e || !e.code) return undefined;
@@ -65,10 +66,10 @@ interface Live {
 
 @injectable()
 export class Dispatcher {
-  private readonly queues = new Map<string, string[]>();
+  private readonly queues = new Map<string, LeafJob[]>();
   private readonly inFlight = new Map<string, number>();
   private readonly busy = new Set<string>();
-  private readonly running = new Map<string, { hostId: string; abort: AbortController }>();
+  private readonly running = new Map<string, { leaf: LeafJob; hostId: string; abort: AbortController }>();
   private readonly secrets = new Map<string, Params>();
   private stopped = false;
 
@@ -125,12 +126,13 @@ export class Dispatcher {
     const running = this.running.get(leaf.id);
     if (!running) {
       for (const q of this.queues.values()) {
-        const i = q.indexOf(leaf.id);
+        const i = q.findIndex((l) => l.id === leaf.id);
         if (i >= 0) q.splice(i, 1);
       }
       this.finishLeaf(this.store.leaf(leaf.id)!, 'cancelled', undefined);
       return;
     }
+    running.leaf.cancelRequested = true;
     const agent = this.agents.get(running.hostId);
     try {
       await agent?.client.cancelJob(leaf.id);
@@ -167,7 +169,7 @@ export class Dispatcher {
     }
     const q = this.queues.get(agent.host.id) ?? [];
     this.queues.set(agent.host.id, q);
-    q.push(leaf.id);
+    q.push(leaf);
     this.pump(agent.host.id);
   }
 
@@ -177,8 +179,8 @@ export class Dispatcher {
     if (!q) return;
     let i = 0;
     while (i < q.length && (this.inFlight.get(hostId) ?? 0) < this.agents.limit(hostId)) {
-      const leaf = this.store.leaf(q[i], false);
-      if (!leaf || isFinal(leaf.state)) {
+      const leaf = q[i];
+      if (isFinal(leaf.state)) {
         q.splice(i, 1);
         continue;
       }
@@ -193,7 +195,7 @@ export class Dispatcher {
 
   private async execute(leaf: LeafJob, hostId: string): Promise<void> {
     const abort = new AbortController();
-    this.running.set(leaf.id, { hostId, abort });
+    this.running.set(leaf.id, { leaf, hostId, abort });
     this.busy.add(leaf.vmKey);
     this.inFlight.set(hostId, (this.inFlight.get(hostId) ?? 0) + 1);
     try {
@@ -218,7 +220,6 @@ export class Dispatcher {
   private async runOn(leaf: LeafJob, hostId: string, signal: AbortSignal): Promise<void> {
     const agent = this.agents.get(hostId);
     if (!agent) throw new UnavailableError('NO_AGENT', `host ${hostId} is no longer in the inventory`);
-    const log = this.log.child({ jobId: leaf.id, vmId: leaf.target.id, hostId });
 
     if (!leaf.dispatched && leaf.hasSecrets && !this.secrets.has(leaf.id)) {
       // Restarted before we knew whether the agent got it: only the agent can tell.
@@ -230,83 +231,101 @@ export class Dispatcher {
       this.store.markDispatched(leaf.id);
       leaf.dispatched = true;
     }
-    if (!leaf.dispatched) {
-      const params = { ...leaf.request.params, ...this.secrets.get(leaf.id) };
-      try {
-        await agent.client.startSysprep({
-          jobId: leaf.id,
-          disks: leaf.disks.map((d) => ({ path: d.path, format: d.format })),
-          spec: { only: leaf.operations, enable: [], disable: [], paramsJson: JSON.stringify(params) },
-          mode: leaf.request.mode === 'in_place' ? 'IN_PLACE' : 'SAFE',
-          dryRun: leaf.request.dryRun,
-          timeoutSeconds: this.config.jobTimeoutSec,
-          requestedBy: leaf.requestedBy,
-          labels: { engineJob: leaf.parentId ?? leaf.id, target: leaf.vmKey, name: leaf.target.name },
-        });
-      } catch (err) {
-        const e = asSysprepError(err);
-        if (e.kind === 'unavailable' && !signal.aborted) {
-          log.warn('agent unreachable at dispatch: failing over', { error: e.message });
-          this.agents.markUnreachable(hostId, e);
-          this.failover(leaf, hostId);
-          return;
-        }
-        throw e;
+    // Followed before StartSysprep: none of the job's events can pass unseen.
+    const watch = this.watch(leaf, agent, signal);
+    try {
+      if (!leaf.dispatched) {
+        const job = await this.dispatch(leaf, agent, signal);
+        if (!job) return; // failed over
+        watch.confirm();
+        if (this.applyRecord(leaf, watch.live, job)) return; // it had ended already
       }
-      this.store.markDispatched(leaf.id);
-      leaf.dispatched = true;
-      log.info('dispatched', { vm: leaf.target.name });
-      if (this.store.leaf(leaf.id, false)?.cancelRequested) await agent.client.cancelJob(leaf.id).catch(() => undefined);
+      await watch.done;
+    } catch (err) {
+      const e = asSysprepError(err);
+      if (e.kind !== 'not-found' || signal.aborted) throw e;
+      if (leaf.hasSecrets && !this.secrets.has(leaf.id)) return this.failSecretsLost(leaf);
+      // Recorded as dispatched but the agent has no such job (its journal was lost):
+      // dispatch it again under the same id.
+      this.log.warn('agent does not know a dispatched job: dispatching again', { jobId: leaf.id, hostId });
+      leaf.dispatched = false;
+      watch.stop();
+      return this.runOn(leaf, hostId, signal);
+    } finally {
+      watch.stop();
     }
-    await this.follow(leaf, agent, signal);
+  }
+
+  /** StartSysprep; undefined when the agent was unreachable and the leaf failed over. */
+  private async dispatch(leaf: LeafJob, agent: AgentState, signal: AbortSignal): Promise<AgentJob | undefined> {
+    const hostId = agent.host.id;
+    const params = { ...leaf.request.params, ...this.secrets.get(leaf.id) };
+    let job: AgentJob;
+    try {
+      await agent.events.ready();
+      job = await agent.client.startSysprep({
+        jobId: leaf.id,
+        disks: leaf.disks.map((d) => ({ path: d.path, format: d.format })),
+        spec: { only: leaf.operations, enable: [], disable: [], paramsJson: JSON.stringify(params) },
+        mode: leaf.request.mode === 'in_place' ? 'IN_PLACE' : 'SAFE',
+        dryRun: leaf.request.dryRun,
+        timeoutSeconds: this.config.jobTimeoutSec,
+        requestedBy: leaf.requestedBy,
+        labels: { engineJob: leaf.parentId ?? leaf.id, target: leaf.vmKey, name: leaf.target.name },
+      });
+    } catch (err) {
+      const e = asSysprepError(err);
+      if (e.kind === 'unavailable' && !signal.aborted) {
+        this.log.warn('agent unreachable at dispatch: failing over', { jobId: leaf.id, hostId, error: e.message });
+        this.agents.markUnreachable(hostId, e);
+        this.failover(leaf, hostId);
+        return undefined;
+      }
+      throw e;
+    }
+    this.store.markDispatched(leaf.id);
+    leaf.dispatched = true;
+    this.log.info('dispatched', { jobId: leaf.id, vmId: leaf.target.id, hostId, vm: leaf.target.name });
+    if (leaf.cancelRequested) await agent.client.cancelJob(leaf.id).catch(() => undefined);
+    return job;
+  }
+
+  /** Follows the leaf on the agent's event stream; `done` settles at its final state. */
+  private watch(leaf: LeafJob, agent: AgentState, signal: AbortSignal): { live: Live; done: Promise<void>; confirm(): void; stop(): void } {
+    const live: Live = { state: leaf.state, progress: leaf.progress, steps: leaf.steps, seq: leaf.agentSeq };
+    let unfollow = () => {};
+    const done = new Promise<void>((resolve, reject) => {
+      const end = (err?: Error) => {
+        unfollow();
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = () => end();
+      signal.addEventListener('abort', onAbort);
+      unfollow = agent.events.follow(leaf.id, live.seq, {
+        event: (ev) => {
+          try {
+            if (this.apply(leaf, live, ev)) end();
+          } catch (err) {
+            end(err as Error);
+          }
+        },
+        failed: (err) => end(err),
+      }, leaf.dispatched);
+    });
+    done.catch(() => undefined); // awaited by runOn, unless StartSysprep failed first
+    return { live, done, confirm: () => agent.events.confirm(leaf.id), stop: () => unfollow() };
   }
 
   /** Moves a leaf (and the rest of the unreachable host's queue) to other agents. */
   private failover(leaf: LeafJob, deadHost: string): void {
-    const moved = [leaf.id, ...(this.queues.get(deadHost) ?? [])];
+    const moved = [leaf, ...(this.queues.get(deadHost) ?? [])];
     this.queues.set(deadHost, []);
-    for (const id of moved) {
-      const l = this.store.leaf(id);
-      if (!l || isFinal(l.state) || l.dispatched) continue;
+    for (const l of moved) {
+      if (isFinal(l.state) || l.dispatched) continue;
       l.host = undefined;
       this.enqueue(l, new Set([deadHost]));
-    }
-  }
-
-  private async follow(leaf: LeafJob, agent: AgentState, signal: AbortSignal): Promise<void> {
-    const current = this.store.leaf(leaf.id)!;
-    const live: Live = { state: current.state, progress: current.progress, steps: current.steps, seq: current.agentSeq };
-    let lostSince: number | undefined;
-    for (;;) {
-      if (signal.aborted) return;
-      try {
-        for await (const ev of agent.client.watchJob(leaf.id, live.seq, signal)) {
-          lostSince = undefined;
-          if (this.apply(leaf, live, ev)) return;
-        }
-        if (signal.aborted) return;
-        // The stream ended without a final event we saw: ask for the record.
-        const job = await agent.client.getJob(leaf.id);
-        if (this.applyRecord(leaf, live, job)) return;
-      } catch (err) {
-        const e = asSysprepError(err);
-        if (signal.aborted) return;
-        if (e.kind === 'not-found') {
-          if (leaf.hasSecrets && !this.secrets.has(leaf.id)) return this.failSecretsLost(leaf);
-          // Recorded as dispatched but the agent has no such job (its journal was lost):
-          // dispatch it again under the same id.
-          this.log.warn('agent does not know a dispatched job: dispatching again', { jobId: leaf.id, hostId: agent.host.id });
-          leaf.dispatched = false;
-          return this.runOn(leaf, agent.host.id, signal);
-        }
-        if (e.kind !== 'unavailable') throw e;
-        lostSince ??= Date.now();
-        if (Date.now() - lostSince > this.config.agentLostTimeoutSec * 1000) {
-          throw new JobFailure('AGENT_LOST', `host agent ${agent.host.id} was out of reach for ${this.config.agentLostTimeoutSec} s while it ran this job`, { hostId: agent.host.id });
-        }
-        this.agents.markUnreachable(agent.host.id, e);
-        await sleep(1000);
-      }
     }
   }
 
@@ -353,6 +372,7 @@ export class Dispatcher {
     const progress = live?.progress ?? leaf.progress;
     if (state === 'succeeded') progress.done = progress.total = Math.max(progress.total, steps.length);
     this.store.finish(leaf.id, state, at, error, progress, steps, live?.seq ?? 0);
+    leaf.state = state;
     this.publish(leaf, { type: 'state', state, progress, error, at }, true);
   }
 

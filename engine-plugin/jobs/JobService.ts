@@ -76,13 +76,28 @@ function mergeSelection(profile: OperationSelection, body: OperationSelection | 
   return { only: profile.only, enable: [...enable], disable: [...disable] };
 }
 
+interface Tally {
+  total: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  state: JobState;
+  startedAt: string | null;
+}
+
+const progressOf = (t: Tally) => ({
+  done: t.succeeded + t.failed + t.cancelled,
+  total: t.total,
+  current: `${t.succeeded} succeeded, ${t.failed} failed` + (t.cancelled ? `, ${t.cancelled} cancelled` : ''),
+});
+
 const errorOf = (e: SysprepError): JobErrorInfo => ({ code: e.code, message: e.message, details: e.details });
 const SAMPLE: PatternContext = { vm: 'vm', index: 1, pool: 'pool', template: 'template' };
 
 @injectable()
 export class JobService {
-  /** Final-state counts of bulk jobs' children, loaded once per parent. */
-  private readonly tallies = new Map<string, { total: number; succeeded: number; failed: number; cancelled: number; started: boolean }>();
+  /** Bulk jobs' aggregates, loaded from the store once per parent, then kept here. */
+  private readonly tallies = new Map<string, Tally>();
 
   constructor(
     @inject(JobStore) private readonly store: JobStore,
@@ -206,6 +221,8 @@ export class JobService {
       await this.dispatcher.cancel(leaf);
     } else {
       this.store.requestCancel(id);
+      const t = this.tallies.get(id);
+      if (t) t.state = 'cancelling';
       this.bus.publish({ jobId: id, type: 'state', state: 'cancelling', at: new Date().toISOString() });
       await Promise.all(this.store.childLeaves(id).filter((c) => !isFinal(c.state)).map((c) => this.dispatcher.cancel(c)));
     }
@@ -349,51 +366,51 @@ export class JobService {
 
   // ---- bulk aggregation ----------------------------------------------------------
 
-  private tally(parentId: string) {
-    let t = this.tallies.get(parentId);
-    if (!t) {
-      const counts = this.store.childStateCounts(parentId);
-      const n = (s: JobState) => counts.get(s) ?? 0;
-      const total = [...counts.values()].reduce((a, b) => a + b, 0);
-      t = { total, succeeded: n('succeeded'), failed: n('failed'), cancelled: n('cancelled'), started: false };
-      this.tallies.set(parentId, t);
-      return { t, fresh: true };
-    }
-    return { t, fresh: false };
+  /** The parent's aggregate; `fresh` when just read from the store (it counts every ended child). */
+  private tally(parentId: string): { t?: Tally; fresh: boolean } {
+    const known = this.tallies.get(parentId);
+    if (known) return { t: known, fresh: false };
+    const parent = this.store.header(parentId);
+    if (!parent || isFinal(parent.state)) return { fresh: true };
+    const counts = this.store.childStateCounts(parentId);
+    const n = (s: JobState) => counts.get(s) ?? 0;
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const t: Tally = { total, succeeded: n('succeeded'), failed: n('failed'), cancelled: n('cancelled'), state: parent.state, startedAt: parent.startedAt ?? null };
+    this.tallies.set(parentId, t);
+    return { t, fresh: true };
   }
 
   private parentStarted(parentId: string): void {
     const { t } = this.tally(parentId);
-    if (t.started) return;
-    t.started = true;
-    const parent = this.store.header(parentId);
-    if (parent?.state === 'pending') {
-      this.store.setState(parentId, 'running', new Date().toISOString());
-      this.bus.publish({ jobId: parentId, type: 'state', state: 'running', at: new Date().toISOString() });
-    }
+    if (t?.state !== 'pending') return;
+    const now = new Date().toISOString();
+    t.state = 'running';
+    t.startedAt ??= now;
+    this.store.updateParent(parentId, t.state, t.startedAt, null, progressOf(t));
+    this.bus.publish({ jobId: parentId, type: 'state', state: 'running', at: now });
   }
 
   private childEnded(parentId: string, state?: JobState): void {
     const { t, fresh } = this.tally(parentId);
+    if (!t) return;
     // A fresh tally was read from the store and already counts this child.
     if (!fresh && (state === 'succeeded' || state === 'failed' || state === 'cancelled')) t[state]++;
-    const done = t.succeeded + t.failed + t.cancelled;
-    const parent = this.store.header(parentId);
-    if (!parent || isFinal(parent.state)) return;
     const now = new Date().toISOString();
-    const progress = { done, total: t.total, current: `${t.succeeded} succeeded, ${t.failed} failed` + (t.cancelled ? `, ${t.cancelled} cancelled` : '') };
-    if (done < t.total) {
-      this.store.updateParent(parentId, parent.state === 'pending' ? 'running' : parent.state, now, null, progress);
+    const progress = progressOf(t);
+    if (progress.done < t.total) {
+      if (t.state === 'pending') t.state = 'running';
+      t.startedAt ??= now;
+      this.store.updateParent(parentId, t.state, t.startedAt, null, progress);
       return;
     }
     let final: JobState;
     if (t.succeeded === t.total) final = 'succeeded';
     else if (t.succeeded > 0) final = 'partial';
-    else if (parent.state === 'cancelling') final = 'cancelled';
+    else if (t.state === 'cancelling') final = 'cancelled';
     else final = 'failed';
     const error: JobErrorInfo | undefined =
       final === 'succeeded' ? undefined : { code: final === 'partial' ? 'SOME_VMS_FAILED' : final === 'cancelled' ? 'CANCELLED' : 'ALL_VMS_FAILED', message: `${t.total - t.succeeded} of ${t.total} VMs did not succeed`, details: { failed: t.failed, cancelled: t.cancelled } };
-    this.store.updateParent(parentId, final, now, now, progress, error);
+    this.store.updateParent(parentId, final, t.startedAt ?? now, now, progress, error);
     this.tallies.delete(parentId);
     this.log.info('bulk job ended', { jobId: parentId, state: final, ...progress });
     this.bus.publish({ jobId: parentId, type: 'state', state: final, progress, error, at: now }, undefined, false);

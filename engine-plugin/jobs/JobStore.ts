@@ -2,6 +2,7 @@
 // statements (the dispatcher's hot path); a bulk job and its children are inserted in
 // one transaction so a restart never sees half a job.
 import { inject, injectable } from 'tsyringe';
+import type Database from 'better-sqlite3';
 import { Db } from '../db';
 import type { ChildSummary, Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
 
@@ -14,7 +15,7 @@ interface Row {
 
 /** Children inlined in a bulk job by default; more with ?children=N or GET /jobs/{id}/children. */
 export const DEFAULT_CHILD_LIMIT = 200;
-const FLUSH_MS = 200;
+const FLUSH_MS = 100;
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
@@ -72,13 +73,19 @@ export interface JobQuery {
 export class JobStore {
   private readonly stmt;
   /**
-   * Progress updates of running leaves, written behind in one transaction (they are the
-   * most frequent write, and the agent can replay them: a lost one costs nothing).
-   * Every read flushes first, so readers always see what was written.
+   * The dispatcher's frequent writes (dispatch marks, progress, final states, bulk
+   * aggregates) are written behind: the latest write per row and kind waits here and all
+   * of them go in one transaction every FLUSH_MS, and before every read, so readers
+   * always see what was written. A crash loses at most FLUSH_MS of them, and each is
+   * recovered: on start the engine asks the agents how their jobs stand (the agent
+   * replays the final state), and StartSysprep under the engine's job id is idempotent.
+   * Job creation, hosts and cancel requests are written at once.
    */
-  private readonly dirty = new Map<string, [JobState, string, string, string, number]>();
+  private readonly pending = new Map<string, { st: Database.Statement; args: unknown[] }>();
   private flushTimer?: NodeJS.Timeout;
   private closed = false;
+
+  private readonly listStatements = new Map<string, Database.Statement>();
 
   constructor(@inject(Db) private readonly db: Db) {
     const p = (sql: string) => db.prepare(sql);
@@ -102,7 +109,6 @@ export class JobStore {
       dispatched: p('UPDATE jobs SET dispatched = 1 WHERE id = ?'),
       cancelRequested: p('UPDATE jobs SET cancel_requested = 1, state = CASE WHEN state IN (\'pending\', \'running\') THEN \'cancelling\' ELSE state END WHERE id = ?'),
       progress: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
-      state: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?) WHERE id = ?'),
       finish: p('UPDATE jobs SET state = ?, ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
       parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
     };
@@ -143,7 +149,7 @@ export class JobStore {
     const job = toJob(r);
     if (!r.vm_key) {
       job.children = (this.stmt.childPage.all(id, childLimit, 0) as Row[]).map(summary);
-      job.childrenTotal = this.stmt.childCount.pluck().get(id) as number;
+      job.childrenTotal = job.progress.total; // a bulk job's total is its number of children
     }
     return job;
   }
@@ -216,14 +222,21 @@ export class JobStore {
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
     const offset = Number.parseInt(q.cursor ?? '0', 10) || 0;
     const sql = `FROM jobs WHERE ${where.join(' AND ')}`;
-    const rows = this.db.prepare(`SELECT * ${sql} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
-    const total = (this.db.prepare(`SELECT count(*) AS n ${sql}`).get(...args) as { n: number }).n;
+    const rows = this.statement(`SELECT * ${sql} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
+    const total = (this.statement(`SELECT count(*) AS n ${sql}`).get(...args) as { n: number }).n;
     return { items: rows.map(toJob), total, next: offset + rows.length < total ? String(offset + rows.length) : undefined };
   }
 
-  /** Whether the job has ended (final states are written at once, never behind). */
+  /** A prepared statement per distinct query text (the list filters make a handful). */
+  private statement(sql: string): Database.Statement {
+    let st = this.listStatements.get(sql);
+    if (!st) this.listStatements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
+  /** Whether the job has ended (its final state written or waiting to be). */
   hasEnded(id: string): boolean {
-    return !!this.stmt.ended.pluck().get(id);
+    return this.pending.has(`finish:${id}`) || !!this.stmt.ended.pluck().get(id);
   }
 
   activeJobFor(vmKey: string): string | undefined {
@@ -254,21 +267,24 @@ export class JobStore {
     this.stmt.setHost.run(host, id);
   }
   markDispatched(id: string): void {
-    this.stmt.dispatched.run(id);
+    this.later(`dispatched:${id}`, this.stmt.dispatched, [id]);
   }
   requestCancel(id: string): void {
+    this.flush();
     this.stmt.cancelRequested.run(id);
   }
-  setState(id: string, state: JobState, at: string): void {
-    this.stmt.state.run(state, at, id);
-  }
   setProgress(id: string, state: JobState, at: string, progress: Progress, steps: Step[], agentSeq: number): void {
-    if (this.closed) return;
-    this.dirty.set(id, [state, at, JSON.stringify(progress), JSON.stringify(steps), agentSeq]);
-    if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
-      this.flushTimer.unref();
-    }
+    const key = `progress:${id}`;
+    const startedAt = this.pending.get(key)?.args[1] ?? at; // the first update's time, not the latest's
+    this.later(key, this.stmt.progress, [state, startedAt, JSON.stringify(progress), JSON.stringify(steps), agentSeq, id]);
+  }
+  finish(id: string, state: JobState, at: string, error: JobErrorInfo | undefined, progress: Progress, steps: Step[], agentSeq = 0): void {
+    this.pending.delete(`progress:${id}`);
+    this.later(`finish:${id}`, this.stmt.finish, [state, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, id]);
+  }
+  /** A bulk job's aggregate (`endedAt` and `error` once final). */
+  updateParent(id: string, state: JobState, startedAt: string | null, endedAt: string | null, progress: Progress, error?: JobErrorInfo): void {
+    this.later(`parent:${id}`, this.stmt.parent, [state, startedAt, endedAt, JSON.stringify(progress), error ? JSON.stringify(error) : null, id]);
   }
 
   /** Engine stop: the last pending writes, then nothing more (the database closes next). */
@@ -277,24 +293,25 @@ export class JobStore {
     this.closed = true;
   }
 
-  /** Writes the pending progress updates (called by every read, by a timer, and at stop). */
+  /** Writes what is pending, in one transaction (called by every read, by a timer, and at stop). */
   flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.dirty.size === 0 || this.closed) return;
-    const rows = [...this.dirty.entries()];
-    this.dirty.clear();
-    this.db.transaction(() => {
-      for (const [id, [state, at, progress, steps, seq]] of rows) this.stmt.progress.run(state, at, progress, steps, seq, id);
-    })();
+    if (this.pending.size === 0 || this.closed) return;
+    const writes = [...this.pending.values()];
+    this.pending.clear();
+    this.db.transaction(() => writes.forEach((w) => w.st.run(...w.args)))();
   }
 
-  finish(id: string, state: JobState, at: string, error: JobErrorInfo | undefined, progress: Progress, steps: Step[], agentSeq = 0): void {
-    this.dirty.delete(id);
-    this.stmt.finish.run(state, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, id);
-  }
-  updateParent(id: string, state: JobState, startedAt: string | null, endedAt: string | null, progress: Progress, error?: JobErrorInfo): void {
-    this.stmt.parent.run(state, startedAt, endedAt, JSON.stringify(progress), error ? JSON.stringify(error) : null, id);
+  /** Queues the latest write of one kind for one row (it replaces an earlier one, and moves last). */
+  private later(key: string, st: Database.Statement, args: unknown[]): void {
+    if (this.closed) return;
+    this.pending.delete(key);
+    this.pending.set(key, { st, args });
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer.unref();
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import type { Logger } from '../../shared/logger';
 import type { HostAgentHandlers } from '../../shared/wireTypes';
 import { Inspector } from '../inspector';
 import { JobManager } from '../jobs/JobManager';
-import type { JobRecord } from '../jobs/types';
+import type { JobEventRecord, JobRecord } from '../jobs/types';
 
 export interface ServiceDeps {
   jobs: JobManager;
@@ -36,6 +36,57 @@ function unary<Req, Res>(logger: Logger, fn: (req: Req) => Promise<Res> | Res): 
         callback(toServiceError(e));
       });
   };
+}
+
+/** Writes events to a server stream (with back-pressure) until they end or the caller cancels. */
+function pipeEvents(call: grpc.ServerWritableStream<unknown, JobEventRecord>, events: (signal: AbortSignal) => AsyncIterable<JobEventRecord>): void {
+  const controller = new AbortController();
+  const { signal } = controller;
+  call.on('cancelled', () => controller.abort());
+  (async () => {
+    for await (const event of events(signal)) {
+      if (!call.write(event)) {
+        await new Promise((r) => {
+          call.once('drain', r);
+          signal.addEventListener('abort', r, { once: true });
+        });
+      }
+    }
+    if (!signal.aborted) call.end();
+  })().catch((err) => call.emit('error', toServiceError(asSysprepError(err))));
+}
+
+const MAX_BATCH_MS = 1000;
+
+/**
+ * Writes events in batches: the first at once, then at most one message per `batchMs`
+ * (events that come meanwhile wait for the next), until the caller cancels.
+ */
+function pipeBatches(call: grpc.ServerWritableStream<unknown, { events: JobEventRecord[] }>, batchMs: number, events: (signal: AbortSignal) => AsyncIterable<JobEventRecord>): void {
+  const controller = new AbortController();
+  const { signal } = controller;
+  call.on('cancelled', () => controller.abort());
+  let batch: JobEventRecord[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let lastSent = 0;
+  const send = () => {
+    timer = undefined;
+    if (batch.length === 0 || signal.aborted) return;
+    lastSent = Date.now();
+    call.write({ events: batch });
+    batch = [];
+  };
+  (async () => {
+    for await (const event of events(signal)) {
+      batch.push(event);
+      if (timer) continue;
+      const wait = lastSent + batchMs - Date.now();
+      if (wait <= 0) send();
+      else timer = setTimeout(send, wait);
+    }
+  })()
+    .catch((err) => call.emit('error', toServiceError(asSysprepError(err))))
+    .finally(() => clearTimeout(timer));
 }
 
 export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
@@ -66,15 +117,7 @@ export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
     GetJob: unary(logger, (req: any) => toWire(jobs.get(req.jobId))),
     ListJobs: unary(logger, (req: any) => ({ jobs: jobs.list(req.states).map(toWire) })),
     CancelJob: unary(logger, (req: any) => toWire(jobs.cancel(req.jobId))),
-    WatchJob: (call) => {
-      const controller = new AbortController();
-      call.on('cancelled', () => controller.abort());
-      (async () => {
-        for await (const event of jobs.watch(call.request.jobId, call.request.afterSeq, controller.signal)) {
-          if (!call.write(event)) await new Promise((r) => call.once('drain', r));
-        }
-        call.end();
-      })().catch((err) => call.emit('error', toServiceError(asSysprepError(err))));
-    },
+    WatchJob: (call) => pipeEvents(call, (signal) => jobs.watch(call.request.jobId, call.request.afterSeq, signal)),
+    WatchJobs: (call) => pipeBatches(call, Math.min(call.request.batchMs ?? 0, MAX_BATCH_MS), (signal) => jobs.watchAll(call.request.cursors ?? [], signal)),
   } as HostAgentHandlers;
 }

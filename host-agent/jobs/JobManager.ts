@@ -65,6 +65,8 @@ export class JobManager {
   private readonly jobs = new Map<string, LiveJob>();
   private readonly starting = new Map<string, Promise<JobRecord>>();
   private readonly queue: LiveJob[] = [];
+  /** Subscribers to every job's events (WatchJobs). */
+  private readonly everyEvent = new Set<(e: JobEventRecord) => void>();
   private running = 0;
 
   constructor(
@@ -287,6 +289,7 @@ export class JobManager {
     this.journal.saveJob(job);
     this.journal.appendEvent(event);
     live.listeners.forEach((notify) => notify());
+    this.everyEvent.forEach((deliver) => deliver(event));
   }
 
   private live(id: string): LiveJob {
@@ -337,6 +340,53 @@ export class JobManager {
     } finally {
       live.listeners.delete(notify);
       signal?.removeEventListener('abort', notify);
+    }
+  }
+
+  /**
+   * Many jobs on one stream: a "watching" marker once subscribed, then the events after
+   * each cursor (or "missing" for a job this agent does not have), then every job's live
+   * events, until `signal` aborts. Live events are queued from the moment of
+   * subscription, so nothing falls between the replay and the live part.
+   */
+  async *watchAll(cursors: { jobId: string; afterSeq?: number }[], signal: AbortSignal): AsyncGenerator<JobEventRecord> {
+    const queue: JobEventRecord[] = [];
+    let wake: (() => void) | undefined;
+    const deliver = (e: JobEventRecord) => {
+      queue.push(e);
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    this.everyEvent.add(deliver);
+    signal.addEventListener('abort', onAbort);
+    try {
+      const marker = (type: 'watching' | 'missing', jobId = ''): JobEventRecord =>
+        ({ jobId, seq: 0, at: new Date().toISOString(), type, state: 'PENDING', operation: '', progress: null, error: null, message: '' });
+      // Replayed up to here per job; queued live events at or below it are duplicates.
+      const replayed = new Map<string, number>();
+      const replay: JobEventRecord[] = [marker('watching')];
+      for (const c of cursors) {
+        const live = this.jobs.get(c.jobId);
+        if (!live) {
+          replay.push(marker('missing', c.jobId));
+          continue;
+        }
+        replay.push(...live.events.slice(c.afterSeq ?? 0));
+        replayed.set(c.jobId, live.events.length);
+      }
+      yield* replay;
+      while (!signal.aborted) {
+        while (queue.length) {
+          const e = queue.shift()!;
+          if (e.seq > (replayed.get(e.jobId) ?? 0)) yield e;
+        }
+        if (signal.aborted) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      this.everyEvent.delete(deliver);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 

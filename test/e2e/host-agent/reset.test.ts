@@ -51,6 +51,21 @@ describe('reset job through the agent (real virt-sysprep)', () => {
 
   it('resets the identity, sets hostname and root password, streams one event per operation', async () => {
     const before = await sha256File(disk);
+    // The engine's way: one WatchJobs stream, subscribed before the job exists.
+    const many = new AbortController();
+    const manyEvents: JobEvent[] = [];
+    let watching!: () => void;
+    const subscribed = new Promise<void>((r) => (watching = r));
+    const manyDone = (async () => {
+      for await (const batch of client.watchJobs([], many.signal, 20)) {
+        for (const e of batch.events) {
+          if (e.type === 'watching') watching();
+          else manyEvents.push(e);
+        }
+        if (manyEvents.some((e) => e.type === 'state' && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(e.state))) break;
+      }
+    })();
+    await subscribed;
     const request = {
       jobId: 'reset-1',
       disks: [{ path: disk }],
@@ -90,6 +105,8 @@ describe('reset job through the agent (real virt-sysprep)', () => {
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events[0].state).toBe('PENDING');
     expect(events.at(-1)!.state).toBe('SUCCEEDED');
+    await manyDone;
+    expect(manyEvents).toEqual(events);
 
     // A late watcher gets the whole history replayed, then the stream ends.
     const replay: JobEvent[] = [];
@@ -98,6 +115,17 @@ describe('reset job through the agent (real virt-sysprep)', () => {
     const tail: JobEvent[] = [];
     for await (const e of client.watchJob(job.id, events.length - 2)) tail.push(e);
     expect(tail.map((e) => e.seq)).toEqual([events.length - 1, events.length]);
+    // WatchJobs with cursors: the marker, the events after each cursor, "missing" for
+    // a job the agent does not have; then it stays open for live events.
+    const cursorAbort = new AbortController();
+    const replayed: JobEvent[] = [];
+    for await (const batch of client.watchJobs([{ jobId: job.id, afterSeq: events.length - 2 }, { jobId: 'no-such-job', afterSeq: 0 }], cursorAbort.signal)) {
+      replayed.push(...batch.events);
+      if (replayed.length === 4) cursorAbort.abort();
+    }
+    expect(replayed.map((e) => [e.type, e.jobId, e.seq])).toEqual([
+      ['watching', '', 0], ...events.slice(-2).map((e) => [e.type, job.id, e.seq]), ['missing', 'no-such-job', 0],
+    ]);
 
     // The disk changed, exactly as asked.
     expect(await sha256File(disk)).not.toBe(before);

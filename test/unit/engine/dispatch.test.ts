@@ -1,10 +1,19 @@
 // Dispatch, bulk jobs, automatic reset and restart over real HTTP and real gRPC to FAKE
 // agents (timers instead of virt-sysprep): the orchestration rules of design.md section 6.
+import { FakeAgent } from './fakeAgent';
 import { harness, Harness } from './harness';
 
 jest.setTimeout(60_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
 
 async function pool(h: Harness, name: string, size: number): Promise<{ id: string; vmIds: string[] }> {
   const tpl = await h.api('POST', '/templates', { name: `${name}-tpl`, disks: [{ path: h.image(`${name}-tpl.qcow2`) }] });
@@ -107,6 +116,61 @@ describe('dispatcher and bulk jobs', () => {
     } finally {
       await h.close();
     }
+  });
+
+  describe('one event stream per agent (WatchJobs)', () => {
+    const off = { enabled: false, profile: 'clone-reset' };
+    const manual = { autoReset: { clone: off, import: off, pool: off } };
+    it('has a gap in the stream replayed: every operation is recorded', async () => {
+      const h = await harness({ agents: [{ jobMs: 120 }], config: manual });
+      try {
+        await h.api('POST', '/vms', { name: 'gap', disks: [{ path: h.image('gap.qcow2') }] });
+        let dropped = 0;
+        h.agents[0].dropLive = (e) => e.type === 'operation' && dropped++ === 0;
+        const r = await h.api('POST', '/vms/gap/sysprep', { operations: { only: ['bash-history', 'logfiles', 'machine-id'] } });
+        const job = await h.waitJob(r.body.job.id);
+        expect(dropped).toBeGreaterThan(1);
+        expect(job.state).toBe('succeeded');
+        expect(job.steps.map((s: { operation: string }) => s.operation)).toEqual(['bash-history', 'logfiles', 'machine-id']);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('dispatches again, under the same id, a job its agent lost (journal gone)', async () => {
+      const h = await harness({ agents: [{ jobMs: 400 }], config: manual });
+      try {
+        await h.api('POST', '/vms', { name: 'lost', disks: [{ path: h.image('lost.qcow2') }] });
+        const r = await h.api('POST', '/vms/lost/sysprep', { operations: { only: ['machine-id'] } });
+        const id = r.body.job.id;
+        await until(async () => (await h.api('GET', `/jobs/${id}`)).body.state === 'running');
+        const port = Number(h.agents[0].address.split(':')[1]);
+        h.agents[0].kill();
+        const reborn = new FakeAgent({ ...h.agents[0].opts, jobMs: 50 });
+        h.agents[0] = reborn;
+        await reborn.start(port);
+        const job = await h.waitJob(id);
+        expect(job.state).toBe('succeeded');
+        expect(reborn.startCalls).toEqual([id]);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('fails a running job AGENT_LOST when its agent stays out of reach', async () => {
+      const h = await harness({ agents: [{ jobMs: 5000 }], config: { ...manual, agentLostTimeoutSec: 1 } });
+      try {
+        await h.api('POST', '/vms', { name: 'gone', disks: [{ path: h.image('gone.qcow2') }] });
+        const r = await h.api('POST', '/vms/gone/sysprep', { operations: { only: ['machine-id'] } });
+        await until(async () => (await h.api('GET', `/jobs/${r.body.job.id}`)).body.state === 'running');
+        h.agents[0].kill();
+        const job = await h.waitJob(r.body.job.id);
+        expect(job.state).toBe('failed');
+        expect(job.error.code).toBe('AGENT_LOST');
+      } finally {
+        await h.close();
+      }
+    });
   });
 
   it('answers 503 when no agent serves the disks', async () => {

@@ -13,7 +13,6 @@ export interface FakeJob {
   labels: Record<string, string>;
   requestedBy: string;
   events: Record<string, unknown>[];
-  watchers: Set<grpc.ServerWritableStream<unknown, unknown>>;
   timer?: NodeJS.Timeout;
   startedAt?: number;
   endedAt?: number;
@@ -39,10 +38,14 @@ export class FakeAgent {
   /** Largest number of jobs running at once, and of jobs per disk at once. */
   maxRunning = 0;
   maxPerDisk = 0;
+  /** Test knob: live stream events for which this returns true are not sent (a gap). */
+  dropLive?: (event: Record<string, unknown>) => boolean;
   address = '';
   private server?: grpc.Server;
   private running = 0;
   private queue: FakeJob[] = [];
+  /** WatchJobs streams: every job's events. */
+  private readonly watchers = new Set<grpc.ServerWritableStream<unknown, unknown>>();
 
   constructor(readonly opts: FakeAgentOptions) {}
 
@@ -82,10 +85,8 @@ export class FakeAgent {
   private emit(j: FakeJob, e: Record<string, unknown>): void {
     const ev: Record<string, unknown> = { jobId: j.id, seq: j.events.length + 1, at: new Date().toISOString(), operation: '', message: '', progress: null, error: null, ...e };
     j.events.push(ev);
-    for (const w of j.watchers) {
-      w.write(ev);
-      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(ev.state as string)) w.end();
-    }
+    if (this.dropLive?.(ev)) return;
+    for (const w of this.watchers) w.write({ events: [ev] });
   }
 
   private setState(j: FakeJob, state: string, error?: { code: string; message: string }): void {
@@ -108,7 +109,7 @@ export class FakeAgent {
       ops.forEach((op, i) => {
         setTimeout(() => {
           if (j.state === 'RUNNING') this.emit(j, { type: 'operation', state: 'RUNNING', operation: op, progress: { done: i, total: ops.length, current: op } });
-        }, (ms * i) / (ops.length + 1)).unref();
+        }, (ms * (i + 1)) / (ops.length + 1)).unref();
       });
       j.timer = setTimeout(() => {
         this.running--;
@@ -143,7 +144,7 @@ export class FakeAgent {
         if (existing) return cb(null, this.wire(existing));
         const j: FakeJob = {
           id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: JSON.parse(r.spec.paramsJson || '{}'),
-          labels: r.labels, requestedBy: r.requestedBy, events: [], watchers: new Set(),
+          labels: r.labels, requestedBy: r.requestedBy, events: [],
         };
         this.jobs.set(j.id, j);
         this.emit(j, { type: 'state', state: 'PENDING' });
@@ -167,13 +168,17 @@ export class FakeAgent {
         }
         cb(null, this.wire(j));
       },
-      WatchJob: (call: grpc.ServerWritableStream<any, unknown>) => {
-        const j = this.jobs.get(call.request.jobId);
-        if (!j) return void call.emit('error', notFound(call.request.jobId));
-        for (const e of j.events) if ((e.seq as number) > call.request.afterSeq) call.write(e);
-        if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.state)) return call.end();
-        j.watchers.add(call);
-        call.on('cancelled', () => j.watchers.delete(call));
+      WatchJobs: (call: grpc.ServerWritableStream<any, unknown>) => {
+        const marker = (type: string, jobId = '') => ({ jobId, seq: 0, at: '', type, state: 'PENDING', operation: '', message: '', progress: null, error: null });
+        const replay: Record<string, unknown>[] = [marker('watching')];
+        for (const c of call.request.cursors) {
+          const j = this.jobs.get(c.jobId);
+          if (!j) replay.push(marker('missing', c.jobId));
+          else replay.push(...j.events.filter((e) => (e.seq as number) > c.afterSeq));
+        }
+        call.write({ events: replay }); // one batch
+        this.watchers.add(call);
+        call.on('cancelled', () => this.watchers.delete(call));
       },
     };
   }

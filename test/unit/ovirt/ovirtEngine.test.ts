@@ -147,6 +147,7 @@ describe('engine with the oVirt inventory (contract, oVirt API test server + fak
       const jobs = (await h.api('GET', '/jobs?kind=auto-reset')).body;
       expect(jobs.total).toBe(1);
       expect(jobs.items[0]).toMatchObject({ target: { id: vm.id, name: 'imported-01' }, profile: 'clone-reset', requestedBy: 'auto-reset (import by ovirt)' });
+      await until(() => h.agent.jobs.has(jobs.items[0].id), 5000, 'dispatched to the agent');
       expect(h.agent.jobs.get(jobs.items[0].id)?.params).toMatchObject({ hostname: 'imported-01' });
     });
 
