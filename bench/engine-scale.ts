@@ -3,22 +3,44 @@
 // The tool is bench/fake-virt-sysprep, a STAND-IN that prints virt-sysprep's progress
 // lines and touches no disk: this measures the engine, not sysprep.
 //
+// Two runs side by side, each on a fresh engine and fresh agents:
+//   "admin page": the API is used as one open admin page uses it (health, the job list,
+//                 a page of VMs, the bulk job with its first children, every 4 s);
+//   "10 Hz probe": the same four requests every 100 ms (about 30 requests a second),
+//                 to catch the slowest answer while the engine is busiest.
 // Measured: engine CPU time per VM (from /proc: the engine runs as its own process),
-// the engine's peak RSS, and the slowest of the API requests made meanwhile.
+// its peak RSS, the slowest API request, what one request costs the engine when idle,
+// and the hypervisor's steal time (a noisy host makes every figure worse).
 // Run: npm run build && node dist/bench/engine-scale.js [VMS=5000]
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { api, ROOT, startAgentProcess, startEngineProcess } from './engineBenchKit';
+import { api, machineTicks, ROOT, startAgentProcess, startEngineProcess } from './engineBenchKit';
 
 const VMS = Number(process.argv[2] ?? 5000);
-const PROBE_MS = Number(process.env.PROBE_MS ?? 100);
 const AGENTS = 4;
 const JOBS_PER_AGENT = 8;
+const PROBE_ROUNDS_IDLE = 200;
 
-async function main(): Promise<void> {
+interface Result {
+  run: string;
+  wallSeconds: number;
+  engineMsPerVm: number;
+  enginePeakRssMb: number;
+  apiRequests: number;
+  slowestApiMs: number;
+  slowestApi: string;
+  stealPercent: number;
+  succeeded: number;
+  perHost: Record<string, number>;
+  idleCpuMsPerRequest?: Record<string, number>;
+}
+
+const probePaths = (jobId: string) => ['/health', '/jobs?limit=20', '/vms?limit=50', ...(jobId ? [`/jobs/${jobId}?children=20`] : [])];
+
+async function run(label: string, probeMs: number, measureIdleRequests: boolean): Promise<Result> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'engine-scale-'));
   const storage = path.join(dir, 'storage');
   mkdirSync(storage);
@@ -39,31 +61,29 @@ async function main(): Promise<void> {
     let t = performance.now();
     const created = await api(engine.url, 'POST', '/pools', { name: 'scale', template: 'tiny', size: VMS });
     if (created.status !== 201) throw new Error(JSON.stringify(created.body));
-    console.log(`setup: ${VMS} clones created in ${((performance.now() - t) / 1000).toFixed(1)} s (not measured)`);
+    console.error(`[${label}] setup: ${VMS} clones created in ${((performance.now() - t) / 1000).toFixed(1)} s (not measured)`);
 
-    // Probe the API all along: health, job list, a page of VMs, the bulk job itself.
     let slowest = { ms: 0, what: '' };
-    let probes = 0;
+    let requests = 0;
     let jobId = '';
     let done = false;
     const probe = (async () => {
       while (!done) {
-        // What an admin page polls: health, recent jobs, a page of VMs, and the bulk job
-        // with its first page of children.
-        for (const p of ['/health', '/jobs?limit=20', '/vms?limit=50', ...(jobId ? [`/jobs/${jobId}?children=20`] : [])]) {
+        for (const p of probePaths(jobId)) {
           const r = await api(engine.url, 'GET', p);
-          probes++;
-          if (r.ms > slowest.ms) slowest = { ms: r.ms, what: p };
+          requests++;
+          if (r.ms > slowest.ms) slowest = { ms: r.ms, what: p.replace(jobId, '{id}') };
         }
-        await new Promise((r) => setTimeout(r, PROBE_MS));
+        for (let waited = 0; waited < probeMs && !done; waited += 100) await new Promise((r) => setTimeout(r, Math.min(100, probeMs)));
       }
     })();
 
     const cpu0 = engine.cpuSeconds();
+    const ticks0 = machineTicks();
     t = performance.now();
     const r = await api(engine.url, 'POST', `/pools/${created.body.pool.id}/sysprep`, { operations: { only: ['machine-id', 'ssh-hostkeys'] }, params: { hostname: '${pool}-${index}' } });
     jobId = r.body.job.id;
-    console.log(`POST /pools/{id}/sysprep (expansion of ${VMS} VMs): ${r.ms.toFixed(0)} ms`);
+    console.error(`[${label}] POST /pools/{id}/sysprep (expansion of ${VMS} VMs): ${r.ms.toFixed(0)} ms`);
     let job: any;
     for (;;) {
       job = (await api(engine.url, 'GET', `/jobs/${jobId}?children=0`)).body;
@@ -72,22 +92,52 @@ async function main(): Promise<void> {
     }
     const wall = (performance.now() - t) / 1000;
     const cpu = engine.cpuSeconds() - cpu0;
+    const ticks1 = machineTicks();
     done = true;
     await probe;
+
+    let idleCpuMsPerRequest: Record<string, number> | undefined;
+    if (measureIdleRequests) {
+      // What one request costs the engine once the pool is done (nothing else running).
+      idleCpuMsPerRequest = {};
+      for (const p of probePaths(jobId)) {
+        const c0 = engine.cpuSeconds();
+        for (let i = 0; i < PROBE_ROUNDS_IDLE; i++) await api(engine.url, 'GET', p);
+        idleCpuMsPerRequest[p.replace(jobId, '{id}')] = +(((engine.cpuSeconds() - c0) * 1000) / PROBE_ROUNDS_IDLE).toFixed(2);
+      }
+    }
     const hosts = new Map<string, number>();
     const all = (await api(engine.url, 'GET', `/jobs/${jobId}/children?limit=5000`)).body.items;
     for (const c of all) hosts.set(c.host, (hosts.get(c.host) ?? 0) + 1);
-    console.log(JSON.stringify({
-      vms: VMS, agents: AGENTS, state: job.state, succeeded: all.filter((c: any) => c.state === 'succeeded').length,
-      perHost: Object.fromEntries(hosts), wallSeconds: +wall.toFixed(1),
-      engineCpuSeconds: +cpu.toFixed(2), engineMsPerVm: +((cpu * 1000) / VMS).toFixed(3),
-      enginePeakRssMb: +engine.peakRssMb().toFixed(0), apiProbes: probes, slowestApiMs: +slowest.ms.toFixed(1), slowestApi: slowest.what,
-    }, null, 2));
+    if (job.state !== 'succeeded') throw new Error(`[${label}] the pool job ended ${job.state}`);
+    return {
+      run: label,
+      wallSeconds: +wall.toFixed(1),
+      engineMsPerVm: +((cpu * 1000) / VMS).toFixed(2),
+      enginePeakRssMb: +engine.peakRssMb().toFixed(0),
+      apiRequests: requests,
+      slowestApiMs: +slowest.ms.toFixed(1),
+      slowestApi: slowest.what,
+      stealPercent: +((100 * (ticks1.steal - ticks0.steal)) / Math.max(1, ticks1.total - ticks0.total)).toFixed(1),
+      succeeded: all.filter((c: any) => c.state === 'succeeded').length,
+      perHost: Object.fromEntries(hosts),
+      idleCpuMsPerRequest,
+    };
   } finally {
     await engine.stop();
     for (const a of agents) await a.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  const results = [await run('admin page', 4000, false), await run('10 Hz probe', 100, true)];
+  console.log(JSON.stringify({ vms: VMS, agents: AGENTS, jobsPerAgent: JOBS_PER_AGENT, results }, null, 2));
+  console.log('\nrun          | wall s | engine CPU ms/VM | peak RSS MB | API requests | slowest API ms | steal %');
+  for (const r of results) {
+    console.log(`${r.run.padEnd(12)} | ${String(r.wallSeconds).padStart(6)} | ${String(r.engineMsPerVm).padStart(16)} | ${String(r.enginePeakRssMb).padStart(11)} | ${String(r.apiRequests).padStart(12)} | ${String(r.slowestApiMs).padStart(14)} | ${r.stealPercent}`);
+  }
+  console.log(`targets: < 2 ms/VM, < 300 MB, no API request over 100 ms`);
 }
 
 main().catch((err) => {

@@ -63,6 +63,12 @@ export async function startEngineProcess(dir: string, hosts: { id: string; addre
   };
 }
 
+/** Jiffies of the whole machine from /proc/stat: total, and stolen by the hypervisor. */
+export function machineTicks(): { total: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { total: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+}
+
 export async function api<T = any>(url: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: T; ms: number }> {
   const t0 = performance.now();
   const res = await fetch(`${url}/api/v1${p}`, {

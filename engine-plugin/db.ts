@@ -9,6 +9,17 @@ import * as path from 'node:path';
 export type Db = Database.Database;
 export const Db = Symbol('Db');
 
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** The prepared statement for `sql` on `db`, prepared once (preparing costs more than most queries). */
+export function sql(db: Db, text: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let st = cache.get(text);
+  if (!st) cache.set(text, (st = db.prepare(text)));
+  return st;
+}
+
 const MIGRATIONS: string[] = [
   `CREATE TABLE hosts (
      id TEXT PRIMARY KEY, name TEXT NOT NULL, agent_address TEXT NOT NULL, storage_roots TEXT NOT NULL);

@@ -30,6 +30,7 @@ export function createRouteTable(d: ApiDeps): RouteTable {
 export function createApp(d: ApiDeps): { app: Express; table: RouteTable } {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false); // every answer is live state: no client revalidates, so no body hashing
   app.set('query parser', 'simple');
   const table = createRouteTable(d);
   const openapi = buildOpenApi(table, ENGINE_VERSION);

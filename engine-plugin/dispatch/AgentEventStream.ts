@@ -36,10 +36,10 @@ interface Followed {
 }
 
 /**
- * The agent sends its events at most this often: under load one message (and one
- * wake-up here) carries many jobs' events, and the dispatches they free go out together.
+ * The agent sends progress events at most this often (final states at once, so a freed
+ * slot never waits): under load one message, and one wake-up here, carries many events.
  */
-const BATCH_MS = 50;
+const BATCH_MS = 250;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 

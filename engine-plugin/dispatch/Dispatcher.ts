@@ -342,8 +342,10 @@ export class Dispatcher {
       this.finishLeaf(leaf, state, agentError(ev.error), live);
       return true;
     }
-    live.state = state === 'pending' && live.state === 'cancelling' ? 'cancelling' : state;
-    this.store.setProgress(leaf.id, live.state, ev.at, live.progress, live.steps, live.seq);
+    const next = state === 'pending' && live.state === 'cancelling' ? 'cancelling' : state;
+    if (next !== live.state) this.store.setState(leaf.id, next, ev.at);
+    live.state = next;
+    this.store.setProgress(leaf.id, live.progress, live.steps, live.seq);
     this.publish(leaf, { type: ev.type === 'operation' ? 'operation' : 'state', state: live.state, operation: ev.operation || undefined, progress: live.progress, at: ev.at });
     return false;
   }

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { ConflictError, InputError, NotFoundError } from '../../shared/errors';
-import { Db } from '../db';
+import { Db, sql } from '../db';
 import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm, VmStatus } from './Inventory';
 import type { DiskInput, InventoryActions } from './InventoryActions';
 import { QemuImg } from './qemuImg';
@@ -55,8 +55,8 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     const offset = query.cursor ? Number.parseInt(query.cursor, 10) || 0 : 0;
     const where = query.search ? `WHERE name LIKE ? ESCAPE '\\'` : '';
     const args = query.search ? [`%${query.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`] : [];
-    const rows = this.db.prepare(`SELECT * FROM ${table} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset) as R[];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM ${table} ${where}`).get(...args) as { n: number }).n;
+    const rows = sql(this.db, `SELECT * FROM ${table} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset) as R[];
+    const total = (sql(this.db, `SELECT count(*) AS n FROM ${table} ${where}`).get(...args) as { n: number }).n;
     return { items: rows.map(map), total, next: offset + rows.length < total ? String(offset + rows.length) : undefined };
   }
 
@@ -64,7 +64,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     return this.page<VmRow, Vm>('vms', toVm, query);
   }
   async getVm(idOrName: string): Promise<Vm | undefined> {
-    const r = this.db.prepare('SELECT * FROM vms WHERE id = ? OR name = ?').get(idOrName, idOrName) as VmRow | undefined;
+    const r = sql(this.db, 'SELECT * FROM vms WHERE id = ? OR name = ?').get(idOrName, idOrName) as VmRow | undefined;
     return r && toVm(r);
   }
   async listPools(query?: ListQuery): Promise<Page<Pool>> {
@@ -72,22 +72,22 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     return { ...page, items: page.items.map((r) => this.toPool(r)) };
   }
   async getPool(idOrName: string): Promise<Pool | undefined> {
-    const r = this.db.prepare('SELECT * FROM pools WHERE id = ? OR name = ?').get(idOrName, idOrName) as PoolRow | undefined;
+    const r = sql(this.db, 'SELECT * FROM pools WHERE id = ? OR name = ?').get(idOrName, idOrName) as PoolRow | undefined;
     return r && this.toPool(r);
   }
   private toPool(r: PoolRow): Pool {
-    const ids = this.db.prepare('SELECT id FROM vms WHERE pool_id = ? ORDER BY pool_index').pluck().all(r.id) as string[];
+    const ids = sql(this.db, 'SELECT id FROM vms WHERE pool_id = ? ORDER BY pool_index').pluck().all(r.id) as string[];
     return { id: r.id, name: r.name, templateId: r.template_id ?? undefined, vmIds: ids };
   }
   async listTemplates(query?: ListQuery): Promise<Page<Template>> {
     return this.page<TemplateRow, Template>('templates', toTemplate, query);
   }
   async getTemplate(idOrName: string): Promise<Template | undefined> {
-    const r = this.db.prepare('SELECT * FROM templates WHERE id = ? OR name = ?').get(idOrName, idOrName) as TemplateRow | undefined;
+    const r = sql(this.db, 'SELECT * FROM templates WHERE id = ? OR name = ?').get(idOrName, idOrName) as TemplateRow | undefined;
     return r && toTemplate(r);
   }
   async listHosts(): Promise<Host[]> {
-    const rows = this.db.prepare('SELECT * FROM hosts ORDER BY id').all() as { id: string; name: string; agent_address: string; storage_roots: string }[];
+    const rows = sql(this.db, 'SELECT * FROM hosts ORDER BY id').all() as { id: string; name: string; agent_address: string; storage_roots: string }[];
     return rows.map((r) => ({ id: r.id, name: r.name, agentAddress: r.agent_address, storageRoots: JSON.parse(r.storage_roots) }));
   }
 
@@ -116,7 +116,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   }
 
   private assertFree(table: 'vms' | 'templates' | 'pools', name: string): void {
-    if (this.db.prepare(`SELECT 1 FROM ${table} WHERE name = ?`).get(name)) {
+    if (sql(this.db, `SELECT 1 FROM ${table} WHERE name = ?`).get(name)) {
       throw new ConflictError('NAME_IN_USE', `${table.slice(0, -1)} "${name}" already exists`, { field: 'name' });
     }
   }
@@ -125,7 +125,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     checkName('name', input.name);
     this.assertFree('templates', input.name);
     const t: Template = { id: randomUUID(), name: input.name, disks: await this.resolveDisks(input.disks), createdAt: now() };
-    this.db.prepare('INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run(t.id, t.name, JSON.stringify(t.disks), t.createdAt);
+    sql(this.db, 'INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run(t.id, t.name, JSON.stringify(t.disks), t.createdAt);
     return t;
   }
 
@@ -178,7 +178,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     const names = Array.from({ length: input.size }, (_, i) => input.vmName(i + 1));
     names.forEach((n) => checkName('vmNamePattern', n));
     if (new Set(names).size !== names.length) throw new InputError('vmNamePattern', 'gives several VMs the same name: use ${index}');
-    const taken = names.filter((n) => this.db.prepare('SELECT 1 FROM vms WHERE name = ?').get(n));
+    const taken = names.filter((n) => sql(this.db, 'SELECT 1 FROM vms WHERE name = ?').get(n));
     if (taken.length) throw new ConflictError('NAME_IN_USE', `VM names already in use: ${taken.slice(0, 5).join(', ')}`, { field: 'vmNamePattern' });
 
     const pool = { id: randomUUID(), name: input.name, templateId: t.id };
@@ -194,19 +194,19 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       }),
     );
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO pools (id, name, template_id, created_at) VALUES (?, ?, ?, ?)').run(pool.id, pool.name, t.id, now());
+      sql(this.db, 'INSERT INTO pools (id, name, template_id, created_at) VALUES (?, ?, ?, ?)').run(pool.id, pool.name, t.id, now());
       vms.forEach((vm, i) => this.insertVm(vm, i + 1));
     })();
     return { pool: { ...pool, vmIds: vms.map((v) => v.id) }, vms };
   }
 
   async setVmStatus(id: string, status: VmStatus): Promise<Vm> {
-    const r = this.db.prepare('UPDATE vms SET status = ? WHERE id = ?').run(status, id);
+    const r = sql(this.db, 'UPDATE vms SET status = ? WHERE id = ?').run(status, id);
     if (r.changes === 0) throw new NotFoundError('VM_NOT_FOUND', `no VM "${id}"`);
     return (await this.getVm(id))!;
   }
 
   async vmsOfTemplate(templateId: string): Promise<Vm[]> {
-    return (this.db.prepare('SELECT * FROM vms WHERE template_id = ?').all(templateId) as VmRow[]).map(toVm);
+    return (sql(this.db, 'SELECT * FROM vms WHERE template_id = ?').all(templateId) as VmRow[]).map(toVm);
   }
 }

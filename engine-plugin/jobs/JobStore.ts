@@ -3,7 +3,7 @@
 // one transaction so a restart never sees half a job.
 import { inject, injectable } from 'tsyringe';
 import type Database from 'better-sqlite3';
-import { Db } from '../db';
+import { Db, sql } from '../db';
 import type { ChildSummary, Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
 
 interface Row {
@@ -15,7 +15,7 @@ interface Row {
 
 /** Children inlined in a bulk job by default; more with ?children=N or GET /jobs/{id}/children. */
 export const DEFAULT_CHILD_LIMIT = 200;
-const FLUSH_MS = 100;
+const FLUSH_MS = 200;
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
@@ -85,8 +85,6 @@ export class JobStore {
   private flushTimer?: NodeJS.Timeout;
   private closed = false;
 
-  private readonly listStatements = new Map<string, Database.Statement>();
-
   constructor(@inject(Db) private readonly db: Db) {
     const p = (sql: string) => db.prepare(sql);
     this.stmt = {
@@ -96,8 +94,8 @@ export class JobStore {
                  @has_secrets, @created_at, @ended_at, @progress, @steps, @error)`),
       get: p('SELECT * FROM jobs WHERE id = ?'),
       children: p('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq'),
-      childPage: p('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?'),
-      childPageByState: p('SELECT * FROM jobs WHERE parent_id = ? AND state = ? ORDER BY seq LIMIT ? OFFSET ?'),
+      childPage: p(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?`),
+      childPageByState: p(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE parent_id = ? AND state = ? ORDER BY seq LIMIT ? OFFSET ?`),
       childCount: p('SELECT count(*) FROM jobs WHERE parent_id = ?'),
       childCountByState: p('SELECT count(*) FROM jobs WHERE parent_id = ? AND state = ?'),
       childStates: p('SELECT state, count(*) AS n FROM jobs WHERE parent_id = ? GROUP BY state'),
@@ -108,7 +106,9 @@ export class JobStore {
       setHost: p('UPDATE jobs SET host_id = ? WHERE id = ?'),
       dispatched: p('UPDATE jobs SET dispatched = 1 WHERE id = ?'),
       cancelRequested: p('UPDATE jobs SET cancel_requested = 1, state = CASE WHEN state IN (\'pending\', \'running\') THEN \'cancelling\' ELSE state END WHERE id = ?'),
-      progress: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
+      // State apart from progress: a write that names `state` updates three indexes.
+      state: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?) WHERE id = ?'),
+      progress: p('UPDATE jobs SET progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
       finish: p('UPDATE jobs SET state = ?, ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
       parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
     };
@@ -177,15 +177,15 @@ export class JobStore {
     }
     this.db.transaction(() => {
       this.insert([parent]);
-      this.db.prepare(`UPDATE jobs SET state = 'pending' WHERE parent_id = ? AND state = 'draft'`).run(parent.id);
+      sql(this.db, `UPDATE jobs SET state = 'pending' WHERE parent_id = ? AND state = 'draft'`).run(parent.id);
     })();
   }
 
   /** Start-up: children of a bulk insert that never completed. */
   removeDrafts(): number {
     return this.db.transaction(() => {
-      const n = this.db.prepare(`DELETE FROM jobs WHERE state = 'draft'`).run().changes;
-      return n + this.db.prepare('DELETE FROM jobs WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM jobs)').run().changes;
+      const n = sql(this.db, `DELETE FROM jobs WHERE state = 'draft'`).run().changes;
+      return n + sql(this.db, 'DELETE FROM jobs WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM jobs)').run().changes;
     })();
   }
 
@@ -221,17 +221,10 @@ export class JobStore {
     }
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
     const offset = Number.parseInt(q.cursor ?? '0', 10) || 0;
-    const sql = `FROM jobs WHERE ${where.join(' AND ')}`;
-    const rows = this.statement(`SELECT * ${sql} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
-    const total = (this.statement(`SELECT count(*) AS n ${sql}`).get(...args) as { n: number }).n;
+    const from = `FROM jobs WHERE ${where.join(' AND ')}`;
+    const rows = sql(this.db, `SELECT * ${from} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
+    const total = (sql(this.db, `SELECT count(*) AS n ${from}`).get(...args) as { n: number }).n;
     return { items: rows.map(toJob), total, next: offset + rows.length < total ? String(offset + rows.length) : undefined };
-  }
-
-  /** A prepared statement per distinct query text (the list filters make a handful). */
-  private statement(sql: string): Database.Statement {
-    let st = this.listStatements.get(sql);
-    if (!st) this.listStatements.set(sql, (st = this.db.prepare(sql)));
-    return st;
   }
 
   /** Whether the job has ended (its final state written or waiting to be). */
@@ -273,10 +266,14 @@ export class JobStore {
     this.flush();
     this.stmt.cancelRequested.run(id);
   }
-  setProgress(id: string, state: JobState, at: string, progress: Progress, steps: Step[], agentSeq: number): void {
-    const key = `progress:${id}`;
-    const startedAt = this.pending.get(key)?.args[1] ?? at; // the first update's time, not the latest's
-    this.later(key, this.stmt.progress, [state, startedAt, JSON.stringify(progress), JSON.stringify(steps), agentSeq, id]);
+  /** A running leaf's new state; the first one sets its start time. */
+  setState(id: string, state: JobState, at: string): void {
+    const key = `state:${id}`;
+    const startedAt = this.pending.get(key)?.args[1] ?? at; // the first change's time, not the latest's
+    this.later(key, this.stmt.state, [state, startedAt, id]);
+  }
+  setProgress(id: string, progress: Progress, steps: Step[], agentSeq: number): void {
+    this.later(`progress:${id}`, this.stmt.progress, [JSON.stringify(progress), JSON.stringify(steps), agentSeq, id]);
   }
   finish(id: string, state: JobState, at: string, error: JobErrorInfo | undefined, progress: Progress, steps: Step[], agentSeq = 0): void {
     this.pending.delete(`progress:${id}`);
@@ -315,7 +312,10 @@ export class JobStore {
   }
 }
 
-function summary(r: Row): ChildSummary {
+/** What a child summary shows: reading only these keeps a page of children cheap. */
+const SUMMARY_COLUMNS = 'id, target, state, host_id, progress, error, started_at, ended_at';
+
+function summary(r: Pick<Row, 'id' | 'target' | 'state' | 'host_id' | 'progress' | 'error' | 'started_at' | 'ended_at'>): ChildSummary {
   return {
     id: r.id,
     target: JSON.parse(r.target),

@@ -6,7 +6,7 @@
 //  * ovirt_pending: VMs whose event was seen but whose reset has not started yet
 //    (waiting for Down + disks OK), so a restart goes on waiting for them.
 import { inject, injectable } from 'tsyringe';
-import { Db } from '../db';
+import { Db, sql } from '../db';
 
 export interface MirroredJob {
   engineJobId: string;
@@ -31,33 +31,33 @@ export class OvirtStateStore {
   }
 
   get(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM ovirt_state WHERE key = ?').pluck().get(key) as string | undefined) ?? undefined;
+    return (sql(this.db, 'SELECT value FROM ovirt_state WHERE key = ?').pluck().get(key) as string | undefined) ?? undefined;
   }
 
   set(key: string, value: string): void {
-    this.db.prepare('INSERT INTO ovirt_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    sql(this.db, 'INSERT INTO ovirt_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** Records the new VMs of a batch of events and the new last index in ONE transaction. */
   advanceEvents(lastIndex: number, pending: PendingVm[]): void {
     this.db.transaction(() => {
-      const ins = this.db.prepare('INSERT OR IGNORE INTO ovirt_pending (vm_id, trigger, event_index, seen_at) VALUES (?, ?, ?, ?)');
+      const ins = sql(this.db, 'INSERT OR IGNORE INTO ovirt_pending (vm_id, trigger, event_index, seen_at) VALUES (?, ?, ?, ?)');
       for (const p of pending) ins.run(p.vmId, p.trigger, p.eventIndex, p.seenAt);
       this.set('events.last_index', String(lastIndex));
     })();
   }
 
   pending(): PendingVm[] {
-    return (this.db.prepare('SELECT * FROM ovirt_pending ORDER BY event_index').all() as { vm_id: string; trigger: PendingVm['trigger']; event_index: number; seen_at: string }[])
+    return (sql(this.db, 'SELECT * FROM ovirt_pending ORDER BY event_index').all() as { vm_id: string; trigger: PendingVm['trigger']; event_index: number; seen_at: string }[])
       .map((r) => ({ vmId: r.vm_id, trigger: r.trigger, eventIndex: r.event_index, seenAt: r.seen_at }));
   }
 
   donePending(vmId: string): void {
-    this.db.prepare('DELETE FROM ovirt_pending WHERE vm_id = ?').run(vmId);
+    sql(this.db, 'DELETE FROM ovirt_pending WHERE vm_id = ?').run(vmId);
   }
 
   job(engineJobId: string): MirroredJob | undefined {
-    const r = this.db.prepare('SELECT * FROM ovirt_jobs WHERE engine_job_id = ?').get(engineJobId) as { engine_job_id: string; ovirt_job_id: string; steps: string } | undefined;
+    const r = sql(this.db, 'SELECT * FROM ovirt_jobs WHERE engine_job_id = ?').get(engineJobId) as { engine_job_id: string; ovirt_job_id: string; steps: string } | undefined;
     return r && { engineJobId: r.engine_job_id, ovirtJobId: r.ovirt_job_id, steps: JSON.parse(r.steps) };
   }
 
@@ -68,11 +68,11 @@ export class OvirtStateStore {
   }
 
   dropJob(engineJobId: string): void {
-    this.db.prepare('DELETE FROM ovirt_jobs WHERE engine_job_id = ?').run(engineJobId);
+    sql(this.db, 'DELETE FROM ovirt_jobs WHERE engine_job_id = ?').run(engineJobId);
   }
 
   openJobs(): MirroredJob[] {
-    return (this.db.prepare('SELECT * FROM ovirt_jobs').all() as { engine_job_id: string; ovirt_job_id: string; steps: string }[])
+    return (sql(this.db, 'SELECT * FROM ovirt_jobs').all() as { engine_job_id: string; ovirt_job_id: string; steps: string }[])
       .map((r) => ({ engineJobId: r.engine_job_id, ovirtJobId: r.ovirt_job_id, steps: JSON.parse(r.steps) }));
   }
 }

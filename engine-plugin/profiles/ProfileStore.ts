@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SECRET_KEYS } from '../../shared/catalog/customizations';
 import { ConflictError, InputError, NotFoundError } from '../../shared/errors';
 import { parseOrThrow } from '../../shared/spec';
-import { Db } from '../db';
+import { Db, sql } from '../db';
 import { validatePatternParams } from '../jobs/patterns';
 import { BUILT_IN_PROFILES } from './builtins';
 import type { Profile } from './Profile';
@@ -31,14 +31,14 @@ export class ProfileStore {
   constructor(@inject(Db) private readonly db: Db) {}
 
   list(): Profile[] {
-    const rows = this.db.prepare('SELECT name, body FROM profiles ORDER BY name').all() as { name: string; body: string }[];
+    const rows = sql(this.db, 'SELECT name, body FROM profiles ORDER BY name').all() as { name: string; body: string }[];
     return [...this.builtIns.values(), ...rows.map((r) => ({ name: r.name, builtIn: false, ...JSON.parse(r.body) }))];
   }
 
   find(name: string): Profile | undefined {
     const b = this.builtIns.get(name);
     if (b) return b;
-    const r = this.db.prepare('SELECT body FROM profiles WHERE name = ?').get(name) as { body: string } | undefined;
+    const r = sql(this.db, 'SELECT body FROM profiles WHERE name = ?').get(name) as { body: string } | undefined;
     return r && { name, builtIn: false, ...JSON.parse(r.body) };
   }
 
@@ -72,7 +72,7 @@ export class ProfileStore {
 
   delete(name: string): void {
     if (this.builtIns.has(name)) throw new ConflictError('PROFILE_BUILT_IN', `"${name}" is a built-in profile and cannot be deleted`);
-    if (this.db.prepare('DELETE FROM profiles WHERE name = ?').run(name).changes === 0) {
+    if (sql(this.db, 'DELETE FROM profiles WHERE name = ?').run(name).changes === 0) {
       throw new NotFoundError('PROFILE_NOT_FOUND', `no profile "${name}"`);
     }
   }

@@ -8,7 +8,7 @@ import type { Logger } from '../../shared/logger';
 import type { HostAgentHandlers } from '../../shared/wireTypes';
 import { Inspector } from '../inspector';
 import { JobManager } from '../jobs/JobManager';
-import type { JobEventRecord, JobRecord } from '../jobs/types';
+import { FINAL, JobEventRecord, JobRecord } from '../jobs/types';
 
 export interface ServiceDeps {
   jobs: JobManager;
@@ -58,9 +58,13 @@ function pipeEvents(call: grpc.ServerWritableStream<unknown, JobEventRecord>, ev
 
 const MAX_BATCH_MS = 1000;
 
+/** A job's final state frees a slot the engine waits to fill: it never waits for a batch. */
+const urgent = (e: JobEventRecord) => e.type === 'state' && FINAL.has(e.state);
+
 /**
  * Writes events in batches: the first at once, then at most one message per `batchMs`
- * (events that come meanwhile wait for the next), until the caller cancels.
+ * (events that come meanwhile wait for the next; a final state goes at once, with what
+ * waits), until the caller cancels.
  */
 function pipeBatches(call: grpc.ServerWritableStream<unknown, { events: JobEventRecord[] }>, batchMs: number, events: (signal: AbortSignal) => AsyncIterable<JobEventRecord>): void {
   const controller = new AbortController();
@@ -79,10 +83,13 @@ function pipeBatches(call: grpc.ServerWritableStream<unknown, { events: JobEvent
   (async () => {
     for await (const event of events(signal)) {
       batch.push(event);
-      if (timer) continue;
-      const wait = lastSent + batchMs - Date.now();
-      if (wait <= 0) send();
-      else timer = setTimeout(send, wait);
+      const wait = urgent(event) ? 0 : lastSent + batchMs - Date.now();
+      if (wait <= 0) {
+        clearTimeout(timer);
+        send();
+      } else {
+        timer ??= setTimeout(send, wait);
+      }
     }
   })()
     .catch((err) => call.emit('error', toServiceError(asSysprepError(err))))
