@@ -233,6 +233,7 @@ export class Dispatcher {
     }
     // Followed before StartSysprep: none of the job's events can pass unseen.
     const watch = this.watch(leaf, agent, signal);
+    let lost = false;
     try {
       if (!leaf.dispatched) {
         const job = await this.dispatch(leaf, agent, signal);
@@ -240,20 +241,22 @@ export class Dispatcher {
         watch.confirm();
         if (this.applyRecord(leaf, watch.live, job)) return; // it had ended already
       }
-      await watch.done;
-    } catch (err) {
-      const e = asSysprepError(err);
-      if (e.kind !== 'not-found' || signal.aborted) throw e;
-      if (leaf.hasSecrets && !this.secrets.has(leaf.id)) return this.failSecretsLost(leaf);
-      // Recorded as dispatched but the agent has no such job (its journal was lost):
-      // dispatch it again under the same id.
-      this.log.warn('agent does not know a dispatched job: dispatching again', { jobId: leaf.id, hostId });
-      leaf.dispatched = false;
-      watch.stop();
-      return this.runOn(leaf, hostId, signal);
+      // Only the event stream's "missing" means the agent lost the job: a StartSysprep
+      // error (a disk that is gone, say) is the job's own failure.
+      lost = await watch.done.then(() => false, (err) => {
+        if (asSysprepError(err).code === 'JOB_NOT_FOUND' && !signal.aborted) return true;
+        throw err;
+      });
     } finally {
       watch.stop();
     }
+    if (!lost) return;
+    if (leaf.hasSecrets && !this.secrets.has(leaf.id)) return this.failSecretsLost(leaf);
+    // Recorded as dispatched but the agent has no such job (its journal was lost):
+    // dispatch it again under the same id.
+    this.log.warn('agent does not know a dispatched job: dispatching again', { jobId: leaf.id, hostId });
+    leaf.dispatched = false;
+    return this.runOn(leaf, hostId, signal);
   }
 
   /** StartSysprep; undefined when the agent was unreachable and the leaf failed over. */

@@ -157,6 +157,22 @@ describe('dispatcher and bulk jobs', () => {
       }
     });
 
+    it("fails once, with the agent's error, a job whose StartSysprep is refused (its disk is gone)", async () => {
+      const h = await harness({ agents: [{ refuseMissingDisks: true }], config: manual });
+      try {
+        const disk = h.image('vanished.qcow2');
+        await h.api('POST', '/vms', { name: 'vanished', disks: [{ path: disk }] });
+        require('node:fs').rmSync(disk);
+        const r = await h.api('POST', '/vms/vanished/sysprep', { operations: { only: ['machine-id'] } });
+        const job = await h.waitJob(r.body.job.id, 5000);
+        expect(job.state).toBe('failed');
+        expect(job.error.code).toBe('DISK_NOT_FOUND');
+        expect(h.agents[0].startCalls).toEqual([r.body.job.id]);
+      } finally {
+        await h.close();
+      }
+    });
+
     it('fails a running job AGENT_LOST when its agent stays out of reach', async () => {
       const h = await harness({ agents: [{ jobMs: 5000 }], config: { ...manual, agentLostTimeoutSec: 1 } });
       try {

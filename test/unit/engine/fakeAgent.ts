@@ -2,6 +2,7 @@
 // HostAgent contract over loopback, whose jobs are timers instead of virt-sysprep.
 // It records every StartSysprep so tests can prove idempotence and exclusivity.
 import * as grpc from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
 import { loadProto } from '../../../shared/grpc';
 
 export interface FakeJob {
@@ -27,6 +28,8 @@ export interface FakeAgentOptions {
   /** Disks whose jobs fail with this code. */
   failDisks?: Map<string, string>;
   operations?: string[];
+  /** Refuse StartSysprep (NOT_FOUND, DISK_NOT_FOUND) for a disk path that does not exist. */
+  refuseMissingDisks?: boolean;
 }
 
 const DEFAULT_OPS = ['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys', 'user-account'];
@@ -142,6 +145,9 @@ export class FakeAgent {
         this.startCalls.push(r.jobId);
         const existing = this.jobs.get(r.jobId);
         if (existing) return cb(null, this.wire(existing));
+        // Like the real agent: a disk that is not there is refused before any job exists.
+        const gone = this.opts.refuseMissingDisks && (r.disks as { path: string }[]).find((d) => !existsSync(d.path));
+        if (gone) return cb({ code: grpc.status.NOT_FOUND, details: `disks[0].path: no such disk: ${gone.path}`, metadata: meta('DISK_NOT_FOUND') });
         const j: FakeJob = {
           id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: JSON.parse(r.spec.paramsJson || '{}'),
           labels: r.labels, requestedBy: r.requestedBy, events: [],
