@@ -11,7 +11,7 @@
 // Measured: engine CPU time per VM (from /proc: the engine runs as its own process),
 // its peak RSS, the slowest API request, what one request costs the engine when idle,
 // and the hypervisor's steal time (a noisy host makes every figure worse).
-// Run: npm run build && node dist/bench/engine-scale.js [VMS=5000]
+// Run: npm run build && node dist/bench/engine-scale.js [VMS=5000] [admin|probe|both]
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +28,8 @@ interface Result {
   run: string;
   wallSeconds: number;
   engineMsPerVm: number;
+  /** The same, split into user and system (kernel) time. */
+  engineUserSysMsPerVm: [number, number];
   enginePeakRssMb: number;
   apiRequests: number;
   slowestApiMs: number;
@@ -78,7 +80,7 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
       }
     })();
 
-    const cpu0 = engine.cpuSeconds();
+    const cpu0 = engine.cpu();
     const ticks0 = machineTicks();
     t = performance.now();
     const r = await api(engine.url, 'POST', `/pools/${created.body.pool.id}/sysprep`, { operations: { only: ['machine-id', 'ssh-hostkeys'] }, params: { hostname: '${pool}-${index}' } });
@@ -91,7 +93,8 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
       await new Promise((res) => setTimeout(res, 1000));
     }
     const wall = (performance.now() - t) / 1000;
-    const cpu = engine.cpuSeconds() - cpu0;
+    const cpu1 = engine.cpu();
+    const cpu = cpu1.user + cpu1.system - cpu0.user - cpu0.system;
     const ticks1 = machineTicks();
     done = true;
     await probe;
@@ -114,6 +117,7 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
       run: label,
       wallSeconds: +wall.toFixed(1),
       engineMsPerVm: +((cpu * 1000) / VMS).toFixed(2),
+      engineUserSysMsPerVm: [+(((cpu1.user - cpu0.user) * 1000) / VMS).toFixed(2), +(((cpu1.system - cpu0.system) * 1000) / VMS).toFixed(2)],
       enginePeakRssMb: +engine.peakRssMb().toFixed(0),
       apiRequests: requests,
       slowestApiMs: +slowest.ms.toFixed(1),
@@ -131,11 +135,15 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
 }
 
 async function main(): Promise<void> {
-  const results = [await run('admin page', 4000, false), await run('10 Hz probe', 100, true)];
+  const which = process.argv[3] ?? 'both'; // admin | probe | both
+  const results: Result[] = [];
+  if (which !== 'probe') results.push(await run('admin page', 4000, false));
+  if (which !== 'admin') results.push(await run('10 Hz probe', 100, true));
   console.log(JSON.stringify({ vms: VMS, agents: AGENTS, jobsPerAgent: JOBS_PER_AGENT, results }, null, 2));
-  console.log('\nrun          | wall s | engine CPU ms/VM | peak RSS MB | API requests | slowest API ms | steal %');
+  console.log('\nrun          | wall s | engine CPU ms/VM (user + sys) | peak RSS MB | API requests | slowest API ms | steal %');
   for (const r of results) {
-    console.log(`${r.run.padEnd(12)} | ${String(r.wallSeconds).padStart(6)} | ${String(r.engineMsPerVm).padStart(16)} | ${String(r.enginePeakRssMb).padStart(11)} | ${String(r.apiRequests).padStart(12)} | ${String(r.slowestApiMs).padStart(14)} | ${r.stealPercent}`);
+    const split = `${r.engineMsPerVm} (${r.engineUserSysMsPerVm.join(' + ')})`;
+    console.log(`${r.run.padEnd(12)} | ${String(r.wallSeconds).padStart(6)} | ${split.padStart(29)} | ${String(r.enginePeakRssMb).padStart(11)} | ${String(r.apiRequests).padStart(12)} | ${String(r.slowestApiMs).padStart(14)} | ${r.stealPercent}`);
   }
   console.log(`targets: < 2 ms/VM, < 300 MB, no API request over 100 ms`);
 }

@@ -22,6 +22,8 @@ export interface EngineProcess {
   child: ChildProcess;
   /** CPU seconds (user + system) the engine process has used. */
   cpuSeconds(): number;
+  /** The same, split: user (our code, V8, GC) and system (the kernel: sockets, SQLite I/O). */
+  cpu(): { user: number; system: number };
   /** Peak resident set size, MB. */
   peakRssMb(): number;
   stop(): Promise<void>;
@@ -45,12 +47,17 @@ export async function startEngineProcess(dir: string, hosts: { id: string; addre
     await new Promise((r) => setTimeout(r, 200));
   }
   const clk = 100; // USER_HZ on Linux
+  const cpu = () => {
+    const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return { user: Number(f[11]) / clk, system: Number(f[12]) / clk };
+  };
   return {
     url,
     child,
+    cpu,
     cpuSeconds() {
-      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(f[11]) + Number(f[12])) / clk;
+      const c = cpu();
+      return c.user + c.system;
     },
     peakRssMb() {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));

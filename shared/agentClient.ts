@@ -10,6 +10,7 @@ import type {
   JobEvent,
   JobEventBatch,
   OperationList,
+  StartReply,
   StartSysprepRequest,
 } from './wireTypes';
 
@@ -58,6 +59,10 @@ export class AgentClient {
   }
   startSysprep(request: StartSysprepRequest): Promise<Job> {
     return this.unary('StartSysprep', request);
+  }
+  /** StartSysprepStream: many starts on one call (engine-plugin/dispatch/AgentStarter multiplexes it). */
+  openStartStream(): grpc.ClientDuplexStream<StartSysprepRequest, StartReply> {
+    return this.client.startSysprepStream();
   }
   getJob(jobId: string): Promise<Job> {
     return this.unary('GetJob', { jobId });

@@ -84,6 +84,25 @@ export function toServiceError(err: SysprepError): Partial<grpc.ServiceError> {
   return { code, details: err.message, metadata };
 }
 
+const KINDS = new Set<string>(Object.keys(STATUS_BY_KIND));
+
+/** Typed error -> CallError, the error of one request inside a stream's reply. */
+export function toCallError(err: SysprepError): { kind: string; code: string; message: string; detailsJson: string } {
+  return { kind: err.kind, code: err.code, message: err.message, detailsJson: JSON.stringify(err.details) };
+}
+
+/** CallError -> typed error (an unknown kind, from a newer agent, counts as internal). */
+export function fromCallError(e: { kind: string; code: string; message: string; detailsJson: string }): SysprepError {
+  const kind = (KINDS.has(e.kind) ? e.kind : 'internal') as ErrorKind;
+  let details = {};
+  try {
+    details = e.detailsJson ? JSON.parse(e.detailsJson) : {};
+  } catch {
+    /* keep the message */
+  }
+  return new SysprepError(kind, e.code, e.message, details);
+}
+
 /** gRPC status -> typed error, on the client side. */
 export function fromServiceError(err: grpc.ServiceError): SysprepError {
   const reason = err.metadata?.get('reason')[0]?.toString();

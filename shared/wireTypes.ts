@@ -10,6 +10,7 @@ export type { OperationList__Output as OperationList } from './wire/ovirt_syspre
 export type { InspectResult__Output as InspectResult } from './wire/ovirt_sysprep/v1/InspectResult';
 export type { Disk__Output as Disk } from './wire/ovirt_sysprep/v1/Disk';
 export type { StartSysprepRequest } from './wire/ovirt_sysprep/v1/StartSysprepRequest';
+export type { StartReply__Output as StartReply } from './wire/ovirt_sysprep/v1/StartReply';
 export type { JobState__Output as JobState } from './wire/ovirt_sysprep/v1/JobState';
 export type { Mode__Output as Mode } from './wire/ovirt_sysprep/v1/Mode';
 export type { HostAgentHandlers } from './wire/ovirt_sysprep/v1/HostAgent';

@@ -4,6 +4,7 @@
 import { inject, injectable } from 'tsyringe';
 import { AgentClient } from '../../shared/agentClient';
 import { AgentEventStream } from './AgentEventStream';
+import { AgentStarter } from './AgentStarter';
 import type { OperationInfo } from '../../shared/catalog/operations';
 import { UnavailableError } from '../../shared/errors';
 import type { Capabilities } from '../../shared/wireTypes';
@@ -17,12 +18,16 @@ export interface AgentState {
   client: AgentClient;
   /** The one event stream of this agent's jobs. */
   events: AgentEventStream;
+  /** The one stream that starts this agent's jobs. */
+  starter: AgentStarter;
   healthy: boolean;
   lastError?: string;
   checkedAt?: string;
   capabilities?: Capabilities;
   operations?: OperationInfo[];
 }
+
+const CALL_DEADLINE_MS = 15_000;
 
 /** Whether `file` lies under `root` (string prefix on a path boundary; the agent re-checks with realpath). */
 export function underRoot(file: string, root: string): boolean {
@@ -72,19 +77,21 @@ export class AgentPool {
         continue;
       }
       if (known) this.close(known);
-      const client = new AgentClient({ address: h.agentAddress, tls: this.config.agentTls, deadlineMs: 15_000 });
+      const client = new AgentClient({ address: h.agentAddress, tls: this.config.agentTls, deadlineMs: CALL_DEADLINE_MS });
       const events = new AgentEventStream(client, {
         hostId: h.id,
         lostTimeoutMs: this.config.agentLostTimeoutSec * 1000,
         onUnreachable: (err) => this.markUnreachable(h.id, err),
       });
-      this.agents.set(h.id, { host: h, client, events, healthy: false });
+      const starter = new AgentStarter(client, { hostId: h.id, deadlineMs: CALL_DEADLINE_MS });
+      this.agents.set(h.id, { host: h, client, events, starter, healthy: false });
     }
     await Promise.all([...this.agents.values()].map((a) => this.probe(a)));
   }
 
   private close(a: AgentState): void {
     a.events.close();
+    a.starter.close();
     a.client.close();
   }
 

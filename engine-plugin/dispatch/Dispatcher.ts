@@ -6,8 +6,9 @@
 //     any call, so a restarted engine asks the same agent again;
 //  2. queue per host; at most `limit(host)` leaves in flight per host, and never two
 //     leaves of the same VM at once (the VM key stays busy until the leaf ends);
-//  3. StartSysprep with the engine's job id as the agent's job id: the agent answers
-//     a repeated call with the existing job, so a retry never runs a VM twice;
+//  3. StartSysprep (on the agent's one start stream, AgentStarter) with the engine's
+//     job id as the agent's job id: the agent answers a repeated start with the
+//     existing job, so a retry never runs a VM twice;
 //     an unreachable agent (UNAVAILABLE) is failed over: its queue moves to another
 //     agent that sees the same storage;
 //  4. the agent's one event stream (AgentEventStream: WatchJobs, replay after the last
@@ -228,7 +229,7 @@ export class Dispatcher {
         throw err;
       });
       if (!known) return this.failSecretsLost(leaf);
-      this.store.markDispatched(leaf.id);
+      this.store.markDispatched(leaf);
       leaf.dispatched = true;
     }
     // Followed before StartSysprep: none of the job's events can pass unseen.
@@ -266,7 +267,7 @@ export class Dispatcher {
     let job: AgentJob;
     try {
       await agent.events.ready();
-      job = await agent.client.startSysprep({
+      job = await agent.starter.start({
         jobId: leaf.id,
         disks: leaf.disks.map((d) => ({ path: d.path, format: d.format })),
         spec: { only: leaf.operations, enable: [], disable: [], paramsJson: JSON.stringify(params) },
@@ -286,7 +287,7 @@ export class Dispatcher {
       }
       throw e;
     }
-    this.store.markDispatched(leaf.id);
+    this.store.markDispatched(leaf);
     leaf.dispatched = true;
     this.log.info('dispatched', { jobId: leaf.id, vmId: leaf.target.id, hostId, vm: leaf.target.name });
     if (leaf.cancelRequested) await agent.client.cancelJob(leaf.id).catch(() => undefined);
@@ -346,9 +347,9 @@ export class Dispatcher {
       return true;
     }
     const next = state === 'pending' && live.state === 'cancelling' ? 'cancelling' : state;
-    if (next !== live.state) this.store.setState(leaf.id, next, ev.at);
+    if (next !== live.state) this.store.setState(leaf, next, ev.at);
     live.state = next;
-    this.store.setProgress(leaf.id, live.progress, live.steps, live.seq);
+    this.store.setProgress(leaf, live.progress, live.steps, live.seq);
     this.publish(leaf, { type: ev.type === 'operation' ? 'operation' : 'state', state: live.state, operation: ev.operation || undefined, progress: live.progress, at: ev.at });
     return false;
   }
@@ -376,7 +377,7 @@ export class Dispatcher {
     const steps = (live?.steps ?? leaf.steps).map((s) => (state === 'succeeded' ? { ...s, state: 'done' as const } : s));
     const progress = live?.progress ?? leaf.progress;
     if (state === 'succeeded') progress.done = progress.total = Math.max(progress.total, steps.length);
-    this.store.finish(leaf.id, state, at, error, progress, steps, live?.seq ?? 0);
+    this.store.finish(leaf, state, at, error, progress, steps, live?.seq ?? 0);
     leaf.state = state;
     this.publish(leaf, { type: 'state', state, progress, error, at }, true);
   }

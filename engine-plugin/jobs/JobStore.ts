@@ -5,6 +5,7 @@ import { inject, injectable } from 'tsyringe';
 import type Database from 'better-sqlite3';
 import { Db, sql } from '../db';
 import type { ChildSummary, Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
+import { TOP_SCOPE, WriteBehind } from './WriteBehind';
 
 interface Row {
   seq: number; id: string; parent_id: string | null; kind: string; target: string; vm_key: string | null; state: string;
@@ -60,6 +61,9 @@ export type NewJob = Omit<Job, 'children' | 'startedAt' | 'endedAt' | 'host'> & 
   endedAt?: string;
 };
 
+/** A job as the write-behind needs to know it: its row and its bulk job, if any. */
+export type JobRef = Pick<Job, 'id' | 'parentId'>;
+
 export interface JobQuery {
   state?: JobState;
   kind?: string;
@@ -74,18 +78,17 @@ export class JobStore {
   private readonly stmt;
   /**
    * The dispatcher's frequent writes (dispatch marks, progress, final states, bulk
-   * aggregates) are written behind: the latest write per row and kind waits here and all
-   * of them go in one transaction every FLUSH_MS, and before every read, so readers
-   * always see what was written. A crash loses at most FLUSH_MS of them, and each is
-   * recovered: on start the engine asks the agents how their jobs stand (the agent
-   * replays the final state), and StartSysprep under the engine's job id is idempotent.
-   * Job creation, hosts and cancel requests are written at once.
+   * aggregates) are written behind (WriteBehind): at most FLUSH_MS later, and before a
+   * read of their rows, so readers always see what was written. A crash loses at most
+   * FLUSH_MS of them, and each is recovered: on start the engine asks the agents how
+   * their jobs stand (the agent replays the final state), and StartSysprep under the
+   * engine's job id is idempotent. Job creation, hosts and cancel requests are written
+   * at once.
    */
-  private readonly pending = new Map<string, { st: Database.Statement; args: unknown[] }>();
-  private flushTimer?: NodeJS.Timeout;
-  private closed = false;
+  private readonly writes: WriteBehind;
 
   constructor(@inject(Db) private readonly db: Db) {
+    this.writes = new WriteBehind(db, FLUSH_MS);
     const p = (sql: string) => db.prepare(sql);
     this.stmt = {
       insert: p(`INSERT INTO jobs (id, parent_id, kind, target, vm_key, state, host_id, requested_by, profile, request, operations, disks,
@@ -143,7 +146,8 @@ export class JobStore {
 
   /** The job; a bulk job with its first `childLimit` children summarised and their total. */
   get(id: string, childLimit = DEFAULT_CHILD_LIMIT): Job | undefined {
-    this.flush();
+    this.writes.flushRow(id);
+    if (childLimit > 0) this.writes.flushScopes([id]);
     const r = this.stmt.get.get(id) as Row | undefined;
     if (!r) return undefined;
     const job = toJob(r);
@@ -156,7 +160,7 @@ export class JobStore {
 
   /** A page of a bulk job's children, in creation order, optionally of one state. */
   children(parentId: string, q: { state?: JobState; limit?: number; cursor?: string } = {}): { items: ChildSummary[]; total: number; next?: string } {
-    this.flush();
+    this.writes.flushScopes([parentId]);
     const limit = Math.min(Math.max(q.limit ?? 500, 1), 5000);
     const offset = Number.parseInt(q.cursor ?? '0', 10) || 0;
     const rows = (q.state ? this.stmt.childPageByState.all(parentId, q.state, limit, offset) : this.stmt.childPage.all(parentId, limit, offset)) as Row[];
@@ -196,21 +200,21 @@ export class JobStore {
 
   /** The job without its children. */
   header(id: string): Job | undefined {
-    this.flush();
+    this.writes.flushRow(id);
     const r = this.stmt.get.get(id) as Row | undefined;
     return r && toJob(r);
   }
 
   /** `fresh = false` skips flushing pending progress (states and hosts are never pending). */
   leaf(id: string, fresh = true): LeafJob | undefined {
-    if (fresh) this.flush();
+    if (fresh) this.writes.flushRow(id);
     const r = this.stmt.get.get(id) as Row | undefined;
     return r?.vm_key ? toLeaf(r) : undefined;
   }
 
   /** Top-level jobs, newest first. */
   list(q: JobQuery = {}): { items: Job[]; next?: string; total: number } {
-    this.flush();
+    this.writes.flushScopes([TOP_SCOPE]);
     const where = ['parent_id IS NULL'];
     const args: unknown[] = [];
     if (q.state) { where.push('state = ?'); args.push(q.state); }
@@ -229,7 +233,7 @@ export class JobStore {
 
   /** Whether the job has ended (its final state written or waiting to be). */
   hasEnded(id: string): boolean {
-    return this.pending.has(`finish:${id}`) || !!this.stmt.ended.pluck().get(id);
+    return this.writes.pending(id, 'finish') !== undefined || !!this.stmt.ended.pluck().get(id);
   }
 
   activeJobFor(vmKey: string): string | undefined {
@@ -247,11 +251,12 @@ export class JobStore {
   }
 
   childLeaves(parentId: string): LeafJob[] {
-    this.flush();
+    this.writes.flushScopes([parentId]);
     return (this.stmt.children.all(parentId) as Row[]).map(toLeaf);
   }
 
   childStateCounts(parentId: string): Map<JobState, number> {
+    this.writes.flushScopes([parentId]);
     const rows = this.stmt.childStates.all(parentId) as { state: JobState; n: number }[];
     return new Map(rows.map((r) => [r.state, r.n]));
   }
@@ -259,56 +264,42 @@ export class JobStore {
   setHost(id: string, host: string): void {
     this.stmt.setHost.run(host, id);
   }
-  markDispatched(id: string): void {
-    this.later(`dispatched:${id}`, this.stmt.dispatched, [id]);
+  markDispatched(job: JobRef): void {
+    this.later(job, 'dispatched', this.stmt.dispatched, [job.id]);
   }
   requestCancel(id: string): void {
-    this.flush();
+    this.writes.flushRow(id);
     this.stmt.cancelRequested.run(id);
   }
   /** A running leaf's new state; the first one sets its start time. */
-  setState(id: string, state: JobState, at: string): void {
-    const key = `state:${id}`;
-    const startedAt = this.pending.get(key)?.args[1] ?? at; // the first change's time, not the latest's
-    this.later(key, this.stmt.state, [state, startedAt, id]);
+  setState(job: JobRef, state: JobState, at: string): void {
+    const startedAt = this.writes.pending(job.id, 'state')?.[1] ?? at; // the first change's time, not the latest's
+    this.later(job, 'state', this.stmt.state, [state, startedAt, job.id]);
   }
-  setProgress(id: string, progress: Progress, steps: Step[], agentSeq: number): void {
-    this.later(`progress:${id}`, this.stmt.progress, [JSON.stringify(progress), JSON.stringify(steps), agentSeq, id]);
+  setProgress(job: JobRef, progress: Progress, steps: Step[], agentSeq: number): void {
+    this.later(job, 'progress', this.stmt.progress, [JSON.stringify(progress), JSON.stringify(steps), agentSeq, job.id]);
   }
-  finish(id: string, state: JobState, at: string, error: JobErrorInfo | undefined, progress: Progress, steps: Step[], agentSeq = 0): void {
-    this.pending.delete(`progress:${id}`);
-    this.later(`finish:${id}`, this.stmt.finish, [state, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, id]);
+  finish(job: JobRef, state: JobState, at: string, error: JobErrorInfo | undefined, progress: Progress, steps: Step[], agentSeq = 0): void {
+    this.writes.drop(job.id, 'progress');
+    this.later(job, 'finish', this.stmt.finish, [state, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, job.id]);
   }
   /** A bulk job's aggregate (`endedAt` and `error` once final). */
   updateParent(id: string, state: JobState, startedAt: string | null, endedAt: string | null, progress: Progress, error?: JobErrorInfo): void {
-    this.later(`parent:${id}`, this.stmt.parent, [state, startedAt, endedAt, JSON.stringify(progress), error ? JSON.stringify(error) : null, id]);
+    this.later({ id }, 'parent', this.stmt.parent, [state, startedAt, endedAt, JSON.stringify(progress), error ? JSON.stringify(error) : null, id]);
   }
 
   /** Engine stop: the last pending writes, then nothing more (the database closes next). */
   close(): void {
-    this.flush();
-    this.closed = true;
+    this.writes.close();
   }
 
-  /** Writes what is pending, in one transaction (called by every read, by a timer, and at stop). */
+  /** Writes everything pending, in one transaction. */
   flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.pending.size === 0 || this.closed) return;
-    const writes = [...this.pending.values()];
-    this.pending.clear();
-    this.db.transaction(() => writes.forEach((w) => w.st.run(...w.args)))();
+    this.writes.flushAll();
   }
 
-  /** Queues the latest write of one kind for one row (it replaces an earlier one, and moves last). */
-  private later(key: string, st: Database.Statement, args: unknown[]): void {
-    if (this.closed) return;
-    this.pending.delete(key);
-    this.pending.set(key, { st, args });
-    if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
-      this.flushTimer.unref();
-    }
+  private later(job: JobRef, kind: string, st: Database.Statement, args: unknown[]): void {
+    this.writes.later(job.id, job.parentId ?? TOP_SCOPE, kind, st, args);
   }
 }
 

@@ -2,8 +2,8 @@
 // JobManager. Typed errors become gRPC statuses here, once (shared/grpc.ts).
 import * as grpc from '@grpc/grpc-js';
 import { describeCustomizations } from '../../shared/catalog/customizations';
-import { asSysprepError } from '../../shared/errors';
-import { toServiceError } from '../../shared/grpc';
+import { asSysprepError, SysprepError } from '../../shared/errors';
+import { toCallError, toServiceError } from '../../shared/grpc';
 import type { Logger } from '../../shared/logger';
 import type { HostAgentHandlers } from '../../shared/wireTypes';
 import { Inspector } from '../inspector';
@@ -25,16 +25,46 @@ function toWire(job: JobRecord) {
   return wire;
 }
 
+/** The typed error of a failed call; an unexpected one is logged (once, here). */
+function typed(logger: Logger, err: unknown): SysprepError {
+  const e = asSysprepError(err);
+  if (e.kind === 'internal') logger.error('unexpected error', { error: String(err), stack: (err as Error).stack });
+  return e;
+}
+
 function unary<Req, Res>(logger: Logger, fn: (req: Req) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
       .then(() => fn(call.request))
       .then((res) => callback(null, res))
-      .catch((err) => {
-        const e = asSysprepError(err);
-        if (e.kind === 'internal') logger.error('unexpected error', { error: String(err), stack: (err as Error).stack });
-        callback(toServiceError(e));
-      });
+      .catch((err) => callback(toServiceError(typed(logger, err))));
+  };
+}
+
+/**
+ * A stream of requests each answered once by a reply naming it (`{ jobId, job }` or
+ * `{ jobId, error }`), in the order they finish. The server ends after the caller has
+ * ended and every reply is written.
+ */
+function replies<Req extends { jobId: string }, Res>(logger: Logger, fn: (req: Req) => Promise<Res>): grpc.handleBidiStreamingCall<Req, unknown> {
+  return (call) => {
+    let open = 0;
+    let ended = false;
+    const settle = (reply: object) => {
+      open--;
+      if (!call.cancelled) call.write(reply);
+      if (ended && open === 0) call.end();
+    };
+    call.on('data', (req: Req) => {
+      open++;
+      Promise.resolve()
+        .then(() => fn(req))
+        .then((job) => settle({ jobId: req.jobId, job }), (err) => settle({ jobId: req.jobId, error: toCallError(typed(logger, err)) }));
+    });
+    call.on('end', () => {
+      ended = true;
+      if (open === 0) call.end();
+    });
   };
 }
 
@@ -98,6 +128,19 @@ function pipeBatches(call: grpc.ServerWritableStream<unknown, { events: JobEvent
 
 export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
   const { jobs, logger } = deps;
+  const start = async (req: any) =>
+    toWire(
+      await jobs.start({
+        jobId: req.jobId,
+        disks: req.disks,
+        spec: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only, paramsJson: req.spec?.paramsJson },
+        mode: req.mode,
+        dryRun: req.dryRun,
+        timeoutSeconds: req.timeoutSeconds,
+        requestedBy: req.requestedBy,
+        labels: req.labels,
+      }),
+    );
   const customizations = describeCustomizations().map((c) => ({ ...c, schemaJson: JSON.stringify(c.schema) }));
   return {
     GetCapabilities: unary(logger, () => deps.capabilities()),
@@ -107,20 +150,8 @@ export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
       virtSysprepVersion: deps.virtSysprepVersion,
     })),
     Inspect: unary(logger, async (req: any) => deps.inspector.inspect((await jobs.resolveDisks(req.disks)).map((d) => ({ path: d.real, format: d.format })))),
-    StartSysprep: unary(logger, async (req: any) =>
-      toWire(
-        await jobs.start({
-          jobId: req.jobId,
-          disks: req.disks,
-          spec: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only, paramsJson: req.spec?.paramsJson },
-          mode: req.mode,
-          dryRun: req.dryRun,
-          timeoutSeconds: req.timeoutSeconds,
-          requestedBy: req.requestedBy,
-          labels: req.labels,
-        }),
-      ),
-    ),
+    StartSysprep: unary(logger, start),
+    StartSysprepStream: replies(logger, start),
     GetJob: unary(logger, (req: any) => toWire(jobs.get(req.jobId))),
     ListJobs: unary(logger, (req: any) => ({ jobs: jobs.list(req.states).map(toWire) })),
     CancelJob: unary(logger, (req: any) => toWire(jobs.cancel(req.jobId))),

@@ -48,6 +48,8 @@ describe('dispatcher and bulk jobs', () => {
       }
       // The agent's job id is the engine's child id.
       expect(all.map((j) => j.id).sort()).toEqual(job.children.map((c: { id: string }) => c.id).sort());
+      // Every start came over the agent's one start stream, none as a call of its own.
+      expect(h.agents.flatMap((a) => a.startVia)).toEqual(Array(12).fill('stream'));
     });
 
     it('ends partial when one VM fails, with that child error and the others done', async () => {
@@ -113,6 +115,20 @@ describe('dispatcher and bulk jobs', () => {
       expect(job.state).toBe('succeeded');
       expect(h.agents[1].jobs.size).toBe(6);
       expect(job.children.every((c: { host: string }) => c.host === 'host2')).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('starts jobs with unary StartSysprep calls on an agent too old for the start stream', async () => {
+    const h = await harness({ agents: [{ jobMs: 20, noStartStream: true }] });
+    try {
+      const p = await pool(h, 'old', 4);
+      const r = await h.api('POST', `/pools/${p.id}/sysprep`, { profile: 'full-defaults' });
+      const job = await h.waitJob(r.body.job.id);
+      expect(job.state).toBe('succeeded');
+      expect(h.agents[0].jobs.size).toBe(4);
+      expect(h.agents[0].startVia).toEqual(Array(4).fill('unary'));
     } finally {
       await h.close();
     }

@@ -30,6 +30,8 @@ export interface FakeAgentOptions {
   operations?: string[];
   /** Refuse StartSysprep (NOT_FOUND, DISK_NOT_FOUND) for a disk path that does not exist. */
   refuseMissingDisks?: boolean;
+  /** An agent older than StartSysprepStream: the stream is UNIMPLEMENTED. */
+  noStartStream?: boolean;
 }
 
 const DEFAULT_OPS = ['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys', 'user-account'];
@@ -38,6 +40,8 @@ const DEFAULT_ON = new Set(['bash-history', 'customize', 'logfiles', 'machine-id
 export class FakeAgent {
   readonly jobs = new Map<string, FakeJob>();
   readonly startCalls: string[] = [];
+  /** How each start came: 'unary' (StartSysprep) or 'stream' (StartSysprepStream). */
+  readonly startVia: ('unary' | 'stream')[] = [];
   /** Largest number of jobs running at once, and of jobs per disk at once. */
   maxRunning = 0;
   maxPerDisk = 0;
@@ -125,6 +129,26 @@ export class FakeAgent {
     }
   }
 
+  /** StartSysprep's work, for either way of calling it; throws a gRPC error object. */
+  private startJob(r: any, via: 'unary' | 'stream') {
+    this.startCalls.push(r.jobId);
+    this.startVia.push(via);
+    const existing = this.jobs.get(r.jobId);
+    if (existing) return this.wire(existing);
+    // Like the real agent: a disk that is not there is refused before any job exists.
+    const gone = this.opts.refuseMissingDisks && (r.disks as { path: string }[]).find((d) => !existsSync(d.path));
+    if (gone) throw { code: grpc.status.NOT_FOUND, details: `disks[0].path: no such disk: ${gone.path}`, metadata: meta('DISK_NOT_FOUND') };
+    const j: FakeJob = {
+      id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: JSON.parse(r.spec.paramsJson || '{}'),
+      labels: r.labels, requestedBy: r.requestedBy, events: [],
+    };
+    this.jobs.set(j.id, j);
+    this.emit(j, { type: 'state', state: 'PENDING' });
+    this.queue.push(j);
+    this.pump();
+    return this.wire(j);
+  }
+
   private handlers() {
     const notFound = (id: string) => ({ code: grpc.status.NOT_FOUND, details: `no job ${id}`, metadata: meta('JOB_NOT_FOUND') });
     return {
@@ -141,23 +165,25 @@ export class FakeAgent {
         }),
       Inspect: (_: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { osType: 'linux', distro: 'debian', productName: 'Fake', version: '12', hostname: 'golden-image', root: '/dev/sda1', packageFormat: ['deb'] }),
       StartSysprep: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        const r = call.request;
-        this.startCalls.push(r.jobId);
-        const existing = this.jobs.get(r.jobId);
-        if (existing) return cb(null, this.wire(existing));
-        // Like the real agent: a disk that is not there is refused before any job exists.
-        const gone = this.opts.refuseMissingDisks && (r.disks as { path: string }[]).find((d) => !existsSync(d.path));
-        if (gone) return cb({ code: grpc.status.NOT_FOUND, details: `disks[0].path: no such disk: ${gone.path}`, metadata: meta('DISK_NOT_FOUND') });
-        const j: FakeJob = {
-          id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: JSON.parse(r.spec.paramsJson || '{}'),
-          labels: r.labels, requestedBy: r.requestedBy, events: [],
-        };
-        this.jobs.set(j.id, j);
-        this.emit(j, { type: 'state', state: 'PENDING' });
-        this.queue.push(j);
-        this.pump();
-        cb(null, this.wire(j));
+        try {
+          cb(null, this.startJob(call.request, 'unary'));
+        } catch (err) {
+          cb(err as Partial<grpc.ServiceError>);
+        }
       },
+      ...(this.opts.noStartStream ? {} : {
+        StartSysprepStream: (call: grpc.ServerDuplexStream<any, unknown>) => {
+          call.on('data', (r: any) => {
+            try {
+              call.write({ jobId: r.jobId, job: this.startJob(r, 'stream') });
+            } catch (err) {
+              const e = err as { details: string; metadata: grpc.Metadata };
+              call.write({ jobId: r.jobId, error: { kind: 'not-found', code: String(e.metadata.get('reason')[0]), message: e.details, detailsJson: '{}' } });
+            }
+          });
+          call.on('end', () => call.end());
+        },
+      }),
       GetJob: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const j = this.jobs.get(call.request.jobId);
         return j ? cb(null, this.wire(j)) : cb(notFound(call.request.jobId));
