@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import * as path from 'node:path';
 import { SysprepError } from '../../../shared/errors';
 import type { StartSysprepRequest } from '../../../shared/wireTypes';
+import { AgentStarter } from '../../../engine-plugin/dispatch/AgentStarter';
 import { fixtureDisk, startTestAgent, TestAgent, until, waitForJob } from '../../helpers/agentHarness';
 import { sha256File } from '../../helpers/disk';
 
@@ -136,6 +137,18 @@ describe('agent safety (real virt-sysprep)', () => {
       expect(err.message).toMatch(message);
       expect((await t.client.listJobs()).length).toBe(jobsBefore);
       expect(readdirSync(t.dirs.logDir).length).toBe(logsBefore);
+    });
+
+    it('refuses them the same way on the start stream (what the engine uses), each in its own reply', async () => {
+      const starter = new AgentStarter(t.client, { hostId: 'stream', deadlineMs: 30_000 });
+      try {
+        const picked = [cases[0], cases[2], cases[8]];
+        const errs = await Promise.all(picked.map(([, make], i) => rejection(starter.start({ jobId: `stream-bad-${i}`, disks: [{ path: good }], spec: { only: ['machine-id'] }, ...make() }))));
+        expect(errs.map((e) => [e.code, e.details.field])).toEqual(picked.map(([, , code, field]) => [code, field]));
+        expect((await t.client.listJobs()).filter((j) => j.id.startsWith('stream-bad-'))).toEqual([]);
+      } finally {
+        starter.close();
+      }
     });
   });
 });

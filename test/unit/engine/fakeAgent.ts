@@ -32,6 +32,8 @@ export interface FakeAgentOptions {
   refuseMissingDisks?: boolean;
   /** An agent older than StartSysprepStream: the stream is UNIMPLEMENTED. */
   noStartStream?: boolean;
+  /** The start stream answers this late (ms): a start stays in flight. */
+  startReplyDelayMs?: number;
 }
 
 const DEFAULT_OPS = ['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys', 'user-account'];
@@ -174,12 +176,14 @@ export class FakeAgent {
       ...(this.opts.noStartStream ? {} : {
         StartSysprepStream: (call: grpc.ServerDuplexStream<any, unknown>) => {
           call.on('data', (r: any) => {
+            let reply: unknown;
             try {
-              call.write({ jobId: r.jobId, job: this.startJob(r, 'stream') });
+              reply = { jobId: r.jobId, job: this.startJob(r, 'stream') };
             } catch (err) {
               const e = err as { details: string; metadata: grpc.Metadata };
-              call.write({ jobId: r.jobId, error: { kind: 'not-found', code: String(e.metadata.get('reason')[0]), message: e.details, detailsJson: '{}' } });
+              reply = { jobId: r.jobId, error: { kind: 'not-found', code: String(e.metadata.get('reason')[0]), message: e.details, detailsJson: '{}' } };
             }
+            setTimeout(() => call.write(reply), this.opts.startReplyDelayMs ?? 0).unref();
           });
           call.on('end', () => call.end());
         },
