@@ -34,6 +34,10 @@ interface Result {
   apiRequests: number;
   slowestApiMs: number;
   slowestApi: string;
+  /** When it was asked, seconds after the pool's POST (0: before it). */
+  slowestApiAtS: number;
+  /** When each request over 50 ms was asked, seconds after the POST. */
+  over50msAtS: number[];
   stealPercent: number;
   succeeded: number;
   perHost: Record<string, number>;
@@ -65,7 +69,9 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
     if (created.status !== 201) throw new Error(JSON.stringify(created.body));
     console.error(`[${label}] setup: ${VMS} clones created in ${((performance.now() - t) / 1000).toFixed(1)} s (not measured)`);
 
-    let slowest = { ms: 0, what: '' };
+    let slowest = { ms: 0, what: '', at: 0 };
+    const slow: number[] = []; // seconds since the POST of each request over 50 ms
+    let t0 = 0;
     let requests = 0;
     let jobId = '';
     let done = false;
@@ -74,7 +80,9 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
         for (const p of probePaths(jobId)) {
           const r = await api(engine.url, 'GET', p);
           requests++;
-          if (r.ms > slowest.ms) slowest = { ms: r.ms, what: p.replace(jobId, '{id}') };
+          const at = t0 ? +((performance.now() - r.ms - t0) / 1000).toFixed(1) : 0;
+          if (r.ms > slowest.ms) slowest = { ms: r.ms, what: p.replace(jobId, '{id}'), at };
+          if (r.ms > 50) slow.push(at);
         }
         for (let waited = 0; waited < probeMs && !done; waited += 100) await new Promise((r) => setTimeout(r, Math.min(100, probeMs)));
       }
@@ -82,7 +90,7 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
 
     const cpu0 = engine.cpu();
     const ticks0 = machineTicks();
-    t = performance.now();
+    t = t0 = performance.now();
     const r = await api(engine.url, 'POST', `/pools/${created.body.pool.id}/sysprep`, { operations: { only: ['machine-id', 'ssh-hostkeys'] }, params: { hostname: '${pool}-${index}' } });
     jobId = r.body.job.id;
     console.error(`[${label}] POST /pools/{id}/sysprep (expansion of ${VMS} VMs): ${r.ms.toFixed(0)} ms`);
@@ -122,6 +130,8 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
       apiRequests: requests,
       slowestApiMs: +slowest.ms.toFixed(1),
       slowestApi: slowest.what,
+      slowestApiAtS: slowest.at,
+      over50msAtS: slow,
       stealPercent: +((100 * (ticks1.steal - ticks0.steal)) / Math.max(1, ticks1.total - ticks0.total)).toFixed(1),
       succeeded: all.filter((c: any) => c.state === 'succeeded').length,
       perHost: Object.fromEntries(hosts),

@@ -1,6 +1,6 @@
 // Shared pieces of the engine benchmarks: the engine as its own process (so its CPU time
 // and RSS can be read from /proc), a tiny HTTP client, and /proc readers.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -15,6 +15,17 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * BENCH_PIN=1, for profiling only (not for figures): the engine gets CPU 1 to itself and
+ * everything else (agents, their tools, this client) shares CPU 0, so a profile of the
+ * engine shows its own work instead of the moments it waited for a CPU.
+ */
+function pin(pid: number, who: 'engine' | 'other'): void {
+  if (!process.env.BENCH_PIN) return;
+  execFileSync('taskset', ['-a', '-p', '-c', who === 'engine' ? '1' : '0', String(pid)], { stdio: 'ignore' });
+  if (who === 'other') execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 }
 
 export interface EngineProcess {
@@ -39,8 +50,11 @@ export async function startEngineProcess(dir: string, hosts: { id: string; addre
     ...hosts.flatMap((h) => [`[host:${h.id}]`, `address = ${h.address}`, `storage_roots = ${h.roots.join(',')}`]),
     '[auto_reset]', 'clone = off', 'import = off', 'pool = off', '',
   ].join('\n'));
+  // BENCH_PROFILE=DIR: a CPU profile of the engine; BENCH_NODE_FLAGS: more node flags (e.g. --trace-gc, printed to stderr).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, path.join(ROOT, 'dist/engine-plugin/main.js'), '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const flags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...profile, ...flags, path.join(ROOT, 'dist/engine-plugin/main.js'), '--config', conf], { stdio: ['ignore', flags.length ? 2 : 'ignore', 'inherit'] });
+  pin(child.pid!, 'engine');
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
     if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) break;
@@ -108,6 +122,7 @@ export async function startAgentProcess(dir: string, hostId: string, keys: Recor
   const conf = path.join(dir, `${hostId}.conf`);
   writeFileSync(conf, ['[agent]', `host_id = ${hostId}`, `listen = 127.0.0.1:${port}`, 'plaintext = true', ...Object.entries(keys).map(([k, v]) => `${k} = ${v}`), ''].join('\n'));
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/host-agent/main.js'), '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  pin(child.pid!, 'other');
   const address = `127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
     const up = await new Promise<boolean>((resolve) => {

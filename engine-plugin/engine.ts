@@ -98,8 +98,8 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     if (config.ovirt!.externalJobs) ovirt.mirror.start();
     ovirt.guard.start();
   }
-  const drafts = deps.store.removeDrafts();
-  if (drafts) log.warn('removed the children of a bulk job that was never stored whole', { rows: drafts });
+  const orphans = deps.store.removeOrphans();
+  if (orphans) log.warn('removed the children of a bulk job that was never stored whole', { rows: orphans });
   deps.dispatcher.resume();
   deps.jobs.reconcileParents();
   await deps.autoReset.reconcile(deps.inventory);

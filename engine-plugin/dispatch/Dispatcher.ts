@@ -30,6 +30,7 @@ import type { JobErrorInfo, JobState, LeafJob, Progress, Step } from '../jobs/Jo
 import { isFinal } from '../jobs/Job';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
+import { Slicer } from '../slicer';
 import { AgentPool, AgentState } from './AgentPool';
 
 const AGENT_STATE: Record<string, JobState> = {
@@ -41,8 +42,6 @@ const AGENT_STATE: Record<string, JobState> = {
   CANCELLED: 'cancelled',
   JOB_STATE_UNSPECIFIED: 'pending',
 };
-
-const SUBMIT_SLICE = 250;
 
 export function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | undefined {
   if (!e || !e.code) return undefined;
@@ -84,19 +83,14 @@ export class Dispatcher {
 
   /**
    * Queues new leaves (already stored). `secrets` maps a leaf id to its secret params.
-   * Large bulks go in slices of one transaction each, yielding to the event loop
-   * between slices so the API stays responsive.
+   * Large bulks go in slices of one transaction each (Slicer), so the API stays responsive.
    */
   async submit(leaves: LeafJob[], secrets?: Map<string, Params>): Promise<void> {
-    for (let i = 0; i < leaves.length; i += SUBMIT_SLICE) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
-      this.store.batch(() => {
-        for (const leaf of leaves.slice(i, i + SUBMIT_SLICE)) {
-          if (secrets?.has(leaf.id)) this.secrets.set(leaf.id, secrets.get(leaf.id)!);
-          this.enqueue(leaf);
-        }
-      });
-    }
+    const queue = (leaf: LeafJob) => {
+      if (secrets?.has(leaf.id)) this.secrets.set(leaf.id, secrets.get(leaf.id)!);
+      this.enqueue(leaf);
+    };
+    await new Slicer().forEach(leaves, queue, (slice) => this.store.batch(slice));
   }
 
   /** After a restart: reconcile every active leaf with its agent and go on. */

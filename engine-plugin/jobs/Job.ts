@@ -4,9 +4,7 @@
 // partial.
 import type { DiskRef } from '../inventory/Inventory';
 
-export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled' | 'partial'
-  /** Internal: a bulk job's child while the bulk is being stored (never shown). */
-  | 'draft';
+export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled' | 'partial';
 export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled', 'partial']);
 export const isFinal = (s: JobState) => FINAL_JOB_STATES.has(s);
 

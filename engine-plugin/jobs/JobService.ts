@@ -15,6 +15,7 @@ import { Inventory } from '../inventory/Inventory';
 import type { DiskRef, Template, Vm } from '../inventory/Inventory';
 import { InventoryActions } from '../inventory/InventoryActions';
 import { Logger } from '../logger';
+import { Slicer } from '../slicer';
 import type { Profile } from '../profiles/Profile';
 import { ProfileStore } from '../profiles/ProfileStore';
 import type { Job, JobErrorInfo, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
@@ -187,8 +188,9 @@ export class JobService {
     if (!pool) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${ref}"`);
     const plan = this.plan(body, caller);
     const vms: Vm[] = [];
-    for (const [i, id] of pool.vmIds.entries()) {
-      if (i % 500 === 499) await new Promise((r) => setImmediate(r)); // keep the API responsive
+    const slicer = new Slicer();
+    for (const id of pool.vmIds) {
+      await slicer.pause();
       const vm = await this.inventory.getVm(id);
       if (vm) vms.push(vm);
     }
@@ -320,8 +322,9 @@ export class JobService {
     const leaves: { job: NewJob; secrets: Params }[] = [];
     let failed = 0;
     const seen = new Set<string>();
+    const slicer = new Slicer();
     for (const [i, vm] of vms.entries()) {
-      if (i % 250 === 249) await new Promise((r) => setImmediate(r)); // keep the API responsive
+      await slicer.pause();
       const ctx = await this.contextOf(vm, i + 1, kind === 'pool' ? target.name : undefined, templates);
       const leaf = this.leaf({ type: 'vm', id: vm.id, name: vm.name }, `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, 'vm', parentId);
       try {

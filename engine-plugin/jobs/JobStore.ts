@@ -5,6 +5,7 @@ import { inject, injectable } from 'tsyringe';
 import type Database from 'better-sqlite3';
 import { Db, sql } from '../db';
 import type { ChildSummary, Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
+import { Slicer } from '../slicer';
 import { TOP_SCOPE, WriteBehind } from './WriteBehind';
 
 interface Row {
@@ -16,7 +17,7 @@ interface Row {
 
 /** Children inlined in a bulk job by default; more with ?children=N or GET /jobs/{id}/children. */
 export const DEFAULT_CHILD_LIMIT = 200;
-const FLUSH_MS = 200;
+const FLUSH_MS = 1000;
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
@@ -98,6 +99,7 @@ export class JobStore {
       get: p('SELECT * FROM jobs WHERE id = ?'),
       children: p('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq'),
       childPage: p(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?`),
+      childIds: p('SELECT id FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?').pluck(),
       childPageByState: p(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE parent_id = ? AND state = ? ORDER BY seq LIMIT ? OFFSET ?`),
       childCount: p('SELECT count(*) FROM jobs WHERE parent_id = ?'),
       childCountByState: p('SELECT count(*) FROM jobs WHERE parent_id = ? AND state = ?'),
@@ -112,46 +114,48 @@ export class JobStore {
       // State apart from progress: a write that names `state` updates three indexes.
       state: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?) WHERE id = ?'),
       progress: p('UPDATE jobs SET progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
-      finish: p('UPDATE jobs SET state = ?, ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
+      finish: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
       parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
     };
   }
 
   insert(jobs: NewJob[]): void {
     this.db.transaction(() => {
-      for (const j of jobs) {
-        this.stmt.insert.run({
-          id: j.id,
-          parent_id: j.parentId ?? null,
-          kind: j.kind,
-          target: JSON.stringify(j.target),
-          vm_key: j.vmKey ?? null,
-          state: j.state,
-          host_id: j.host ?? null,
-          requested_by: j.requestedBy,
-          profile: j.profile ?? null,
-          request: JSON.stringify(j.request),
-          operations: JSON.stringify(j.operations),
-          disks: j.disks ? JSON.stringify(j.disks) : null,
-          has_secrets: j.hasSecrets ? 1 : 0,
-          created_at: j.createdAt,
-          ended_at: j.endedAt ?? null,
-          progress: JSON.stringify(j.progress),
-          steps: JSON.stringify(j.steps),
-          error: j.error ? JSON.stringify(j.error) : null,
-        });
-      }
+      for (const j of jobs) this.insertRow(j);
     })();
+  }
+
+  private insertRow(j: NewJob): void {
+    this.stmt.insert.run({
+      id: j.id,
+      parent_id: j.parentId ?? null,
+      kind: j.kind,
+      target: JSON.stringify(j.target),
+      vm_key: j.vmKey ?? null,
+      state: j.state,
+      host_id: j.host ?? null,
+      requested_by: j.requestedBy,
+      profile: j.profile ?? null,
+      request: JSON.stringify(j.request),
+      operations: JSON.stringify(j.operations),
+      disks: j.disks ? JSON.stringify(j.disks) : null,
+      has_secrets: j.hasSecrets ? 1 : 0,
+      created_at: j.createdAt,
+      ended_at: j.endedAt ?? null,
+      progress: JSON.stringify(j.progress),
+      steps: JSON.stringify(j.steps),
+      error: j.error ? JSON.stringify(j.error) : null,
+    });
   }
 
   /** The job; a bulk job with its first `childLimit` children summarised and their total. */
   get(id: string, childLimit = DEFAULT_CHILD_LIMIT): Job | undefined {
-    this.writes.flushRow(id);
-    if (childLimit > 0) this.writes.flushScopes([id]);
+    this.writes.flushRows([id]);
     const r = this.stmt.get.get(id) as Row | undefined;
     if (!r) return undefined;
     const job = toJob(r);
     if (!r.vm_key) {
+      this.flushChildPage(id, childLimit, 0);
       job.children = (this.stmt.childPage.all(id, childLimit, 0) as Row[]).map(summary);
       job.childrenTotal = job.progress.total; // a bulk job's total is its number of children
     }
@@ -160,37 +164,40 @@ export class JobStore {
 
   /** A page of a bulk job's children, in creation order, optionally of one state. */
   children(parentId: string, q: { state?: JobState; limit?: number; cursor?: string } = {}): { items: ChildSummary[]; total: number; next?: string } {
-    this.writes.flushScopes([parentId]);
     const limit = Math.min(Math.max(q.limit ?? 500, 1), 5000);
     const offset = Number.parseInt(q.cursor ?? '0', 10) || 0;
+    this.flushChildPage(parentId, limit, offset, q.state);
     const rows = (q.state ? this.stmt.childPageByState.all(parentId, q.state, limit, offset) : this.stmt.childPage.all(parentId, limit, offset)) as Row[];
     const total = (q.state ? this.stmt.childCountByState.pluck().get(parentId, q.state) : this.stmt.childCount.pluck().get(parentId)) as number;
     return { items: rows.map(summary), total, next: offset + rows.length < total ? String(offset + rows.length) : undefined };
   }
 
   /**
-   * Inserts a bulk job and its children without blocking the API for long: children go
-   * in slices as `draft` (invisible to resume and to the API's lists), then ONE
-   * transaction inserts the parent and turns its drafts pending. A crash in between
-   * leaves only drafts, which removeDrafts() deletes at start.
+   * Writes what waits for the children a page shows. A page by state depends on every
+   * child's state: then the whole bulk job's writes go first.
    */
-  async insertBulk(parent: NewJob, children: NewJob[], slice = 500): Promise<void> {
-    for (let i = 0; i < children.length; i += slice) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
-      this.insert(children.slice(i, i + slice).map((c) => (c.state === 'pending' ? { ...c, state: 'draft' as JobState } : c)));
-    }
-    this.db.transaction(() => {
-      this.insert([parent]);
-      sql(this.db, `UPDATE jobs SET state = 'pending' WHERE parent_id = ? AND state = 'draft'`).run(parent.id);
-    })();
+  private flushChildPage(parentId: string, limit: number, offset: number, state?: JobState): void {
+    if (limit === 0 || !this.writes.hasScope(parentId)) return;
+    if (state) this.writes.flushScopes([parentId]);
+    else this.writes.flushRows(this.stmt.childIds.all(parentId, limit, offset) as string[]);
+  }
+
+  /**
+   * Inserts a bulk job and its children without blocking the API for long: the children
+   * go first, in slices of one transaction each, and the parent last, in a transaction of
+   * its own: the parent's row is the commit point. Until it is stored nothing reads the
+   * children as a job (the API finds them through their parent, a restart resumes only
+   * children whose parent exists); a crash before it leaves orphans, which
+   * removeOrphans() deletes at start.
+   */
+  async insertBulk(parent: NewJob, children: NewJob[]): Promise<void> {
+    await new Slicer().forEach(children, (c) => this.insertRow(c), (slice) => this.db.transaction(slice)());
+    this.insert([parent]);
   }
 
   /** Start-up: children of a bulk insert that never completed. */
-  removeDrafts(): number {
-    return this.db.transaction(() => {
-      const n = sql(this.db, `DELETE FROM jobs WHERE state = 'draft'`).run().changes;
-      return n + sql(this.db, 'DELETE FROM jobs WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM jobs)').run().changes;
-    })();
+  removeOrphans(): number {
+    return sql(this.db, 'DELETE FROM jobs WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM jobs)').run().changes;
   }
 
   /** Runs `fn` in one transaction (many small writes, one commit). */
@@ -200,14 +207,14 @@ export class JobStore {
 
   /** The job without its children. */
   header(id: string): Job | undefined {
-    this.writes.flushRow(id);
+    this.writes.flushRows([id]);
     const r = this.stmt.get.get(id) as Row | undefined;
     return r && toJob(r);
   }
 
   /** `fresh = false` skips flushing pending progress (states and hosts are never pending). */
   leaf(id: string, fresh = true): LeafJob | undefined {
-    if (fresh) this.writes.flushRow(id);
+    if (fresh) this.writes.flushRows([id]);
     const r = this.stmt.get.get(id) as Row | undefined;
     return r?.vm_key ? toLeaf(r) : undefined;
   }
@@ -268,7 +275,7 @@ export class JobStore {
     this.later(job, 'dispatched', this.stmt.dispatched, [job.id]);
   }
   requestCancel(id: string): void {
-    this.writes.flushRow(id);
+    this.writes.flushRows([id]);
     this.stmt.cancelRequested.run(id);
   }
   /** A running leaf's new state; the first one sets its start time. */
@@ -279,9 +286,11 @@ export class JobStore {
   setProgress(job: JobRef, progress: Progress, steps: Step[], agentSeq: number): void {
     this.later(job, 'progress', this.stmt.progress, [JSON.stringify(progress), JSON.stringify(steps), agentSeq, job.id]);
   }
+  /** A leaf's final state: it makes its waiting dispatch mark, state and progress useless. */
   finish(job: JobRef, state: JobState, at: string, error: JobErrorInfo | undefined, progress: Progress, steps: Step[], agentSeq = 0): void {
-    this.writes.drop(job.id, 'progress');
-    this.later(job, 'finish', this.stmt.finish, [state, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, job.id]);
+    const startedAt = this.writes.pending(job.id, 'state')?.[1] ?? null;
+    this.writes.drop(job.id, 'dispatched', 'state', 'progress');
+    this.later(job, 'finish', this.stmt.finish, [state, startedAt, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, job.id]);
   }
   /** A bulk job's aggregate (`endedAt` and `error` once final). */
   updateParent(id: string, state: JobState, startedAt: string | null, endedAt: string | null, progress: Progress, error?: JobErrorInfo): void {

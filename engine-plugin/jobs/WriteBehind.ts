@@ -3,24 +3,25 @@
 // timer writes them all in one transaction, and a read first writes those of the rows
 // it reads, so every reader sees what was written.
 //
-// Writes are grouped by scope: a bulk job's id for its children, '' for top-level jobs.
-// A read names its scope (the job list: top-level rows; a page of children: that bulk
-// job), so polling the job list under a 5,000-VM pool does not write the pool's children
-// thirty times a second. Within a scope writes keep their order.
+// Rows are grouped by scope: a bulk job's id for its children, '' for top-level jobs.
+// A read names its rows or its scope (the job list: the top-level rows; a page of
+// children: those children), so polling the job list or the first page of a 5,000-VM
+// pool does not write the whole pool each time. A row's writes keep their order.
 import type Database from 'better-sqlite3';
 import type { Db } from '../db';
 
 export const TOP_SCOPE = '';
 
 interface PendingWrite {
-  row: string;
   st: Database.Statement;
   args: unknown[];
 }
 
 export class WriteBehind {
-  private readonly scopes = new Map<string, Map<string, PendingWrite>>();
-  private readonly scopeOfRow = new Map<string, string>();
+  /** row -> kind -> its latest write, in the order the kinds were last written. */
+  private readonly rows = new Map<string, Map<string, PendingWrite>>();
+  private readonly scopes = new Map<string, Set<string>>();
+  private readonly scopeOf = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private closed = false;
 
@@ -32,50 +33,49 @@ export class WriteBehind {
   /** Queues the latest `kind` write of `row` (it replaces an earlier one, and moves last). */
   later(row: string, scope: string, kind: string, st: Database.Statement, args: unknown[]): void {
     if (this.closed) return;
-    let writes = this.scopes.get(scope);
-    if (!writes) this.scopes.set(scope, (writes = new Map()));
-    const key = `${kind}:${row}`;
-    writes.delete(key);
-    writes.set(key, { row, st, args });
-    this.scopeOfRow.set(row, scope);
+    let writes = this.rows.get(row);
+    if (!writes) {
+      this.rows.set(row, (writes = new Map()));
+      let members = this.scopes.get(scope);
+      if (!members) this.scopes.set(scope, (members = new Set()));
+      members.add(row);
+      this.scopeOf.set(row, scope);
+    }
+    writes.delete(kind);
+    writes.set(kind, { st, args });
     this.timer ??= setTimeout(() => this.flushAll(), this.delayMs).unref();
   }
 
   /** The arguments of the `kind` write of `row` still waiting, if any. */
   pending(row: string, kind: string): unknown[] | undefined {
-    const scope = this.scopeOfRow.get(row);
-    return scope === undefined ? undefined : this.scopes.get(scope)?.get(`${kind}:${row}`)?.args;
+    return this.rows.get(row)?.get(kind)?.args;
   }
 
-  drop(row: string, kind: string): void {
-    const scope = this.scopeOfRow.get(row);
-    if (scope !== undefined) this.scopes.get(scope)?.delete(`${kind}:${row}`);
+  /** Whether any row of `scope` has writes waiting. */
+  hasScope(scope: string): boolean {
+    return this.scopes.has(scope);
   }
 
-  /** Writes what waits for `row` (with the rest of its scope). */
-  flushRow(row: string): void {
-    const scope = this.scopeOfRow.get(row);
-    if (scope !== undefined) this.flushScopes([scope]);
+  /** Forgets waiting writes of `row` that a later one makes useless. */
+  drop(row: string, ...kinds: string[]): void {
+    const writes = this.rows.get(row);
+    for (const k of kinds) writes?.delete(k);
   }
 
-  /** Writes what waits in these scopes, in one transaction. */
+  /** Writes what waits for these rows, in one transaction. */
+  flushRows(rows: Iterable<string>): void {
+    const picked: string[] = [];
+    for (const row of rows) if (this.rows.has(row)) picked.push(row);
+    this.write(picked);
+  }
+
+  /** Writes what waits for the rows of these scopes, in one transaction. */
   flushScopes(scopes: string[]): void {
-    const writes: PendingWrite[] = [];
-    for (const scope of scopes) {
-      const w = this.scopes.get(scope);
-      if (!w) continue;
-      this.scopes.delete(scope);
-      for (const x of w.values()) writes.push(x);
-    }
-    this.write(writes);
+    this.write(scopes.flatMap((s) => [...(this.scopes.get(s) ?? [])]));
   }
 
   flushAll(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const writes = [...this.scopes.values()].flatMap((w) => [...w.values()]);
-    this.scopes.clear();
-    this.write(writes);
+    this.write([...this.rows.keys()]);
   }
 
   /** The last writes, then nothing more (the database closes next). */
@@ -84,13 +84,22 @@ export class WriteBehind {
     this.closed = true;
   }
 
-  private write(writes: PendingWrite[]): void {
-    if (this.scopes.size === 0) {
+  private write(rows: string[]): void {
+    const writes: PendingWrite[] = [];
+    for (const row of rows) {
+      const w = this.rows.get(row);
+      if (!w) continue;
+      this.rows.delete(row);
+      const scope = this.scopeOf.get(row)!;
+      this.scopeOf.delete(row);
+      const members = this.scopes.get(scope)!;
+      members.delete(row);
+      if (members.size === 0) this.scopes.delete(scope);
+      for (const x of w.values()) writes.push(x);
+    }
+    if (this.rows.size === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
-      this.scopeOfRow.clear();
-    } else {
-      for (const w of writes) this.scopeOfRow.delete(w.row);
     }
     if (writes.length === 0 || this.closed) return;
     this.db.transaction(() => {

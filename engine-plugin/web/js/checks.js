@@ -126,7 +126,9 @@ export function checkParam(key, value, ctx, secret) {
     }
   }
   const bad = checkValue(key, rendered);
-  return bad ? `${field}${bad.path}: ${bad.message} (rendered for VM "${ctx.vm}")` : null;
+  if (!bad) return null;
+  const patterned = !secret && JSON.stringify(value).includes('${');
+  return `${field}${bad.path}: ${bad.message}` + (patterned ? ` (rendered for VM "${ctx.vm}")` : '');
 }
 
 /** As JobService.plan: the sample VM first, then each VM of the request in order. */

@@ -315,9 +315,12 @@ describe('bulk job storage', () => {
     try {
       const store = h.engine.deps.store;
       const base = { kind: 'vm' as const, requestedBy: 't', request: { params: {}, mode: 'safe' as const, dryRun: false }, operations: [], createdAt: new Date().toISOString(), progress: { done: 0, total: 0, current: '' }, steps: [] };
-      store.insert([{ ...base, id: 'orphan-child', parentId: 'never-stored', target: { type: 'vm', id: 'x', name: 'x' }, state: 'draft', vmKey: 'vm:x', disks: [] }]);
+      // The children of a bulk job are stored before it: a crash in between leaves them orphans.
+      store.insert([{ ...base, id: 'orphan-child', parentId: 'never-stored', target: { type: 'vm', id: 'x', name: 'x' }, state: 'pending', vmKey: 'vm:x', disks: [] }]);
+      const agentCalls = h.agents[0].startCalls.length;
       await h.restart();
       expect(h.engine.deps.store.header('orphan-child')).toBeUndefined();
+      expect(h.agents[0].startCalls.length).toBe(agentCalls); // and nothing ran for it
     } finally {
       await h.close();
     }

@@ -37,7 +37,7 @@ describe('JobStore write-behind', () => {
     store.setState(c1, 'running', '2026-01-01T00:00:00Z');
     store.setProgress(c1, { done: 1, total: 1, current: 'machine-id' }, [], 3);
     expect(onDisk('c1').state).toBe('pending');
-    await new Promise((r) => setTimeout(r, 300)); // FLUSH_MS is 200
+    await new Promise((r) => setTimeout(r, 1200)); // FLUSH_MS is 1000
     expect(onDisk('c1')).toMatchObject({ state: 'running', progress: JSON.stringify({ done: 1, total: 1, current: 'machine-id' }) });
   });
 
@@ -58,6 +58,24 @@ describe('JobStore write-behind', () => {
     store.setProgress({ id: 'c2', parentId: 'P' }, { done: 1, total: 1, current: 'later' }, [], 9);
     expect(store.get('P', 5)!.children!.map((c) => c.progress.current)).toEqual(['', 'later']);
     expect(store.childStateCounts('P')).toEqual(new Map([['failed', 1], ['succeeded', 1]]));
+  });
+
+  it('a page of children writes the children it shows; a page by state, every child first', () => {
+    const c2 = { id: 'c2', parentId: 'P' };
+    store.setState(c1, 'running', '2026-01-01T00:00:00Z');
+    store.setState(c2, 'running', '2026-01-01T00:00:00Z');
+    expect(store.children('P', { limit: 1 }).items.map((c) => [c.id, c.state])).toEqual([['c1', 'running']]);
+    expect(onDisk('c2').state).toBe('pending'); // not on that page: still waiting
+    expect(store.children('P', { state: 'running' }).items.map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect(onDisk('c2').state).toBe('running');
+  });
+
+  it('a final state replaces the waiting writes of its row and keeps the start time', () => {
+    store.markDispatched(c1);
+    store.setState(c1, 'running', '2026-01-01T00:00:00Z');
+    store.setProgress(c1, { done: 0, total: 1, current: 'x' }, [], 2);
+    store.finish(c1, 'succeeded', '2026-01-01T00:00:09Z', undefined, { done: 1, total: 1, current: '' }, [], 4);
+    expect(store.header('c1')).toMatchObject({ state: 'succeeded', startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:09Z', progress: { done: 1 } });
   });
 
   it('keeps the time of the first state change as the start time', () => {

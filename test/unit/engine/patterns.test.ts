@@ -46,4 +46,9 @@ describe('per-VM pattern rendering', () => {
   it('validates the rendered value: a hostname too long after rendering is refused', () => {
     expect(() => renderParams({ hostname: '${vm}'.repeat(1) + 'x'.repeat(60) }, ctx)).toThrow(/params.hostname.*rendered for VM "Web_01.prod"/);
   });
+
+  it('names no VM for a value without a pattern: it is wrong for every VM alike', () => {
+    expect(() => renderParams({ hostname: 'under_score!' }, ctx)).toThrow(/^params.hostname: is not a valid hostname (?!.*rendered for)/);
+    expect(() => renderParams({ timezone: 'Europe/Atlantis', hostname: '${vm}' }, ctx)).toThrow(/^params.timezone: (?!.*rendered for)/);
+  });
 });
