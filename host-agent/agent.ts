@@ -17,7 +17,7 @@ import { Journal } from './jobs/journal';
 import { LeaseManager } from './storage/leases';
 import { Overlays } from './storage/overlays';
 import { PathGuard } from './storage/pathGuard';
-import { QemuImg } from './tools/qemuImg';
+import { QemuImg } from '../shared/tools/qemuImg';
 import { VirtSysprep } from './tools/virtSysprep';
 
 export interface RunningAgent {

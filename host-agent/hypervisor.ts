@@ -5,7 +5,7 @@
 import { access, constants, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from '../shared/logger';
-import { run } from './tools/exec';
+import { run } from '../shared/tools/exec';
 
 export type HypervisorMode = 'kvm' | 'tcg';
 

@@ -2,7 +2,7 @@
 // before choosing operations). Paths go through the same confinement as jobs.
 import type { InspectResult } from '../shared/wireTypes';
 import { Hypervisor } from './hypervisor';
-import { run } from './tools/exec';
+import { run } from '../shared/tools/exec';
 
 const field = (xml: string, tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml)?.[1] ?? '';
 

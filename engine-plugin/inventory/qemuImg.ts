@@ -1,10 +1,8 @@
-// The one wrapper of qemu-img on the engine side (the embedded inventory's clones).
-// argv arrays, no shell; user values are only ever values of known flags.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+// What the embedded inventory asks of qemu-img (shared/tools/qemuImg.ts), with its
+// failures as the inventory's typed errors. A token, so the composition root picks
+// the binary.
 import { InputError, SysprepError } from '../../shared/errors';
-
-const execFileAsync = promisify(execFile);
+import { QemuImg as QemuImgTool, qemuImgMessage } from '../../shared/tools/qemuImg';
 
 export interface QemuImg {
   /** Image format ("qcow2", "raw", ...), read without taking the image lock (-U). */
@@ -13,23 +11,20 @@ export interface QemuImg {
   createOverlay(file: string, backing: string, backingFormat: string): Promise<void>;
 }
 
-export function qemuImg(binary = 'qemu-img'): QemuImg {
+export function qemuImg(tool = new QemuImgTool()): QemuImg {
   return {
     async format(file, field) {
       try {
-        const { stdout } = await execFileAsync(binary, ['info', '-U', '--output=json', '--', file], { timeout: 60_000 });
-        return String(JSON.parse(stdout).format);
+        return String((await tool.info(file, { shared: true })).format);
       } catch (err) {
-        const e = err as Error & { stderr?: string };
-        throw new InputError(field, `cannot read disk image ${file}: ${(e.stderr || e.message).trim()}`, 'DISK_UNREADABLE');
+        throw new InputError(field, `cannot read disk image ${file}: ${qemuImgMessage(err)}`, 'DISK_UNREADABLE');
       }
     },
     async createOverlay(file, backing, backingFormat) {
       try {
-        await execFileAsync(binary, ['create', '-q', '-f', 'qcow2', '-b', backing, '-F', backingFormat, '--', file], { timeout: 60_000 });
+        await tool.createOverlay(backing, backingFormat, file);
       } catch (err) {
-        const e = err as Error & { stderr?: string };
-        throw new SysprepError('failed', 'CLONE_FAILED', `qemu-img create of ${file} failed: ${(e.stderr || e.message).trim()}`);
+        throw new SysprepError('failed', 'CLONE_FAILED', `qemu-img create of ${file} failed: ${qemuImgMessage(err)}`);
       }
     },
   };

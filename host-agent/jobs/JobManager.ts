@@ -14,7 +14,7 @@ import type { Logger } from '../../shared/logger';
 import { resolveSpec, ResolvedSpec } from '../../shared/spec';
 import { PathGuard, ConfinedPath } from '../storage/pathGuard';
 import { ProgressLine } from '../sysprep/progress';
-import { ImageLockedError, QemuImg } from '../tools/qemuImg';
+import { DiskInUseError, QemuImg } from '../../shared/tools/qemuImg';
 import { executeJob, ExecutionDeps } from './executeJob';
 import { Journal } from './journal';
 import { FINAL, JobEventRecord, JobRecord, JobStateName, ModeName } from './types';
@@ -181,9 +181,9 @@ export class JobManager {
     if (declared && declared !== 'qcow2' && declared !== 'raw') throw new InputError(`${field}.format`, 'must be "qcow2" or "raw"');
     let info;
     try {
-      info = await this.qemuImg.info(real, declared || undefined);
+      info = await this.qemuImg.info(real, { format: declared || undefined });
     } catch (err) {
-      if (err instanceof ImageLockedError) throw new ConflictError('DISK_IN_USE', `${field}.path: disk ${real} is in use by a running VM or tool`, { field: `${field}.path`, disk: real });
+      if (err instanceof DiskInUseError) throw err.at(`${field}.path`);
       throw new InputError(`${field}.path`, `${real} is not a ${declared || 'disk'} image: ${(err as Error).message.split('\n')[0]}`, 'NOT_A_DISK');
     }
     if (!declared && info.format === 'raw') {

@@ -19,7 +19,7 @@ import { Overlays, OverlaySet } from '../storage/overlays';
 import { buildArgv } from '../sysprep/argv';
 import { ProgressLine } from '../sysprep/progress';
 import { runSysprep } from '../sysprep/runner';
-import { ImageLockedError, QemuImg } from '../tools/qemuImg';
+import { QemuImg } from '../../shared/tools/qemuImg';
 import { VirtSysprep } from '../tools/virtSysprep';
 
 export interface ExecutionDeps {
@@ -105,17 +105,9 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
   }
 }
 
+/** The lock-checked probe again, just before work: DiskInUseError (DISK_IN_USE) if a VM came up meanwhile. */
 export async function assertNotInUse(qemuImg: QemuImg, disks: { real: string; format: string }[]): Promise<void> {
-  for (const d of disks) {
-    try {
-      await qemuImg.info(d.real, d.format);
-    } catch (err) {
-      if (err instanceof ImageLockedError) {
-        throw new ConflictError('DISK_IN_USE', `disk ${d.real} is in use by a running VM or tool (${err.message.split('\n')[0]})`, { disk: d.real });
-      }
-      throw err;
-    }
-  }
+  for (const d of disks) await qemuImg.info(d.real, { format: d.format });
 }
 
 async function assertFreeSpace(disks: { root: string }[]): Promise<void> {

@@ -4,7 +4,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { JobFailure } from '../../shared/errors';
-import { QemuImg } from '../tools/qemuImg';
+import { QemuImg } from '../../shared/tools/qemuImg';
 
 export interface OverlaySet {
   dir: string;

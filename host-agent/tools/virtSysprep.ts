@@ -2,7 +2,7 @@
 // site of a run (own process group so cancel can kill the appliance too).
 import { ChildProcess, spawn } from 'node:child_process';
 import { OperationInfo, parseOperationList } from '../../shared/catalog/operations';
-import { run } from './exec';
+import { run } from '../../shared/tools/exec';
 
 export class VirtSysprep {
   constructor(private readonly bin: string) {}

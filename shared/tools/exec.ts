@@ -1,5 +1,5 @@
-// The one place the agent runs short-lived external commands: argv arrays, never a
-// shell, bounded output, its own process group (a timeout kills helpers such as the
+// The one place short-lived external commands run (the agent's tools, the engine's
+// qemu-img): argv arrays, never a shell, bounded output, its own process group (a timeout kills helpers such as the
 // libguestfs appliance too), typed failure carrying stderr.
 import { spawn } from 'node:child_process';
 

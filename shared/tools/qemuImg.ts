@@ -1,0 +1,66 @@
+// The one wrapper of qemu-img, for the agent (image probe, overlays, commit) and the
+// engine's embedded inventory (format of a registered disk, copy-on-write clones).
+// argv arrays through run() (no shell); every path comes after "--", so no value can
+// be read as an option. The probe without `shared` is also the in-use check: it needs
+// the image's write lock, which a running QEMU holds.
+import { ConflictError } from '../errors';
+import { CommandError, run } from './exec';
+
+export interface ImageInfo {
+  format: string;
+  virtualSize: number;
+  backingFilename?: string;
+}
+
+/** The image is open read-write elsewhere (a running VM, another tool). */
+export class DiskInUseError extends ConflictError {
+  constructor(readonly disk: string, readonly detail: string, field?: string) {
+    super('DISK_IN_USE', `${field ? `${field}: ` : ''}disk ${disk} is in use by a running VM or tool (${detail})`, field ? { field, disk } : { disk });
+  }
+
+  /** The same error, naming the request field that holds the disk. */
+  at(field: string): DiskInUseError {
+    return new DiskInUseError(this.disk, this.detail, field);
+  }
+}
+
+/** What a failed qemu-img said, on one line. */
+export function qemuImgMessage(err: unknown): string {
+  return (err instanceof CommandError ? err.stderr.trim() || err.message : (err as Error).message).split('\n')[0];
+}
+
+export class QemuImg {
+  constructor(private readonly bin = 'qemu-img') {}
+
+  async version(): Promise<string> {
+    const { stdout } = await run(this.bin, ['--version']);
+    return /version ([\d.]+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0];
+  }
+
+  /**
+   * The image's format, size and backing file. Without `shared` it opens the image
+   * lock-checked and throws DiskInUseError when it is in use; `shared` (-U) reads it
+   * whoever holds it.
+   */
+  async info(file: string, opts: { format?: string; shared?: boolean } = {}): Promise<ImageInfo> {
+    const args = ['info', '--output=json', ...(opts.shared ? ['-U'] : []), ...(opts.format ? ['-f', opts.format] : []), '--', file];
+    try {
+      const { stdout } = await run(this.bin, args, { timeoutMs: 30_000 });
+      const j = JSON.parse(stdout);
+      return { format: j.format, virtualSize: j['virtual-size'], backingFilename: j['backing-filename'] };
+    } catch (err) {
+      if (!opts.shared && err instanceof CommandError && /lock/i.test(err.stderr)) throw new DiskInUseError(file, qemuImgMessage(err));
+      throw err;
+    }
+  }
+
+  /** A qcow2 copy-on-write overlay at `overlay` backed by `base`. */
+  async createOverlay(base: string, baseFormat: string, overlay: string): Promise<void> {
+    await run(this.bin, ['create', '-q', '-f', 'qcow2', '-b', base, '-F', baseFormat, '--', overlay], { timeoutMs: 60_000 });
+  }
+
+  /** Writes the overlay's clusters into its backing file. */
+  async commit(overlay: string): Promise<void> {
+    await run(this.bin, ['commit', '-q', '-f', 'qcow2', '--', overlay], { timeoutMs: 3_600_000 });
+  }
+}
