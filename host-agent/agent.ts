@@ -56,8 +56,10 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     log,
   );
 
-  // Recovery of a predecessor that died: its unfinished jobs, overlays and leases.
-  const interrupted = jobs.recover();
+  // Recovery of a predecessor that died: commits it left half done (under its leases),
+  // its unfinished jobs, overlays and leases.
+  const committed = await overlays.finishCommits();
+  const interrupted = jobs.recover(committed);
   const orphans = await overlays.removeOrphans(jobs.liveJobIds());
   const freed = await leases.releaseOwnedBy(guard.storageRoots);
   if (interrupted.length || orphans.length || freed) log.warn('recovered after an unclean stop', { interrupted, orphans, leasesFreed: freed });

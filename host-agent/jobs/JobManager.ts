@@ -80,17 +80,26 @@ export class JobManager {
     mkdirSync(opts.logDir, { recursive: true, mode: 0o750 });
   }
 
-  /** Reloads the journal; jobs a dead agent left unfinished become FAILED/INTERRUPTED. */
-  recover(): string[] {
+  /**
+   * Reloads the journal; jobs a dead agent left unfinished become FAILED/INTERRUPTED,
+   * except those it died committing (`committed`: Overlays.finishCommits), which end as
+   * their finished commit says.
+   */
+  recover(committed: ReadonlyMap<string, SysprepError | undefined> = new Map()): string[] {
     const interrupted: string[] = [];
     for (const { job, events } of this.journal.loadAll()) {
       const live: LiveJob = { record: job, events, listeners: new Set() };
       this.jobs.set(job.id, live);
-      if (!FINAL.has(job.state)) {
-        interrupted.push(job.id);
-        if (job.toolPid) killOrphanTool(job.toolPid, job.id);
-        this.finish(live, 'FAILED', new SysprepError('failed', 'INTERRUPTED', 'the agent stopped while this job was unfinished; no disk was changed'));
+      if (FINAL.has(job.state)) continue;
+      interrupted.push(job.id);
+      if (committed.has(job.id)) {
+        const err = committed.get(job.id);
+        this.logger.warn('finished the commit of a job the previous agent died committing', { jobId: job.id, error: err?.message });
+        this.finish(live, err ? 'FAILED' : 'SUCCEEDED', err);
+        continue;
       }
+      if (job.toolPid) killOrphanTool(job.toolPid, job.id);
+      this.finish(live, 'FAILED', new SysprepError('failed', 'INTERRUPTED', 'the agent stopped while this job was unfinished; no disk was changed'));
     }
     return interrupted;
   }

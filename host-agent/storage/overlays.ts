@@ -1,10 +1,18 @@
 // Safe mode: virt-sysprep works on a qcow2 overlay per disk; the overlays are
 // committed into the disks only when the run succeeded, and discarded otherwise, so a
 // failed, cancelled or crashed job leaves every disk byte-identical.
-import { mkdir, readdir, rm } from 'node:fs/promises';
+//
+// The commit itself rolls forward: before the first `qemu-img commit` a COMMITTING
+// marker (fsynced) goes into the job's overlay directory. An agent that dies during the
+// commit leaves it there; its successor commits every overlay again before anything
+// else (a committed overlay is empty, so committing it again writes nothing) and the
+// disks end complete, never half-written.
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { JobFailure } from '../../shared/errors';
 import { QemuImg } from '../../shared/tools/qemuImg';
+
+const COMMITTING = 'COMMITTING';
 
 export interface OverlaySet {
   dir: string;
@@ -33,6 +41,39 @@ export class Overlays {
   }
 
   async commit(set: OverlaySet): Promise<void> {
+    const marker = await open(path.join(set.dir, COMMITTING), 'w', 0o600);
+    try {
+      await marker.writeFile(JSON.stringify(set.disks.map((d) => d.path)));
+      await marker.sync();
+    } finally {
+      await marker.close();
+    }
+    await this.commitAll(set);
+  }
+
+  /**
+   * Start-up, before leases are freed: finishes the commits a dead agent left half done.
+   * Returns, per job, undefined when its disks are complete, or the commit's error.
+   */
+  async finishCommits(): Promise<Map<string, JobFailure | undefined>> {
+    const done = new Map<string, JobFailure | undefined>();
+    for (const jobId of await readdir(this.root).catch(() => [] as string[])) {
+      const dir = path.join(this.root, jobId);
+      const listed = await readFile(path.join(dir, COMMITTING), 'utf8').catch(() => undefined);
+      if (listed === undefined) continue;
+      try {
+        const disks = (JSON.parse(listed) as string[]).map((p) => ({ path: p, format: 'qcow2' as const }));
+        await this.commitAll({ dir, disks });
+        done.set(jobId, undefined);
+      } catch (err) {
+        done.set(jobId, err instanceof JobFailure ? err : new JobFailure('COMMIT_FAILED', `the commit a stopped agent left unfinished cannot be completed: ${(err as Error).message}`));
+      }
+      await this.discard(jobId);
+    }
+    return done;
+  }
+
+  private async commitAll(set: OverlaySet): Promise<void> {
     for (const d of set.disks) {
       try {
         await this.qemuImg.commit(d.path);

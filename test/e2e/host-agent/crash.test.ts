@@ -1,10 +1,13 @@
 // The agent as its own process: killed with SIGKILL in the middle of a run, restarted,
 // it reports the job failed/INTERRUPTED, frees the lease and removes the overlay; the
-// disk is byte-identical. And its transport: mutual TLS is demanded.
-import { existsSync, readdirSync } from 'node:fs';
+// disk is byte-identical. Killed during the commit, its successor completes the commit.
+// And its transport: mutual TLS is demanded.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { AgentClient } from '../../../shared/agentClient';
 import { startAgent } from '../../../host-agent/agent';
+import { Journal } from '../../../host-agent/jobs/journal';
 import { LeaseManager } from '../../../host-agent/storage/leases';
 import { createLogger } from '../../../shared/logger';
 import { agentConfig, clientFor, fixtureDisk, makeAgentDirs, spawnAgentProcess, until } from '../../helpers/agentHarness';
@@ -62,6 +65,45 @@ describe('agent killed with SIGKILL mid-run', () => {
       await new Promise((r) => second.child.once('exit', r));
     }
     expect(await sha256File(disk)).toBe(before);
+  });
+});
+
+describe('agent killed during the commit', () => {
+  it("completes the half-done commit on restart: the disk ends whole and the job succeeded", async () => {
+    const dirs = makeAgentDirs('agent-commit-');
+    const pki = await makeTestPki(path.join(dirs.base, 'pki'));
+    // What a SIGKILL in the middle of `qemu-img commit` leaves: the job RUNNING in the
+    // journal, its overlay with the run's changes, the marker, and a disk half written.
+    const disk = path.join(dirs.root, 'half.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '1M']);
+    const overlayDir = path.join(dirs.dataDir, 'overlays', 'commit-1');
+    mkdirSync(overlayDir, { recursive: true });
+    const overlay = path.join(overlayDir, 'disk0.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', disk, '-F', 'qcow2', overlay]);
+    execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xab 0 128k', overlay]);
+    execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xab 0 32k', disk]); // the part committed before the kill
+    writeFileSync(path.join(overlayDir, 'COMMITTING'), JSON.stringify([overlay]));
+    const now = new Date().toISOString();
+    new Journal(path.join(dirs.dataDir, 'jobs')).saveJob({
+      id: 'commit-1', state: 'RUNNING', disks: [{ path: disk, format: 'qcow2' }], operations: ['machine-id'], mode: 'SAFE', dryRun: false,
+      createdAt: now, startedAt: now, endedAt: '', progress: { done: 1, total: 1, current: 'machine-id' }, steps: [{ operation: 'machine-id', state: 'running', at: now }],
+      error: null, logPath: path.join(dirs.logDir, 'commit-1.log'), requestedBy: 'test', labels: {}, hostId: 'test-host', paramKeys: [], timeoutSec: 60,
+    });
+    const whole = () => spawnSync('qemu-io', ['-f', 'qcow2', '-r', '-c', 'read -P 0xab 0 128k', disk], { encoding: 'utf8' }).stdout;
+    expect(whole()).toMatch(/Pattern verification failed/); // half written
+
+    const agent = await startAgent(agentConfig(dirs, pki));
+    const client = clientFor(agent.address, pki);
+    try {
+      expect(whole()).not.toMatch(/Pattern verification failed/);
+      expect(whole()).toMatch(/read 131072\/131072 bytes/);
+      const job = await client.getJob('commit-1');
+      expect(job.state).toBe('SUCCEEDED');
+      expect(existsSync(overlayDir)).toBe(false);
+    } finally {
+      client.close();
+      await agent.stop();
+    }
   });
 });
 
