@@ -91,16 +91,19 @@ export function toCallError(err: SysprepError): { kind: string; code: string; me
   return { kind: err.kind, code: err.code, message: err.message, detailsJson: JSON.stringify(err.details) };
 }
 
+/** The details of an error on the wire (JSON object text); malformed ones are dropped, the message stays. */
+export function parseDetails(json: string | undefined): Record<string, unknown> {
+  try {
+    return json ? JSON.parse(json) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** CallError -> typed error (an unknown kind, from a newer agent, counts as internal). */
 export function fromCallError(e: { kind: string; code: string; message: string; detailsJson: string }): SysprepError {
   const kind = (KINDS.has(e.kind) ? e.kind : 'internal') as ErrorKind;
-  let details = {};
-  try {
-    details = e.detailsJson ? JSON.parse(e.detailsJson) : {};
-  } catch {
-    /* keep the message */
-  }
-  return new SysprepError(kind, e.code, e.message, details);
+  return new SysprepError(kind, e.code, e.message, parseDetails(e.detailsJson));
 }
 
 /** gRPC status -> typed error, on the client side. */
@@ -110,5 +113,5 @@ export function fromServiceError(err: grpc.ServiceError): SysprepError {
   const kind: ErrorKind =
     err.code === grpc.status.ALREADY_EXISTS ? 'conflict' : KIND_BY_STATUS.get(err.code) ?? 'unavailable';
   const code = reason ?? (kind === 'unavailable' ? 'AGENT_UNAVAILABLE' : grpc.status[err.code]);
-  return new SysprepError(kind, code, err.details || err.message, detailsJson ? JSON.parse(detailsJson) : {});
+  return new SysprepError(kind, code, err.details || err.message, parseDetails(detailsJson));
 }

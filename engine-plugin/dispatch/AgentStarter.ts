@@ -78,24 +78,25 @@ export class AgentStarter {
   /** Fails what the stream had in flight; the next start opens a new one. */
   private fail(call: StartCall | undefined, err: SysprepError): void {
     if (call && this.call !== call) return;
-    this.call = undefined;
     call?.cancel();
-    clearInterval(this.sweeper);
-    this.sweeper = undefined;
-    const waiting = [...this.waiting.values()];
-    this.waiting.clear();
-    for (const w of waiting) w.reject(err);
+    for (const w of this.detach()) w.reject(err);
   }
 
   /** The agent predates StartSysprepStream: what is in flight, and all that follows, goes by unary calls. */
   private toUnary(call: StartCall): void {
     if (this.call !== call) return;
-    this.call = undefined;
     this.unary = true;
+    for (const w of this.detach()) this.client.startSysprep(w.request).then(w.resolve, w.reject);
+  }
+
+  /** Forgets the stream and its sweeper; returns the starts it had in flight. */
+  private detach(): Waiter[] {
+    this.call = undefined;
     clearInterval(this.sweeper);
+    this.sweeper = undefined;
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
-    for (const w of waiting) this.client.startSysprep(w.request).then(w.resolve, w.reject);
+    return waiting;
   }
 
   private sweep(): void {

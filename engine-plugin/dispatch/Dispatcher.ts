@@ -23,6 +23,7 @@
 import { inject, injectable } from 'tsyringe';
 import type { Params } from '../../shared/catalog/customizations';
 import { SysprepError, UnavailableError, asSysprepError } from '../../shared/errors';
+import { parseDetails } from '../../shared/grpc';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { EngineConfig } from '../config';
 import { JobBus } from '../jobs/JobBus';
@@ -45,12 +46,7 @@ const AGENT_STATE: Record<string, JobState> = {
 
 export function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | undefined {
   if (!e || !e.code) return undefined;
-  let details: Record<string, unknown> = {};
-  try {
-    details = e.detailsJson ? JSON.parse(e.detailsJson) : {};
-  } catch {
-    /* keep the message */
-  }
+  const details = parseDetails(e.detailsJson);
   if (e.logPath) details.logPath = e.logPath;
   return { code: e.code, message: e.message, details };
 }

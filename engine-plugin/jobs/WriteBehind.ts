@@ -17,11 +17,15 @@ interface PendingWrite {
   args: unknown[];
 }
 
+interface PendingRow {
+  scope: string;
+  /** kind -> its latest write, in the order the kinds were last written. */
+  writes: Map<string, PendingWrite>;
+}
+
 export class WriteBehind {
-  /** row -> kind -> its latest write, in the order the kinds were last written. */
-  private readonly rows = new Map<string, Map<string, PendingWrite>>();
+  private readonly rows = new Map<string, PendingRow>();
   private readonly scopes = new Map<string, Set<string>>();
-  private readonly scopeOf = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private closed = false;
 
@@ -33,22 +37,21 @@ export class WriteBehind {
   /** Queues the latest `kind` write of `row` (it replaces an earlier one, and moves last). */
   later(row: string, scope: string, kind: string, st: Database.Statement, args: unknown[]): void {
     if (this.closed) return;
-    let writes = this.rows.get(row);
-    if (!writes) {
-      this.rows.set(row, (writes = new Map()));
+    let pending = this.rows.get(row);
+    if (!pending) {
+      this.rows.set(row, (pending = { scope, writes: new Map() }));
       let members = this.scopes.get(scope);
       if (!members) this.scopes.set(scope, (members = new Set()));
       members.add(row);
-      this.scopeOf.set(row, scope);
     }
-    writes.delete(kind);
-    writes.set(kind, { st, args });
+    pending.writes.delete(kind);
+    pending.writes.set(kind, { st, args });
     this.timer ??= setTimeout(() => this.flushAll(), this.delayMs).unref();
   }
 
   /** The arguments of the `kind` write of `row` still waiting, if any. */
   pending(row: string, kind: string): unknown[] | undefined {
-    return this.rows.get(row)?.get(kind)?.args;
+    return this.rows.get(row)?.writes.get(kind)?.args;
   }
 
   /** Whether any row of `scope` has writes waiting. */
@@ -58,8 +61,8 @@ export class WriteBehind {
 
   /** Forgets waiting writes of `row` that a later one makes useless. */
   drop(row: string, ...kinds: string[]): void {
-    const writes = this.rows.get(row);
-    for (const k of kinds) writes?.delete(k);
+    const pending = this.rows.get(row);
+    for (const k of kinds) pending?.writes.delete(k);
   }
 
   /** Writes what waits for these rows, in one transaction. */
@@ -87,15 +90,13 @@ export class WriteBehind {
   private write(rows: string[]): void {
     const writes: PendingWrite[] = [];
     for (const row of rows) {
-      const w = this.rows.get(row);
-      if (!w) continue;
+      const pending = this.rows.get(row);
+      if (!pending) continue;
       this.rows.delete(row);
-      const scope = this.scopeOf.get(row)!;
-      this.scopeOf.delete(row);
-      const members = this.scopes.get(scope)!;
+      const members = this.scopes.get(pending.scope)!;
       members.delete(row);
-      if (members.size === 0) this.scopes.delete(scope);
-      for (const x of w.values()) writes.push(x);
+      if (members.size === 0) this.scopes.delete(pending.scope);
+      for (const w of pending.writes.values()) writes.push(w);
     }
     if (this.rows.size === 0) {
       clearTimeout(this.timer);

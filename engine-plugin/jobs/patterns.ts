@@ -66,9 +66,8 @@ export function renderParams(params: Params, ctx: PatternContext): Params {
   } catch (err) {
     // A value with a pattern: name the VM (the pattern was valid, its value for this VM is not).
     const key = err instanceof InputError ? /^params\.(\w+)/.exec(err.field)?.[1] : undefined;
-    if (key && !SECRET_KEYS.has(key) && hasPattern(JSON.stringify(params[key]))) {
-      const e = err as InputError;
-      throw new InputError(e.field, `${e.message.replace(`${e.field}: `, '')} (rendered for VM "${ctx.vm}")`, e.code, { vm: ctx.vm });
+    if (err instanceof InputError && key && !SECRET_KEYS.has(key) && hasPattern(JSON.stringify(params[key]))) {
+      throw new InputError(err.field, `${err.message.replace(`${err.field}: `, '')} (rendered for VM "${ctx.vm}")`, err.code, { vm: ctx.vm });
     }
     throw err;
   }
