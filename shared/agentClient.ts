@@ -5,6 +5,7 @@ import { channelCredentials, fromServiceError, loadProto, TlsFiles } from './grp
 import type {
   Capabilities,
   HostAgentClient,
+  CheckDisksResult,
   InspectResult,
   Job,
   JobEvent,
@@ -56,6 +57,10 @@ export class AgentClient {
   /** Boots the libguestfs appliance: seconds with KVM, tens of seconds under TCG. */
   inspect(disks: { path: string; format?: string }[]): Promise<InspectResult> {
     return this.unary('Inspect', { disks }, Math.max(this.deadlineMs, INSPECT_DEADLINE_MS));
+  }
+  /** Confines and probes disks (read-only) before the engine records them: CheckDisks in agent.proto. */
+  checkDisks(disks: { path: string; format?: string }[]): Promise<CheckDisksResult> {
+    return this.unary('CheckDisks', { disks });
   }
   startSysprep(request: StartSysprepRequest): Promise<Job> {
     return this.unary('StartSysprep', request);

@@ -8,6 +8,8 @@ export type { JobError__Output as JobError } from './wire/ovirt_sysprep/v1/JobEr
 export type { Capabilities__Output as Capabilities } from './wire/ovirt_sysprep/v1/Capabilities';
 export type { OperationList__Output as OperationList } from './wire/ovirt_sysprep/v1/OperationList';
 export type { InspectResult__Output as InspectResult } from './wire/ovirt_sysprep/v1/InspectResult';
+export type { CheckDisksResult__Output as CheckDisksResult } from './wire/ovirt_sysprep/v1/CheckDisksResult';
+export type { DiskCheck__Output as DiskCheck } from './wire/ovirt_sysprep/v1/DiskCheck';
 export type { Disk__Output as Disk } from './wire/ovirt_sysprep/v1/Disk';
 export type { StartSysprepRequest } from './wire/ovirt_sysprep/v1/StartSysprepRequest';
 export type { StartReply__Output as StartReply } from './wire/ovirt_sysprep/v1/StartReply';
