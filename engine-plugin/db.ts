@@ -64,6 +64,22 @@ const MIGRATIONS: string[] = [
    CREATE INDEX vms_created ON vms(created_at, id);
    CREATE INDEX templates_created ON templates(created_at, id);
    CREATE INDEX pools_created ON pools(created_at, id);`,
+  // A disk (by resolved path) belongs to one VM or one template (inventory/DiskOwners.ts).
+  // Filled from the rows already there; a disk an older engine let two owners share stays
+  // with its first owner, templates first (the one whose clones it backs).
+  `CREATE TABLE disk_owners (
+     path TEXT NOT NULL PRIMARY KEY,
+     vm_id TEXT REFERENCES vms(id),
+     template_id TEXT REFERENCES templates(id),
+     CHECK ((vm_id IS NULL) <> (template_id IS NULL)));
+   CREATE INDEX disk_owners_vm ON disk_owners(vm_id);
+   CREATE INDEX disk_owners_template ON disk_owners(template_id);
+   INSERT OR IGNORE INTO disk_owners (path, template_id)
+     SELECT json_extract(d.value, '$.path'), t.id FROM templates t, json_each(t.disks) d
+     WHERE json_type(d.value, '$.path') = 'text' ORDER BY t.created_at, t.id, d.key;
+   INSERT OR IGNORE INTO disk_owners (path, vm_id)
+     SELECT json_extract(d.value, '$.path'), v.id FROM vms v, json_each(v.disks) d
+     WHERE json_type(d.value, '$.path') = 'text' ORDER BY v.created_at, v.id, d.key;`,
 ];
 
 export function openDb(dataDir: string): Db {

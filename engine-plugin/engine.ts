@@ -11,8 +11,10 @@ import type { ApiDeps } from './api/deps';
 import { AutoReset } from './autoreset/AutoReset';
 import { EngineConfig, withDefaults } from './config';
 import { Db, openDb } from './db';
+import { AgentDiskChecker } from './dispatch/AgentDiskChecker';
 import { AgentPool } from './dispatch/AgentPool';
 import { Dispatcher } from './dispatch/Dispatcher';
+import { DiskChecker } from './inventory/DiskChecker';
 import { EmbeddedInventory } from './inventory/EmbeddedInventory';
 import { Inventory } from './inventory/Inventory';
 import { InventoryActions } from './inventory/InventoryActions';
@@ -65,6 +67,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
   } else {
     c.registerSingleton(EmbeddedInventory);
+    c.register(DiskChecker, { useClass: AgentDiskChecker });
     c.register(Inventory, { useToken: EmbeddedInventory });
     c.register(InventoryActions, { useToken: EmbeddedInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });

@@ -11,6 +11,7 @@ import type { Capabilities } from '../../shared/wireTypes';
 import { EngineConfig } from '../config';
 import type { DiskRef, Host } from '../inventory/Inventory';
 import { Inventory } from '../inventory/Inventory';
+import { underRoot } from '../inventory/storageRoots';
 import { Logger } from '../logger';
 
 export interface AgentState {
@@ -29,11 +30,8 @@ export interface AgentState {
 
 const CALL_DEADLINE_MS = 15_000;
 
-/** Whether `file` lies under `root` (string prefix on a path boundary; the agent re-checks with realpath). */
-export function underRoot(file: string, root: string): boolean {
-  const r = root.endsWith('/') ? root : `${root}/`;
-  return file.startsWith(r);
-}
+// The agent re-checks with realpath; kept importable from here for the job service.
+export { underRoot };
 
 @injectable()
 export class AgentPool {
@@ -136,7 +134,7 @@ export class AgentPool {
   }
 
   /** Agents that see every disk (healthy or not), the preferred host first. */
-  servingAgents(disks: DiskRef[], preferHost?: string): AgentState[] {
+  servingAgents(disks: Pick<DiskRef, 'path'>[], preferHost?: string): AgentState[] {
     const serving = this.all().filter((a) => disks.every((d) => a.host.storageRoots.some((r) => underRoot(d.path, r))));
     return serving.sort((x, y) => Number(y.host.id === preferHost) - Number(x.host.id === preferHost));
   }

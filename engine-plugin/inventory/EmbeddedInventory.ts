@@ -1,16 +1,28 @@
 // The embedded inventory: hosts, templates, VMs and pools in the engine's SQLite
 // database (engine.db under the data dir), for installations without oVirt.
 //
+// Disks enter it (register a template, import a VM) only as an agent found them: the
+// agent that owns the storage root resolves, confines and probes each path (DiskChecker);
+// the inventory records the real path and the probed format, never opening the path
+// itself. A disk, by real path, belongs to one VM or one template (DiskOwners.ts), so no
+// import can alias a template's disk or another VM's.
+//
 // Clone (as VCL does): every disk of the new VM is a qcow2 copy-on-write overlay on the
 // template's disk, created next to it under `<template dir>/vms/<vm id>/`, so it sits on
-// the same storage and the same agents serve it. A template with clones is their
-// backing file: it must never be written again (the job service refuses to seal it).
+// the same storage and the same agents serve it. Before anything is created the
+// template's disks are checked by an agent again (an older engine recorded paths
+// unchecked) and the directory must resolve inside a storage root (cloneDir.ts). A
+// template with clones is their backing file: it must never be written again (the job
+// service refuses to seal it).
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { ConflictError, InputError, NotFoundError } from '../../shared/errors';
+import { ConflictError, InputError, NotFoundError, SysprepError } from '../../shared/errors';
 import { Db, sql } from '../db';
+import { makeCloneDir, removeCloneDir } from './cloneDir';
+import { DiskChecker } from './DiskChecker';
+import { assertDistinctDisks, validateDiskInputs } from './diskInputs';
+import { assertDisksFree, claimDisks } from './DiskOwners';
 import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm, VmStatus } from './Inventory';
 import type { DiskInput, InventoryActions } from './InventoryActions';
 import { QemuImg } from './qemuImg';
@@ -28,6 +40,8 @@ export function checkName(field: string, name: string): void {
 }
 
 const now = () => new Date().toISOString();
+const paths = (disks: DiskRef[]) => disks.map((d) => d.path);
+const fields = (disks: DiskRef[]) => disks.map((_, i) => `disks[${i}].path`);
 
 function toVm(r: VmRow): Vm {
   return {
@@ -48,6 +62,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   constructor(
     @inject(Db) private readonly db: Db,
     @inject(QemuImg) private readonly qemu: QemuImg,
+    @inject(DiskChecker) private readonly checker: DiskChecker,
   ) {}
 
   private page<R, T>(table: string, map: (r: R) => T, query: ListQuery = {}, order = 'created_at, id'): Page<T> {
@@ -100,19 +115,28 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       .run(h.id, h.name, h.agentAddress, JSON.stringify(h.storageRoots));
   }
 
-  private async resolveDisks(disks: DiskInput[]): Promise<DiskRef[]> {
-    if (!Array.isArray(disks) || disks.length === 0) throw new InputError('disks', 'must list at least one disk image');
-    return Promise.all(
-      disks.map(async (d, i) => {
-        const field = `disks[${i}].path`;
-        if (typeof d?.path !== 'string' || !path.isAbsolute(d.path)) throw new InputError(field, 'must be an absolute path');
-        const st = await fs.stat(d.path).catch(() => undefined);
-        if (!st?.isFile()) throw new InputError(field, `${d.path} is not a regular file`, 'DISK_NOT_FOUND');
-        const format = d.format ?? (await this.qemu.format(d.path, field));
-        if (format !== 'qcow2' && format !== 'raw') throw new InputError(`disks[${i}].format`, `must be "qcow2" or "raw", not ${JSON.stringify(format)}`);
-        return { path: path.resolve(d.path), format };
-      }),
-    );
+  /** Disks as an agent found them: edge checks, then CheckDisks; each real path once. */
+  private async checkDisks(disks: DiskInput[], hostId?: string): Promise<DiskRef[]> {
+    const checked = await this.checker.check(validateDiskInputs(disks), { hostId });
+    assertDistinctDisks(checked.map((c) => c.realPath));
+    return checked.map((c) => ({ path: c.realPath, format: c.format, storageDomain: c.storageRoot }));
+  }
+
+  /**
+   * The template's disks checked again before a clone builds on them. A refusal is the
+   * template's (409 naming `template`, with the agent's code), not the caller's input.
+   */
+  private async templateDisks(t: Template): Promise<DiskRef[]> {
+    let disks: DiskRef[];
+    try {
+      disks = await this.checkDisks(t.disks.map((d) => ({ path: d.path, format: d.format })));
+    } catch (err) {
+      if (!(err instanceof SysprepError) || !['invalid', 'not-found', 'denied'].includes(err.kind)) throw err;
+      throw new ConflictError(err.code, `template "${t.name}" cannot be cloned: ${err.message}`, { ...err.details, field: 'template', templateDisk: err.details.field });
+    }
+    // A recorded path that now resolves elsewhere may only lead to the template's own disk.
+    assertDisksFree(this.db, paths(disks), disks.map(() => 'template'), { type: 'template', id: t.id });
+    return disks;
   }
 
   private assertFree(table: 'vms' | 'templates' | 'pools', name: string): void {
@@ -124,8 +148,13 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   async registerTemplate(input: { name: string; disks: DiskInput[] }): Promise<Template> {
     checkName('name', input.name);
     this.assertFree('templates', input.name);
-    const t: Template = { id: randomUUID(), name: input.name, disks: await this.resolveDisks(input.disks), createdAt: now() };
-    sql(this.db, 'INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run(t.id, t.name, JSON.stringify(t.disks), t.createdAt);
+    const t: Template = { id: randomUUID(), name: input.name, disks: await this.checkDisks(input.disks), createdAt: now() };
+    this.db.transaction(() => {
+      this.assertFree('templates', t.name);
+      assertDisksFree(this.db, paths(t.disks), fields(t.disks));
+      sql(this.db, 'INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run(t.id, t.name, JSON.stringify(t.disks), t.createdAt);
+      claimDisks(this.db, paths(t.disks), { type: 'template', id: t.id });
+    })();
     return t;
   }
 
@@ -135,11 +164,13 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     return t;
   }
 
-  private async cloneDisks(t: Template, vmId: string): Promise<DiskRef[]> {
-    const dir = path.join(path.dirname(t.disks[0].path), 'vms', vmId);
-    await fs.mkdir(dir, { recursive: true });
+  /** Overlays on the (checked) template disks in the VM's own clone directory; the directory is removed on failure. */
+  private async cloneDisks(base: DiskRef[], vmId: string, dirs: string[]): Promise<DiskRef[]> {
+    const roots = (await this.listHosts()).flatMap((h) => h.storageRoots);
+    const dir = await makeCloneDir(path.dirname(base[0].path), vmId, roots);
+    dirs.push(dir);
     return Promise.all(
-      t.disks.map(async (d, i) => {
+      base.map(async (d, i) => {
         const file = path.join(dir, `disk${i}.qcow2`);
         await this.qemu.createOverlay(file, d.path, d.format);
         return { path: file, format: 'qcow2', storageDomain: d.storageDomain };
@@ -147,27 +178,56 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     );
   }
 
+  /**
+   * Makes clones (`make` records their directories), then writes their rows in one
+   * transaction; if either fails, the clones' files are removed: no file without a row.
+   */
+  private async withClones<T>(make: (dirs: string[]) => Promise<void>, write: () => T): Promise<T> {
+    const dirs: string[] = [];
+    try {
+      await make(dirs);
+      return this.db.transaction(write)();
+    } catch (err) {
+      await Promise.all(dirs.map(removeCloneDir));
+      throw err;
+    }
+  }
+
+  /** The VM's row and its disks' owner rows; inside a transaction. */
   private insertVm(vm: Vm, poolIndex?: number): void {
     this.db
       .prepare('INSERT INTO vms (id, name, status, host_id, pool_id, pool_index, template_id, disks, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(vm.id, vm.name, vm.status, vm.hostId ?? null, vm.poolId ?? null, poolIndex ?? null, vm.templateId ?? null, JSON.stringify(vm.disks), vm.createdAt!);
+    claimDisks(this.db, paths(vm.disks), { type: 'vm', id: vm.id });
   }
 
   async cloneVm(input: { name: string; template: string; status: VmStatus }): Promise<Vm> {
     checkName('name', input.name);
     const t = await this.templateOrThrow(input.template);
     this.assertFree('vms', input.name);
-    const id = randomUUID();
-    const vm: Vm = { id, name: input.name, status: input.status, templateId: t.id, disks: await this.cloneDisks(t, id), createdAt: now() };
-    this.insertVm(vm);
-    return vm;
+    const base = await this.templateDisks(t);
+    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, templateId: t.id, disks: [], createdAt: now() };
+    return this.withClones(
+      async (dirs) => {
+        vm.disks = await this.cloneDisks(base, vm.id, dirs);
+      },
+      () => {
+        this.assertFree('vms', vm.name);
+        this.insertVm(vm);
+        return vm;
+      },
+    );
   }
 
   async importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus }): Promise<Vm> {
     checkName('name', input.name);
     this.assertFree('vms', input.name);
-    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.resolveDisks(input.disks), createdAt: now() };
-    this.insertVm(vm);
+    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.checkDisks(input.disks, input.hostId), createdAt: now() };
+    this.db.transaction(() => {
+      this.assertFree('vms', vm.name);
+      assertDisksFree(this.db, paths(vm.disks), fields(vm.disks));
+      this.insertVm(vm);
+    })();
     return vm;
   }
 
@@ -181,22 +241,27 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     const taken = names.filter((n) => sql(this.db, 'SELECT 1 FROM vms WHERE name = ?').get(n));
     if (taken.length) throw new ConflictError('NAME_IN_USE', `VM names already in use: ${taken.slice(0, 5).join(', ')}`, { field: 'vmNamePattern' });
 
+    const base = await this.templateDisks(t);
     const pool = { id: randomUUID(), name: input.name, templateId: t.id };
     const vms: Vm[] = names.map((name) => ({ id: randomUUID(), name, status: input.status, poolId: pool.id, templateId: t.id, disks: [], createdAt: now() }));
     // Disks first (bounded parallelism), rows last in one transaction: a failure leaves no half pool.
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(CLONE_PARALLELISM, vms.length) }, async () => {
+    const cloneAll = async (dirs: string[]) => {
+      let next = 0;
+      const workers = Array.from({ length: Math.min(CLONE_PARALLELISM, vms.length) }, async () => {
         while (next < vms.length) {
           const vm = vms[next++];
-          vm.disks = await this.cloneDisks(t, vm.id);
+          vm.disks = await this.cloneDisks(base, vm.id, dirs);
         }
-      }),
-    );
-    this.db.transaction(() => {
+      });
+      // Every worker settles before a failure is reported, so none still writes while the clones are removed.
+      const failed = (await Promise.allSettled(workers)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
+    await this.withClones(cloneAll, () => {
+      this.assertFree('pools', pool.name);
       sql(this.db, 'INSERT INTO pools (id, name, template_id, created_at) VALUES (?, ?, ?, ?)').run(pool.id, pool.name, t.id, now());
       vms.forEach((vm, i) => this.insertVm(vm, i + 1));
-    })();
+    });
     return { pool: { ...pool, vmIds: vms.map((v) => v.id) }, vms };
   }
 

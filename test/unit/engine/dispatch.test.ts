@@ -206,11 +206,12 @@ describe('dispatcher and bulk jobs', () => {
   });
 
   it('answers 503 when no agent serves the disks', async () => {
-    const h = await harness();
+    const off = { enabled: false, profile: 'clone-reset' };
+    const h = await harness({ config: { autoReset: { clone: off, import: off, pool: off } } });
     try {
-      const outside = require('node:path').join(h.dir, 'elsewhere.qcow2');
-      require('node:child_process').execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', outside, '1M']);
-      await h.api('POST', '/vms', { name: 'stray', disks: [{ path: outside }] });
+      // Registered while its storage was served; then the host's roots were configured elsewhere.
+      expect((await h.api('POST', '/vms', { name: 'stray', disks: [{ path: h.image('stray.qcow2') }] })).status).toBe(201);
+      await h.restart({ hosts: h.agents.map((a) => ({ id: a.opts.hostId, address: a.address, storageRoots: [require('node:path').join(h.dir, 'elsewhere')] })) });
       const r = await h.api('POST', '/vms/stray/sysprep', {});
       expect(r.status).toBe(503);
       expect(r.body.error.code).toBe('NO_AGENT');

@@ -1,8 +1,14 @@
 // A FAKE host agent for the engine's unit tests: a real gRPC server speaking the
 // HostAgent contract over loopback, whose jobs are timers instead of virt-sysprep.
 // It records every StartSysprep so tests can prove idempotence and exclusivity.
+// Its CheckDisks is a STAND-IN of the real agent's (host-agent/): enough to test what the
+// engine does with the answers (confined to its roots after realpath, no "..", a regular
+// file, qcow2 told by its magic, "raw" only for a non-empty file of whole 512-byte
+// sectors), without qemu-img; it records every call in checkCalls.
 import * as grpc from '@grpc/grpc-js';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
+import * as path from 'node:path';
 import { loadProto } from '../../../shared/grpc';
 
 export interface FakeJob {
@@ -42,6 +48,8 @@ const DEFAULT_ON = new Set(['bash-history', 'customize', 'logfiles', 'machine-id
 export class FakeAgent {
   readonly jobs = new Map<string, FakeJob>();
   readonly startCalls: string[] = [];
+  /** The paths of every CheckDisks call, in order. */
+  readonly checkCalls: string[][] = [];
   /** How each start came: 'unary' (StartSysprep) or 'stream' (StartSysprepStream). */
   readonly startVia: ('unary' | 'stream')[] = [];
   /** Largest number of jobs running at once, and of jobs per disk at once. */
@@ -151,6 +159,31 @@ export class FakeAgent {
     return this.wire(j);
   }
 
+  /** CheckDisks STAND-IN: the first disk at fault fails the call with its reason and field, as the real agent does. */
+  private async checkDisks(disks: { path: string; format: string }[]) {
+    this.checkCalls.push(disks.map((d) => d.path));
+    const roots = this.opts.storageRoots.map((r) => realpathSync(r));
+    const checked = [];
+    for (const [i, d] of disks.entries()) {
+      const field = `disks[${i}].path`;
+      const fail = (code: grpc.status, reason: string, message: string) => ({ code, details: `${field}: ${message}`, metadata: meta(reason, { field, path: d.path }) });
+      if (d.path.split('/').includes('..')) throw fail(grpc.status.PERMISSION_DENIED, 'PATH_TRAVERSAL', '".." is not allowed');
+      const real = await realpath(d.path).catch(() => undefined);
+      if (!real) throw fail(grpc.status.NOT_FOUND, 'DISK_NOT_FOUND', `no such disk: ${d.path}`);
+      const root = roots.find((r) => real.startsWith(r + path.sep));
+      if (!root) throw fail(grpc.status.PERMISSION_DENIED, 'PATH_OUTSIDE_ROOTS', `${d.path} (resolves to ${real}) is outside the storage roots`);
+      const st = await stat(real);
+      if (!st.isFile()) throw fail(grpc.status.INVALID_ARGUMENT, 'NOT_A_DISK', `${d.path} is not a regular file`);
+      const head = Buffer.alloc(4);
+      const fh = await open(real, 'r');
+      await fh.read(head, 0, 4, 0).finally(() => fh.close());
+      const probed = head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : st.size > 0 && st.size % 512 === 0 ? 'raw' : undefined;
+      if (!probed || (d.format && d.format !== probed)) throw fail(grpc.status.INVALID_ARGUMENT, 'NOT_A_DISK', `${d.path} is not a ${d.format || 'recognised'} disk image`);
+      checked.push({ path: d.path, realPath: real, storageRoot: root, format: probed, virtualSize: String(st.size), actualSize: String(st.size), backingFile: '', inUse: false });
+    }
+    return { disks: checked };
+  }
+
   private handlers() {
     const notFound = (id: string) => ({ code: grpc.status.NOT_FOUND, details: `no job ${id}`, metadata: meta('JOB_NOT_FOUND') });
     return {
@@ -165,6 +198,9 @@ export class FakeAgent {
           operations: (this.opts.operations ?? DEFAULT_OPS).map((name) => ({ name, description: `fake ${name}`, defaultEnabled: DEFAULT_ON.has(name) })),
           customizations: [], virtSysprepVersion: 'fake 1.48',
         }),
+      CheckDisks: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        this.checkDisks(call.request.disks).then((r) => cb(null, r), (err) => cb(err));
+      },
       Inspect: (_: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { osType: 'linux', distro: 'debian', productName: 'Fake', version: '12', hostname: 'golden-image', root: '/dev/sda1', packageFormat: ['deb'] }),
       StartSysprep: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         try {
@@ -220,8 +256,9 @@ export class FakeAgent {
   }
 }
 
-function meta(reason: string): grpc.Metadata {
+function meta(reason: string, details?: Record<string, unknown>): grpc.Metadata {
   const m = new grpc.Metadata();
   m.set('reason', reason);
+  if (details) m.set('details-json', JSON.stringify(details));
   return m;
 }
