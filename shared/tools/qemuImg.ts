@@ -1,5 +1,5 @@
 // The one wrapper of qemu-img, for the agent (image probe, overlays, commit) and the
-// engine's embedded inventory (format of a registered disk, copy-on-write clones).
+// engine's embedded inventory (copy-on-write clones).
 // argv arrays through run() (no shell); every path comes after "--", so no value can
 // be read as an option. The probe without `shared` is also the in-use check: it needs
 // the image's write lock, which a running QEMU holds.

@@ -224,6 +224,18 @@ describe('disk registration', () => {
   });
 });
 
+it('refuses a registration with 503 when the only agent is too old to check disks, recording nothing', async () => {
+  const h = await harness({ config: manual, agents: [{ noCheckDisks: true }] });
+  try {
+    const r = await h.api('POST', '/templates', { name: 'unchecked', disks: [{ path: h.image('unchecked.qcow2') }] });
+    expect(r.status).toBe(503);
+    expect(r.body.error.message).toMatch(/CheckDisks/);
+    expect((await h.api('GET', '/templates/unchecked')).status).toBe(404);
+  } finally {
+    await h.close();
+  }
+});
+
 describe('disk_owners migration', () => {
   it('fills the owners from an older database: each disk with its first owner, templates first', () => {
     const dir = path.join(os.tmpdir(), `owners-${process.pid}-${Date.now()}`);

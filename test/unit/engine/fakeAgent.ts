@@ -38,6 +38,8 @@ export interface FakeAgentOptions {
   refuseMissingDisks?: boolean;
   /** An agent older than StartSysprepStream: the stream is UNIMPLEMENTED. */
   noStartStream?: boolean;
+  /** An agent older than CheckDisks: the call is UNIMPLEMENTED. */
+  noCheckDisks?: boolean;
   /** The start stream answers this late (ms): a start stays in flight. */
   startReplyDelayMs?: number;
 }
@@ -198,9 +200,11 @@ export class FakeAgent {
           operations: (this.opts.operations ?? DEFAULT_OPS).map((name) => ({ name, description: `fake ${name}`, defaultEnabled: DEFAULT_ON.has(name) })),
           customizations: [], virtSysprepVersion: 'fake 1.48',
         }),
-      CheckDisks: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        this.checkDisks(call.request.disks).then((r) => cb(null, r), (err) => cb(err));
-      },
+      ...(this.opts.noCheckDisks ? {} : {
+        CheckDisks: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+          this.checkDisks(call.request.disks).then((r) => cb(null, r), (err) => cb(err));
+        },
+      }),
       Inspect: (_: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { osType: 'linux', distro: 'debian', productName: 'Fake', version: '12', hostname: 'golden-image', root: '/dev/sda1', packageFormat: ['deb'] }),
       StartSysprep: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         try {
