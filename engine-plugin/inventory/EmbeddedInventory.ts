@@ -164,18 +164,22 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     return t;
   }
 
-  /** Overlays on the (checked) template disks in the VM's own clone directory; the directory is removed on failure. */
-  private async cloneDisks(base: DiskRef[], vmId: string, dirs: string[]): Promise<DiskRef[]> {
-    const roots = (await this.listHosts()).flatMap((h) => h.storageRoots);
+  /** The storage roots configured for the hosts: the only places where the engine creates files. */
+  private async storageRoots(): Promise<string[]> {
+    return (await this.listHosts()).flatMap((h) => h.storageRoots);
+  }
+
+  /** Overlays on the (checked) template disks, in the VM's own clone directory (pushed to `dirs` once made). */
+  private async cloneDisks(base: DiskRef[], vmId: string, roots: string[], dirs: string[]): Promise<DiskRef[]> {
     const dir = await makeCloneDir(path.dirname(base[0].path), vmId, roots);
     dirs.push(dir);
-    return Promise.all(
-      base.map(async (d, i) => {
-        const file = path.join(dir, `disk${i}.qcow2`);
-        await this.qemu.createOverlay(file, d.path, d.format);
-        return { path: file, format: 'qcow2', storageDomain: d.storageDomain };
-      }),
-    );
+    const disks: DiskRef[] = [];
+    for (const [i, d] of base.entries()) {
+      const file = path.join(dir, `disk${i}.qcow2`);
+      await this.qemu.createOverlay(file, d.path, d.format);
+      disks.push({ path: file, format: 'qcow2', storageDomain: d.storageDomain });
+    }
+    return disks;
   }
 
   /**
@@ -206,10 +210,11 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     const t = await this.templateOrThrow(input.template);
     this.assertFree('vms', input.name);
     const base = await this.templateDisks(t);
+    const roots = await this.storageRoots();
     const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, templateId: t.id, disks: [], createdAt: now() };
     return this.withClones(
       async (dirs) => {
-        vm.disks = await this.cloneDisks(base, vm.id, dirs);
+        vm.disks = await this.cloneDisks(base, vm.id, roots, dirs);
       },
       () => {
         this.assertFree('vms', vm.name);
@@ -242,6 +247,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     if (taken.length) throw new ConflictError('NAME_IN_USE', `VM names already in use: ${taken.slice(0, 5).join(', ')}`, { field: 'vmNamePattern' });
 
     const base = await this.templateDisks(t);
+    const roots = await this.storageRoots();
     const pool = { id: randomUUID(), name: input.name, templateId: t.id };
     const vms: Vm[] = names.map((name) => ({ id: randomUUID(), name, status: input.status, poolId: pool.id, templateId: t.id, disks: [], createdAt: now() }));
     // Disks first (bounded parallelism), rows last in one transaction: a failure leaves no half pool.
@@ -250,7 +256,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       const workers = Array.from({ length: Math.min(CLONE_PARALLELISM, vms.length) }, async () => {
         while (next < vms.length) {
           const vm = vms[next++];
-          vm.disks = await this.cloneDisks(base, vm.id, dirs);
+          vm.disks = await this.cloneDisks(base, vm.id, roots, dirs);
         }
       });
       // Every worker settles before a failure is reported, so none still writes while the clones are removed.

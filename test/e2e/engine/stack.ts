@@ -2,7 +2,9 @@
 // mutual TLS (test PKI), the real virt-sysprep under TCG, and the engine in this process
 // (or as its own process, for the kill test) over real HTTP.
 import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineConfig } from '../../../engine-plugin/config';
@@ -111,4 +113,28 @@ export function engineConfFile(s: Stack, port: number): string {
     '[auto_reset]', 'clone = off', 'import = off', 'pool = off', '',
   ].join('\n'));
   return file;
+}
+
+/** The built engine (npm run build), for running it as its own process. */
+export const ENGINE_MAIN = path.resolve(__dirname, '../../../dist/engine-plugin/main.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The engine as its own process on `conf` (engineConfFile), once it answers at `url`; `env`: its environment. */
+export async function startEngineProcess(conf: string, url: string, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [ENGINE_MAIN, '--config', conf], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`engine exited ${child.exitCode}`);
+    if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) return child;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('engine did not start');
 }
