@@ -34,7 +34,8 @@ describe('disk registration with a real agent', () => {
     const port = await freePort();
     s.url = `http://127.0.0.1:${port}`;
     engine = await startEngineProcess(engineConfFile(s, port), s.url, { ...process.env, PATH: `${bin}:${process.env.PATH}` });
-    writeFileSync(path.join(s.storage, 'notes.txt'), 'meeting notes, not a disk\n'.repeat(100));
+    // Text of a whole number of sectors: only its content tells it is no disk.
+    writeFileSync(path.join(s.storage, 'notes.txt'), 'meeting notes, not a disk image\n'.repeat(128));
     symlinkSync('/etc/shadow', path.join(s.storage, 'shadow.qcow2'));
   });
   afterAll(async () => {
@@ -62,7 +63,7 @@ describe('disk registration with a real agent', () => {
     const qcow2 = image('gold.qcow2');
     symlinkSync(qcow2, path.join(s.storage, 'gold-link.img'));
     const raw = image('data.raw', 'raw');
-    const r = await s.api('POST', '/templates', { name: 'gold', disks: [{ path: path.join(s.storage, 'gold-link.img') }, { path: raw }] });
+    const r = await s.api('POST', '/templates', { name: 'gold', disks: [{ path: path.join(s.storage, 'gold-link.img') }, { path: raw, format: 'raw' }] });
     expect(r.status).toBe(201);
     expect(r.body.disks).toEqual([
       { path: qcow2, format: 'qcow2', storageDomain: s.storage },

@@ -3,8 +3,8 @@
 // It records every StartSysprep so tests can prove idempotence and exclusivity.
 // Its CheckDisks is a STAND-IN of the real agent's (host-agent/): enough to test what the
 // engine does with the answers (confined to its roots after realpath, no "..", a regular
-// file, qcow2 told by its magic, "raw" only for a non-empty file of whole 512-byte
-// sectors), without qemu-img; it records every call in checkCalls.
+// file, qcow2 told by its magic, "raw" only when declared and for a non-empty file of
+// whole 512-byte sectors), without qemu-img; it records every call in checkCalls.
 import * as grpc from '@grpc/grpc-js';
 import { existsSync, realpathSync } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
@@ -179,8 +179,8 @@ export class FakeAgent {
       const head = Buffer.alloc(4);
       const fh = await open(real, 'r');
       await fh.read(head, 0, 4, 0).finally(() => fh.close());
-      const probed = head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : st.size > 0 && st.size % 512 === 0 ? 'raw' : undefined;
-      if (!probed || (d.format && d.format !== probed)) throw fail(grpc.status.INVALID_ARGUMENT, 'NOT_A_DISK', `${d.path} is not a ${d.format || 'recognised'} disk image`);
+      const probed = head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : d.format === 'raw' && st.size > 0 && st.size % 512 === 0 ? 'raw' : undefined;
+      if (!probed || (d.format && d.format !== probed)) throw fail(grpc.status.INVALID_ARGUMENT, 'NOT_A_DISK', `${d.path} is not a ${d.format || 'qcow2'} disk image`);
       checked.push({ path: d.path, realPath: real, storageRoot: root, format: probed, virtualSize: String(st.size), actualSize: String(st.size), backingFile: '', inUse: false });
     }
     return { disks: checked };
