@@ -150,6 +150,9 @@ export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
       virtSysprepVersion: deps.virtSysprepVersion,
     })),
     Inspect: unary(logger, async (req: any) => deps.inspector.inspect((await jobs.resolveDisks(req.disks)).map((d) => ({ path: d.real, format: d.format })))),
+    CheckDisks: unary(logger, async (req: any) => ({
+      disks: (await jobs.resolveDisks(req.disks)).map((d, i) => ({ path: req.disks[i].path, realPath: d.real, storageRoot: d.root, format: d.format })),
+    })),
     StartSysprep: unary(logger, start),
     StartSysprepStream: replies(logger, start),
     GetJob: unary(logger, (req: any) => toWire(jobs.get(req.jobId))),
