@@ -32,16 +32,19 @@ export function fieldPath(prefix: string, path: readonly PropertyKey[]): string 
   );
 }
 
-/** Parses with a zod schema; the first issue becomes an InputError naming its field. */
+/**
+ * Parses with a zod schema; the first issue becomes an InputError naming its field
+ * (`body` when the whole value is at fault, e.g. an array where an object belongs).
+ */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    throw new InputError(fieldPath(prefix, [...issue.path, key]), 'is not a known field');
+    throw new InputError(fieldPath(prefix, [...issue.path, key]), 'is not a known field', 'UNKNOWN_FIELD');
   }
-  throw new InputError(fieldPath(prefix, issue.path), issue.message);
+  throw new InputError(fieldPath(prefix, issue.path) || 'body', issue.message);
 }
 
 export function validateParams(params: unknown): Params {
