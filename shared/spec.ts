@@ -52,6 +52,14 @@ export function validateParams(params: unknown): Params {
   return Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined));
 }
 
+/** A selection that both enables and disables an operation is a contradiction, not a choice. */
+export function checkSelection(sel: OperationSelection | undefined): void {
+  const disable = new Set(sel?.disable ?? []);
+  (sel?.enable ?? []).forEach((name, i) => {
+    if (disable.has(name)) throw new InputError(`operations.enable[${i}]`, `operation "${name}" is both enabled and disabled`);
+  });
+}
+
 export function resolveSpec(input: SpecInput, known: readonly OperationInfo[]): ResolvedSpec {
   const names = new Set(known.map((o) => o.name));
   const sel = input.operations ?? {};
@@ -67,11 +75,7 @@ export function resolveSpec(input: SpecInput, known: readonly OperationInfo[]): 
       }
     });
   }
-  lists.enable.forEach((name, i) => {
-    if (lists.disable.includes(name)) {
-      throw new InputError(`operations.enable[${i}]`, `operation "${name}" is both enabled and disabled`);
-    }
-  });
+  checkSelection(sel);
 
   const params = validateParams(input.params);
   const selected = new Set(lists.only.length ? lists.only : known.filter((o) => o.defaultEnabled).map((o) => o.name));

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { Params, SECRET_KEYS } from '../../shared/catalog/customizations';
 import { ConflictError, InputError, NotFoundError, PermissionError, SysprepError, UnavailableError } from '../../shared/errors';
-import { OperationSelection, resolveSpec } from '../../shared/spec';
+import { checkSelection, OperationSelection, resolveSpec } from '../../shared/spec';
 import type { Role } from '../config';
 import { EngineConfig } from '../config';
 import { AgentPool, underRoot } from '../dispatch/AgentPool';
@@ -134,6 +134,8 @@ export class JobService {
     const profile: Profile | undefined = name ? this.profiles.get(name) : undefined;
     const known = this.agents.operations();
     const knownNames = new Set(known.map((o) => o.name));
+    // The request's own lists first: merged into the profile's, a contradiction would vanish.
+    checkSelection(body.operations);
     let selection = mergeSelection(profile?.operations ?? {}, body.operations);
     if (profile?.builtIn && selection.only === profile.operations.only) {
       // A built-in names operations of several tool versions: keep the installed ones.
