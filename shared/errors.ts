@@ -4,6 +4,8 @@
 
 export type ErrorKind =
   | 'invalid' // bad input: 400 / INVALID_ARGUMENT
+  | 'unsupported' // a body in a media type, charset or encoding not taken: 415 / INVALID_ARGUMENT
+  | 'too-large' // a body over the size limit: 413 / RESOURCE_EXHAUSTED
   | 'unauthenticated' // 401 / UNAUTHENTICATED
   | 'denied' // 403 / PERMISSION_DENIED
   | 'not-found' // 404 / NOT_FOUND
@@ -58,7 +60,7 @@ export class PermissionError extends SysprepError {
 
 export class AuthError extends SysprepError {
   constructor(message = 'a bearer token is required') {
-    super('unauthenticated', 'UNAUTHENTICATED', message);
+    super('unauthenticated', 'UNAUTHENTICATED', message, { field: 'Authorization' });
   }
 }
 

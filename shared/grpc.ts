@@ -62,6 +62,8 @@ export function channelCredentials(tls: TlsFiles | null, targetHost: string): gr
 
 const STATUS_BY_KIND: Record<ErrorKind, grpc.status> = {
   invalid: grpc.status.INVALID_ARGUMENT,
+  unsupported: grpc.status.INVALID_ARGUMENT,
+  'too-large': grpc.status.RESOURCE_EXHAUSTED,
   unauthenticated: grpc.status.UNAUTHENTICATED,
   denied: grpc.status.PERMISSION_DENIED,
   'not-found': grpc.status.NOT_FOUND,
@@ -71,8 +73,9 @@ const STATUS_BY_KIND: Record<ErrorKind, grpc.status> = {
   cancelled: grpc.status.CANCELLED,
   internal: grpc.status.INTERNAL,
 };
+/** The first kind listed for a status wins (INVALID_ARGUMENT is 'invalid'). */
 const KIND_BY_STATUS = new Map<number, ErrorKind>(
-  Object.entries(STATUS_BY_KIND).map(([k, s]) => [s, k as ErrorKind]),
+  Object.entries(STATUS_BY_KIND).reverse().map(([k, s]) => [s, k as ErrorKind]),
 );
 
 /** Typed error -> gRPC status, with the code and details in trailing metadata. */

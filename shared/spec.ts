@@ -32,21 +32,32 @@ export function fieldPath(prefix: string, path: readonly PropertyKey[]): string 
   );
 }
 
-/** Parses with a zod schema; the first issue becomes an InputError naming its field. */
+/**
+ * Parses with a zod schema; the first issue becomes an InputError naming its field
+ * (`body` when the whole value is at fault, e.g. an array where an object belongs).
+ */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    throw new InputError(fieldPath(prefix, [...issue.path, key]), 'is not a known field');
+    throw new InputError(fieldPath(prefix, [...issue.path, key]), 'is not a known field', 'UNKNOWN_FIELD');
   }
-  throw new InputError(fieldPath(prefix, issue.path), issue.message);
+  throw new InputError(fieldPath(prefix, issue.path) || 'body', issue.message);
 }
 
 export function validateParams(params: unknown): Params {
   const parsed = parseOrThrow(paramsSchema, params ?? {}, 'params') as Params;
   return Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined));
+}
+
+/** A selection that both enables and disables an operation is a contradiction, not a choice. */
+export function checkSelection(sel: OperationSelection | undefined): void {
+  const disable = new Set(sel?.disable ?? []);
+  (sel?.enable ?? []).forEach((name, i) => {
+    if (disable.has(name)) throw new InputError(`operations.enable[${i}]`, `operation "${name}" is both enabled and disabled`);
+  });
 }
 
 export function resolveSpec(input: SpecInput, known: readonly OperationInfo[]): ResolvedSpec {
@@ -64,11 +75,7 @@ export function resolveSpec(input: SpecInput, known: readonly OperationInfo[]): 
       }
     });
   }
-  lists.enable.forEach((name, i) => {
-    if (lists.disable.includes(name)) {
-      throw new InputError(`operations.enable[${i}]`, `operation "${name}" is both enabled and disabled`);
-    }
-  });
+  checkSelection(sel);
 
   const params = validateParams(input.params);
   const selected = new Set(lists.only.length ? lists.only : known.filter((o) => o.defaultEnabled).map((o) => o.name));

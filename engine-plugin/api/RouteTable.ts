@@ -1,15 +1,21 @@
 // Every REST route is declared here with its method, path, minimum role, body schema
 // and summary: express gets the handler, openapi.ts gets the description, so the
 // OpenAPI document cannot list a route that does not exist or miss one that does.
+//
+// The typed edge: for each request, in this order, authentication (app.ts), the role,
+// then the body (body.ts: media type, size, depth, reserved keys) and its schema. A
+// handler gets `body` already typed by its route's schema and never sees raw input.
 import express, { Request, Response, Router } from 'express';
 import type { z } from 'zod';
+import { parseOrThrow } from '../../shared/spec';
 import type { Role } from '../config';
 import type { Caller } from '../jobs/JobService';
 import { requireRole } from './auth';
+import { readJsonBody } from './body';
 
 export type Method = 'get' | 'post' | 'put' | 'delete';
 
-export interface RouteSpec {
+export interface RouteSpec<S extends z.ZodType = z.ZodType> {
   method: Method;
   /** Express path under /api/v1, e.g. /vms/:id */
   path: string;
@@ -17,7 +23,9 @@ export interface RouteSpec {
   summary: string;
   /** Minimum role; null: no authentication. */
   role: Role | null;
-  body?: z.ZodType;
+  body?: S;
+  /** A request without any body counts as {} (the schema's defaults). Else a body is required. */
+  emptyBody?: boolean;
   /** Status of a successful answer. */
   status: number;
   /** Server-Sent Events instead of JSON. */
@@ -26,27 +34,34 @@ export interface RouteSpec {
   query?: string[];
 }
 
-export interface Call {
+export interface Call<B = undefined> {
   req: Request;
   res: Response;
   caller: Caller;
   params: Record<string, string>;
+  /** The body as the route's schema parsed it (undefined for routes without a body). */
+  body: B;
 }
 
 /** Returns the JSON body; undefined when the handler answered itself (SSE). */
-export type Handler = (call: Call) => Promise<unknown> | unknown;
+export type Handler<B = undefined> = (call: Call<B>) => Promise<unknown> | unknown;
 
 export class RouteTable {
   readonly routes: RouteSpec[] = [];
   readonly router: Router = express.Router();
 
-  add(spec: RouteSpec, handler: Handler): void {
+  add<S extends z.ZodType = z.ZodType<undefined>>(spec: RouteSpec<S>, handler: Handler<z.output<S>>): void {
     this.routes.push(spec);
     this.router[spec.method](spec.path, async (req, res) => {
       const caller = res.locals.caller as Caller;
       if (spec.role) requireRole(caller, spec.role, `${spec.method.toUpperCase()} ${spec.path}`);
-      const body = await handler({ req, res, caller, params: req.params as Record<string, string> });
-      if (body !== undefined && !res.headersSent) res.status(res.locals.status ?? spec.status).json(body);
+      let body: z.output<S> = undefined as z.output<S>;
+      if (spec.body) {
+        const raw = await readJsonBody(req, { optional: !!spec.emptyBody });
+        body = parseOrThrow(spec.body, raw ?? {}, '') as z.output<S>;
+      }
+      const out = await handler({ req, res, caller, params: req.params as Record<string, string>, body });
+      if (out !== undefined && !res.headersSent) res.status(res.locals.status ?? spec.status).json(out);
     });
   }
 }

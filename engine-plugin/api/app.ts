@@ -1,5 +1,6 @@
-// The express application: JSON body parsing, authentication, the route table under
-// /api/v1, the OpenAPI document, and the one error middleware.
+// The express application: authentication, the route table under /api/v1 (which reads
+// bodies after the role check: RouteTable, body.ts), the OpenAPI document, and the one
+// error middleware.
 import express, { Express } from 'express';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -36,7 +37,6 @@ export function createApp(d: ApiDeps): { app: Express; table: RouteTable } {
   const openapi = buildOpenApi(table, ENGINE_VERSION);
   const auth = authMiddleware(d.config.tokens, d.externalAuth);
 
-  app.use(API_BASE, express.json({ limit: '4mb' }));
   app.get(`${API_BASE}/openapi.json`, (_req, res) => void res.json(openapi));
   app.use(API_BASE, (req, res, next) => (PUBLIC.has(req.path) ? next() : auth(req, res, next)));
   app.use(API_BASE, table.router);

@@ -51,6 +51,6 @@ export function authMiddleware(tokens: TokenConfig[], external?: ExternalAuthent
 
 export function requireRole(caller: Caller, min: Role, what: string): void {
   if (RANK[caller.role] < RANK[min]) {
-    throw new PermissionError('FORBIDDEN', `the ${caller.role} role may not ${what} (needs ${min})`, { role: caller.role, required: min });
+    throw new PermissionError('FORBIDDEN', `the ${caller.role} role may not ${what} (needs ${min})`, { field: 'Authorization', role: caller.role, required: min });
   }
 }

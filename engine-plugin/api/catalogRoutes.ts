@@ -28,8 +28,8 @@ export function catalogRoutes(t: RouteTable, d: ApiDeps): void {
 
   t.add({ method: 'get', path: '/profiles', tag: 'profiles', summary: 'Built-in and user profiles', role: 'viewer', status: 200 }, () => ({ items: d.profiles.list() }));
   t.add({ method: 'get', path: '/profiles/:name', tag: 'profiles', summary: 'One profile', role: 'viewer', status: 200 }, ({ params }) => d.profiles.get(params.name, 'name'));
-  t.add({ method: 'put', path: '/profiles/:name', tag: 'profiles', summary: 'Create or replace a user profile (no secrets: they travel with each request)', role: 'admin', body: profileBodySchema, status: 200 }, ({ params, req, res }) => {
-    const { profile, created } = d.profiles.put(params.name, req.body, (operations) => {
+  t.add({ method: 'put', path: '/profiles/:name', tag: 'profiles', summary: 'Create or replace a user profile (no secrets: they travel with each request)', role: 'admin', body: profileBodySchema, status: 200 }, ({ params, body, res }) => {
+    const { profile, created } = d.profiles.put(params.name, body, (operations) => {
       resolveSpec({ operations }, d.agents.operations());
     });
     if (created) res.locals.status = 201;

@@ -3,7 +3,6 @@
 // import events that trigger the automatic reset.
 import { z } from 'zod';
 import { ConflictError, NotFoundError, SysprepError } from '../../shared/errors';
-import { parseOrThrow } from '../../shared/spec';
 import type { InventoryActions } from '../inventory/InventoryActions';
 import { renderString } from '../jobs/patterns';
 import { sysprepBodySchema } from '../jobs/requestSchema';
@@ -13,10 +12,15 @@ import type { RouteTable } from './RouteTable';
 
 const diskSchema = z.object({ path: z.string().min(1), format: z.enum(['qcow2', 'raw']).optional() }).strict();
 export const templateBodySchema = z.object({ name: z.string(), disks: z.array(diskSchema).min(1) }).strict();
-export const vmBodySchema = z.union([
-  z.object({ name: z.string(), template: z.string().min(1) }).strict(),
-  z.object({ name: z.string(), disks: z.array(diskSchema).min(1), host: z.string().optional() }).strict(),
-], { error: 'must be {"name", "template"} (clone) or {"name", "disks"} (import)' });
+/** Clone ({name, template}) or import ({name, disks, host?}): one object, so every refusal names its field. */
+export const vmBodySchema = z
+  .object({ name: z.string(), template: z.string().min(1).optional(), disks: z.array(diskSchema).min(1).optional(), host: z.string().min(1).optional() })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.template !== undefined && b.disks !== undefined) ctx.addIssue({ code: 'custom', path: ['disks'], message: 'cannot be combined with "template": clone from a template or import disks, not both' });
+    else if (b.template === undefined && b.disks === undefined) ctx.addIssue({ code: 'custom', path: ['template'], message: 'is required to clone ({"name", "template"}); to import, send "disks" instead' });
+    else if (b.template !== undefined && b.host !== undefined) ctx.addIssue({ code: 'custom', path: ['host'], message: 'applies only to an import ({"name", "disks", "host"})' });
+  });
 export const poolBodySchema = z
   .object({
     name: z.string(),
@@ -36,27 +40,26 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'get', path: '/vms', tag: 'vms', summary: 'VMs (filter by name with search)', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listVms(listQuery(req)));
   t.add({ method: 'get', path: '/vms/:id', tag: 'vms', summary: 'One VM (id or name)', role: 'viewer', status: 200 }, async ({ params }) => {
     const vm = await d.inventory.getVm(params.id);
-    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`);
+    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`, { field: 'id' });
     return vm;
   });
   t.add({ method: 'get', path: '/vms/:id/inspection', tag: 'vms', summary: "OS inspection of the VM's disks by an agent (read-only)", role: 'viewer', status: 200 }, async ({ params }) => {
     const vm = await d.inventory.getVm(params.id);
-    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`);
+    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`, { field: 'id' });
     const agent = d.agents.servingAgents(vm.disks, vm.hostId).find((a) => a.healthy);
     if (!agent) throw new SysprepError('unavailable', 'NO_AGENT', `no reachable host agent sees the disks of VM "${vm.name}"`);
     return { vm: vm.id, host: agent.host.id, ...(await agent.client.inspect(vm.disks.map((x) => ({ path: x.path, format: x.format })))) };
   });
-  t.add({ method: 'post', path: '/vms/:id/sysprep', tag: 'sysprep', summary: 'Sysprep one VM (must be down)', role: 'operator', status: 202, body: sysprepBodySchema }, async ({ params, req, caller }) => ({
-    job: await d.jobs.sysprepVm(params.id, req.body, caller),
+  t.add({ method: 'post', path: '/vms/:id/sysprep', tag: 'sysprep', summary: 'Sysprep one VM (must be down)', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
+    job: await d.jobs.sysprepVm(params.id, body, caller),
   }));
-  t.add({ method: 'post', path: '/vms', tag: 'vms', summary: 'Embedded inventory: clone a VM from a template ({name, template}) or import one ({name, disks}); starts its automatic reset', role: 'admin', body: vmBodySchema, status: 201 }, async ({ req, caller }) => {
+  t.add({ method: 'post', path: '/vms', tag: 'vms', summary: 'Embedded inventory: clone a VM from a template ({name, template}) or import one ({name, disks}); starts its automatic reset', role: 'admin', body: vmBodySchema, status: 201 }, async ({ body, caller }) => {
     const actions = embedded(d);
-    const body = parseOrThrow(vmBodySchema, req.body ?? {}, '');
-    const trigger = 'template' in body ? 'clone' : 'import';
+    const trigger = body.template !== undefined ? 'clone' : 'import';
     const status = d.autoReset.initialStatus(trigger);
-    const vm = 'template' in body
+    const vm = body.template !== undefined
       ? await actions.cloneVm({ name: body.name, template: body.template, status })
-      : await actions.importVm({ name: body.name, disks: body.disks, hostId: body.host, status });
+      : await actions.importVm({ name: body.name, disks: body.disks!, hostId: body.host, status });
     const reset = await d.autoReset.onVmAdded(vm, trigger, caller.name);
     return { vm: (await d.inventory.getVm(vm.id)) ?? vm, job: reset.job, resetError: reset.error };
   });
@@ -64,7 +67,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
     t.add({ method: 'post', path: `/vms/:id/${action}`, tag: 'vms', summary: `Embedded inventory: mark the VM ${action === 'start' ? 'up (running)' : 'down'}`, role: 'operator', status: 200 }, async ({ params }) => {
       const actions = embedded(d);
       const vm = await d.inventory.getVm(params.id);
-      if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`);
+      if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`, { field: 'id' });
       const active = d.store.activeJobFor(`vm:${vm.id}`);
       if (active || vm.status === 'image_locked') throw new ConflictError('VM_BUSY', `VM "${vm.name}" is locked by job ${active ?? '(reset to come)'}`, { jobId: active });
       return actions.setVmStatus(vm.id, action === 'start' ? 'up' : 'down');
@@ -75,15 +78,14 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'get', path: '/pools', tag: 'pools', summary: 'VM pools', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listPools(listQuery(req)));
   t.add({ method: 'get', path: '/pools/:id', tag: 'pools', summary: 'One pool (id or name) with its VM ids', role: 'viewer', status: 200 }, async ({ params }) => {
     const p = await d.inventory.getPool(params.id);
-    if (!p) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${params.id}"`);
+    if (!p) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${params.id}"`, { field: 'id' });
     return p;
   });
-  t.add({ method: 'post', path: '/pools/:id/sysprep', tag: 'sysprep', summary: 'Sysprep every VM of the pool: one child job per VM, per-VM values from ${vm} ${pool} ${index} ${template}', role: 'operator', status: 202, body: sysprepBodySchema }, async ({ params, req, caller }) => ({
-    job: await d.jobs.sysprepPool(params.id, req.body, caller),
+  t.add({ method: 'post', path: '/pools/:id/sysprep', tag: 'sysprep', summary: 'Sysprep every VM of the pool: one child job per VM, per-VM values from ${vm} ${pool} ${index} ${template}', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
+    job: await d.jobs.sysprepPool(params.id, body, caller),
   }));
-  t.add({ method: 'post', path: '/pools', tag: 'pools', summary: 'Embedded inventory: create a pool of N copy-on-write clones of a template, named by vmNamePattern', role: 'admin', body: poolBodySchema, status: 201 }, async ({ req, caller }) => {
+  t.add({ method: 'post', path: '/pools', tag: 'pools', summary: 'Embedded inventory: create a pool of N copy-on-write clones of a template, named by vmNamePattern', role: 'admin', body: poolBodySchema, status: 201 }, async ({ body, caller }) => {
     const actions = embedded(d);
-    const body = parseOrThrow(poolBodySchema, req.body ?? {}, '');
     const { pool, vms } = await actions.createPool({
       name: body.name,
       template: body.template,
@@ -105,14 +107,11 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'get', path: '/templates', tag: 'templates', summary: 'Templates', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listTemplates(listQuery(req)));
   t.add({ method: 'get', path: '/templates/:id', tag: 'templates', summary: 'One template (id or name)', role: 'viewer', status: 200 }, async ({ params }) => {
     const tpl = await d.inventory.getTemplate(params.id);
-    if (!tpl) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${params.id}"`);
+    if (!tpl) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${params.id}"`, { field: 'id' });
     return tpl;
   });
-  t.add({ method: 'post', path: '/templates/:id/sysprep', tag: 'sysprep', summary: 'Seal a template (default profile template-seal: machine-id left empty); refused while clones use it', role: 'operator', status: 202, body: sysprepBodySchema }, async ({ params, req, caller }) => ({
-    job: await d.jobs.sealTemplate(params.id, req.body, caller),
+  t.add({ method: 'post', path: '/templates/:id/sysprep', tag: 'sysprep', summary: 'Seal a template (default profile template-seal: machine-id left empty); refused while clones use it', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
+    job: await d.jobs.sealTemplate(params.id, body, caller),
   }));
-  t.add({ method: 'post', path: '/templates', tag: 'templates', summary: 'Embedded inventory: register disk images as a template', role: 'admin', body: templateBodySchema, status: 201 }, async ({ req }) => {
-    const body = parseOrThrow(templateBodySchema, req.body ?? {}, '');
-    return embedded(d).registerTemplate(body);
-  });
+  t.add({ method: 'post', path: '/templates', tag: 'templates', summary: 'Embedded inventory: register disk images as a template', role: 'admin', body: templateBodySchema, status: 201 }, ({ body }) => embedded(d).registerTemplate(body));
 }

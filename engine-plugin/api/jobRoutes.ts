@@ -10,8 +10,8 @@ const STATES: JobState[] = ['pending', 'running', 'succeeded', 'failed', 'cancel
 const HEARTBEAT_MS = 15_000;
 
 export function jobRoutes(t: RouteTable, d: ApiDeps): void {
-  t.add({ method: 'post', path: '/sysprep', tag: 'sysprep', summary: 'Sysprep an explicit list of VMs ("vms": [ids or names]): one child job per VM', role: 'operator', body: bulkBodySchema, status: 202 }, async ({ req, caller }) => ({
-    job: await d.jobs.sysprepList(req.body, caller),
+  t.add({ method: 'post', path: '/sysprep', tag: 'sysprep', summary: 'Sysprep an explicit list of VMs ("vms": [ids or names]): one child job per VM', role: 'operator', body: bulkBodySchema, status: 202 }, async ({ body, caller }) => ({
+    job: await d.jobs.sysprepList(body, caller),
   }));
 
   t.add({ method: 'get', path: '/jobs', tag: 'jobs', summary: 'Top-level jobs, newest first (filters: state, kind, vm)', role: 'viewer', status: 200, query: ['state', 'kind', 'vm', 'limit', 'cursor'] }, ({ req }) => {
@@ -38,7 +38,7 @@ export function jobRoutes(t: RouteTable, d: ApiDeps): void {
 
   t.add({ method: 'get', path: '/jobs/:id/events', tag: 'jobs', summary: "Server-Sent Events of a job: a snapshot, then each operation and state change (a bulk job's stream carries its children's), until the final state", role: 'viewer', status: 200, sse: true }, ({ params, req, res }) => {
     const job = d.store.get(params.id);
-    if (!job) throw new NotFoundError('JOB_NOT_FOUND', `no job "${params.id}"`);
+    if (!job) throw new NotFoundError('JOB_NOT_FOUND', `no job "${params.id}"`, { field: 'id' });
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     let id = 0;

@@ -33,7 +33,7 @@ export function buildOpenApi(table: RouteTable, version: string): Record<string,
       summary: r.summary,
       operationId: `${r.method}${r.path.replace(/[/:{}-]+(\w)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: [...params, ...query],
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { unrepresentable: 'any', io: 'input' }) } } } } : {}),
+      ...(r.body ? { requestBody: { required: !r.emptyBody, content: { 'application/json': { schema: z.toJSONSchema(r.body, { unrepresentable: 'any', io: 'input' }) } } } } : {}),
       security: r.role ? [{ bearer: [] }] : [],
       'x-minimum-role': r.role ?? 'none',
       responses: {

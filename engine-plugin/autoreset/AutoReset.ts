@@ -15,6 +15,7 @@ import type { Job, JobErrorInfo } from '../jobs/Job';
 import { asSysprepError } from '../../shared/errors';
 import { JobBus } from '../jobs/JobBus';
 import { JobService } from '../jobs/JobService';
+import { EMPTY_SYSPREP_BODY } from '../jobs/requestSchema';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
 
@@ -52,7 +53,7 @@ export class AutoReset {
     const t = this.config.autoReset[trigger];
     if (!t.enabled) return {};
     try {
-      return { job: await this.jobs.sysprepVm(vm.id, {}, { name: `${AUTO_RESET_REQUESTER} (${trigger} by ${by})`, role: 'admin' }, { kind: 'auto-reset', profile: t.profile }) };
+      return { job: await this.jobs.sysprepVm(vm.id, EMPTY_SYSPREP_BODY, { name: `${AUTO_RESET_REQUESTER} (${trigger} by ${by})`, role: 'admin' }, { kind: 'auto-reset', profile: t.profile }) };
     } catch (err) {
       const e = asSysprepError(err);
       this.log.warn('automatic reset could not start', { vmId: vm.id, trigger, error: e.message });

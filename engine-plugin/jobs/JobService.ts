@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { Params, SECRET_KEYS } from '../../shared/catalog/customizations';
 import { ConflictError, InputError, NotFoundError, PermissionError, SysprepError, UnavailableError } from '../../shared/errors';
-import { OperationSelection, parseOrThrow, resolveSpec } from '../../shared/spec';
+import { checkSelection, OperationSelection, resolveSpec } from '../../shared/spec';
 import type { Role } from '../config';
 import { EngineConfig } from '../config';
 import { AgentPool, underRoot } from '../dispatch/AgentPool';
@@ -24,7 +24,7 @@ import { JobAuthorizer } from './JobAuthorizer';
 import { JobBus } from './JobBus';
 import { JobStore, NewJob } from './JobStore';
 import { PatternContext, renderParams, validatePatternParams } from './patterns';
-import { BulkBody, bulkBodySchema, SysprepBody, sysprepBodySchema } from './requestSchema';
+import type { BulkBody, SysprepBody } from './requestSchema';
 
 export interface Caller {
   name: string;
@@ -134,6 +134,8 @@ export class JobService {
     const profile: Profile | undefined = name ? this.profiles.get(name) : undefined;
     const known = this.agents.operations();
     const knownNames = new Set(known.map((o) => o.name));
+    // The request's own lists first: merged into the profile's, a contradiction would vanish.
+    checkSelection(body.operations);
     let selection = mergeSelection(profile?.operations ?? {}, body.operations);
     if (profile?.builtIn && selection.only === profile.operations.only) {
       // A built-in names operations of several tool versions: keep the installed ones.
@@ -154,10 +156,9 @@ export class JobService {
 
   // ---- verbs ---------------------------------------------------------------------
 
-  async sysprepVm(ref: string, rawBody: unknown, caller: Caller, opts: { kind?: JobKind; profile?: string } = {}): Promise<Job> {
-    const body = parseOrThrow(sysprepBodySchema, rawBody ?? {}, '');
+  async sysprepVm(ref: string, body: SysprepBody, caller: Caller, opts: { kind?: JobKind; profile?: string } = {}): Promise<Job> {
     const vm = await this.inventory.getVm(ref);
-    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${ref}"`);
+    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${ref}"`, { field: 'id' });
     const plan = this.plan(body, caller, opts.profile);
     await this.authorizer.authorize(caller, [{ type: 'vm', id: vm.id, name: vm.name }]);
     const ctx = await this.contextOf(vm, 1);
@@ -166,10 +167,9 @@ export class JobService {
     return this.submitSingle(leaf);
   }
 
-  async sealTemplate(ref: string, rawBody: unknown, caller: Caller): Promise<Job> {
-    const body = parseOrThrow(sysprepBodySchema, rawBody ?? {}, '');
+  async sealTemplate(ref: string, body: SysprepBody, caller: Caller): Promise<Job> {
     const t = await this.inventory.getTemplate(ref);
-    if (!t) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${ref}"`);
+    if (!t) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${ref}"`, { field: 'id' });
     const plan = this.plan(body, caller, 'template-seal');
     await this.authorizer.authorize(caller, [{ type: 'template', id: t.id, name: t.name }]);
     const clones = (await this.actions?.vmsOfTemplate(t.id)) ?? [];
@@ -182,10 +182,9 @@ export class JobService {
     return this.submitSingle(leaf);
   }
 
-  async sysprepPool(ref: string, rawBody: unknown, caller: Caller): Promise<Job> {
-    const body = parseOrThrow(sysprepBodySchema, rawBody ?? {}, '');
+  async sysprepPool(ref: string, body: SysprepBody, caller: Caller): Promise<Job> {
     const pool = await this.inventory.getPool(ref);
-    if (!pool) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${ref}"`);
+    if (!pool) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${ref}"`, { field: 'id' });
     const plan = this.plan(body, caller);
     const vms: Vm[] = [];
     const slicer = new Slicer();
@@ -198,8 +197,7 @@ export class JobService {
     return this.submitBulk('pool', { type: 'pool', id: pool.id, name: pool.name }, vms, plan, caller);
   }
 
-  async sysprepList(rawBody: unknown, caller: Caller): Promise<Job> {
-    const body: BulkBody = parseOrThrow(bulkBodySchema, rawBody ?? {}, '');
+  async sysprepList(body: BulkBody, caller: Caller): Promise<Job> {
     const vms: Vm[] = [];
     for (const [i, ref] of body.vms.entries()) {
       const vm = await this.inventory.getVm(ref);
@@ -215,7 +213,7 @@ export class JobService {
   async cancel(id: string, caller: Caller): Promise<Job> {
     if (caller.role === 'viewer') throw new PermissionError('FORBIDDEN', 'the viewer role may not cancel jobs');
     const job = this.store.get(id);
-    if (!job) throw new NotFoundError('JOB_NOT_FOUND', `no job "${id}"`);
+    if (!job) throw new NotFoundError('JOB_NOT_FOUND', `no job "${id}"`, { field: 'id' });
     if (isFinal(job.state)) throw new ConflictError('JOB_FINISHED', `job ${id} already ended ${job.state}`);
     this.log.info('cancel requested', { jobId: id, by: caller.name });
     const leaf = this.store.leaf(id);
@@ -233,7 +231,7 @@ export class JobService {
 
   get(id: string, childLimit?: number): Job {
     const job = this.store.get(id, childLimit);
-    if (!job) throw new NotFoundError('JOB_NOT_FOUND', `no job "${id}"`);
+    if (!job) throw new NotFoundError('JOB_NOT_FOUND', `no job "${id}"`, { field: 'id' });
     return job;
   }
 

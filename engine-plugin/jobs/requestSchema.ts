@@ -13,6 +13,8 @@ export const sysprepBodySchema = z
   })
   .strict();
 export type SysprepBody = z.infer<typeof sysprepBodySchema>;
+/** A request with nothing in it: the profile's (or the verb's default profile's) settings as they are. */
+export const EMPTY_SYSPREP_BODY: SysprepBody = sysprepBodySchema.parse({});
 
 export const bulkBodySchema = sysprepBodySchema.extend({
   vms: z.array(z.string().min(1)).min(1, 'must list at least one VM').max(10_000),

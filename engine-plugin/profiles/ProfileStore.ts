@@ -5,7 +5,6 @@ import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { SECRET_KEYS } from '../../shared/catalog/customizations';
 import { ConflictError, InputError, NotFoundError } from '../../shared/errors';
-import { parseOrThrow } from '../../shared/spec';
 import { Db, sql } from '../db';
 import { validatePatternParams } from '../jobs/patterns';
 import { BUILT_IN_PROFILES } from './builtins';
@@ -52,10 +51,9 @@ export class ProfileStore {
    * Creates or replaces a user profile. `checkOperations` validates the operation names
    * against the installed tool (the caller passes the agents' merged list).
    */
-  put(name: string, body: unknown, checkOperations: (sel: ProfileBody['operations']) => void): { profile: Profile; created: boolean } {
+  put(name: string, parsed: ProfileBody, checkOperations: (sel: ProfileBody['operations']) => void): { profile: Profile; created: boolean } {
     if (!PROFILE_NAME.test(name)) throw new InputError('name', 'must be 1-64 lower-case letters, digits or "-"');
     if (this.builtIns.has(name)) throw new ConflictError('PROFILE_BUILT_IN', `"${name}" is a built-in profile and cannot be changed`);
-    const parsed = parseOrThrow(profileBodySchema, body ?? {}, '');
     for (const key of Object.keys(parsed.params)) {
       if (SECRET_KEYS.has(key)) {
         throw new InputError(`params.${key}`, 'is a secret and is never stored: pass it with each sysprep request instead', 'SECRET_IN_PROFILE');
@@ -73,7 +71,7 @@ export class ProfileStore {
   delete(name: string): void {
     if (this.builtIns.has(name)) throw new ConflictError('PROFILE_BUILT_IN', `"${name}" is a built-in profile and cannot be deleted`);
     if (sql(this.db, 'DELETE FROM profiles WHERE name = ?').run(name).changes === 0) {
-      throw new NotFoundError('PROFILE_NOT_FOUND', `no profile "${name}"`);
+      throw new NotFoundError('PROFILE_NOT_FOUND', `no profile "${name}"`, { field: 'name' });
     }
   }
 }
