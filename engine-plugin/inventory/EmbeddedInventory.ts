@@ -40,8 +40,8 @@ export function checkName(field: string, name: string): void {
 }
 
 const now = () => new Date().toISOString();
-const paths = (disks: DiskRef[]) => disks.map((d) => d.path);
-const fields = (disks: DiskRef[]) => disks.map((_, i) => `disks[${i}].path`);
+const paths = (disks: { path: string }[]) => disks.map((d) => d.path);
+const fields = (disks: unknown[]) => disks.map((_, i) => `disks[${i}].path`);
 
 function toVm(r: VmRow): Vm {
   return {
@@ -115,11 +115,22 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       .run(h.id, h.name, h.agentAddress, JSON.stringify(h.storageRoots));
   }
 
-  /** Disks as an agent found them: edge checks, then CheckDisks; each real path once. */
+  /** Disks as an agent found them (after validateDiskInputs): CheckDisks, each real path once. */
   private async checkDisks(disks: DiskInput[], hostId?: string): Promise<DiskRef[]> {
-    const checked = await this.checker.check(validateDiskInputs(disks), { hostId });
+    const checked = await this.checker.check(disks, { hostId });
     assertDistinctDisks(checked.map((c) => c.realPath));
     return checked.map((c) => ({ path: c.realPath, format: c.format, storageDomain: c.storageRoot }));
+  }
+
+  /**
+   * The disks of a registration or an import: the edge checks, and a disk owned under the
+   * path as given, are refused before any agent is asked; then the agent's check. Owners
+   * of the real paths are checked again where the row is written.
+   */
+  private async newDisks(disks: DiskInput[], hostId?: string): Promise<DiskRef[]> {
+    const inputs = validateDiskInputs(disks);
+    assertDisksFree(this.db, paths(inputs), fields(inputs));
+    return this.checkDisks(inputs, hostId);
   }
 
   /**
@@ -129,7 +140,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   private async templateDisks(t: Template): Promise<DiskRef[]> {
     let disks: DiskRef[];
     try {
-      disks = await this.checkDisks(t.disks.map((d) => ({ path: d.path, format: d.format })));
+      disks = await this.checkDisks(validateDiskInputs(t.disks.map((d) => ({ path: d.path, format: d.format }))));
     } catch (err) {
       if (!(err instanceof SysprepError) || !['invalid', 'not-found', 'denied'].includes(err.kind)) throw err;
       throw new ConflictError(err.code, `template "${t.name}" cannot be cloned: ${err.message}`, { ...err.details, field: 'template', templateDisk: err.details.field });
@@ -148,7 +159,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   async registerTemplate(input: { name: string; disks: DiskInput[] }): Promise<Template> {
     checkName('name', input.name);
     this.assertFree('templates', input.name);
-    const t: Template = { id: randomUUID(), name: input.name, disks: await this.checkDisks(input.disks), createdAt: now() };
+    const t: Template = { id: randomUUID(), name: input.name, disks: await this.newDisks(input.disks), createdAt: now() };
     this.db.transaction(() => {
       this.assertFree('templates', t.name);
       assertDisksFree(this.db, paths(t.disks), fields(t.disks));
@@ -227,7 +238,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   async importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus }): Promise<Vm> {
     checkName('name', input.name);
     this.assertFree('vms', input.name);
-    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.checkDisks(input.disks, input.hostId), createdAt: now() };
+    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.newDisks(input.disks, input.hostId), createdAt: now() };
     this.db.transaction(() => {
       this.assertFree('vms', vm.name);
       assertDisksFree(this.db, paths(vm.disks), fields(vm.disks));

@@ -100,10 +100,12 @@ describe('disk registration', () => {
       expect(tpl.id && vm.id).toBeTruthy();
     });
 
-    it("refuses a template's disk imported as a VM with 409 naming the field and the template", async () => {
+    it("refuses a template's disk imported as a VM with 409 naming the field and the template, asking no agent", async () => {
+      const calls = h.agents[0].checkCalls.length;
       const r = await register('vm', [{ path: h.image('own-0.qcow2') }, { path: tplDisk }]);
       expect(r.status).toBe(409);
       expect(r.body.error).toMatchObject({ code: 'DISK_OWNED', details: { field: 'disks[1].path', disk: tplDisk, owner: { type: 'template', id: tpl.id, name: tpl.name } } });
+      expect(h.agents[0].checkCalls.length).toBe(calls);
     });
 
     it("refuses a template's disk reached through a symlink (ownership is by real path)", async () => {
