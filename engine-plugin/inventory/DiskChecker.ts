@@ -19,6 +19,8 @@ export interface CheckedDisk {
   format: 'qcow2' | 'raw';
   /** Host whose agent checked it. */
   hostId: string;
+  /** A running QEMU (or another tool) holds the image's write lock. */
+  inUse: boolean;
 }
 
 export interface DiskChecker {

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { ConflictError, InputError, NotFoundError, SysprepError } from '../../shared/errors';
+import { DiskInUseError } from '../../shared/tools/qemuImg';
 import { Db, sql } from '../db';
 import { makeCloneDir, removeCloneDir } from './cloneDir';
 import { DiskChecker } from './DiskChecker';
@@ -115,10 +116,15 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       .run(h.id, h.name, h.agentAddress, JSON.stringify(h.storageRoots));
   }
 
-  /** Disks as an agent found them (after validateDiskInputs): CheckDisks, each real path once. */
-  private async checkDisks(disks: DiskInput[], hostId?: string): Promise<DiskRef[]> {
-    const checked = await this.checker.check(disks, { hostId });
+  /**
+   * Disks as an agent found them (after validateDiskInputs): CheckDisks, each real path
+   * once; `idle`: none may be open read-write elsewhere (a template's disk backs clones).
+   */
+  private async checkDisks(disks: DiskInput[], opts: { hostId?: string; idle?: boolean } = {}): Promise<DiskRef[]> {
+    const checked = await this.checker.check(disks, { hostId: opts.hostId });
     assertDistinctDisks(checked.map((c) => c.realPath));
+    const busy = opts.idle ? checked.findIndex((c) => c.inUse) : -1;
+    if (busy >= 0) throw new DiskInUseError(checked[busy].realPath, 'a running VM or tool holds its write lock', `disks[${busy}].path`);
     return checked.map((c) => ({ path: c.realPath, format: c.format, storageDomain: c.storageRoot }));
   }
 
@@ -127,10 +133,10 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
    * path as given, are refused before any agent is asked; then the agent's check. Owners
    * of the real paths are checked again where the row is written.
    */
-  private async newDisks(disks: DiskInput[], hostId?: string): Promise<DiskRef[]> {
+  private async newDisks(disks: DiskInput[], opts: { hostId?: string; idle?: boolean } = {}): Promise<DiskRef[]> {
     const inputs = validateDiskInputs(disks);
     assertDisksFree(this.db, paths(inputs), fields(inputs));
-    return this.checkDisks(inputs, hostId);
+    return this.checkDisks(inputs, opts);
   }
 
   /**
@@ -140,9 +146,9 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   private async templateDisks(t: Template): Promise<DiskRef[]> {
     let disks: DiskRef[];
     try {
-      disks = await this.checkDisks(validateDiskInputs(t.disks.map((d) => ({ path: d.path, format: d.format }))));
+      disks = await this.checkDisks(validateDiskInputs(t.disks.map((d) => ({ path: d.path, format: d.format }))), { idle: true });
     } catch (err) {
-      if (!(err instanceof SysprepError) || !['invalid', 'not-found', 'denied'].includes(err.kind)) throw err;
+      if (!(err instanceof SysprepError) || !['invalid', 'not-found', 'denied', 'conflict'].includes(err.kind)) throw err;
       throw new ConflictError(err.code, `template "${t.name}" cannot be cloned: ${err.message}`, { ...err.details, field: 'template', templateDisk: err.details.field });
     }
     // A recorded path that now resolves elsewhere may only lead to the template's own disk.
@@ -159,7 +165,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   async registerTemplate(input: { name: string; disks: DiskInput[] }): Promise<Template> {
     checkName('name', input.name);
     this.assertFree('templates', input.name);
-    const t: Template = { id: randomUUID(), name: input.name, disks: await this.newDisks(input.disks), createdAt: now() };
+    const t: Template = { id: randomUUID(), name: input.name, disks: await this.newDisks(input.disks, { idle: true }), createdAt: now() };
     this.db.transaction(() => {
       this.assertFree('templates', t.name);
       assertDisksFree(this.db, paths(t.disks), fields(t.disks));
@@ -238,7 +244,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   async importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus }): Promise<Vm> {
     checkName('name', input.name);
     this.assertFree('vms', input.name);
-    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.newDisks(input.disks, input.hostId), createdAt: now() };
+    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.newDisks(input.disks, { hostId: input.hostId }), createdAt: now() };
     this.db.transaction(() => {
       this.assertFree('vms', vm.name);
       assertDisksFree(this.db, paths(vm.disks), fields(vm.disks));

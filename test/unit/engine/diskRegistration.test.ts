@@ -146,6 +146,24 @@ describe('disk registration', () => {
     });
   });
 
+  it('refuses a template on a disk a running VM holds, and a clone of a template that became so; imports a running VM', async () => {
+    const busy = h.image('busy.qcow2');
+    const gold = h.image('busy-gold.qcow2');
+    const tpl = (await register('template', [{ path: gold }])).body;
+    h.agents[0].opts.inUseDisks = new Set([busy, gold]);
+    try {
+      const t = await register('template', [{ path: busy }]);
+      expect(t.status).toBe(409);
+      expect(t.body.error).toMatchObject({ code: 'DISK_IN_USE', details: { field: 'disks[0].path', disk: busy } });
+      const clone = await h.api('POST', '/vms', { name: name('busy-clone'), template: tpl.id });
+      expect(clone.status).toBe(409);
+      expect(clone.body.error).toMatchObject({ code: 'DISK_IN_USE', details: { field: 'template', templateDisk: 'disks[0].path' } });
+      expect((await register('vm', [{ path: busy }])).status).toBe(201);
+    } finally {
+      h.agents[0].opts.inUseDisks = undefined;
+    }
+  });
+
   describe('a clone creates files only inside the storage roots', () => {
     it('refuses to clone a template an older engine recorded on a ".." path; nothing is created outside', async () => {
       // An older database: the row as the engine before this check wrote it.

@@ -40,6 +40,8 @@ export interface FakeAgentOptions {
   noStartStream?: boolean;
   /** An agent older than CheckDisks: the call is UNIMPLEMENTED. */
   noCheckDisks?: boolean;
+  /** Disks CheckDisks reports in use (a running QEMU holds their write lock). */
+  inUseDisks?: Set<string>;
   /** The start stream answers this late (ms): a start stays in flight. */
   startReplyDelayMs?: number;
 }
@@ -181,7 +183,7 @@ export class FakeAgent {
       await fh.read(head, 0, 4, 0).finally(() => fh.close());
       const probed = head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : d.format === 'raw' && st.size > 0 && st.size % 512 === 0 ? 'raw' : undefined;
       if (!probed || (d.format && d.format !== probed)) throw fail(grpc.status.INVALID_ARGUMENT, 'NOT_A_DISK', `${d.path} is not a ${d.format || 'qcow2'} disk image`);
-      checked.push({ path: d.path, realPath: real, storageRoot: root, format: probed, virtualSize: String(st.size), actualSize: String(st.size), backingFile: '', inUse: false });
+      checked.push({ path: d.path, realPath: real, storageRoot: root, format: probed, virtualSize: String(st.size), actualSize: String(st.size), backingFile: '', inUse: this.opts.inUseDisks?.has(real) ?? false });
     }
     return { disks: checked };
   }
