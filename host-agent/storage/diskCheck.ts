@@ -10,13 +10,17 @@
 //  4. the format is settled: an undeclared image must probe as qcow2 (raw is what
 //     qemu-img calls any file, and other formats can point outside the root: vmdk
 //     extents, descriptors); a qcow2 with an external data file is refused (its data
-//     lives elsewhere); a declared raw must look like a disk (rawPlausibility.ts).
+//     lives elsewhere); a declared raw must look like a disk (rawPlausibility.ts);
+//  5. every backing file down the chain is confined the same way (a qcow2 in a root
+//     backed by /etc/shadow or /dev/sda would show that file to the guest): a local
+//     path inside a root, qcow2 or raw, probed without opening its own backing file
+//     (plain `qemu-img info` opens no backing file, so no network URL is ever followed).
 // Read-only throughout: qemu-img info opens nothing for writing, the raw test reads the
 // first 4 KiB through a read-only descriptor, no lease is taken.
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
-import { InputError } from '../../shared/errors';
+import { InputError, SysprepError } from '../../shared/errors';
 import { DiskInUseError, ImageInfo, QemuImg, qemuImgMessage } from '../../shared/tools/qemuImg';
 import { ConfinedPath, PathGuard } from './pathGuard';
 import { RAW_HEAD_BYTES, rawImageProblem } from './rawPlausibility';
@@ -29,7 +33,7 @@ export interface CheckedDisk extends ConfinedPath {
   format: DiskFormat;
   virtualSize: number;
   actualSize: number;
-  /** Backing file resolved (realpath when it exists), '' for none. */
+  /** Backing file (real path, inside a storage root), '' for none. */
   backingFile: string;
   /** A running QEMU (or another tool) holds the image's write lock. */
   inUse: boolean;
@@ -76,6 +80,7 @@ export class DiskChecker {
     }
     if (!declared && info.format !== 'qcow2') throw notADisk(`is a ${info.format} image; only qcow2 and raw images are accepted`);
     if (info.dataFile) throw notADisk(`is a qcow2 image whose data lives in an external data file (${info.dataFile}); not accepted`);
+    const backingFile = await this.confineBackingChain(confined.real, info, `${field}.path`);
     if (declared === 'raw') {
       const problem = await rawProblem(confined.real, info.virtualSize);
       if (problem) throw notADisk(`is declared raw but is not a disk image: ${problem}`);
@@ -87,11 +92,52 @@ export class DiskChecker {
       format: (declared || info.format) as DiskFormat,
       virtualSize: info.virtualSize,
       actualSize: info.actualSize,
-      backingFile: await resolveBacking(confined.real, info),
+      backingFile,
       inUse,
     };
   }
+
+  /** Confines each backing file down the chain; returns the first one's real path ('' for none). */
+  private async confineBackingChain(real: string, info: ImageInfo, field: string): Promise<string> {
+    let first = '';
+    let image = real;
+    let current = info;
+    for (let depth = 0; ; depth++) {
+      const named = current.fullBackingFilename ?? current.backingFilename;
+      if (!named) return first;
+      const refuse = (why: string) => new InputError(field, `the backing file ${named} of ${image} ${why}`, 'NOT_A_DISK');
+      if (depth >= MAX_BACKING_DEPTH) throw refuse(`is more than ${MAX_BACKING_DEPTH} images deep`);
+      if (/^[a-z][a-z0-9+.-]*:/i.test(named)) throw refuse('is not a local file (a protocol or json: name)');
+      // As the kernel resolves it (a relative name may hold "..", as oVirt's do): no
+      // lexical normalisation, which a symlinked directory before ".." would fool.
+      const asOpened = path.isAbsolute(named) ? named : `${path.dirname(image)}/${named}`;
+      const real = await realpath(asOpened).catch(() => {
+        throw refuse('does not exist');
+      });
+      let backing: ConfinedPath;
+      try {
+        backing = await this.guard.confine(real, field);
+      } catch (err) {
+        if (err instanceof SysprepError) throw new SysprepError(err.kind, err.code, `${err.message} (the backing file of ${image})`, err.details);
+        throw err;
+      }
+      const format = current.backingFormat;
+      if (format && format !== 'qcow2' && format !== 'raw') throw refuse(`is recorded as ${format}; only qcow2 and raw are accepted`);
+      try {
+        current = await this.qemuImg.info(backing.real, { format, shared: true });
+      } catch (err) {
+        throw refuse(`is not a ${format ?? 'disk'} image: ${qemuImgMessage(err)}`);
+      }
+      if (current.format !== 'qcow2' && current.format !== 'raw') throw refuse(`is a ${current.format} image; only qcow2 and raw are accepted`);
+      if (current.dataFile) throw refuse(`has an external data file (${current.dataFile}); not accepted`);
+      first ||= backing.real;
+      image = backing.real;
+    }
+  }
 }
+
+/** Deeper chains than any template/clone layout makes are refused rather than walked. */
+const MAX_BACKING_DEPTH = 16;
 
 /** Reads the size and the first 4 KiB through a read-only descriptor (a block device's size is qemu-img's). */
 async function rawProblem(real: string, probedSize: number): Promise<string | undefined> {
@@ -104,11 +150,4 @@ async function rawProblem(real: string, probedSize: number): Promise<string | un
   } finally {
     await fh.close();
   }
-}
-
-async function resolveBacking(real: string, info: ImageInfo): Promise<string> {
-  const named = info.fullBackingFilename ?? info.backingFilename;
-  if (!named) return '';
-  const resolved = path.resolve(path.dirname(real), named);
-  return realpath(resolved).catch(() => resolved);
 }

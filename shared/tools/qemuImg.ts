@@ -15,6 +15,8 @@ export interface ImageInfo {
   backingFilename?: string;
   /** The backing file resolved against the image's directory, as qemu opens it. */
   fullBackingFilename?: string;
+  /** The backing file's format as recorded in the image (absent: qemu would probe it). */
+  backingFormat?: string;
   /** qcow2 external data file (where the guest's data really goes), if any. */
   dataFile?: string;
 }
@@ -60,6 +62,7 @@ export class QemuImg {
         actualSize: j['actual-size'] ?? 0,
         backingFilename: j['backing-filename'],
         fullBackingFilename: j['full-backing-filename'],
+        backingFormat: j['backing-filename-format'],
         dataFile: j['format-specific']?.data?.['data-file'],
       };
     } catch (err) {

@@ -1,7 +1,7 @@
 // CheckDisks on a real agent with the real qemu-img: what the engine asks before a disk
 // enters its inventory. Real images are described (format probed, sizes, backing file,
-// in use); anything outside a storage root, not a disk, or a text file declared raw is
-// refused with its reason and field; nothing in the storage root changes. StartSysprep
+// in use); anything outside a storage root (the disk or any backing file), not a disk,
+// or a text file declared raw is refused with its reason and field; nothing in the storage root changes. StartSysprep
 // and Inspect refuse the same files through the same check.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -68,6 +68,21 @@ describe('CheckDisks', () => {
     symlinkSync('/etc/passwd', path.join(root, 'escape.qcow2'));
     symlinkSync(qcow2, path.join(root, 'alias.qcow2'));
     execFileSync('mkfifo', [path.join(root, 'pipe.raw')]);
+    // Backing chains: a legitimate relative one with "..", and ones that lead out of the root.
+    const img = (file: string, backing: string, backingFormat: string) =>
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-u', '-b', backing, '-F', backingFormat, file, '64M']);
+    const outside = path.join(t.dirs.base, 'outside');
+    mkdirSync(path.join(outside, 'sub'), { recursive: true });
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(outside, 'base.qcow2'), '64M']);
+    mkdirSync(path.join(root, 'vm'));
+    img(path.join(root, 'vm', 'clone.qcow2'), '../golden.qcow2', 'qcow2');
+    img(path.join(root, 'backed-outside.qcow2'), path.join(outside, 'base.qcow2'), 'qcow2');
+    img(path.join(root, 'backed-shadow.qcow2'), '/etc/shadow', 'raw');
+    // Lexically vm/base.qcow2 (inside), really outside/base.qcow2: "evil" is a symlink to outside/sub.
+    symlinkSync(path.join(outside, 'sub'), path.join(root, 'vm', 'evil'));
+    img(path.join(root, 'vm', 'sneaky.qcow2'), 'evil/../base.qcow2', 'qcow2');
+    img(path.join(root, 'backed-nbd.qcow2'), 'nbd://127.0.0.1:1/export', 'raw');
+    img(path.join(root, 'backed-missing.qcow2'), 'gone.qcow2', 'qcow2');
     initial = snapshot(root, true);
   });
 
@@ -78,8 +93,14 @@ describe('CheckDisks', () => {
 
   it('describes real images: probed format, sizes, backing file; a raw image declared raw', async () => {
     const before = snapshot(root);
-    const res = await t.client.checkDisks([{ path: qcow2 }, { path: raw, format: 'raw' }, { path: overlay }, { path: path.join(root, 'alias.qcow2'), format: 'qcow2' }]);
-    const [q, r, o, alias] = res.disks;
+    const res = await t.client.checkDisks([
+      { path: qcow2 },
+      { path: raw, format: 'raw' },
+      { path: overlay },
+      { path: path.join(root, 'alias.qcow2'), format: 'qcow2' },
+      { path: path.join(root, 'vm', 'clone.qcow2') },
+    ]);
+    const [q, r, o, alias, relative] = res.disks;
     expect(q).toMatchObject({ path: qcow2, realPath: qcow2, storageRoot: root, format: 'qcow2', backingFile: '', inUse: false });
     expect(Number(q.virtualSize)).toBeGreaterThan(0);
     expect(Number(q.actualSize)).toBeGreaterThan(0);
@@ -87,6 +108,7 @@ describe('CheckDisks', () => {
     expect(o).toMatchObject({ realPath: overlay, format: 'qcow2', backingFile: qcow2, virtualSize: q.virtualSize });
     // A symlink inside the root to a disk inside the root: the real path is what the engine records.
     expect(alias).toMatchObject({ path: path.join(root, 'alias.qcow2'), realPath: qcow2, format: 'qcow2' });
+    expect(relative).toMatchObject({ format: 'qcow2', backingFile: qcow2 });
     expect(snapshot(root)).toEqual(before);
   });
 
@@ -107,6 +129,11 @@ describe('CheckDisks', () => {
     ['ROOT/../x.qcow2', () => ({ path: `${root}/../images/golden.qcow2` }), 'denied', 'PATH_TRAVERSAL', 'disks[0].path', /"\.\." is not allowed/],
     ['a missing file', () => ({ path: path.join(root, 'missing.qcow2') }), 'not-found', 'DISK_NOT_FOUND', 'disks[0].path', /no such disk/],
     ['a relative path', () => ({ path: 'images/golden.qcow2' }), 'invalid', 'INVALID_ARGUMENT', 'disks[0].path', /absolute/],
+    ['a qcow2 backed by a file outside the root', () => ({ path: path.join(root, 'backed-outside.qcow2') }), 'denied', 'PATH_OUTSIDE_ROOTS', 'disks[0].path', /outside the storage roots.*\(the backing file of/],
+    ['a qcow2 backed by /etc/shadow', () => ({ path: path.join(root, 'backed-shadow.qcow2') }), 'denied', 'PATH_OUTSIDE_ROOTS', 'disks[0].path', /\/etc\/shadow is outside/],
+    ['a backing name whose ".." follows a symlink out', () => ({ path: path.join(root, 'vm', 'sneaky.qcow2') }), 'denied', 'PATH_OUTSIDE_ROOTS', 'disks[0].path', /outside\/base\.qcow2 is outside/],
+    ['a backing file on the network', () => ({ path: path.join(root, 'backed-nbd.qcow2') }), 'invalid', 'NOT_A_DISK', 'disks[0].path', /not a local file/],
+    ['a missing backing file', () => ({ path: path.join(root, 'backed-missing.qcow2') }), 'invalid', 'NOT_A_DISK', 'disks[0].path', /gone\.qcow2 .* does not exist/],
   ])('refuses %s', async (_what, disk, kind, code, field, message) => {
     const before = snapshot(root);
     const err = await refusal(t.client.checkDisks([disk()]));
