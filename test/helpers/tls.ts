@@ -4,7 +4,8 @@
 //   otherCa   -> rogueClient      (unrelated CA: a server trusting `ca` must refuse it)
 
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -100,4 +101,13 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     rogueClientCert: rogue.cert,
     rogueClientKey: rogue.key,
   };
+}
+
+/**
+ * base64(SHA-256(SubjectPublicKeyInfo)) of a certificate: what Chromium's
+ * --ignore-certificate-errors-spki-list takes to trust that one server key.
+ */
+export function spkiHash(certFile: string): string {
+  const spki = new X509Certificate(readFileSync(certFile)).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }
