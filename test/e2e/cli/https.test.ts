@@ -3,12 +3,12 @@
 // needed here: the point is TLS). The CA comes from --ca-file, OVIRT_SYSPREP_CA_FILE or
 // ca_file in cli.conf; without it the CLI fails with a certificate message, not a stack.
 // A sysprep is followed to its end: the job's Server-Sent Events come over HTTPS too.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { caFetch } from '../../../engine-plugin/cli/caFetch';
-import { makeTestPki, TestPki } from '../../helpers/tls';
-import { harness, Harness, TOKENS } from '../../unit/engine/harness';
+import { httpsHarness } from '../../helpers/httpsEngine';
+import type { TestPki } from '../../helpers/tls';
+import { Harness, TOKENS } from '../../unit/engine/harness';
 import { assertCliBuilt, runCli } from './runCli';
 
 jest.setTimeout(120_000);
@@ -25,13 +25,7 @@ describe('ovirt-sysprep CLI over HTTPS', () => {
   beforeAll(async () => {
     await assertCliBuilt();
     dir = mkdtempSync(path.join(os.tmpdir(), 'cli-https-e2e-'));
-    pki = await makeTestPki(path.join(dir, 'pki'));
-    const off = { enabled: false, profile: 'clone-reset' };
-    h = await harness({
-      agents: [{ jobMs: 400 }],
-      config: { tlsCert: pki.serverCert, tlsKey: pki.serverKey, autoReset: { clone: off, import: off, pool: off } },
-      fetch: caFetch(readFileSync(pki.caCert, 'utf8')),
-    });
+    ({ pki, h } = await httpsHarness(dir, { jobMs: 400 }));
     expect(h.engine.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     for (const name of ['tls-web1', 'tls-web2']) expect((await h.api('POST', '/vms', { name, disks: [{ path: h.image(`${name}.qcow2`) }] })).status).toBe(201);
     tokenFile = path.join(dir, 'token');

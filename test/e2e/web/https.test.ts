@@ -4,13 +4,13 @@
 // through --ignore-certificate-errors-spki-list (playwright's ignoreHTTPSErrors stays
 // off); a Chromium without it refuses the page. The page's relative URLs and its
 // EventSource (a job followed to its end) then work unchanged on https://.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { caFetch } from '../../../engine-plugin/cli/caFetch';
-import { makeTestPki, spkiHash, TestPki } from '../../helpers/tls';
-import { harness, Harness, TOKENS } from '../../unit/engine/harness';
+import { httpsHarness } from '../../helpers/httpsEngine';
+import { spkiHash, TestPki } from '../../helpers/tls';
+import { Harness, TOKENS } from '../../unit/engine/harness';
 import { launchChromium, screenshot, watchContext } from './browser';
 
 jest.setTimeout(3 * 60_000);
@@ -23,13 +23,7 @@ describe('admin web page over HTTPS (Chromium)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'web-https-'));
-    pki = await makeTestPki(path.join(dir, 'pki'));
-    const off = { enabled: false, profile: 'clone-reset' };
-    h = await harness({
-      agents: [{ jobMs: 1500 }],
-      config: { tlsCert: pki.serverCert, tlsKey: pki.serverKey, autoReset: { clone: off, import: off, pool: off } },
-      fetch: caFetch(readFileSync(pki.caCert, 'utf8')),
-    });
+    ({ pki, h } = await httpsHarness(dir, { jobMs: 1500 }));
     for (const name of ['secure-1', 'secure-2']) expect((await h.api('POST', '/vms', { name, disks: [{ path: h.image(`${name}.qcow2`) }] })).status).toBe(201);
   });
   afterAll(async () => {

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { ApiClient } from '../../../engine-plugin/cli/ApiClient';
 import { caFetch } from '../../../engine-plugin/cli/caFetch';
 import { ConnectionError } from '../../../engine-plugin/cli/exitCodes';
-import { makeTestPki, TestPki } from '../../helpers/tls';
+import { httpsHarness } from '../../helpers/httpsEngine';
+import type { TestPki } from '../../helpers/tls';
 import { harness, Harness, TOKENS } from '../engine/harness';
 
 jest.setTimeout(60_000);
@@ -21,10 +22,8 @@ describe('caFetch against an https engine', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'cli-https-'));
-    pki = await makeTestPki(path.join(dir, 'pki'));
+    ({ pki, h } = await httpsHarness(dir, { jobMs: 300 }));
     ca = readFileSync(pki.caCert, 'utf8');
-    const off = { enabled: false, profile: 'clone-reset' };
-    h = await harness({ agents: [{ jobMs: 300 }], config: { tlsCert: pki.serverCert, tlsKey: pki.serverKey, autoReset: { clone: off, import: off, pool: off } }, fetch: caFetch(ca) });
   });
   afterAll(async () => {
     await h?.close();
