@@ -39,7 +39,7 @@ export function apiTransport(config: Pick<EngineConfig, 'listen' | 'tlsCert' | '
   throw new ConfigError(
     `[engine] listen = ${config.listen} is not a loopback address and the engine has no certificate: API tokens would cross the network in clear text. ` +
       'Set [engine] tls_cert and tls_key (PEM; e.g. a certificate issued by the oVirt engine CA, docs/ovirt.md), ' +
-      'or listen on 127.0.0.1, or set [engine] allow_insecure_http = true if a TLS proxy on the same host fronts the engine',
+      'or listen on 127.0.0.1 (a TLS proxy on this host can front it), or set [engine] allow_insecure_http = true if a TLS-terminating proxy must reach the engine over a private network',
   );
 }
 
