@@ -1,7 +1,8 @@
 // The REST API's listening socket. Every request carries a bearer token (or an oVirt
 // user's SSO token), so the API speaks HTTPS when [engine] tls_cert and tls_key are set,
 // and plain HTTP only where no network sees it (a loopback `listen`) or where the
-// administrator said so ([engine] allow_insecure_http = true, e.g. behind a TLS proxy).
+// administrator said so ([engine] allow_insecure_http = true: a TLS-terminating proxy
+// that reaches the engine over a private network).
 // apiTransport() decides and reads the PEM files before the engine starts anything, so a
 // wrong setting or an unusable certificate is an error at start, not at the first client.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -9,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { RequestListener } from 'node:http';
 import { isLoopback } from '../shared/grpc';
 import { ConfigError, EngineConfig } from './config';
 
@@ -76,7 +76,7 @@ export interface ApiServer {
 }
 
 /** Binds the API (HTTPS or HTTP as apiTransport decided) on [engine] listen. */
-export async function listenApi(app: RequestListener, listen: string, transport: ApiTransport): Promise<ApiServer> {
+export async function listenApi(app: http.RequestListener, listen: string, transport: ApiTransport): Promise<ApiServer> {
   const [host, port] = splitListen(listen);
   const server = transport.scheme === 'https'
     ? https.createServer({ cert: transport.cert, key: transport.key, minVersion: API_TLS_MIN_VERSION }, app)

@@ -49,6 +49,11 @@ describe('which transport the API gets', () => {
     expect(t).toMatchObject({ scheme: 'https', cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey), warning: undefined });
   });
 
+  it('warns about an expired certificate (clients will refuse it)', () => {
+    const t = transport({ listen: '0.0.0.0:8443', tlsCert: pki.expiredServerCert, tlsKey: pki.expiredServerKey });
+    expect(t).toMatchObject({ scheme: 'https', warning: expect.stringMatching(/expired-server\.crt expired on .*: clients will refuse it/) });
+  });
+
   it.each<[string, () => Partial<EngineConfig>, RegExp]>([
     ['tls_cert without tls_key', () => ({ tlsCert: pki.serverCert }), /tls_cert is set but tls_key is not: HTTPS needs both/],
     ['tls_key without tls_cert', () => ({ tlsKey: pki.serverKey }), /tls_key is set but tls_cert is not: HTTPS needs both/],
