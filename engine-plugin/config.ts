@@ -4,9 +4,12 @@
 // startEngine() takes, so tests and the CLI share one path.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseIni } from '../shared/config';
+import { parseIni, parsers } from '../shared/config';
 import type { TlsFiles } from '../shared/grpc';
 import { OvirtConfig, parseOvirtSection } from './ovirt/OvirtConfig';
+
+/** A setting the engine cannot start with; the message names the key to fix. */
+export class ConfigError extends Error {}
 
 export type Role = 'admin' | 'operator' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
@@ -39,6 +42,11 @@ export interface TriggerConfig {
 export interface EngineConfig {
   /** host:port of the REST API; port 0 picks a free one. */
   listen: string;
+  /** PEM certificate (chain) and private key of the REST API: both set, HTTPS only (apiServer.ts). */
+  tlsCert: string;
+  tlsKey: string;
+  /** Plain HTTP on a non-loopback `listen` (without it the engine refuses to start). */
+  allowInsecureHttp: boolean;
   /** Holds engine.db (inventory, jobs, profiles). */
   dataDir: string;
   logLevel: string;
@@ -69,6 +77,9 @@ export interface EngineConfig {
 export function defaultConfig(): EngineConfig {
   return {
     listen: '127.0.0.1:8080',
+    tlsCert: '',
+    tlsKey: '',
+    allowInsecureHttp: false,
     dataDir: '/var/lib/ovirt-sysprep-engine',
     logLevel: 'info',
     logFile: '',
@@ -107,8 +118,20 @@ function int(file: string, key: string, v: string): number {
   return Number(v);
 }
 
-const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: string) => void> = {
+function bool(file: string, key: string, v: string): boolean {
+  try {
+    return parsers.bool(v);
+  } catch (err) {
+    throw new Error(`${file}: ${key}: ${(err as Error).message}`);
+  }
+}
+
+/** The [engine] keys (docs/engine.md has one row for each; a unit test checks it). */
+export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: string) => void> = {
   listen: (c, v) => { c.listen = v; },
+  tls_cert: (c, v) => { c.tlsCert = v; },
+  tls_key: (c, v) => { c.tlsKey = v; },
+  allow_insecure_http: (c, v, f) => { c.allowInsecureHttp = bool(f, 'allow_insecure_http', v); },
   data_dir: (c, v) => { c.dataDir = v; },
   log_level: (c, v) => { c.logLevel = v; },
   log_file: (c, v) => { c.logFile = v; },

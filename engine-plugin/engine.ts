@@ -1,13 +1,13 @@
 // The engine's composition root: the one place where the tsyringe container is wired
 // (main.ts, the CLI, and the tests both come through startEngine). Start-up order:
 // database -> inventory (hosts from the config) -> agent probes -> services ->
-// reconcile jobs left active by a previous run -> HTTP server.
+// reconcile jobs left active by a previous run -> HTTP(S) server. How the API is served
+// (apiServer.ts) is decided first: a setting that would expose tokens stops the start.
 import 'reflect-metadata';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { container, DependencyContainer } from 'tsyringe';
 import { createApp } from './api/app';
 import type { ApiDeps } from './api/deps';
+import { apiTransport, listenApi } from './apiServer';
 import { AutoReset } from './autoreset/AutoReset';
 import { EngineConfig, withDefaults } from './config';
 import { Db, openDb } from './db';
@@ -35,7 +35,7 @@ import { OvirtStateStore } from './ovirt/OvirtStateStore';
 import { ProfileStore } from './profiles/ProfileStore';
 
 export interface RunningEngine {
-  /** http://host:port */
+  /** https://host:port with [engine] tls_cert and tls_key, else http://host:port */
   url: string;
   config: EngineConfig;
   /** Resolved services, for tests and the demo. */
@@ -49,7 +49,9 @@ export interface RunningEngine {
 export async function startEngine(partial: Partial<EngineConfig>): Promise<RunningEngine> {
   const config = withDefaults(partial);
   if (config.tokens.length === 0) throw new Error('no API token is configured ([tokens] in engine.conf): every request would be refused');
+  const transport = apiTransport(config);
   const log = createLogger(config.logLevel, config.logFile);
+  if (transport.warning) log.warn(transport.warning, { listen: config.listen });
   const db = openDb(config.dataDir);
 
   const c = container.createChildContainer();
@@ -108,13 +110,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   await deps.autoReset.reconcile(deps.inventory);
 
   const { app } = createApp(deps);
-  const [host, port] = splitListen(config.listen);
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.once('error', reject);
-  });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const { server, url } = await listenApi(app, config.listen, transport);
   log.info('engine listening', { url, dataDir: config.dataDir, hosts: agents.all().length });
   ovirt?.watcher.start();
 
@@ -167,10 +163,4 @@ function resolveOvirt(c: DependencyContainer): OvirtServices {
     mirror: c.resolve(ExternalJobMirror),
     guard: c.resolve(LifecycleGuard),
   };
-}
-
-export function splitListen(listen: string): [string, number] {
-  const m = /^(.*):(\d+)$/.exec(listen);
-  if (!m) throw new Error(`listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
-  return [m[1].replace(/^\[|\]$/g, ''), Number(m[2])];
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startAgent } from '../host-agent/agent';
+import { apiTransport } from './apiServer';
 import type { EngineConfig } from './config';
 import { RunningEngine, startEngine } from './engine';
 
@@ -32,6 +33,7 @@ export function localAgentOverrides(section: Record<string, string> | undefined)
 }
 
 export async function startLocalStack(config: EngineConfig, agentSection?: Record<string, string>): Promise<LocalStack> {
+  apiTransport(config); // a listen/TLS setting the engine would refuse stops us before the agent starts
   const dataDir = path.resolve(config.dataDir);
   const imagesDir = path.join(dataDir, 'images');
   mkdirSync(imagesDir, { recursive: true });

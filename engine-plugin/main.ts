@@ -11,9 +11,10 @@ export const DEFAULT_CONFIG_FILE = '/etc/ovirt-sysprep/engine.conf';
 
 const CONFIG_HELP = `
 Configuration file (vdsm-style ini; every key in docs/engine.md):
-  [engine]      listen, data_dir, log_level, log_file, max_jobs_per_host,
-                job_timeout_sec, agent_lost_timeout_sec, health_interval_sec,
-                min_free_bytes_for_install, inventory (embedded | ovirt)
+  [engine]      listen, tls_cert, tls_key, allow_insecure_http, data_dir, log_level,
+                log_file, max_jobs_per_host, job_timeout_sec, agent_lost_timeout_sec,
+                health_interval_sec, min_free_bytes_for_install, inventory (embedded | ovirt)
+                (a non-loopback listen needs tls_cert + tls_key: HTTPS; or allow_insecure_http = true)
   [tls]         ca, cert, key            client certificate towards the agents (mutual TLS)
   [tokens]      NAME = admin|operator|viewer:TOKEN
   [host:ID]     address = HOST:PORT, storage_roots = DIR[,DIR...], name
@@ -25,6 +26,7 @@ Configuration file (vdsm-style ini; every key in docs/engine.md):
 Examples:
   ovirt-sysprep-engine --config /etc/ovirt-sysprep/engine.conf
   ovirt-sysprep-engine --local --data-dir /var/tmp/ovirt-sysprep --listen 127.0.0.1:8080
+  ovirt-sysprep-engine --config engine.conf --listen 0.0.0.0:8443   # with tls_cert, tls_key in engine.conf
 `;
 
 export async function main(argv: string[]): Promise<void> {

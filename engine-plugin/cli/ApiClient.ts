@@ -69,8 +69,7 @@ export class ApiClient {
       });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ConnectionError(`cannot reach the engine at ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw new ConnectionError(unreachable(this.url, err as Error));
     }
   }
 
@@ -84,4 +83,27 @@ export class ApiClient {
     }
     return new ConnectionError(`${this.url} answered HTTP ${res.status} ${res.statusText}: is it an ovirt-sysprep engine? ${text.slice(0, 200)}`);
   }
+}
+
+/** Certificate checks that fail when the client does not trust the engine's CA. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Why a request got no answer, said so that the administrator knows what to change. */
+export function unreachable(url: string, err: Error): string {
+  const cause = (err as { cause?: { code?: string; message?: string; reason?: string } }).cause;
+  const code = cause?.code ?? '';
+  // OpenSSL's messages carry codes and source locations; the reason is the readable part.
+  const message = cause?.message ?? err.message;
+  const reason = cause?.reason ?? /error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.split('\n')[0];
+  const what = [code, reason].filter(Boolean).join(': ');
+  const base = `cannot reach the engine at ${url}`;
+  if (UNTRUSTED.has(code)) return `${base}: its TLS certificate is not trusted (${what}); give the CA that signed it with --ca-file FILE (or OVIRT_SYSPREP_CA_FILE, or ca_file in cli.conf)`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `${base}: its TLS certificate is not valid now (${what})`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${base}: its TLS certificate is for another name (${what}); use a host name of the certificate in the URL`;
+  if (url.startsWith('https:') && /EPROTO|SSL|wrong version/i.test(what)) return `${base}: TLS handshake failed (${what}); does the engine serve http:// on this port?`;
+  if (url.startsWith('http:') && /UND_ERR_SOCKET|ECONNRESET/.test(code)) return `${base}: the connection was closed without an answer (${what}); if the engine serves HTTPS, use an https:// URL`;
+  return `${base}: ${code || cause?.message || err.message}`;
 }

@@ -3,6 +3,7 @@
 // Nothing here exits the process: actions return an exit code (exitCodes.ts).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from './ApiClient';
+import { caFetch } from './caFetch';
 import { EXIT, exitCodeForState } from './exitCodes';
 import { Column, describeError, formatTable, jobSummary, progressText } from './format';
 import type { JobLike } from './JobProgress';
@@ -29,18 +30,21 @@ interface GlobalOptions {
   engine?: string;
   token?: string;
   tokenFile?: string;
+  caFile?: string;
   config?: string;
   json?: boolean;
 }
 
 const ENV_HELP = `
 Engine and token (first found wins):
-  --engine URL, --token-file FILE (or --token TOKEN: visible in ps)
-  OVIRT_SYSPREP_URL, OVIRT_SYSPREP_TOKEN, OVIRT_SYSPREP_TOKEN_FILE
+  --engine URL, --token-file FILE (or --token TOKEN: visible in ps), --ca-file FILE
+  OVIRT_SYSPREP_URL, OVIRT_SYSPREP_TOKEN, OVIRT_SYSPREP_TOKEN_FILE, OVIRT_SYSPREP_CA_FILE
   --config FILE, OVIRT_SYSPREP_CONFIG, or ~/.config/ovirt-sysprep/cli.conf:
-      url = http://engine.example:8080
+      url = https://engine.example:8443
       token_file = /home/me/.config/ovirt-sysprep/token
-  default URL: http://127.0.0.1:8080
+      ca_file = /etc/pki/ovirt-engine/ca.pem
+  default URL: http://127.0.0.1:8080; https URLs are checked against the system CAs,
+  or only against the CA(s) of --ca-file
 
 Exit codes: 0 done, 1 failed (job failed or cancelled, conflict, engine error or
 unreachable), 2 bad usage (including a request the engine refused as invalid,
@@ -68,6 +72,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--engine <url>', 'engine URL (env OVIRT_SYSPREP_URL)')
     .option('--token <token>', 'API token (visible in ps: prefer --token-file or env OVIRT_SYSPREP_TOKEN)')
     .option('--token-file <file>', 'read the API token from FILE')
+    .option('--ca-file <file>', "trust the CA certificate(s) in FILE (PEM) for an https engine, instead of the system CAs (env OVIRT_SYSPREP_CA_FILE)")
     .option('--config <file>', 'CLI config file (default ~/.config/ovirt-sysprep/cli.conf)')
     .option('--json', 'machine-readable output: the list as a JSON array, or the (final) job')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -77,7 +82,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addHelpText('after', ENV_HELP)
     .addHelpText('after', `
 Examples:
-  export OVIRT_SYSPREP_URL=http://engine.example:8080 OVIRT_SYSPREP_TOKEN_FILE=~/.ovirt-sysprep.token
+  export OVIRT_SYSPREP_URL=https://engine.example:8443 OVIRT_SYSPREP_TOKEN_FILE=~/.ovirt-sysprep.token
   ovirt-sysprep vms --search web
   ovirt-sysprep vm sysprep web1 --profile clone-reset --hostname web1.example.org
   ovirt-sysprep pool sysprep lab --hostname '\${pool}-\${index}' --no-wait
@@ -90,7 +95,7 @@ Examples:
   const client = (cmd: Command) => {
     const conn = resolveConnection(globals(cmd), io.env);
     for (const w of conn.warnings) io.err(`ovirt-sysprep: warning: ${w}\n`);
-    return new ApiClient(conn.url, conn.token, io.fetch);
+    return new ApiClient(conn.url, conn.token, io.fetch ?? (conn.ca ? caFetch(conn.ca) : fetch));
   };
   const printJson = (value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
   const action = (fn: (cmd: Command) => Promise<number>) => async function (this: Command) {

@@ -1,8 +1,10 @@
-// Where the CLI finds the engine and its token. Precedence: flags > environment
-// (OVIRT_SYSPREP_URL, OVIRT_SYSPREP_TOKEN, OVIRT_SYSPREP_TOKEN_FILE) > config file
-// (--config, OVIRT_SYSPREP_CONFIG, else $XDG_CONFIG_HOME/ovirt-sysprep/cli.conf, keys
-// url, token, token_file at the top or under [cli]) > default URL. A token given on
-// argv is visible to every user in `ps`: it works, with a warning.
+// Where the CLI finds the engine, its token and the CA that signed an https engine's
+// certificate. Precedence: flags > environment (OVIRT_SYSPREP_URL, OVIRT_SYSPREP_TOKEN,
+// OVIRT_SYSPREP_TOKEN_FILE, OVIRT_SYSPREP_CA_FILE) > config file (--config,
+// OVIRT_SYSPREP_CONFIG, else $XDG_CONFIG_HOME/ovirt-sysprep/cli.conf, keys url, token,
+// token_file, ca_file at the top or under [cli]) > default URL, system CAs. A token given
+// on argv is visible to every user in `ps`: it works, with a warning.
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,12 +12,13 @@ import { parseIni } from '../../shared/config';
 import { UsageError } from './exitCodes';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
-const CONFIG_KEYS = ['url', 'token', 'token_file'];
+const CONFIG_KEYS = ['url', 'token', 'token_file', 'ca_file'];
 
 export interface ConnectionFlags {
   engine?: string;
   token?: string;
   tokenFile?: string;
+  caFile?: string;
   config?: string;
 }
 
@@ -23,6 +26,8 @@ export interface Connection {
   /** Base URL without /api/v1, no trailing slash. */
   url: string;
   token: string;
+  /** PEM certificates to trust for an https URL instead of the system CAs (--ca-file). */
+  ca?: string;
   /** Things the user should know (token on argv, readable config file). */
   warnings: string[];
 }
@@ -114,5 +119,29 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
       `no API token: use --token-file FILE, OVIRT_SYSPREP_TOKEN(_FILE), or "token_file = FILE" in ${configFile}`,
     );
   }
-  return { url, token, warnings };
+  const caFile = flags.caFile ?? env.OVIRT_SYSPREP_CA_FILE ?? conf.ca_file;
+  const caFrom = flags.caFile !== undefined ? '--ca-file' : env.OVIRT_SYSPREP_CA_FILE ? 'OVIRT_SYSPREP_CA_FILE' : `ca_file of ${configFile}`;
+  const ca = caFile ? readCaFile(caFile, caFrom) : undefined;
+  if (ca && url.startsWith('http:')) warnings.push(`${caFrom} is not used: ${url} is not an https URL`);
+  return ca ? { url, token, ca, warnings } : { url, token, warnings };
+}
+
+/** The CA file's PEM text, once every certificate in it parses. */
+function readCaFile(file: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  if (!pems.length) throw new UsageError(`${what}: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  for (const pem of pems) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      throw new UsageError(`${what}: ${file}: a certificate in it does not parse (${(err as Error).message})`);
+    }
+  }
+  return text;
 }

@@ -1,10 +1,13 @@
-// Test PKI for mutual-TLS tests, made with the `openssl` command (EC P-256, fast).
+// Test PKI for the TLS tests (mutual TLS to the agents, the engine's HTTPS), made with
+// the `openssl` command (EC P-256, fast).
 //
-//   ca        -> server (SAN DNS:localhost, IP:127.0.0.1), client
+//   ca        -> server (SAN DNS:localhost, IP:127.0.0.1), client,
+//                expiredServer (as server, but its validity ended yesterday)
 //   otherCa   -> rogueClient      (unrelated CA: a server trusting `ca` must refuse it)
 
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -19,6 +22,8 @@ export interface TestPki {
   otherCaCert: string;
   rogueClientCert: string;
   rogueClientKey: string;
+  expiredServerCert: string;
+  expiredServerKey: string;
 }
 
 const DAYS = '3650';
@@ -50,6 +55,7 @@ async function makeLeaf(
   cn: string,
   ca: { cert: string; key: string },
   extensions: string,
+  days = DAYS,
 ): Promise<{ cert: string; key: string }> {
   const cert = path.join(dir, `${name}.crt`);
   const key = path.join(dir, `${name}.key`);
@@ -60,7 +66,7 @@ async function makeLeaf(
   await openssl([
     'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key,
     '-set_serial', `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
-    '-days', DAYS, '-sha256', '-extfile', ext, '-out', cert,
+    '-days', days, '-sha256', '-extfile', ext, '-out', cert,
   ], dir);
   await fs.rm(csr, { force: true });
   await fs.rm(ext, { force: true });
@@ -68,19 +74,20 @@ async function makeLeaf(
   return { cert, key };
 }
 
-/** Create a CA, a server cert, a client cert, and an unrelated CA with its own client. */
+/** Create a CA, a server cert, a client cert, an expired server cert, and an unrelated CA with its own client. */
 export async function makeTestPki(dir: string): Promise<TestPki> {
   await fs.mkdir(dir, { recursive: true });
   const [ca, otherCa] = await Promise.all([
     makeCa(dir, 'ca', 'ovirt-sysprep test CA'),
     makeCa(dir, 'other-ca', 'unrelated test CA'),
   ]);
-  const [server, client, rogue] = await Promise.all([
-    makeLeaf(dir, 'server', 'localhost', ca,
-      'basicConstraints=critical,CA:FALSE\n' +
-      'keyUsage=critical,digitalSignature,keyEncipherment\n' +
-      'extendedKeyUsage=serverAuth\n' +
-      'subjectAltName=DNS:localhost,IP:127.0.0.1\n'),
+  const serverExtensions =
+    'basicConstraints=critical,CA:FALSE\n' +
+    'keyUsage=critical,digitalSignature,keyEncipherment\n' +
+    'extendedKeyUsage=serverAuth\n' +
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\n';
+  const [server, client, rogue, expired] = await Promise.all([
+    makeLeaf(dir, 'server', 'localhost', ca, serverExtensions),
     makeLeaf(dir, 'client', 'test-engine', ca,
       'basicConstraints=critical,CA:FALSE\n' +
       'keyUsage=critical,digitalSignature\n' +
@@ -89,6 +96,7 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
       'basicConstraints=critical,CA:FALSE\n' +
       'keyUsage=critical,digitalSignature\n' +
       'extendedKeyUsage=clientAuth\n'),
+    makeLeaf(dir, 'expired-server', 'localhost', ca, serverExtensions, '-1'),
   ]);
   return {
     caCert: ca.cert,
@@ -99,5 +107,16 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     otherCaCert: otherCa.cert,
     rogueClientCert: rogue.cert,
     rogueClientKey: rogue.key,
+    expiredServerCert: expired.cert,
+    expiredServerKey: expired.key,
   };
+}
+
+/**
+ * base64(SHA-256(SubjectPublicKeyInfo)) of a certificate: what Chromium's
+ * --ignore-certificate-errors-spki-list takes to trust that one server key.
+ */
+export function spkiHash(certFile: string): string {
+  const spki = new X509Certificate(readFileSync(certFile)).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }

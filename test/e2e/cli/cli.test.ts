@@ -4,23 +4,19 @@
 // a script from files) followed live on a pseudo-terminal (bars), and a pool of two VMs
 // (one has lost its disk: fails fast at the agent) followed live through a pipe (plain
 // lines) and then replayed. Every other case fails before or without a run.
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, promises as fs, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, promises as fs, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { copyGuestImage, REPO_ROOT } from '../../helpers/guestImage';
+import { copyGuestImage } from '../../helpers/guestImage';
 import { ADMIN, OPERATOR, Stack, startStack } from '../engine/stack';
+import { assertCliBuilt, CliResult as Result, runCli } from './runCli';
 
 jest.setTimeout(15 * 60_000);
 
-const BIN = path.join(REPO_ROOT, 'bin', 'ovirt-sysprep');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxnQ2vLQ0H9n3w2b7bq9d0l2m1o4y7G0t1kP9y2Wq3R admin@example';
 const ROOT_PASSWORD = 'cli-e2e-Root-pw-7d1';
 
-interface Result { code: number | null; out: string; err: string }
-
 /** Strips terminal control sequences (cli-progress redraws) from pty output. */
 const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r\n/g, '\n').replace(/\r/g, '\n');
-const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
 describe('ovirt-sysprep CLI over a running engine (real virt-sysprep)', () => {
   let s: Stack;
@@ -28,21 +24,7 @@ describe('ovirt-sysprep CLI over a running engine (real virt-sysprep)', () => {
   let env: NodeJS.ProcessEnv;
   let files: Record<'token' | 'pw' | 'key' | 'script' | 'conf', string>;
 
-  /** Runs the CLI as a child process (async: the engine answers from this process). */
-  function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; pty?: boolean } = {}): Promise<Result> {
-    const [cmd, argv] = opts.pty
-      ? ['script', ['-qfec', [process.execPath, BIN, ...args].map(quote).join(' '), '/dev/null']]
-      : [process.execPath, [BIN, ...args]];
-    return new Promise((resolve, reject) => {
-      const child = spawn(cmd, argv, { env: opts.env ?? env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (b) => (out += b));
-      child.stderr.on('data', (b) => (err += b));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, out, err }));
-    });
-  }
+  const cli = (args: string[], opts: { env?: NodeJS.ProcessEnv; pty?: boolean } = {}) => runCli(args, opts.env ?? env, opts);
   const json = async (args: string[]) => {
     const r = await cli([...args, '--json']);
     expect(r).toMatchObject({ code: 0, err: '' });
@@ -50,13 +32,7 @@ describe('ovirt-sysprep CLI over a running engine (real virt-sysprep)', () => {
   };
 
   beforeAll(async () => {
-    const built = path.join(REPO_ROOT, 'dist', 'engine-plugin', 'cli', 'main.js');
-    if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" (npm run test:e2e does)`);
-    const src = path.join(REPO_ROOT, 'engine-plugin', 'cli');
-    for (const f of await fs.readdir(src)) {
-      const out = path.join(REPO_ROOT, 'dist', 'engine-plugin', 'cli', f.replace(/\.ts$/, '.js'));
-      if (!existsSync(out) || statSync(out).mtimeMs < statSync(path.join(src, f)).mtimeMs) throw new Error(`${out} is older than its source: run "npm run build"`);
-    }
+    await assertCliBuilt();
 
     s = await startStack({ maxJobs: 2 });
     dir = s.dir;

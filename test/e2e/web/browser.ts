@@ -9,10 +9,11 @@ import { REPO_ROOT } from '../../helpers/guestImage';
 
 export const SHOTS_DIR = path.join(REPO_ROOT, 'test-results', 'web');
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more Chromium flags (e.g. the SPKI list that trusts a test server's key). */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 

@@ -1,9 +1,10 @@
-// Engine URL and token: flags > environment > config file > default URL.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Engine URL, token and CA file: flags > environment > config file > default URL.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../../../engine-plugin/cli/exitCodes';
 import { DEFAULT_URL, normalizeUrl, parseCliConf, resolveConnection } from '../../../engine-plugin/cli/settings';
+import { makeTestPki, TestPki } from '../../helpers/tls';
 
 describe('resolveConnection', () => {
   let dir: string;
@@ -46,6 +47,41 @@ describe('resolveConnection', () => {
   it('warns when a config file holding a token is readable by others', () => {
     const conf = file('cli.conf', 'token = conftoken\n', 0o644);
     expect(resolveConnection({ config: conf }, { HOME: home }).warnings).toEqual([expect.stringMatching(/cli.conf is readable by other users/)]);
+  });
+
+  describe('the CA file (--ca-file > OVIRT_SYSPREP_CA_FILE > ca_file)', () => {
+    // Any well-formed certificate will do for reading; trust is tested against an engine (caFetch.test.ts).
+    let pki: TestPki;
+    beforeAll(async () => {
+      pki = await makeTestPki(mkdtempSync(path.join(os.tmpdir(), 'cli-ca-')));
+    });
+    const pem = (f: string) => readFileSync(f, 'utf8');
+
+    it('takes the flag first, then the environment, then cli.conf', () => {
+      const conf = file('cli.conf', `url = https://conf:1\ntoken = t\nca_file = ${pki.caCert}\n`);
+      const https = { HOME: home, OVIRT_SYSPREP_URL: 'https://e.example:8443' };
+      expect(resolveConnection({ config: conf }, { HOME: home })).toMatchObject({ url: 'https://conf:1', ca: pem(pki.caCert) });
+      expect(resolveConnection({ config: conf }, { ...https, OVIRT_SYSPREP_CA_FILE: pki.otherCaCert }).ca).toBe(pem(pki.otherCaCert));
+      expect(resolveConnection({ config: conf, caFile: pki.serverCert }, { ...https, OVIRT_SYSPREP_CA_FILE: pki.otherCaCert }).ca).toBe(pem(pki.serverCert));
+      expect(resolveConnection({ token: 't' }, https)).not.toHaveProperty('ca');
+    });
+
+    it('keeps every certificate of a bundle, and says it is unused for an http:// URL', () => {
+      const bundle = file('bundle.pem', pem(pki.caCert) + pem(pki.otherCaCert));
+      const c = resolveConnection({ tokenFile: file('token', 't\n'), caFile: bundle, engine: 'http://127.0.0.1:8080' }, { HOME: home });
+      expect(c.ca).toBe(pem(bundle));
+      expect(c.warnings).toEqual(['--ca-file is not used: http://127.0.0.1:8080 is not an https URL']);
+    });
+
+    it.each<[string, () => string, RegExp]>([
+      ['a missing file', () => path.join(dir, 'nope.pem'), /--ca-file: cannot read .*nope\.pem: ENOENT/],
+      ['a private key', () => pki.serverKey, /--ca-file: .*server\.key holds no PEM certificate/],
+      ['a damaged certificate', () => file('bad.pem', pem(pki.caCert).replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA')), /--ca-file: .*bad\.pem: a certificate in it does not parse/],
+    ])('refuses %s as a usage error', (_n, caFile, message) => {
+      const call = () => resolveConnection({ token: 't', caFile: caFile() }, { HOME: home });
+      expect(call).toThrow(UsageError);
+      expect(call).toThrow(message);
+    });
   });
 
   it.each<[string, () => [object, NodeJS.ProcessEnv], RegExp]>([

@@ -1,4 +1,6 @@
-import { parseEngineConfig, withDefaults } from '../../../engine-plugin/config';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ENGINE_KEYS, parseEngineConfig, withDefaults } from '../../../engine-plugin/config';
 
 describe('engine configuration file', () => {
   const text = `
@@ -54,5 +56,13 @@ pool = template-seal
     const c = withDefaults({ autoReset: { clone: { enabled: false, profile: 'clone-reset' } } as never });
     expect(c.autoReset.import).toEqual({ enabled: true, profile: 'clone-reset' });
     expect(c.autoReset.clone.enabled).toBe(false);
+  });
+
+  it('documents every [engine] key in the table of docs/engine.md', () => {
+    const doc = readFileSync(path.join(__dirname, '../../../docs/engine.md'), 'utf8');
+    const start = doc.indexOf('### `[engine]` keys');
+    const table = doc.slice(start, doc.indexOf('\n#', start + 1));
+    const rows = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+    expect(rows.sort()).toEqual(Object.keys(ENGINE_KEYS).sort());
   });
 });

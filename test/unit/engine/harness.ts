@@ -28,7 +28,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(opts: { agents?: Partial<FakeAgentOptions>[]; config?: Partial<EngineConfig> } = {}): Promise<Harness> {
+/** `fetch`: how api() reaches the engine (an https engine needs one that trusts its CA). */
+export async function harness(opts: { agents?: Partial<FakeAgentOptions>[]; config?: Partial<EngineConfig>; fetch?: typeof fetch } = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'engine-unit-'));
   const storage = path.join(dir, 'storage');
   mkdirSync(storage);
@@ -51,7 +52,7 @@ export async function harness(opts: { agents?: Partial<FakeAgentOptions>[]; conf
     agents,
     engine: await startEngine(config()),
     async api(method, url, body, role = 'admin') {
-      const res = await fetch(`${h.engine.url}/api/v1${url}`, {
+      const res = await (opts.fetch ?? fetch)(`${h.engine.url}/api/v1${url}`, {
         method,
         headers: { ...(role ? { authorization: `Bearer ${TOKENS[role].token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
