@@ -8,6 +8,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Lease, LeaseManager } from '../../../host-agent/storage/leases';
+import { createLogger } from '../../../shared/logger';
 import { copyGuestImage } from '../../helpers/guestImage';
 import { ADMIN, Stack, startStack, VIEWER } from '../engine/stack';
 import { launchChromium, screenshot, until, watchContext } from './browser';
@@ -25,6 +27,8 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
   let page: Page;
   let problems: string[];
   const vms: Record<string, Vm> = {};
+  let otherHost: LeaseManager;
+  let heldLeases: Lease[] | undefined;
 
   beforeAll(async () => {
     s = await startStack({ maxJobs: 2 });
@@ -37,16 +41,16 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
       vms[name] = r.body.vm;
     }
     expect((await s.api('POST', `/vms/${vms['web-3'].id}/start`)).status).toBe(200);
-    // A qcow2 whose backing file is gone: the agent accepts the job (the image's header is
-    // fine) and fails it when it builds its safe-mode overlay, before any virt-sysprep
-    // run, so this failure, with its log file, costs no appliance boot.
-    const lost = path.join(s.storage, 'lost-base.qcow2');
+    // A VM whose disk another host holds leased (a second lease manager in this process,
+    // as another host's agent would): the agent accepts the job and fails it with
+    // LEASE_HELD before any virt-sysprep run, so this failure, with its log file, costs no
+    // appliance boot.
     const broken = path.join(s.storage, 'broken.qcow2');
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', lost, '64M']);
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', lost, '-F', 'qcow2', broken]);
-    await fs.rm(lost);
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', broken, '64M']);
     const imported = await s.api('POST', '/vms', { name: 'broken', disks: [{ path: broken, format: 'qcow2' }] });
     expect(imported.status).toBe(201);
+    otherHost = new LeaseManager('other-host', 20_000, createLogger({ level: 'error', service: 'other-host' }));
+    heldLeases = await otherHost.acquireAll([{ real: await fs.realpath(broken), root: await fs.realpath(s.storage) }], 'other-host-job', () => undefined);
     vms.broken = imported.body.vm;
     expect((await s.api('POST', '/pools', { name: 'lab', template: 'golden', size: 2 })).status).toBe(201);
     // The operation catalog comes from the agent's probe: wait for it rather than sleep.
@@ -58,6 +62,7 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
   });
 
   afterAll(async () => {
+    if (heldLeases) await otherHost.releaseAll(heldLeases);
     await browser?.close();
     await s?.close();
   });
