@@ -77,6 +77,7 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
       argv: plan.argv,
       env: await deps.hypervisor.env(),
       logPath: ex.logPath,
+      secrets: plan.files.map((f) => f.content),
       timeoutMs: ex.timeoutMs,
       signal: ex.signal,
       onProgress: ex.onProgress,

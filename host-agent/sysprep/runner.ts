@@ -1,13 +1,13 @@
 // Runs one virt-sysprep process for one job (all of the VM's disks in one guest):
 // its own process group, stdout+stderr into the job's log file (line by line, with
-// what the trace shows of secrets cut out: traceRedaction.ts), progress parsed line by
+// what the trace shows of secrets cut out, traceRedaction.ts), progress parsed line by
 // line, a time limit, and abort through an AbortSignal whose reason is the typed error
 // to report (cancel, lease lost). Killing the group also kills the libguestfs appliance.
 import { createWriteStream } from 'node:fs';
 import { CancelledError, JobFailure, SysprepError } from '../../shared/errors';
 import { VirtSysprep } from '../tools/virtSysprep';
 import { LineSplitter, parseProgressLine, parseToolError, ProgressLine } from './progress';
-import { redactTraceLine } from './traceRedaction';
+import { TraceRedactor } from './traceRedaction';
 
 export interface RunOptions {
   argv: string[];
@@ -16,6 +16,8 @@ export interface RunOptions {
   timeoutMs: number;
   signal: AbortSignal;
   onProgress(line: ProgressLine): void;
+  /** The job's secret contents (passwords, scripts): scrubbed from the log and the error. */
+  secrets?: readonly string[];
   /** Called once the process is spawned (tests and the journal use the pid). */
   onSpawn?(pid: number): void;
 }
@@ -28,6 +30,7 @@ export function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<void> {
     const log = createWriteStream(opts.logPath, { flags: 'a', mode: 0o640 });
     log.write(`# virt-sysprep ${opts.argv.join(' ')}\n`);
     const child = tool.spawn(opts.argv, opts.env);
+    const redactor = new TraceRedactor(opts.secrets);
     let lastError: string | null = null;
     let stopReason: SysprepError | null = null;
     let killTimer: NodeJS.Timeout | undefined;
@@ -55,14 +58,14 @@ export function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<void> {
     const watch = (stream: NodeJS.ReadableStream, progress: boolean) => {
       const lines = new LineSplitter();
       const handle = (line: string) => {
-        lastError = parseToolError(line) ?? lastError;
+        lastError = parseToolError(redactor.redact(line)) ?? lastError;
         if (!progress) return;
         const parsed = parseProgressLine(line);
         if (parsed) opts.onProgress(parsed);
       };
       // Line by line into the log, so the trace is redacted whatever the chunking.
       const logged = (line: string) => {
-        log.write(redactTraceLine(line) + '\n');
+        log.write(redactor.redact(line) + '\n');
         handle(line);
       };
       stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')).forEach(logged));

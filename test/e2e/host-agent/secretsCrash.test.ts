@@ -3,8 +3,9 @@
 // a user password; the restarted agent recovers. Then a byte search of everything the
 // agent writes (data dir, log dir, secrets dir, the temp dir it and its tools used, its
 // own log output) finds neither password, the job is FAILED/INTERRUPTED and the disk is
-// byte-identical. A run that completes leaves no password hash in the job log either
-// (the -v -x trace shows what virt-customize writes into /etc/shadow).
+// byte-identical. A run that completes leaves no password hash and no script text in
+// the job log either (the -v -x trace shows what virt-customize writes into /etc/shadow
+// and the scripts it runs: traceRedaction.ts).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -111,15 +112,16 @@ describe('secrets after an agent crash', () => {
     expect(await sha256File(disk)).toBe(before);
   });
 
-  it('a run that completes leaves no password, nor its hash, in the job log', async () => {
+  it('a run that completes leaves no password, nor its hash, nor its script, in the job log', async () => {
     const t = await startTestAgent({ toolTrace: true });
     try {
       const disk = await fixtureDisk(t.dirs, 'done.qcow2');
       const S = secret('pw');
+      const T = secret('token');
       await t.client.startSysprep({
         jobId: 'secret-2',
         disks: [{ path: disk }],
-        spec: { only: ['machine-id'], paramsJson: JSON.stringify({ rootPassword: { value: S } }) },
+        spec: { only: ['machine-id'], paramsJson: JSON.stringify({ rootPassword: { value: S }, scripts: [`#!/bin/sh\nAPI_TOKEN="${T}"\ntest -n "$API_TOKEN"\n`] }) },
       });
       const job = await waitForJob(t.client, 'secret-2');
       expect(job.state).toBe('SUCCEEDED');
@@ -127,7 +129,9 @@ describe('secrets after an agent crash', () => {
       // The trace did reach the shadow update: its value (the new hash) is cut.
       expect(log).toMatch(/libguestfs: trace: aug_set "\/files\/etc\/shadow\/root\/password" <redacted>/);
       expect(log).not.toMatch(/"\$(y|6|5|2b)\$/);
-      for (const dir of [t.dirs.dataDir, t.dirs.logDir, t.dirs.secretsDir]) expect(filesContaining(dir, S)).toEqual([]);
+      // The script ran (virt-customize says so) and its text is nowhere.
+      expect(log).toMatch(/Running: .*secret-2\/f1/);
+      for (const s of [S, T]) for (const dir of [t.dirs.dataDir, t.dirs.logDir, t.dirs.secretsDir]) expect(filesContaining(dir, s)).toEqual([]);
       expect(readdirSync(t.dirs.secretsDir)).toEqual(['.owner']);
     } finally {
       await t.stop();

@@ -1,4 +1,4 @@
-import { redactTraceLine } from '../../../host-agent/sysprep/traceRedaction';
+import { redactTraceLine, TraceRedactor } from '../../../host-agent/sysprep/traceRedaction';
 
 describe('redactTraceLine', () => {
   it.each([
@@ -10,6 +10,7 @@ describe('redactTraceLine', () => {
     ['libguestfs: trace: internal_write "/etc/machine-id" "d1681ac2977b\\x0a"', 'libguestfs: trace: internal_write "/etc/machine-id" <redacted>'],
     ['libguestfs: trace: write_append "/root/.ssh/authorized_keys" "ssh-ed25519 AAAA"', 'libguestfs: trace: write_append "/root/.ssh/authorized_keys" <redacted>'],
     ['libguestfs: trace: write "/a \\"quoted\\" name" "content"', 'libguestfs: trace: write "/a \\"quoted\\" name" <redacted>'],
+    ['libguestfs: trace: sh "exec >>\'/tmp/builder.log\' 2>&1\\n\\n\\n#!/bin/sh\\necho breaking >&2\\nexit 1\\n\\n"', 'libguestfs: trace: sh <redacted>'],
   ])('cuts the value of %s', (line, expected) => {
     expect(redactTraceLine(line)).toBe(expected);
   });
@@ -24,5 +25,28 @@ describe('redactTraceLine', () => {
     ['virt-sysprep: error: write "/x" "y"'],
   ])('keeps %s', (line) => {
     expect(redactTraceLine(line)).toBe(line);
+  });
+
+  describe('TraceRedactor (the job\'s own secrets)', () => {
+    const script = '#!/bin/sh\nexport TOKEN="tok-123456"\necho done\nfi\n';
+    const r = new TraceRedactor(['pw-Secret-1', script]);
+    it.each([
+      // The verbose forms virt-customize and the appliance print a --run script in.
+      ['export TOKEN="tok-123456"', '<redacted>'],
+      ['  export TOKEN="tok-123456"  ', '  <redacted>  '],
+      ['commandrvf: /bin/sh -c "exec >>\'/tmp/builder.log\' 2>&1', 'commandrvf: /bin/sh -c "exec >>\'/tmp/builder.log\' 2>&1'],
+      ['guestfsd: <= sh ... export TOKEN=\\"tok-123456\\" ...', 'guestfsd: <= sh ... <redacted> ...'],
+      ['virt-sysprep: error: password pw-Secret-1 refused', 'virt-sysprep: error: password <redacted> refused'],
+      ['echo done', '<redacted>'],
+      // Lines shorter than the minimum are left alone (they would cut words out of the whole log).
+      ['fi', 'fi'],
+      ['an unrelated line', 'an unrelated line'],
+    ])('%s', (line, expected) => {
+      expect(r.redact(line)).toBe(expected);
+    });
+    it('applies the rules too, and does nothing without secrets', () => {
+      expect(r.redact('libguestfs: trace: aug_set "/files/etc/shadow/root/password" "$6$x$y"')).toBe('libguestfs: trace: aug_set "/files/etc/shadow/root/password" <redacted>');
+      expect(new TraceRedactor().redact('export TOKEN="tok-123456"')).toBe('export TOKEN="tok-123456"');
+    });
   });
 });
