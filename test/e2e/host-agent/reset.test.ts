@@ -168,10 +168,11 @@ describe('reset job through the agent (real virt-sysprep)', () => {
     for (const f of readdirSync(path.join(dirs.dataDir, 'jobs'))) {
       expect(readFileSync(path.join(dirs.dataDir, 'jobs', f), 'utf8')).not.toContain(PASSWORD);
     }
-    // The private files are gone and no overlay is left behind.
-    expect(readdirSync(path.join(dirs.dataDir, 'private'))).toEqual([]);
+    // The job's private files are gone (only the agent's owner record stays in its
+    // secrets_dir) and no overlay is left behind.
+    expect(readdirSync(dirs.secretsDir).filter((f) => f !== '.owner')).toEqual([]);
     expect(readdirSync(path.join(dirs.dataDir, 'overlays'))).toEqual([]);
-    expect(statSync(path.join(dirs.dataDir, 'private')).mode & 0o777).toBe(0o700);
+    expect(statSync(dirs.secretsDir).mode & 0o777).toBe(0o700);
   });
 
   it('a second run of the same job id after the end is still the same job', async () => {
