@@ -84,15 +84,18 @@ export async function startTestAgent(extra: Partial<AgentConfig> = {}, dirs = ma
   };
 }
 
-/** Runs `node dist/host-agent/main.js` with a config file; resolves once it listens. */
-export async function spawnAgentProcess(config: Partial<AgentConfig>, dir: string): Promise<{ child: ChildProcess; address: string }> {
+/**
+ * Runs `node dist/host-agent/main.js` with a config file; resolves once it listens.
+ * `env` adds to the environment (e.g. LD_PRELOAD of libfaketime for the clock tests).
+ */
+export async function spawnAgentProcess(config: Partial<AgentConfig>, dir: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; address: string }> {
   const keyOf: Record<string, string> = require('../../host-agent/config').AGENT_KEYS;
   const lines = Object.entries(config).map(([k, v]) => `${(keyOf as any)[k].key} = ${Array.isArray(v) ? v.join(',') : v}`);
   const file = path.join(dir, 'agent.conf');
   writeFileSync(file, `[agent]\n${lines.join('\n')}\n`);
   const child = spawn(process.execPath, [path.join(REPO, 'dist/host-agent/main.js'), '--config', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OVIRT_SYSPREP_LOG_LEVEL: 'warn' },
+    env: { ...process.env, OVIRT_SYSPREP_LOG_LEVEL: 'warn', ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (c) => (stderr += c));

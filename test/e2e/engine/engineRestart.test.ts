@@ -1,37 +1,14 @@
 // The engine is KILLED (SIGKILL, its own process) in the middle of a bulk job and started
 // again on the same data dir: the job completes and no VM is syspreped twice (REAL agent,
 // REAL virt-sysprep).
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { AgentClient } from '../../../shared/agentClient';
 import { copyGuestImage } from '../../helpers/guestImage';
-import { engineConfFile, Stack, startStack } from './stack';
+import { ENGINE_MAIN as MAIN, engineConfFile, freePort, Stack, startEngineProcess, startStack } from './stack';
 
 jest.setTimeout(25 * 60_000);
-
-const MAIN = path.resolve(__dirname, '../../../dist/engine-plugin/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startEngineProcess(conf: string, url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, '--config', conf], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`engine exited ${child.exitCode}`);
-    if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) return child;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('engine did not start');
-}
 
 describe('engine killed during a bulk job (real virt-sysprep)', () => {
   let s: Stack;

@@ -2,7 +2,9 @@
 // mutual TLS (test PKI), the real virt-sysprep under TCG, and the engine in this process
 // (or as its own process, for the kill test) over real HTTP.
 import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineConfig } from '../../../engine-plugin/config';
@@ -62,37 +64,20 @@ export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: num
     hosts: [{ id: agent.hostId, address: agent.address, storageRoots: [storage] }],
     autoReset: { clone: opts.autoResetClone ? ON : OFF, import: OFF, pool: OFF },
   };
-  const s: Stack = {
+  const s = {
     dir,
     storage,
     pki,
     agent,
     url: '',
     engineConfig,
-    async api(method, url, body, token = ADMIN) {
-      const res = await fetch(`${s.url}/api/v1${url}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
-    async waitJob(id, timeoutMs = 20 * 60_000) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const { body } = await s.api('GET', `/jobs/${id}`);
-        if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body?.state)) return body;
-        if (Date.now() > end) throw new Error(`job ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(body)}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    },
     async close() {
       await s.engine?.stop();
       await agent.stop();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
+  } as Stack;
+  Object.assign(s, restApi(s));
   if (opts.engine !== false) {
     s.engine = await startEngine(engineConfig);
     s.url = s.engine.url;
@@ -100,8 +85,36 @@ export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: num
   return s;
 }
 
-/** engine.conf text for running the engine as its own process (the kill test). */
-export function engineConfFile(s: Stack, port: number): string {
+/** REST calls to the engine at `target.url`, read at each call (a restarted engine may move). */
+export function restApi(target: { url: string }): Pick<Stack, 'api' | 'waitJob'> {
+  const api: Stack['api'] = async (method, url, body, token = ADMIN) => {
+    const res = await fetch(`${target.url}/api/v1${url}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    api,
+    async waitJob(id, timeoutMs = 20 * 60_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await api('GET', `/jobs/${id}`);
+        if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body?.state)) return body;
+        if (Date.now() > end) throw new Error(`job ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
+  };
+}
+
+/** What engine.conf needs to know of a stack (its agent may be in this process or its own). */
+export type StackFiles = Pick<Stack, 'dir' | 'storage' | 'pki' | 'engineConfig'> & { agent: { hostId: string; address: string } };
+
+/** engine.conf text for running the engine as its own process (the kill tests). */
+export function engineConfFile(s: StackFiles, port: number): string {
   const file = path.join(s.dir, 'engine.conf');
   writeFileSync(file, [
     '[engine]', `listen = 127.0.0.1:${port}`, `data_dir = ${s.engineConfig.dataDir}`, 'log_level = warn', `log_file = ${path.join(s.dir, 'engine.log')}`,
@@ -111,4 +124,28 @@ export function engineConfFile(s: Stack, port: number): string {
     '[auto_reset]', 'clone = off', 'import = off', 'pool = off', '',
   ].join('\n'));
   return file;
+}
+
+export const ENGINE_MAIN = path.resolve(__dirname, '../../../dist/engine-plugin/main.js');
+
+/** A free TCP port on 127.0.0.1 (for a process that must come back on the same address). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs the built engine as its own process on `conf`; resolves once `url` answers /health. */
+export async function startEngineProcess(conf: string, url: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [ENGINE_MAIN, '--config', conf], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`engine exited ${child.exitCode}`);
+    if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) return child;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('engine did not start');
 }
