@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-browser
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
-exec npx jest --ci --maxWorkers=2 --selectProjects unit e2e "$@"
+exec npx jest --ci --maxWorkers=2 "$@" --selectProjects unit e2e

@@ -4,7 +4,8 @@
 //  3. safe mode: a qcow2 overlay per disk, virt-sysprep on the overlays;
 //  4. secrets and scripts into 0600 files in a private directory, argv built purely;
 //  5. one virt-sysprep process for all disks, progress streamed;
-//  6. safe mode: commit the overlays only if virt-sysprep succeeded;
+//  6. safe mode: commit the overlays only if virt-sysprep succeeded and every lease is
+//     still this job's (an agent stopped past the lease timeout may have lost them);
 //  7. always: discard overlays, shred the private files, release the leases, never
 //     hiding the run's own error behind a cleanup error.
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
@@ -83,7 +84,10 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
       onSpawn: ex.onSpawn,
     });
     ex.signal.throwIfAborted();
-    if (overlays && !ex.dryRun) await deps.overlays.commit(overlays);
+    if (overlays && !ex.dryRun) {
+      await deps.leases.assertHeld(leases, ex.jobId);
+      await deps.overlays.commit(overlays);
+    }
     succeeded = true;
   } finally {
     const cleanups = [

@@ -1,6 +1,6 @@
 // Lease faults between two agents (two hosts) on one storage root, real virt-sysprep:
-// 14. the lease stolen: agent A stopped (SIGSTOP) past the lease timeout while its
-//     virt-sysprep runs, agent B takes the stale lease and does the job; A continued must
+// 14. the lease stolen: agent A stopped (SIGSTOP) past the lease timeout as its
+//     virt-sysprep ends, agent B takes the stale lease and does the job; A continued must
 //     abort without committing: the disk is untouched or fully done by B, never both.
 // 19. a clock jump: agent A runs under libfaketime (Debian's faketime package) and its
 //     wall clock jumps back 2 h mid-run (the monotonic clock does not move, as with a
@@ -9,8 +9,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { makeAgentDirs } from '../helpers/agentHarness';
 import {
-  checkDisk, checkJob, checkLeftovers, checkNextJob, checkTruth, fault, faultDisk, faultRequest,
-  startFaultAgent, startJob, stopFaultAgents, untilOperation, waitForJob,
+  checkDisk, checkJob, checkLeftovers, checkNextJob, checkTruth, fault, faultDisk, faultRequest, processRunning,
+  startFaultAgent, startJob, stopFaultAgents, until, untilOperation, waitForJob, wrapTool,
 } from './faultKit';
 
 jest.setTimeout(20 * 60_000);
@@ -20,18 +20,26 @@ const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 describe('leases between two hosts (real virt-sysprep)', () => {
   fault('14. lease stolen: agent A stopped past the lease timeout, agent B takes the disk', async (v) => {
-    const a = await startFaultAgent({ prefix: 'l14a', extra: { hostId: 'host-a', leaseTimeoutSec: 4 } });
+    // A's virt-sysprep is done and held (wrapper) just before it exits: the worst moment,
+    // A's overlay complete and its commit next. A is stopped past the lease timeout,
+    // B takes the stale lease and does the job; A is let go and continued.
+    const aDirs = makeAgentDirs('fault-l14a-');
+    const toolA = wrapTool(aDirs.base, 'virt-sysprep');
+    toolA.pause('run', 'after');
+    const a = await startFaultAgent({ prefix: 'l14a', dirs: aDirs, extra: { hostId: 'host-a', leaseTimeoutSec: 4, virtSysprep: toolA.bin } });
     const bDirs = makeAgentDirs('fault-l14b-');
-    const b = await startFaultAgent({ prefix: 'l14b', dirs: bDirs, pki: a.pki, extra: { hostId: 'host-b', leaseTimeoutSec: 4, storageRoots: [a.dirs.root] } });
-    const { disk, before } = await faultDisk(a.dirs, 'l14.qcow2');
+    const b = await startFaultAgent({ prefix: 'l14b', dirs: bDirs, pki: a.pki, extra: { hostId: 'host-b', leaseTimeoutSec: 4, storageRoots: [aDirs.root] } });
+    const { disk, before } = await faultDisk(aDirs, 'l14.qcow2');
     const reqA = faultRequest('l14a');
     const reqB = faultRequest('l14b');
     await startJob(a.client, 'l14a', disk, reqA);
-    await untilOperation(a.client, 'l14a');
+    await toolA.reached('run', 'after');
     a.signal('SIGSTOP');
     await new Promise((r) => setTimeout(r, 6_000)); // past the 4 s lease timeout
     await startJob(b.client, 'l14b', disk, reqB);
     const jobB = await waitForJob(b.client, 'l14b');
+    toolA.release('run', 'after');
+    await until(() => !processRunning('/overlays/l14a/'), 10_000, "A's virt-sysprep to exit");
     a.signal('SIGCONT');
     const jobA = await waitForJob(a.client, 'l14a');
     checkJob(v, jobA, 'FAILED', 'LEASE_LOST', 'A ');
