@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     // 2. The engine: a pool of the same size, concurrency 2 on one local agent (safe mode).
     const agent = await startAgent({
       hostId: 'bench', listen: '127.0.0.1:0', plaintext: true, hypervisor: 'tcg', maxJobs: CONCURRENCY,
-      dataDir: path.join(dir, 'agent'), logDir: path.join(dir, 'agent-logs'), storageRoots: [storage], logLevel: 'warn',
+      dataDir: path.join(dir, 'agent'), logDir: path.join(dir, 'agent-logs'), secretsDir: path.join(dir, 'agent-secrets'), storageRoots: [storage], logLevel: 'warn',
     });
     const engine = await startEngineProcess(dir, [{ id: agent.hostId, address: agent.address, roots: [storage] }]);
     try {

@@ -57,7 +57,7 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
     // Each agent is its own process, like on real hosts (and so that neither the agents'
     // work nor this probe client share the engine's or each other's event loop).
     agents.push(await startAgentProcess(dir, `bench${i + 1}`, {
-      hypervisor: 'tcg', data_dir: path.join(dir, `agent${i}`), log_dir: path.join(dir, `agent${i}-logs`), storage_roots: storage,
+      hypervisor: 'tcg', data_dir: path.join(dir, `agent${i}`), log_dir: path.join(dir, `agent${i}-logs`), secrets_dir: path.join(dir, `agent${i}-secrets`), storage_roots: storage,
       max_jobs: String(JOBS_PER_AGENT), virt_sysprep: path.join(ROOT, 'bench/fake-virt-sysprep'), log_level: 'warn',
     }));
   }

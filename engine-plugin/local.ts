@@ -41,6 +41,8 @@ export async function startLocalStack(config: EngineConfig, agentSection?: Recor
     listen: '127.0.0.1:0',
     dataDir: path.join(dataDir, 'agent'),
     logDir: path.join(dataDir, 'agent', 'logs'),
+    // Per data dir, so stacks side by side never share one (the agent empties it at start).
+    secretsDir: path.join(dataDir, 'agent', 'secrets'),
     storageRoots: [imagesDir],
     plaintext: true,
     ...overrides,

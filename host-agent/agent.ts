@@ -16,7 +16,9 @@ import { JobManager } from './jobs/JobManager';
 import { Journal } from './jobs/journal';
 import { LeaseManager } from './storage/leases';
 import { Overlays } from './storage/overlays';
+import { DiskChecker } from './storage/diskCheck';
 import { PathGuard } from './storage/pathGuard';
+import { SecretsDir } from './storage/secretsDir';
 import { QemuImg } from '../shared/tools/qemuImg';
 import { VirtSysprep } from './tools/virtSysprep';
 
@@ -45,24 +47,30 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
   const hypervisor = new Hypervisor(cfg.hypervisor, cfg.dataDir, cfg.guestfish, log);
   void hypervisor.mode(); // probe in the background; the first job waits for the verdict
   const guard = new PathGuard(cfg.storageRoots, cfg.allowBlockDevices);
+  const diskChecker = new DiskChecker(guard, qemuImg);
+  const secrets = new SecretsDir(cfg.secretsDir, cfg.dataDir, log);
+  // Secret files a dead predecessor left (its jobs' passwords, keys, scripts) go first,
+  // whatever its journal says; refused if another live agent uses the directory.
+  const secretsRemoved = await secrets.recover();
   const leases = new LeaseManager(cfg.hostId, cfg.leaseTimeoutSec * 1000, log);
   const overlays = new Overlays(qemuImg, path.join(cfg.dataDir, 'overlays'));
   const jobs = new JobManager(
     { hostId: cfg.hostId, maxJobs: cfg.maxJobs, defaultTimeoutSec: cfg.jobTimeoutSec, defaultMode: cfg.defaultMode, logDir: cfg.logDir, operations },
     new Journal(path.join(cfg.dataDir, 'jobs')),
-    guard,
-    qemuImg,
-    { leases, overlays, qemuImg, virtSysprep, hypervisor, secretsDir: path.join(cfg.dataDir, 'private'), trace: cfg.toolTrace },
+    diskChecker,
+    { leases, overlays, qemuImg, virtSysprep, hypervisor, secrets, trace: cfg.toolTrace },
     log,
   );
 
-  // Recovery of a predecessor that died: commits it left half done (under its leases),
-  // its unfinished jobs, overlays and leases.
+  // Recovery of a predecessor that died: its secret files (above), commits it left half
+  // done (under its leases), its unfinished jobs, overlays and leases.
   const committed = await overlays.finishCommits();
   const interrupted = jobs.recover(committed);
   const orphans = await overlays.removeOrphans(jobs.liveJobIds());
   const freed = await leases.releaseOwnedBy(guard.storageRoots);
-  if (interrupted.length || orphans.length || freed) log.warn('recovered after an unclean stop', { interrupted, orphans, leasesFreed: freed });
+  if (interrupted.length || orphans.length || freed || secretsRemoved.length) {
+    log.warn('recovered after an unclean stop', { interrupted, orphans, leasesFreed: freed, secretFilesRemoved: secretsRemoved });
+  }
 
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
   const proto = loadProto();
@@ -70,6 +78,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     proto.ovirt_sysprep.v1.HostAgent.service,
     createHandlers({
       jobs,
+      disks: diskChecker,
       inspector: new Inspector(hypervisor),
       operations,
       virtSysprepVersion,
@@ -98,6 +107,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     async stop() {
       await jobs.shutdown();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await secrets.release();
     },
   };
 }

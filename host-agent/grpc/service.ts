@@ -7,11 +7,14 @@ import { toCallError, toServiceError } from '../../shared/grpc';
 import type { Logger } from '../../shared/logger';
 import type { HostAgentHandlers } from '../../shared/wireTypes';
 import { Inspector } from '../inspector';
+import { CheckedDisk, DiskChecker } from '../storage/diskCheck';
 import { JobManager } from '../jobs/JobManager';
 import { FINAL, JobEventRecord, JobRecord } from '../jobs/types';
 
 export interface ServiceDeps {
   jobs: JobManager;
+  /** The disk check of every request that names disks (StartSysprep through the JobManager). */
+  disks: DiskChecker;
   inspector: Inspector;
   capabilities(): Promise<object>;
   operations: { name: string; description: string; defaultEnabled: boolean }[];
@@ -23,6 +26,20 @@ export interface ServiceDeps {
 function toWire(job: JobRecord) {
   const { paramKeys: _k, timeoutSec: _t, toolPid: _p, ...wire } = job;
   return wire;
+}
+
+/** The wire view of a checked disk (DiskCheck). */
+function toDiskCheck(d: CheckedDisk) {
+  return {
+    path: d.path,
+    realPath: d.real,
+    storageRoot: d.root,
+    format: d.format,
+    virtualSize: d.virtualSize,
+    actualSize: d.actualSize,
+    backingFile: d.backingFile,
+    inUse: d.inUse,
+  };
 }
 
 /** The typed error of a failed call; an unexpected one is logged (once, here). */
@@ -149,10 +166,8 @@ export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
       customizations,
       virtSysprepVersion: deps.virtSysprepVersion,
     })),
-    Inspect: unary(logger, async (req: any) => deps.inspector.inspect((await jobs.resolveDisks(req.disks)).map((d) => ({ path: d.real, format: d.format })))),
-    CheckDisks: unary(logger, async (req: any) => ({
-      disks: (await jobs.resolveDisks(req.disks)).map((d, i) => ({ path: req.disks[i].path, realPath: d.real, storageRoot: d.root, format: d.format })),
-    })),
+    Inspect: unary(logger, async (req: any) => deps.inspector.inspect((await deps.disks.check(req.disks, 'refuse')).map((d) => ({ path: d.real, format: d.format })))),
+    CheckDisks: unary(logger, async (req: any) => ({ disks: (await deps.disks.check(req.disks, 'report')).map(toDiskCheck) })),
     StartSysprep: unary(logger, start),
     StartSysprepStream: replies(logger, start),
     GetJob: unary(logger, (req: any) => toWire(jobs.get(req.jobId))),

@@ -12,9 +12,8 @@ import { OperationInfo } from '../../shared/catalog/operations';
 import { asSysprepError, CancelledError, ConflictError, InputError, NotFoundError, SysprepError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { resolveSpec, ResolvedSpec } from '../../shared/spec';
-import { PathGuard, ConfinedPath } from '../storage/pathGuard';
+import { CheckedDisk, DiskChecker } from '../storage/diskCheck';
 import { ProgressLine } from '../sysprep/progress';
-import { DiskInUseError, QemuImg } from '../../shared/tools/qemuImg';
 import { executeJob, ExecutionDeps } from './executeJob';
 import { Journal } from './journal';
 import { FINAL, JobEventRecord, JobRecord, JobStateName, ModeName } from './types';
@@ -45,7 +44,7 @@ interface LiveJob {
   listeners: Set<() => void>;
   controller?: AbortController;
   spec?: ResolvedSpec;
-  disks?: (ConfinedPath & { format: string })[];
+  disks?: CheckedDisk[];
 }
 
 /** Kills the process group of a virt-sysprep a dead agent left running, if it is still ours. */
@@ -72,8 +71,7 @@ export class JobManager {
   constructor(
     private readonly opts: JobManagerOptions,
     private readonly journal: Journal,
-    private readonly guard: PathGuard,
-    private readonly qemuImg: QemuImg,
+    private readonly diskChecker: DiskChecker,
     private readonly exec: ExecutionDeps,
     private readonly logger: Logger,
   ) {
@@ -129,7 +127,7 @@ export class JobManager {
   }
 
   private async create(req: StartRequest): Promise<JobRecord> {
-    const disks = await this.resolveDisks(req.disks);
+    const disks = await this.diskChecker.check(req.disks, 'refuse');
     let params: unknown;
     try {
       params = req.spec?.paramsJson ? JSON.parse(req.spec.paramsJson) : {};
@@ -171,34 +169,6 @@ export class JobManager {
     this.queue.push(live);
     this.pump();
     return record;
-  }
-
-  /** Confines every path to the storage roots and settles its format (jobs and Inspect). */
-  async resolveDisks(raw: { path: string; format?: string }[]): Promise<(ConfinedPath & { format: string })[]> {
-    if (!raw?.length) throw new InputError('disks', 'at least one disk is required');
-    const disks: (ConfinedPath & { format: string })[] = [];
-    for (const [i, d] of raw.entries()) {
-      const confined = await this.guard.confine(d.path, `disks[${i}].path`);
-      disks.push({ ...confined, format: await this.probeFormat(confined.real, d.format ?? '', i) });
-    }
-    return disks;
-  }
-
-  /** Declared format must match the image; an undeclared raw file is refused (any file is "raw"). */
-  private async probeFormat(real: string, declared: string, i: number): Promise<string> {
-    const field = `disks[${i}]`;
-    if (declared && declared !== 'qcow2' && declared !== 'raw') throw new InputError(`${field}.format`, 'must be "qcow2" or "raw"');
-    let info;
-    try {
-      info = await this.qemuImg.info(real, { format: declared || undefined });
-    } catch (err) {
-      if (err instanceof DiskInUseError) throw err.at(`${field}.path`);
-      throw new InputError(`${field}.path`, `${real} is not a ${declared || 'disk'} image: ${(err as Error).message.split('\n')[0]}`, 'NOT_A_DISK');
-    }
-    if (!declared && info.format === 'raw') {
-      throw new InputError(`${field}.path`, `${real} is not a recognised disk image (qemu-img sees raw data); declare format "raw" to use a raw image`, 'NOT_A_DISK');
-    }
-    return declared || info.format;
   }
 
   private parseMode(mode: string | undefined): ModeName {

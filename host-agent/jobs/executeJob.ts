@@ -2,14 +2,14 @@
 //  1. take the leases of all its disks (sorted; released in reverse at the end);
 //  2. last check before work: no disk in use (image lock probe), space for packages;
 //  3. safe mode: a qcow2 overlay per disk, virt-sysprep on the overlays;
-//  4. secrets and scripts into 0600 files in a private directory, argv built purely;
+//  4. secrets and scripts into 0600 files in the job's 0700 directory under secrets_dir
+//     (storage/secretsDir.ts), argv built purely;
 //  5. one virt-sysprep process for all disks, progress streamed;
 //  6. safe mode: commit the overlays only if virt-sysprep succeeded and every lease is
 //     still this job's (an agent stopped past the lease timeout may have lost them);
-//  7. always: discard overlays, shred the private files, release the leases, never
+//  7. always: discard overlays, remove the secret files, release the leases, never
 //     hiding the run's own error behind a cleanup error.
-import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
+import { statfs } from 'node:fs/promises';
 import { ConflictError, SysprepError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { ResolvedSpec } from '../../shared/spec';
@@ -17,6 +17,7 @@ import { Hypervisor } from '../hypervisor';
 import { ConfinedPath } from '../storage/pathGuard';
 import { LeaseManager } from '../storage/leases';
 import { Overlays, OverlaySet } from '../storage/overlays';
+import { SecretsDir } from '../storage/secretsDir';
 import { buildArgv } from '../sysprep/argv';
 import { ProgressLine } from '../sysprep/progress';
 import { runSysprep } from '../sysprep/runner';
@@ -29,8 +30,8 @@ export interface ExecutionDeps {
   qemuImg: QemuImg;
   virtSysprep: VirtSysprep;
   hypervisor: Hypervisor;
-  /** Private per-job directories for secret files (0700). */
-  secretsDir: string;
+  /** Private per-job directories for secret and script files. */
+  secrets: SecretsDir;
   /** Pass `-v -x` to virt-sysprep. */
   trace: boolean;
 }
@@ -57,7 +58,7 @@ export const MIN_FREE_BYTES_FOR_PACKAGES = 1 << 30;
 export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<void> {
   const leases = await deps.leases.acquireAll(ex.disks, ex.jobId, (err) => ex.abort(err));
   let overlays: OverlaySet | undefined;
-  const filesDir = path.join(deps.secretsDir, ex.jobId);
+  const filesDir = deps.secrets.jobDir(ex.jobId);
   let succeeded = false;
   try {
     await assertNotInUse(deps.qemuImg, ex.disks);
@@ -70,8 +71,7 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
       targets = overlays.disks;
     }
     const plan = buildArgv({ disks: targets, spec: ex.spec, dryRun: ex.dryRun, filesDir, trace: deps.trace });
-    await mkdir(filesDir, { recursive: true, mode: 0o700 });
-    for (const f of plan.files) await writeFile(f.path, f.content, { mode: 0o600 });
+    await deps.secrets.write(ex.jobId, plan.files);
     ex.logger.info('virt-sysprep starting', { operations: ex.spec.operations, disks: targets.length, safe: ex.safe, network: plan.network });
 
     await runSysprep(deps.virtSysprep, {
@@ -91,7 +91,7 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
     succeeded = true;
   } finally {
     const cleanups = [
-      () => rm(filesDir, { recursive: true, force: true }),
+      () => deps.secrets.remove(ex.jobId),
       () => (overlays ? deps.overlays.discard(overlays) : Promise.resolve()),
       () => deps.leases.releaseAll(leases),
     ];

@@ -1,11 +1,13 @@
 // Runs one virt-sysprep process for one job (all of the VM's disks in one guest):
-// its own process group, stdout+stderr into the job's log file, progress parsed line by
+// its own process group, stdout+stderr into the job's log file (line by line, with
+// what the trace shows of secrets cut out: traceRedaction.ts), progress parsed line by
 // line, a time limit, and abort through an AbortSignal whose reason is the typed error
 // to report (cancel, lease lost). Killing the group also kills the libguestfs appliance.
 import { createWriteStream } from 'node:fs';
 import { CancelledError, JobFailure, SysprepError } from '../../shared/errors';
 import { VirtSysprep } from '../tools/virtSysprep';
 import { LineSplitter, parseProgressLine, parseToolError, ProgressLine } from './progress';
+import { redactTraceLine } from './traceRedaction';
 
 export interface RunOptions {
   argv: string[];
@@ -58,11 +60,13 @@ export function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<void> {
         const parsed = parseProgressLine(line);
         if (parsed) opts.onProgress(parsed);
       };
-      stream.on('data', (chunk: Buffer) => {
-        log.write(chunk);
-        lines.push(chunk.toString('utf8')).forEach(handle);
-      });
-      stream.on('end', () => lines.flush().forEach(handle));
+      // Line by line into the log, so the trace is redacted whatever the chunking.
+      const logged = (line: string) => {
+        log.write(redactTraceLine(line) + '\n');
+        handle(line);
+      };
+      stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')).forEach(logged));
+      stream.on('end', () => lines.flush().forEach(logged));
     };
     watch(child.stdout!, true);
     watch(child.stderr!, false);

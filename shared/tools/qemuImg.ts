@@ -9,7 +9,14 @@ import { CommandError, run } from './exec';
 export interface ImageInfo {
   format: string;
   virtualSize: number;
+  /** Bytes the image takes on its storage (allocated, not apparent size). */
+  actualSize: number;
+  /** The backing file as written in the image. */
   backingFilename?: string;
+  /** The backing file resolved against the image's directory, as qemu opens it. */
+  fullBackingFilename?: string;
+  /** qcow2 external data file (where the guest's data really goes), if any. */
+  dataFile?: string;
 }
 
 /** The image is open read-write elsewhere (a running VM, another tool). */
@@ -47,7 +54,14 @@ export class QemuImg {
     try {
       const { stdout } = await run(this.bin, args, { timeoutMs: 30_000 });
       const j = JSON.parse(stdout);
-      return { format: j.format, virtualSize: j['virtual-size'], backingFilename: j['backing-filename'] };
+      return {
+        format: j.format,
+        virtualSize: j['virtual-size'],
+        actualSize: j['actual-size'] ?? 0,
+        backingFilename: j['backing-filename'],
+        fullBackingFilename: j['full-backing-filename'],
+        dataFile: j['format-specific']?.data?.['data-file'],
+      };
     } catch (err) {
       if (!opts.shared && err instanceof CommandError && /lock/i.test(err.stderr)) throw new DiskInUseError(file, qemuImgMessage(err));
       throw err;

@@ -20,11 +20,12 @@ export interface AgentDirs {
   root: string;
   dataDir: string;
   logDir: string;
+  secretsDir: string;
 }
 
 export function makeAgentDirs(prefix = 'agent-'): AgentDirs {
   const base = mkdtempSync(path.join(tmpdir(), prefix));
-  const dirs = { base, root: path.join(base, 'images'), dataDir: path.join(base, 'data'), logDir: path.join(base, 'log') };
+  const dirs = { base, root: path.join(base, 'images'), dataDir: path.join(base, 'data'), logDir: path.join(base, 'log'), secretsDir: path.join(base, 'secrets') };
   require('node:fs').mkdirSync(dirs.root, { recursive: true });
   return dirs;
 }
@@ -41,6 +42,7 @@ export function agentConfig(dirs: AgentDirs, pki: TestPki, extra: Partial<AgentC
     listen: '127.0.0.1:0',
     dataDir: dirs.dataDir,
     logDir: dirs.logDir,
+    secretsDir: dirs.secretsDir,
     storageRoots: [dirs.root],
     hypervisor: 'tcg',
     leaseTimeoutSec: 4,
@@ -86,9 +88,14 @@ export async function startTestAgent(extra: Partial<AgentConfig> = {}, dirs = ma
 
 /**
  * Runs `node dist/host-agent/main.js` with a config file; resolves once it listens.
- * `env` adds to the environment (e.g. LD_PRELOAD of libfaketime for the clock tests).
+ * `env` is added to the process's environment; `output()` is all it wrote so far
+ * (stdout and stderr: its own log).
  */
-export async function spawnAgentProcess(config: Partial<AgentConfig>, dir: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; address: string }> {
+export async function spawnAgentProcess(
+  config: Partial<AgentConfig>,
+  dir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; address: string; output(): string }> {
   const keyOf: Record<string, string> = require('../../host-agent/config').AGENT_KEYS;
   const lines = Object.entries(config).map(([k, v]) => `${(keyOf as any)[k].key} = ${Array.isArray(v) ? v.join(',') : v}`);
   const file = path.join(dir, 'agent.conf');
@@ -98,7 +105,9 @@ export async function spawnAgentProcess(config: Partial<AgentConfig>, dir: strin
     env: { ...process.env, OVIRT_SYSPREP_LOG_LEVEL: 'warn', ...env },
   });
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (c) => (stderr += c));
+  child.stdout!.on('data', (c) => (stdout += c));
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c) => {
@@ -108,7 +117,7 @@ export async function spawnAgentProcess(config: Partial<AgentConfig>, dir: strin
     });
     child.on('exit', (code) => reject(new Error(`agent exited with ${code}: ${stderr}`)));
   });
-  return { child, address };
+  return { child, address, output: () => stdout + stderr };
 }
 
 /** Waits until the job reaches a final state (via WatchJob) and returns it. */

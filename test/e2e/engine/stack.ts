@@ -47,6 +47,7 @@ export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: num
     listen: '127.0.0.1:0',
     dataDir: path.join(dir, 'agent'),
     logDir: path.join(dir, 'agent-logs'),
+    secretsDir: path.join(dir, 'agent-secrets'),
     storageRoots: [storage],
     maxJobs: opts.maxJobs ?? 2,
     hypervisor: 'tcg',

@@ -38,6 +38,7 @@ describe('oVirt import -> automatic reset (real agent, real virt-sysprep)', () =
       listen: '127.0.0.1:0',
       dataDir: path.join(dir, 'agent'),
       logDir: path.join(dir, 'agent-logs'),
+      secretsDir: path.join(dir, 'agent-secrets'),
       storageRoots: [mountRoot],
       maxJobs: 1,
       hypervisor: 'tcg',
