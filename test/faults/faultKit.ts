@@ -164,6 +164,8 @@ export function findLeftovers(at: LeftoverPlaces, secrets: string[]): string[] {
   }
   const listed = (dir: string, what: string) => (existsSync(dir) ? readdirSync(dir).map((n) => `${what} ${n}`) : []);
   found.push(...listed(path.join(at.dataDir, 'overlays'), 'overlay'), ...listed(path.join(at.dataDir, 'private'), 'private dir'));
+  // The secrets dir keeps only the agent's `.owner` record between jobs.
+  if (at.secretsDir) found.push(...listed(at.secretsDir, 'secrets dir').filter((e) => e !== 'secrets dir .owner'));
   const places = [at.dataDir, at.logDir, ...(at.secretsDir ? [at.secretsDir] : []), ...(at.more ?? [])];
   const needles = secrets.map((s) => Buffer.from(s));
   for (const file of places.flatMap((p) => (existsSync(p) && statSync(p).isFile() ? [p] : walk(p)))) {
@@ -236,7 +238,7 @@ exec "$REAL" "$@"
     bin,
     pause: (step, when) => writeFileSync(path.join(ctl, `pause-${point(step, when)}`), ''),
     fail: (step, on = true) => (on ? writeFileSync(path.join(ctl, `fail-${step}`), '') : rmSync(path.join(ctl, `fail-${step}`), { force: true })),
-    async reached(step, when, timeoutMs = 300_000) {
+    async reached(step, when, timeoutMs = 900_000) {
       const at = path.join(ctl, `at-${point(step, when)}`);
       await until(() => existsSync(at), timeoutMs, `${tool} to reach ${point(step, when)}`);
       return Number(readFileSync(at, 'utf8'));
@@ -312,7 +314,7 @@ export async function startFaultAgent(opts: { prefix: string; extra?: Partial<Ag
     pki,
     config,
     ...(await launch()),
-    places: (more) => ({ roots: config.storageRoots!, dataDir: config.dataDir!, logDir: config.logDir!, more, ...(('secretsDir' in config) ? { secretsDir: (config as { secretsDir?: string }).secretsDir } : {}) }),
+    places: (more) => ({ roots: config.storageRoots!, dataDir: config.dataDir!, logDir: config.logDir!, secretsDir: config.secretsDir, more }),
     signal: (sig) => void a.child.kill(sig),
     kill: () => end('SIGKILL'),
     async restart() {
