@@ -126,6 +126,7 @@ describe('engine killed or stopped mid-job', () => {
     const vm = await newVm(s, 'e11');
     const req = faultRequest('e11');
     const id = await sysprepVm(s, vm.id, req.params);
+    await untilEngineJob(s, id, (j) => j.state === 'running');
     await untilOperation(s.agent.client, id);
     s.signalEngine('SIGSTOP');
     await new Promise((r) => setTimeout(r, 15_000));
@@ -139,6 +140,7 @@ describe('engine killed or stopped mid-job', () => {
     const vm = await newVm(s, 'e18');
     const req = faultRequest('e18');
     const id = await sysprepVm(s, vm.id, req.params);
+    await untilEngineJob(s, id, (j) => j.state === 'running');
     await untilOperation(s.agent.client, id);
     const locker = spawn(process.execPath, ['-e', `
       const db = new (require('better-sqlite3'))(${JSON.stringify(path.join(s.engineDir, 'engine.db'))});
