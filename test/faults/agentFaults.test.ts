@@ -5,7 +5,7 @@
 // cancelled job leaves the disk byte-identical, nothing left behind, and the next job on
 // the disk succeeds once the fault is gone.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LEASE_DIR } from '../../host-agent/storage/leases';
 import { makeAgentDirs } from '../helpers/agentHarness';
@@ -37,18 +37,23 @@ describe('agent faults during a run (real virt-sysprep)', () => {
     await checkAftermath(v, a, { jobId: 's6', disk, before, req, state: state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED' });
   });
 
-  fault('12. overlay directory full (2 MiB tmpfs as the data dir)', async (v) => {
+  fault('12. overlay directory full (2 MiB tmpfs as the data dir, filled to 320 KiB free)', async (v) => {
     const dirs = makeAgentDirs('fault-f12-');
     mkdirSync(dirs.dataDir, { recursive: true });
     // Root is required: the suite runs as root (CI too). No mount, no test: fail loudly.
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2M,mode=0750', 'tmpfs', dirs.dataDir]);
     mounted.push(dirs.dataDir);
     const a = await startFaultAgent({ prefix: 'f12', dirs });
+    // A run's overlay needs about 1 MiB: leave room for the overlay's header, not its writes.
+    const ballast = path.join(dirs.dataDir, 'ballast');
+    const fs = statfsSync(dirs.dataDir);
+    execFileSync('fallocate', ['-l', String(fs.bavail * fs.bsize - 320 * 1024), ballast]);
     const { disk, before } = await faultDisk(dirs, 'f12.qcow2');
     const req = faultRequest('f12');
     await startJob(a.client, 'f12', disk, req, { timeoutSeconds: 240 });
     await waitForJob(a.client, 'f12');
     // The fault goes away before the next job: room again.
+    rmSync(ballast);
     execFileSync('mount', ['-o', 'remount,size=256M', dirs.dataDir]);
     await checkAftermath(v, a, { jobId: 'f12', disk, before, req, state: 'FAILED' });
   });
