@@ -1,5 +1,7 @@
-// Two projects so the slow real-tool tests can run alone (npm run test:e2e);
-// `npm test` runs both and ends with the plain summary line of test/reporter.js.
+// Three projects so the slow real-tool tests can run alone (npm run test:e2e); `npm test`
+// runs unit and e2e and ends with the plain summary line of test/reporter.js. The fault-
+// injection suite (npm run test:faults) is its own project; its reporter prints the
+// fault table when fault tests ran.
 const transform = {
   '^.+\\.ts$': ['@swc/jest', {
     jsc: {
@@ -12,10 +14,11 @@ const transform = {
 };
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
-  reporters: ['default', '<rootDir>/test/reporter.js'],
+  reporters: ['default', '<rootDir>/test/reporter.js', '<rootDir>/test/faults/faultReporter.js'],
   globalSetup: '<rootDir>/test/globalSetup.ts',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], slowTestThreshold: 60 },
+    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'], slowTestThreshold: 120 },
   ],
 };

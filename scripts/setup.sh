@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libguestfs-tools qemu-utils qemu-system-x86 linux-image-amd64 busybox-static openssl procps util-linux)
+packages=(libguestfs-tools qemu-utils qemu-system-x86 linux-image-amd64 busybox-static openssl procps util-linux faketime)
 [[ "${1:-}" == "--with-browser" ]] && packages+=(chromium)
 
 missing=()

@@ -5,7 +5,8 @@
 //  4. secrets and scripts into 0600 files in the job's 0700 directory under secrets_dir
 //     (storage/secretsDir.ts), argv built purely;
 //  5. one virt-sysprep process for all disks, progress streamed;
-//  6. safe mode: commit the overlays only if virt-sysprep succeeded;
+//  6. safe mode: commit the overlays only if virt-sysprep succeeded and every lease is
+//     still this job's (an agent stopped past the lease timeout may have lost them);
 //  7. always: discard overlays, remove the secret files, release the leases, never
 //     hiding the run's own error behind a cleanup error.
 import { statfs } from 'node:fs/promises';
@@ -84,7 +85,10 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
       onSpawn: ex.onSpawn,
     });
     ex.signal.throwIfAborted();
-    if (overlays && !ex.dryRun) await deps.overlays.commit(overlays);
+    if (overlays && !ex.dryRun) {
+      await deps.leases.assertHeld(leases, ex.jobId);
+      await deps.overlays.commit(overlays);
+    }
     succeeded = true;
   } finally {
     const cleanups = [

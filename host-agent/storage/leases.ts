@@ -12,10 +12,15 @@
 //     timeout/4). A lease whose heartbeat stopped for `timeout` is stale and may be taken.
 //  4. If the heartbeat fails (lease lost or stolen), onLost fires: the caller kills the
 //     run, as sanlock kills the VM.
-//  5. releaseAll releases in reverse order and never hides the first error.
-//  6. On agent start, releaseOwnedBy(hostId) frees the leases a dead agent left behind.
+//  5. Before a step that cannot be undone (the commit), assertHeld checks every lease
+//     again on the storage: the lock still there, the owner record still this job's, the
+//     heartbeat younger than the timeout. A process stopped past the timeout (SIGSTOP, a
+//     hung host) may have lost its lease without the heartbeat timer knowing yet.
+//  6. releaseAll releases in reverse order and never hides the first error; an owner
+//     record that another job wrote meanwhile (a stolen lease) is left alone.
+//  7. On agent start, releaseOwnedBy(hostId) frees the leases a dead agent left behind.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { ConflictError, JobFailure, SysprepError } from '../../shared/errors';
@@ -77,10 +82,15 @@ export class LeaseManager {
     }
   }
 
+  /** Age after which a lease whose heartbeat stopped may be taken (proper-lockfile's `stale`). */
+  private get staleMs(): number {
+    return Math.max(2_000, this.timeoutMs);
+  }
+
   private async acquire(disk: { real: string; root: string }, jobId: string, onLost: (err: SysprepError) => void): Promise<Lease> {
     const { lockPath, ownerPath } = this.paths(disk);
     await mkdir(path.dirname(lockPath), { recursive: true });
-    const stale = Math.max(2_000, this.timeoutMs);
+    const stale = this.staleMs;
     let release: () => Promise<void>;
     try {
       release = await lockfile.lock(disk.real, {
@@ -107,10 +117,34 @@ export class LeaseManager {
       lockPath,
       ownerPath,
       release: async () => {
-        await rm(ownerPath, { force: true });
+        const current = await readOwner(ownerPath);
+        if (current?.jobId === jobId && current.hostId === this.hostId) await rm(ownerPath, { force: true });
         await release();
       },
     };
+  }
+
+  /** LEASE_LOST unless every lease is still this job's on the storage (step 5 of the protocol). */
+  async assertHeld(leases: Lease[], jobId: string): Promise<void> {
+    for (const lease of leases) {
+      const why = await this.lossOf(lease, jobId);
+      if (why) throw new JobFailure('LEASE_LOST', `lost the lease of ${lease.disk}: ${why}`, { disk: lease.disk });
+    }
+  }
+
+  private async lossOf(lease: Lease, jobId: string): Promise<string | null> {
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(lease.lockPath)).mtimeMs;
+    } catch {
+      return 'its lock is gone';
+    }
+    const owner = await readOwner(lease.ownerPath);
+    if (owner?.jobId !== jobId || owner.hostId !== this.hostId || owner.pid !== process.pid) {
+      return owner ? `it is held by job ${owner.jobId} on host ${owner.hostId}` : 'its owner record is gone';
+    }
+    const age = Date.now() - mtimeMs;
+    return age > this.staleMs ? `its heartbeat is ${Math.round(age / 1000)} s old (timeout ${this.staleMs / 1000} s): another host may have it` : null;
   }
 
   async releaseAll(leases: Lease[]): Promise<void> {
@@ -146,7 +180,7 @@ export class LeaseManager {
   /** The current holder of a disk's lease, if any (for tests and diagnostics). */
   async holder(disk: { real: string; root: string }): Promise<LeaseOwner | null> {
     const { lockPath, ownerPath } = this.paths(disk);
-    const locked = await lockfile.check(disk.real, { realpath: false, lockfilePath: lockPath, stale: Math.max(2_000, this.timeoutMs) });
+    const locked = await lockfile.check(disk.real, { realpath: false, lockfilePath: lockPath, stale: this.staleMs });
     return locked ? readOwner(ownerPath) : null;
   }
 }

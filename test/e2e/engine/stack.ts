@@ -65,37 +65,20 @@ export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: num
     hosts: [{ id: agent.hostId, address: agent.address, storageRoots: [storage] }],
     autoReset: { clone: opts.autoResetClone ? ON : OFF, import: OFF, pool: OFF },
   };
-  const s: Stack = {
+  const s = {
     dir,
     storage,
     pki,
     agent,
     url: '',
     engineConfig,
-    async api(method, url, body, token = ADMIN) {
-      const res = await fetch(`${s.url}/api/v1${url}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
-    async waitJob(id, timeoutMs = 20 * 60_000) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const { body } = await s.api('GET', `/jobs/${id}`);
-        if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body?.state)) return body;
-        if (Date.now() > end) throw new Error(`job ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(body)}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    },
     async close() {
       await s.engine?.stop();
       await agent.stop();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
+  } as Stack;
+  Object.assign(s, restApi(s));
   if (opts.engine !== false) {
     s.engine = await startEngine(engineConfig);
     s.url = s.engine.url;
@@ -103,8 +86,36 @@ export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: num
   return s;
 }
 
-/** engine.conf text for running the engine as its own process (the kill test). */
-export function engineConfFile(s: Stack, port: number): string {
+/** REST calls to the engine at `target.url`, read at each call (a restarted engine may move). */
+export function restApi(target: { url: string }): Pick<Stack, 'api' | 'waitJob'> {
+  const api: Stack['api'] = async (method, url, body, token = ADMIN) => {
+    const res = await fetch(`${target.url}/api/v1${url}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    api,
+    async waitJob(id, timeoutMs = 20 * 60_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await api('GET', `/jobs/${id}`);
+        if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body?.state)) return body;
+        if (Date.now() > end) throw new Error(`job ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
+  };
+}
+
+/** What engine.conf needs to know of a stack (its agent may be in this process or its own). */
+export type StackFiles = Pick<Stack, 'dir' | 'storage' | 'pki' | 'engineConfig'> & { agent: { hostId: string; address: string } };
+
+/** engine.conf text for running the engine as its own process (the kill tests). */
+export function engineConfFile(s: StackFiles, port: number): string {
   const file = path.join(s.dir, 'engine.conf');
   writeFileSync(file, [
     '[engine]', `listen = 127.0.0.1:${port}`, `data_dir = ${s.engineConfig.dataDir}`, 'log_level = warn', `log_file = ${path.join(s.dir, 'engine.log')}`,
