@@ -4,6 +4,7 @@
 import { inject, injectable } from 'tsyringe';
 import type Database from 'better-sqlite3';
 import { Db, sql } from '../db';
+import { Logger } from '../logger';
 import type { ChildSummary, Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
 import { Slicer } from '../slicer';
 import { TOP_SCOPE, WriteBehind } from './WriteBehind';
@@ -88,8 +89,10 @@ export class JobStore {
    */
   private readonly writes: WriteBehind;
 
-  constructor(@inject(Db) private readonly db: Db) {
-    this.writes = new WriteBehind(db, FLUSH_MS);
+  constructor(@inject(Db) private readonly db: Db, @inject(Logger) log?: Logger) {
+    this.writes = new WriteBehind(db, FLUSH_MS, (err, rows) =>
+      log?.error('job writes could not be stored; they wait and are tried again', { error: err instanceof Error ? err.message : String(err), rows }),
+    );
     const p = (sql: string) => db.prepare(sql);
     this.stmt = {
       insert: p(`INSERT INTO jobs (id, parent_id, kind, target, vm_key, state, host_id, requested_by, profile, request, operations, disks,

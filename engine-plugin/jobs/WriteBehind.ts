@@ -7,6 +7,11 @@
 // A read names its rows or its scope (the job list: the top-level rows; a page of
 // children: those children), so polling the job list or the first page of a 5,000-VM
 // pool does not write the whole pool each time. A row's writes keep their order.
+//
+// A write that fails (the database locked past its busy timeout by another process, a
+// full disk) loses nothing: its rows go back in the queue, unless newer writes of the
+// same kind came since, and the timer tries again. From the timer the error is reported
+// (onError), never thrown: a locked database must not stop the engine.
 import type Database from 'better-sqlite3';
 import type { Db } from '../db';
 
@@ -32,7 +37,19 @@ export class WriteBehind {
   constructor(
     private readonly db: Db,
     private readonly delayMs: number,
+    private readonly onError: (err: unknown, rows: number) => void = () => undefined,
   ) {}
+
+  private arm(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.flushAll();
+      } catch (err) {
+        this.onError(err, this.rows.size);
+      }
+    }, this.delayMs).unref();
+  }
 
   /** Queues the latest `kind` write of `row` (it replaces an earlier one, and moves last). */
   later(row: string, scope: string, kind: string, st: Database.Statement, args: unknown[]): void {
@@ -46,7 +63,7 @@ export class WriteBehind {
     }
     pending.writes.delete(kind);
     pending.writes.set(kind, { st, args });
-    this.timer ??= setTimeout(() => this.flushAll(), this.delayMs).unref();
+    this.arm();
   }
 
   /** The arguments of the `kind` write of `row` still waiting, if any. */
@@ -88,7 +105,7 @@ export class WriteBehind {
   }
 
   private write(rows: string[]): void {
-    const writes: PendingWrite[] = [];
+    const taken: [string, PendingRow][] = [];
     for (const row of rows) {
       const pending = this.rows.get(row);
       if (!pending) continue;
@@ -96,15 +113,31 @@ export class WriteBehind {
       const members = this.scopes.get(pending.scope)!;
       members.delete(row);
       if (members.size === 0) this.scopes.delete(pending.scope);
-      for (const w of pending.writes.values()) writes.push(w);
+      taken.push([row, pending]);
     }
     if (this.rows.size === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (writes.length === 0 || this.closed) return;
-    this.db.transaction(() => {
-      for (const w of writes) w.st.run(...w.args);
-    })();
+    if (taken.length === 0 || this.closed) return;
+    try {
+      this.db.transaction(() => {
+        for (const [, pending] of taken) for (const w of pending.writes.values()) w.st.run(...w.args);
+      })();
+    } catch (err) {
+      this.putBack(taken);
+      throw err;
+    }
+  }
+
+  /** Rows whose write failed wait again (behind any newer write of the same kind), and the timer is armed. */
+  private putBack(taken: [string, PendingRow][]): void {
+    for (const [row, failed] of taken) {
+      for (const [kind, w] of failed.writes) {
+        if (this.rows.get(row)?.writes.has(kind)) continue;
+        this.later(row, failed.scope, kind, w.st, w.args);
+      }
+    }
+    this.arm();
   }
 }

@@ -37,6 +37,8 @@ export interface FaultRow {
 /** The soft checks of one fault; every failed check is a problem reported in the row. */
 export class Verdict {
   readonly problems: string[] = [];
+  /** What held but is worth knowing (a known limitation the fault ran into): shown in the row. */
+  readonly notes: string[] = [];
   disk = '-';
   job = '-';
   leftovers = '-';
@@ -60,7 +62,7 @@ export function fault(name: string, body: (v: Verdict) => Promise<void>, timeout
     } catch (err) {
       error = err;
     }
-    const outcome = error ? `ERROR: ${firstLine(error)}` : v.problems.length ? `FAILED: ${v.problems.join('; ')}` : 'ok';
+    const outcome = error ? `ERROR: ${firstLine(error)}` : v.problems.length ? `FAILED: ${v.problems.join('; ')}` : v.notes.length ? `ok (${v.notes.join('; ')})` : 'ok';
     const row: FaultRow = { fault: name, outcome, disk: v.disk, job: v.job, leftovers: v.leftovers, seconds: Math.round((Date.now() - started) / 1000) };
     mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
     appendFileSync(RESULTS_FILE, JSON.stringify(row) + '\n');

@@ -1,0 +1,48 @@
+// WriteBehind under a locked database (fault 18 of the fault suite): a write that fails
+// with SQLITE_BUSY loses nothing and never throws from the timer; the rows wait, newer
+// writes win, and the next timer stores them once the lock is gone. Real SQLite files.
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { WriteBehind } from '../../../engine-plugin/jobs/WriteBehind';
+
+describe('WriteBehind with a locked database', () => {
+  let dir: string;
+  let db: Database.Database;
+  let other: Database.Database;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'write-behind-'));
+    db = new Database(path.join(dir, 'db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 20');
+    db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)');
+    db.prepare("INSERT INTO t VALUES ('a', 'old'), ('b', 'old')").run();
+    other = new Database(path.join(dir, 'db'));
+  });
+  afterEach(() => {
+    other.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the writes, reports the error from the timer, and stores them once unlocked', async () => {
+    const errors: unknown[] = [];
+    const wb = new WriteBehind(db as never, 30, (err) => errors.push(err));
+    const set = db.prepare('UPDATE t SET v = ? WHERE id = ?');
+    other.exec('BEGIN EXCLUSIVE');
+    wb.later('a', '', 'value', set, ['first', 'a']);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(errors.length).toBeGreaterThan(0);
+    expect((errors[0] as { code?: string }).code).toMatch(/SQLITE_BUSY/);
+    // A newer write of the same kind, made while locked, replaces the waiting one.
+    wb.later('a', '', 'value', set, ['second', 'a']);
+    wb.later('b', '', 'value', set, ['b-new', 'b']);
+    expect(() => wb.flushRows(['a'])).toThrow(/locked|busy/i);
+    expect(wb.pending('a', 'value')).toEqual(['second', 'a']);
+    other.exec('COMMIT');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(db.prepare('SELECT id, v FROM t ORDER BY id').all()).toEqual([{ id: 'a', v: 'second' }, { id: 'b', v: 'b-new' }]);
+    expect(wb.pending('a', 'value')).toBeUndefined();
+  });
+});
