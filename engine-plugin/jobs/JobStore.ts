@@ -278,7 +278,7 @@ export class JobStore {
     this.later(job, 'dispatched', this.stmt.dispatched, [job.id]);
   }
   requestCancel(id: string): void {
-    this.writes.flushRows([id]);
+    this.writes.flushRows([id], true);
     this.stmt.cancelRequested.run(id);
   }
   /** A running leaf's new state; the first one sets its start time. */

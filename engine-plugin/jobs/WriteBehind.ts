@@ -82,16 +82,30 @@ export class WriteBehind {
     for (const k of kinds) pending?.writes.delete(k);
   }
 
-  /** Writes what waits for these rows, in one transaction. */
-  flushRows(rows: Iterable<string>): void {
+  /**
+   * Writes what waits for these rows, in one transaction, before they are read. If that
+   * fails (the database locked), the writes wait on and the read sees what is stored: a
+   * reader is answered, a little behind, rather than failed. `strict`: before a direct
+   * write that must follow them, the failure is thrown.
+   */
+  flushRows(rows: Iterable<string>, strict = false): void {
     const picked: string[] = [];
     for (const row of rows) if (this.rows.has(row)) picked.push(row);
-    this.write(picked);
+    this.writeForRead(picked, strict);
   }
 
-  /** Writes what waits for the rows of these scopes, in one transaction. */
+  /** Writes what waits for the rows of these scopes, in one transaction (as flushRows). */
   flushScopes(scopes: string[]): void {
-    this.write(scopes.flatMap((s) => [...(this.scopes.get(s) ?? [])]));
+    this.writeForRead(scopes.flatMap((s) => [...(this.scopes.get(s) ?? [])]), false);
+  }
+
+  private writeForRead(rows: string[], strict: boolean): void {
+    try {
+      this.write(rows);
+    } catch (err) {
+      if (strict) throw err;
+      this.onError(err, this.rows.size);
+    }
   }
 
   flushAll(): void {

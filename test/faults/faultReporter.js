@@ -22,7 +22,7 @@ class FaultReporter {
     const line = (values) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join(' | ');
     const out = [line(COLUMNS.map(([, t]) => t)), widths.map((w) => '-'.repeat(w)).join('-|-')];
     for (const c of cells) out.push(line(c));
-    const ok = rows.filter((r) => r.outcome === 'ok').length;
+    const ok = rows.filter((r) => r.outcome === 'ok' || r.outcome.startsWith('ok (')).length;
     const secs = Math.round((Date.now() - this.started) / 1000);
     out.push('', `faults: ${rows.length} run, ${ok} ok, ${rows.length - ok} not ok; wall time ${Math.floor(secs / 60)} min ${secs % 60} s`);
     process.stdout.write(`\n${out.join('\n')}\n`);
