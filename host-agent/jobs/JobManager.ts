@@ -265,10 +265,23 @@ export class JobManager {
       message: e.message ?? '',
     };
     live.events.push(event);
-    this.journal.saveJob(job);
-    this.journal.appendEvent(event);
+    this.persist(job, event);
     live.listeners.forEach((notify) => notify());
     this.everyEvent.forEach((deliver) => deliver(event));
+  }
+
+  /**
+   * Journals a change. A journal that cannot be written (its disk full: fault 12 of the
+   * fault suite) must not stop the agent: the job goes on in memory, its callers see every
+   * event, and the failure is logged; the next write that succeeds catches the record up.
+   */
+  private persist(job: JobRecord, event: JobEventRecord): void {
+    try {
+      this.journal.saveJob(job);
+      this.journal.appendEvent(event);
+    } catch (err) {
+      this.logger.error('the job journal could not be written; the job goes on in memory', { jobId: job.id, error: String(err) });
+    }
   }
 
   private live(id: string): LiveJob {
