@@ -31,7 +31,6 @@ export interface AgentState {
 const CALL_DEADLINE_MS = 15_000;
 
 // The agent re-checks with realpath; kept importable from here for the job service.
-export { underRoot };
 
 @injectable()
 export class AgentPool {

@@ -9,7 +9,8 @@ import { ConflictError, InputError, NotFoundError, PermissionError, SysprepError
 import { checkSelection, OperationSelection, resolveSpec } from '../../shared/spec';
 import type { Role } from '../config';
 import { EngineConfig } from '../config';
-import { AgentPool, underRoot } from '../dispatch/AgentPool';
+import { AgentPool } from '../dispatch/AgentPool';
+import { underRoot } from '../inventory/storageRoots';
 import { Dispatcher } from '../dispatch/Dispatcher';
 import { Inventory } from '../inventory/Inventory';
 import type { DiskRef, Template, Vm } from '../inventory/Inventory';
