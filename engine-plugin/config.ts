@@ -7,12 +7,11 @@ import * as path from 'node:path';
 import { parseIni, parsers } from '../shared/config';
 import type { TlsFiles } from '../shared/grpc';
 import { OvirtConfig, parseOvirtSection } from './ovirt/OvirtConfig';
+import type { Role } from './Role';
 
 /** A setting the engine cannot start with; the message names the key to fix. */
 export class ConfigError extends Error {}
 
-export type Role = 'admin' | 'operator' | 'viewer';
-export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
 
 export interface TokenConfig {
   /** The bearer token itself. */

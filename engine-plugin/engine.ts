@@ -14,6 +14,7 @@ import { Db, openDb } from './db';
 import { AgentDiskChecker } from './dispatch/AgentDiskChecker';
 import { AgentPool } from './dispatch/AgentPool';
 import { Dispatcher } from './dispatch/Dispatcher';
+import { HostSelector } from './dispatch/HostSelector';
 import { DiskChecker } from './inventory/DiskChecker';
 import { EmbeddedInventory } from './inventory/EmbeddedInventory';
 import { Inventory } from './inventory/Inventory';
@@ -21,6 +22,8 @@ import { InventoryActions } from './inventory/InventoryActions';
 import { QemuImg, qemuImg } from './inventory/qemuImg';
 import { JobAuthorizer, ROLE_ONLY_AUTHORIZER } from './jobs/JobAuthorizer';
 import { JobBus } from './jobs/JobBus';
+import { JobLifecycle } from './jobs/JobLifecycle';
+import { JobRunner } from './jobs/JobRunner';
 import { JobService } from './jobs/JobService';
 import { JobStore } from './jobs/JobStore';
 import { createLogger, Logger } from './logger';
@@ -74,7 +77,8 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(InventoryActions, { useToken: EmbeddedInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   }
-  for (const cls of [JobStore, JobBus, ProfileStore, AgentPool, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
+  for (const cls of [JobStore, JobBus, JobLifecycle, ProfileStore, AgentPool, HostSelector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
+  c.register(JobRunner, { useToken: Dispatcher });
 
   const actions = c.resolve<InventoryActions | null>(InventoryActions);
   for (const h of actions ? config.hosts : []) {
@@ -106,7 +110,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   const orphans = deps.store.removeOrphans();
   if (orphans) log.warn('removed the children of a bulk job that was never stored whole', { rows: orphans });
   deps.dispatcher.resume();
-  deps.jobs.reconcileParents();
+  c.resolve(JobLifecycle).reconcileParents();
   await deps.autoReset.reconcile(deps.inventory);
 
   const { app } = createApp(deps);

@@ -17,6 +17,13 @@ export type ErrorKind =
 
 export type ErrorDetails = Record<string, unknown>;
 
+/** An error as it is stored and answered (job records, API bodies, agent replies). */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  details: ErrorDetails;
+}
+
 export class SysprepError extends Error {
   constructor(
     readonly kind: ErrorKind,
@@ -28,7 +35,8 @@ export class SysprepError extends Error {
     this.name = new.target.name;
   }
 
-  toJSON(): { code: string; message: string; details: ErrorDetails } {
+  /** The one error-to-JSON: API error bodies, a job's `error`, a reset's `resetError`. */
+  toJSON(): ErrorInfo {
     return { code: this.code, message: this.message, details: this.details };
   }
 }

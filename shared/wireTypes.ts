@@ -19,4 +19,4 @@ export type { HostAgentHandlers } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { HostAgentClient } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { ProtoGrpcType } from './wire/agent';
 
-export const FINAL_STATES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+export { FINAL_WIRE_STATES as FINAL_STATES } from './jobStates';

@@ -8,8 +8,8 @@
 import express, { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { parseOrThrow } from '../../shared/spec';
-import type { Role } from '../config';
-import type { Caller } from '../jobs/JobService';
+import type { Caller } from '../jobs/Caller';
+import type { Role } from '../Role';
 import { requireRole } from './auth';
 import { readJsonBody } from './body';
 

@@ -4,8 +4,9 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AuthError, PermissionError } from '../../shared/errors';
-import type { Role, TokenConfig } from '../config';
-import type { Caller } from '../jobs/JobService';
+import type { TokenConfig } from '../config';
+import type { Role } from '../Role';
+import type { Caller } from '../jobs/Caller';
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 const digest = (s: string) => createHash('sha256').update(s).digest();

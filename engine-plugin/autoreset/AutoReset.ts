@@ -59,7 +59,7 @@ export class AutoReset {
       this.log.warn('automatic reset could not start', { vmId: vm.id, trigger, error: e.message });
       // An inventory the engine does not own (oVirt) keeps its own VM status.
       await this.actions?.setVmStatus(vm.id, 'down');
-      return { error: { code: e.code, message: e.message, details: e.details } };
+      return { error: e.toJSON() };
     }
   }
 

@@ -3,7 +3,7 @@
 // 1. Candidates: the hosts whose roots hold disks[0..i], for each i in turn (only the
 //    named host, for an import with `host`). A disk that no candidate holds is refused
 //    there, naming its field (400 PATH_OUTSIDE_ROOTS), and no agent is asked anything.
-// 2. The healthy candidates are asked in turn; one that cannot be reached passes the
+// 2. The healthy candidates (HostSelector.reachable) are asked in turn; one that cannot be reached passes the
 //    call to the next. None answers: 503, as for a sysprep.
 // 3. An agent's refusal is the caller's bad input: its code and field are kept, with a
 //    4xx status (the agent's PERMISSION_DENIED for a path outside its roots is a 400
@@ -18,17 +18,20 @@ import type { CheckedDisk, DiskChecker } from '../inventory/DiskChecker';
 import type { DiskInput } from '../inventory/InventoryActions';
 import { underRoot } from '../inventory/storageRoots';
 import { AgentPool, AgentState } from './AgentPool';
+import { HostSelector } from './HostSelector';
 
 @injectable()
 export class AgentDiskChecker implements DiskChecker {
   // delay: the pool reads its hosts from the inventory, and the inventory asks this checker.
-  constructor(@inject(delay(() => AgentPool)) private readonly agents: AgentPool) {}
+  constructor(
+    @inject(delay(() => AgentPool)) private readonly agents: AgentPool,
+    @inject(delay(() => HostSelector)) private readonly hosts: HostSelector,
+  ) {}
 
   async check(disks: DiskInput[], opts: { hostId?: string } = {}): Promise<CheckedDisk[]> {
     const candidates = this.candidates(disks, opts.hostId);
-    const healthy = candidates.filter((a) => a.healthy);
+    const healthy = this.hosts.reachable(candidates);
     const hosts = candidates.map((a) => a.host.id);
-    if (healthy.length === 0) throw new UnavailableError('AGENT_UNAVAILABLE', `the host agents that see these disks are unreachable: ${hosts.join(', ')}`, { hosts });
     let last: SysprepError | undefined;
     for (const a of healthy) {
       let reply: CheckDisksResult;

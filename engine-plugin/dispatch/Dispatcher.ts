@@ -1,9 +1,11 @@
-// The dispatcher runs leaf jobs on host agents.
+// The dispatcher runs leaf jobs on host agents: it queues them and talks to the agents.
+// Every change of a job's record (host, dispatched, state, progress, ending) is asked of
+// JobLifecycle, the one owner of the job store and the bus.
 //
 // Protocol of one leaf:
-//  1. choose a host: a healthy agent whose storage roots hold every disk of the VM
-//     (the VM's own host first, then the least loaded), and RECORD it on the job before
-//     any call, so a restarted engine asks the same agent again;
+//  1. choose a host (HostSelector: a healthy agent whose storage roots hold every disk
+//     of the VM, the VM's own host first, then the least loaded), and RECORD it on the
+//     job before any call, so a restarted engine asks the same agent again;
 //  2. queue per host; at most `limit(host)` leaves in flight per host, and never two
 //     leaves of the same VM at once (the VM key stays busy until the leaf ends);
 //  3. StartSysprep (on the agent's one start stream, AgentStarter) with the engine's
@@ -22,46 +24,23 @@
 // fails with SECRETS_LOST; every other leaf is reconciled and goes on (resume()).
 import { inject, injectable } from 'tsyringe';
 import type { Params } from '../../shared/catalog/customizations';
-import { SysprepError, UnavailableError, asSysprepError } from '../../shared/errors';
-import { parseDetails } from '../../shared/grpc';
-import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
+import type { OperationInfo } from '../../shared/catalog/operations';
+import { UnavailableError, asSysprepError } from '../../shared/errors';
+import type { Job as AgentJob } from '../../shared/wireTypes';
 import { EngineConfig } from '../config';
-import { JobBus } from '../jobs/JobBus';
-import type { JobErrorInfo, JobState, LeafJob, Progress, Step } from '../jobs/Job';
+import type { DiskRef } from '../inventory/Inventory';
+import type { LeafJob } from '../jobs/Job';
 import { isFinal } from '../jobs/Job';
+import { JobLifecycle } from '../jobs/JobLifecycle';
+import type { JobRunner } from '../jobs/JobRunner';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
 import { Slicer } from '../slicer';
 import { AgentPool, AgentState } from './AgentPool';
-
-const AGENT_STATE: Record<string, JobState> = {
-  PENDING: 'pending',
-  RUNNING: 'running',
-  SUCCEEDED: 'succeeded',
-  FAILED: 'failed',
-  CANCELLING: 'cancelling',
-  CANCELLED: 'cancelled',
-  JOB_STATE_UNSPECIFIED: 'pending',
-};
-
-export function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | undefined {
-  if (!e || !e.code) return undefined;
-  const details = parseDetails(e.detailsJson);
-  if (e.logPath) details.logPath = e.logPath;
-  return { code: e.code, message: e.message, details };
-}
-
-const errorInfo = (err: SysprepError): JobErrorInfo => ({ code: err.code, message: err.message, details: err.details });
-
-interface Live {
-  state: JobState;
-  progress: Progress;
-  steps: Step[];
-  seq: number;
-}
+import { HostSelector } from './HostSelector';
 
 @injectable()
-export class Dispatcher {
+export class Dispatcher implements JobRunner {
   private readonly queues = new Map<string, LeafJob[]>();
   private readonly inFlight = new Map<string, number>();
   private readonly busy = new Set<string>();
@@ -71,8 +50,9 @@ export class Dispatcher {
 
   constructor(
     @inject(JobStore) private readonly store: JobStore,
+    @inject(JobLifecycle) private readonly lifecycle: JobLifecycle,
     @inject(AgentPool) private readonly agents: AgentPool,
-    @inject(JobBus) private readonly bus: JobBus,
+    @inject(HostSelector) private readonly hosts: HostSelector,
     @inject(EngineConfig) private readonly config: EngineConfig,
     @inject(Logger) private readonly log: Logger,
   ) {}
@@ -86,7 +66,15 @@ export class Dispatcher {
       if (secrets?.has(leaf.id)) this.secrets.set(leaf.id, secrets.get(leaf.id)!);
       this.enqueue(leaf);
     };
-    await new Slicer().forEach(leaves, queue, (slice) => this.store.batch(slice));
+    await new Slicer().forEach(leaves, queue, (slice) => this.lifecycle.batch(slice));
+  }
+
+  operations(): OperationInfo[] {
+    return this.agents.operations();
+  }
+
+  checkCanRun(disks: DiskRef[], preferHost: string | undefined, needsSpace: boolean): void {
+    this.hosts.checkCanRun(disks, preferHost, needsSpace);
   }
 
   /** After a restart: reconcile every active leaf with its agent and go on. */
@@ -94,7 +82,7 @@ export class Dispatcher {
     for (const leaf of this.store.activeLeaves()) {
       const hostId = leaf.host;
       if (leaf.cancelRequested && !leaf.dispatched) {
-        this.finishLeaf(leaf, 'cancelled', undefined);
+        this.lifecycle.finishLeaf(leaf, 'cancelled', undefined);
       } else if (hostId && leaf.dispatched) {
         this.log.info('resuming a dispatched job', { jobId: leaf.id, hostId });
         void this.execute(leaf, hostId);
@@ -109,18 +97,15 @@ export class Dispatcher {
     for (const r of this.running.values()) r.abort.abort();
   }
 
-  /** Cancels a leaf: dropped from its queue, or cancelled on its agent. */
+  /** Stops a leaf whose cancel is recorded (JobLifecycle.requestCancel): dropped from its queue, or cancelled on its agent. */
   async cancel(leaf: LeafJob): Promise<void> {
-    if (isFinal(leaf.state)) return;
-    this.store.requestCancel(leaf.id);
-    this.publish(leaf, { type: 'state', state: 'cancelling' });
     const running = this.running.get(leaf.id);
     if (!running) {
       for (const q of this.queues.values()) {
         const i = q.findIndex((l) => l.id === leaf.id);
         if (i >= 0) q.splice(i, 1);
       }
-      this.finishLeaf(this.store.leaf(leaf.id)!, 'cancelled', undefined);
+      this.lifecycle.finishLeaf(this.store.leaf(leaf.id)!, 'cancelled', undefined);
       return;
     }
     running.leaf.cancelRequested = true;
@@ -140,24 +125,15 @@ export class Dispatcher {
 
   // ---------------------------------------------------------------------------------
 
-  private chooseHost(leaf: LeafJob, exclude: Set<string> = new Set()): AgentState | undefined {
-    const serving = this.agents.servingAgents(leaf.disks, leaf.host).filter((a) => a.healthy && !exclude.has(a.host.id));
-    if (leaf.host && serving[0]?.host.id === leaf.host) return serving[0];
-    const cost = (a: AgentState) => ((this.queues.get(a.host.id)?.length ?? 0) + (this.inFlight.get(a.host.id) ?? 0)) / this.agents.limit(a.host.id);
-    return serving.sort((x, y) => cost(x) - cost(y))[0];
-  }
-
   private enqueue(leaf: LeafJob, exclude?: Set<string>): void {
     // A leaf with a recorded host may already be known to that agent: keep it there.
-    const agent = leaf.host && !exclude?.has(leaf.host) ? this.agents.get(leaf.host) : this.chooseHost(leaf, exclude);
+    const load = (hostId: string) => (this.queues.get(hostId)?.length ?? 0) + (this.inFlight.get(hostId) ?? 0);
+    const agent = leaf.host && !exclude?.has(leaf.host) ? this.agents.get(leaf.host) : this.hosts.choose(leaf.disks, leaf.host, load, exclude);
     if (!agent) {
-      this.finishLeaf(leaf, 'failed', errorInfo(new UnavailableError('NO_AGENT', `no reachable host agent sees the disks of ${leaf.target.type} "${leaf.target.name}"`, { disks: leaf.disks.map((d) => d.path) })));
+      this.lifecycle.finishLeaf(leaf, 'failed', new UnavailableError('NO_AGENT', `no reachable host agent sees the disks of ${leaf.target.type} "${leaf.target.name}"`, { disks: leaf.disks.map((d) => d.path) }).toJSON());
       return;
     }
-    if (leaf.host !== agent.host.id) {
-      this.store.setHost(leaf.id, agent.host.id);
-      leaf.host = agent.host.id;
-    }
+    this.lifecycle.assignHost(leaf, agent.host.id);
     const q = this.queues.get(agent.host.id) ?? [];
     this.queues.set(agent.host.id, q);
     q.push(leaf);
@@ -195,7 +171,7 @@ export class Dispatcher {
       if (!this.stopped) {
         const e = asSysprepError(err);
         this.log.error('job failed in the dispatcher', { jobId: leaf.id, hostId, error: e.message });
-        this.finishLeaf(this.store.leaf(leaf.id) ?? leaf, 'failed', errorInfo(e));
+        this.lifecycle.finishLeaf(this.store.leaf(leaf.id) ?? leaf, 'failed', e.toJSON());
       }
     } finally {
       this.running.delete(leaf.id);
@@ -219,8 +195,7 @@ export class Dispatcher {
         throw err;
       });
       if (!known) return this.failSecretsLost(leaf);
-      this.store.markDispatched(leaf);
-      leaf.dispatched = true;
+      this.lifecycle.dispatched(leaf);
     }
     // Followed before StartSysprep: none of the job's events can pass unseen.
     const watch = this.watch(leaf, agent, signal);
@@ -230,7 +205,7 @@ export class Dispatcher {
         const job = await this.dispatch(leaf, agent, signal);
         if (!job) return; // failed over
         watch.confirm();
-        if (this.applyRecord(leaf, watch.live, job)) return; // it had ended already
+        if (this.lifecycle.agentRecord(leaf, job)) return; // it had ended already
       }
       // Only the event stream's "missing" means the agent lost the job: a StartSysprep
       // error (a disk that is gone, say) is the job's own failure.
@@ -277,16 +252,15 @@ export class Dispatcher {
       }
       throw e;
     }
-    this.store.markDispatched(leaf);
-    leaf.dispatched = true;
+    this.lifecycle.dispatched(leaf);
     this.log.info('dispatched', { jobId: leaf.id, vmId: leaf.target.id, hostId, vm: leaf.target.name });
     if (leaf.cancelRequested) await agent.client.cancelJob(leaf.id).catch(() => undefined);
     return job;
   }
 
   /** Follows the leaf on the agent's event stream; `done` settles at its final state. */
-  private watch(leaf: LeafJob, agent: AgentState, signal: AbortSignal): { live: Live; done: Promise<void>; confirm(): void; stop(): void } {
-    const live: Live = { state: leaf.state, progress: leaf.progress, steps: leaf.steps, seq: leaf.agentSeq };
+  private watch(leaf: LeafJob, agent: AgentState, signal: AbortSignal): { done: Promise<void>; confirm(): void; stop(): void } {
+    const live = this.lifecycle.follow(leaf);
     let unfollow = () => {};
     const done = new Promise<void>((resolve, reject) => {
       const end = (err?: Error) => {
@@ -300,7 +274,7 @@ export class Dispatcher {
       unfollow = agent.events.follow(leaf.id, live.seq, {
         event: (ev) => {
           try {
-            if (this.apply(leaf, live, ev)) end();
+            if (this.lifecycle.agentEvent(leaf, ev)) end();
           } catch (err) {
             end(err as Error);
           }
@@ -309,7 +283,11 @@ export class Dispatcher {
       }, leaf.dispatched);
     });
     done.catch(() => undefined); // awaited by runOn, unless StartSysprep failed first
-    return { live, done, confirm: () => agent.events.confirm(leaf.id), stop: () => unfollow() };
+    const stop = () => {
+      unfollow();
+      this.lifecycle.unfollow(leaf);
+    };
+    return { done, confirm: () => agent.events.confirm(leaf.id), stop };
   }
 
   /** Moves a leaf (and the rest of the unreachable host's queue) to other agents. */
@@ -323,56 +301,11 @@ export class Dispatcher {
     }
   }
 
-  /** Applies one agent event; true when the leaf is final. */
-  private apply(leaf: LeafJob, live: Live, ev: AgentEvent): boolean {
-    live.seq = Math.max(live.seq, ev.seq);
-    const state = AGENT_STATE[ev.state] ?? live.state;
-    if (ev.progress) live.progress = { done: ev.progress.done, total: ev.progress.total, current: ev.progress.current };
-    if (ev.type === 'operation' && ev.operation) {
-      for (const s of live.steps) if (s.state === 'running') s.state = 'done';
-      if (!live.steps.some((s) => s.operation === ev.operation)) live.steps.push({ operation: ev.operation, state: 'running', at: ev.at });
-    }
-    if (isFinal(state)) {
-      this.finishLeaf(leaf, state, agentError(ev.error), live);
-      return true;
-    }
-    const next = state === 'pending' && live.state === 'cancelling' ? 'cancelling' : state;
-    if (next !== live.state) this.store.setState(leaf, next, ev.at);
-    live.state = next;
-    this.store.setProgress(leaf, live.progress, live.steps, live.seq);
-    this.publish(leaf, { type: ev.type === 'operation' ? 'operation' : 'state', state: live.state, operation: ev.operation || undefined, progress: live.progress, at: ev.at });
-    return false;
-  }
-
-  private applyRecord(leaf: LeafJob, live: Live, job: AgentJob): boolean {
-    const state = AGENT_STATE[job.state];
-    if (!isFinal(state)) return false;
-    live.steps = job.steps.map((s) => ({ operation: s.operation, state: s.state === 'done' ? 'done' : 'running', at: s.at }));
-    if (job.progress) live.progress = { done: job.progress.done, total: job.progress.total, current: job.progress.current };
-    this.finishLeaf(leaf, state, agentError(job.error), live);
-    return true;
-  }
-
   private failSecretsLost(leaf: LeafJob): void {
-    this.finishLeaf(leaf, 'failed', {
+    this.lifecycle.finishLeaf(leaf, 'failed', {
       code: 'SECRETS_LOST',
       message: 'the engine restarted before this VM was dispatched; its secret parameters are never stored, so it was not run: submit it again',
       details: {},
     });
-  }
-
-  private finishLeaf(leaf: LeafJob, state: JobState, error: JobErrorInfo | undefined, live?: Live): void {
-    if (this.store.hasEnded(leaf.id)) return; // a leaf ends once
-    const at = new Date().toISOString();
-    const steps = (live?.steps ?? leaf.steps).map((s) => (state === 'succeeded' ? { ...s, state: 'done' as const } : s));
-    const progress = live?.progress ?? leaf.progress;
-    if (state === 'succeeded') progress.done = progress.total = Math.max(progress.total, steps.length);
-    this.store.finish(leaf, state, at, error, progress, steps, live?.seq ?? 0);
-    leaf.state = state;
-    this.publish(leaf, { type: 'state', state, progress, error, at }, true);
-  }
-
-  private publish(leaf: LeafJob, e: Omit<Parameters<JobBus['publish']>[0], 'jobId' | 'at'> & { at?: string }, final = false): void {
-    this.bus.publish({ ...e, jobId: leaf.id, host: leaf.host, at: e.at ?? new Date().toISOString() }, leaf.parentId, final);
   }
 }

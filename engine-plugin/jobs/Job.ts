@@ -2,11 +2,15 @@
 // (the agent's job id = the engine's job id, so a retried dispatch is idempotent); a
 // bulk job (pool, list of VMs) has one leaf child per VM and ends succeeded, failed or
 // partial.
+import type { ErrorInfo } from '../../shared/errors';
+import { FINAL_JOB_STATES, FinalJobState } from '../../shared/jobStates';
 import type { DiskRef } from '../inventory/Inventory';
 
-export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled' | 'partial';
-export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled', 'partial']);
-export const isFinal = (s: JobState) => FINAL_JOB_STATES.has(s);
+export type JobState = 'pending' | 'running' | 'cancelling' | FinalJobState;
+/** Every state, for query checks and the OpenAPI document. */
+export const JOB_STATES: readonly JobState[] = ['pending', 'running', 'cancelling', ...FINAL_JOB_STATES];
+const FINAL: ReadonlySet<JobState> = new Set(FINAL_JOB_STATES);
+export const isFinal = (s: JobState) => FINAL.has(s);
 
 /** vm: one VM; pool, bulk: one child per VM; template: a seal; auto-reset: on clone or import. */
 export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset';
@@ -17,11 +21,7 @@ export interface JobTarget {
   name: string;
 }
 
-export interface JobErrorInfo {
-  code: string;
-  message: string;
-  details: Record<string, unknown>;
-}
+export type JobErrorInfo = ErrorInfo;
 
 export interface Progress {
   done: number;

@@ -1,7 +1,7 @@
 // A hook the job service calls before it creates any job: may the caller act on these
 // VMs / templates? The oVirt integration asks oVirt (engine-plugin/ovirt/OvirtAuthorizer.ts);
 // without it, the caller's engine role (checked by the routes and plan()) is all there is.
-import type { Caller } from './JobService';
+import type { Caller } from './Caller';
 
 export interface JobTargetRef {
   type: 'vm' | 'template';

@@ -1,17 +1,13 @@
 // Verbs on jobs: validate a request, plan it (profile + request -> exact operations and
 // params), expand it into one leaf per VM with rendered values, store the job and its
-// leaves in one transaction, hand the leaves to the dispatcher and return at once.
-// It also keeps bulk jobs' aggregate state as their children end.
+// leaves in one transaction (JobLifecycle), hand the leaves to the runner (the
+// dispatcher, through the JobRunner port) and return at once. A cancel is recorded by
+// JobLifecycle, which owns every state change, and carried out by the runner.
 import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { Params, SECRET_KEYS } from '../../shared/catalog/customizations';
-import { ConflictError, InputError, NotFoundError, PermissionError, SysprepError, UnavailableError } from '../../shared/errors';
+import { ConflictError, InputError, NotFoundError, PermissionError, SysprepError } from '../../shared/errors';
 import { checkSelection, OperationSelection, resolveSpec } from '../../shared/spec';
-import type { Role } from '../config';
-import { EngineConfig } from '../config';
-import { AgentPool } from '../dispatch/AgentPool';
-import { underRoot } from '../inventory/storageRoots';
-import { Dispatcher } from '../dispatch/Dispatcher';
 import { Inventory } from '../inventory/Inventory';
 import type { DiskRef, Template, Vm } from '../inventory/Inventory';
 import { InventoryActions } from '../inventory/InventoryActions';
@@ -19,20 +15,15 @@ import { Logger } from '../logger';
 import { Slicer } from '../slicer';
 import type { Profile } from '../profiles/Profile';
 import { ProfileStore } from '../profiles/ProfileStore';
-import type { Job, JobErrorInfo, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
+import type { Caller } from './Caller';
+import type { Job, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
 import { isFinal } from './Job';
 import { JobAuthorizer } from './JobAuthorizer';
-import { JobBus } from './JobBus';
+import { JobLifecycle } from './JobLifecycle';
+import { JobRunner } from './JobRunner';
 import { JobStore, NewJob } from './JobStore';
 import { PatternContext, renderParams, validatePatternParams } from './patterns';
 import type { BulkBody, SysprepBody } from './requestSchema';
-
-export interface Caller {
-  name: string;
-  role: Role;
-  /** A user who came with an oVirt SSO token (the UI plugin): oVirt authorizes each VM. */
-  ovirt?: { userId: string; token: string };
-}
 
 /** A request resolved against its profile and the installed tool. */
 export interface Plan {
@@ -78,53 +69,20 @@ function mergeSelection(profile: OperationSelection, body: OperationSelection | 
   return { only: profile.only, enable: [...enable], disable: [...disable] };
 }
 
-interface Tally {
-  total: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  state: JobState;
-  startedAt: string | null;
-}
-
-const progressOf = (t: Tally) => ({
-  done: t.succeeded + t.failed + t.cancelled,
-  total: t.total,
-  current: `${t.succeeded} succeeded, ${t.failed} failed` + (t.cancelled ? `, ${t.cancelled} cancelled` : ''),
-});
-
-const errorOf = (e: SysprepError): JobErrorInfo => ({ code: e.code, message: e.message, details: e.details });
 const SAMPLE: PatternContext = { vm: 'vm', index: 1, pool: 'pool', template: 'template' };
 
 @injectable()
 export class JobService {
-  /** Bulk jobs' aggregates, loaded from the store once per parent, then kept here. */
-  private readonly tallies = new Map<string, Tally>();
-
   constructor(
     @inject(JobStore) private readonly store: JobStore,
-    @inject(Dispatcher) private readonly dispatcher: Dispatcher,
-    @inject(AgentPool) private readonly agents: AgentPool,
+    @inject(JobLifecycle) private readonly lifecycle: JobLifecycle,
+    @inject(JobRunner) private readonly runner: JobRunner,
     @inject(ProfileStore) private readonly profiles: ProfileStore,
     @inject(Inventory) private readonly inventory: Inventory,
     @inject(InventoryActions) private readonly actions: InventoryActions | null,
-    @inject(JobBus) private readonly bus: JobBus,
-    @inject(EngineConfig) private readonly config: EngineConfig,
     @inject(Logger) private readonly log: Logger,
     @inject(JobAuthorizer) private readonly authorizer: JobAuthorizer,
-  ) {
-    bus.onAny((e, parentId) => {
-      if (parentId && e.state === 'running') this.parentStarted(parentId);
-    });
-    bus.onLeafFinal((e, parentId) => {
-      if (parentId) this.childEnded(parentId, e.state);
-    });
-  }
-
-  /** On start: bring bulk jobs whose children ended while the engine was down up to date. */
-  reconcileParents(): void {
-    for (const p of this.store.activeParents()) this.childEnded(p.id);
-  }
+  ) {}
 
   // ---- planning ------------------------------------------------------------------
 
@@ -133,7 +91,7 @@ export class JobService {
     if (caller.role === 'operator') checkOperatorFields(body.params);
     const name = body.profile ?? profileName;
     const profile: Profile | undefined = name ? this.profiles.get(name) : undefined;
-    const known = this.agents.operations();
+    const known = this.runner.operations();
     const knownNames = new Set(known.map((o) => o.name));
     // The request's own lists first: merged into the profile's, a contradiction would vanish.
     checkSelection(body.operations);
@@ -213,21 +171,11 @@ export class JobService {
 
   async cancel(id: string, caller: Caller): Promise<Job> {
     if (caller.role === 'viewer') throw new PermissionError('FORBIDDEN', 'the viewer role may not cancel jobs');
-    const job = this.store.get(id);
-    if (!job) throw new NotFoundError('JOB_NOT_FOUND', `no job "${id}"`, { field: 'id' });
-    if (isFinal(job.state)) throw new ConflictError('JOB_FINISHED', `job ${id} already ended ${job.state}`);
-    this.log.info('cancel requested', { jobId: id, by: caller.name });
-    const leaf = this.store.leaf(id);
-    if (leaf) {
-      await this.dispatcher.cancel(leaf);
-    } else {
-      this.store.requestCancel(id);
-      const t = this.tallies.get(id);
-      if (t) t.state = 'cancelling';
-      this.bus.publish({ jobId: id, type: 'state', state: 'cancelling', at: new Date().toISOString() });
-      await Promise.all(this.store.childLeaves(id).filter((c) => !isFinal(c.state)).map((c) => this.dispatcher.cancel(c)));
-    }
-    return this.store.get(id)!;
+    const job = this.get(id, 0);
+    if (isFinal(job.state)) throw new ConflictError('JOB_FINISHED', `job ${job.id} already ended ${job.state}`);
+    this.log.info('cancel requested', { jobId: job.id, by: caller.name });
+    await Promise.all(this.lifecycle.requestCancel(job).map((leaf) => this.runner.cancel(leaf)));
+    return this.store.get(job.id)!;
   }
 
   get(id: string, childLimit?: number): Job {
@@ -261,25 +209,6 @@ export class JobService {
     if (active) throw new ConflictError('VM_BUSY', `${what} already has an active job ${active}`, { jobId: active });
   }
 
-  /** Disks reachable by an agent, and room for packages when asked. */
-  private checkAgents(disks: DiskRef[], preferHost: string | undefined, plan: Plan): void {
-    const serving = this.agents.servingAgents(disks, preferHost);
-    if (serving.length === 0) {
-      throw new UnavailableError('NO_AGENT', 'no host agent serves a storage root holding these disks', { disks: disks.map((d) => d.path) });
-    }
-    const healthy = serving.filter((a) => a.healthy);
-    if (healthy.length === 0) throw new UnavailableError('AGENT_UNAVAILABLE', `the host agents that see these disks are unreachable: ${serving.map((a) => a.host.id).join(', ')}`);
-    if (plan.needsSpace) {
-      const roomy = healthy.some((a) =>
-        disks.every((d) => {
-          const root = a.capabilities?.storageRoots.find((r) => underRoot(d.path, r.path));
-          return !root || Number(root.freeBytes) >= this.config.minFreeBytesForInstall;
-        }),
-      );
-      if (!roomy) throw new ConflictError('INSUFFICIENT_SPACE', `installing or updating packages needs ${this.config.minFreeBytesForInstall} free bytes on the disks' storage`, { field: 'params.install' });
-    }
-  }
-
   private leaf(target: JobTarget, vmKey: string, disks: DiskRef[], preferHost: string | undefined, ctx: PatternContext, plan: Plan, caller: Caller, kind: JobKind, parentId?: string): { job: NewJob; secrets: Params } {
     const params = renderParams(plan.params, ctx);
     const secrets = secretsOf(params);
@@ -302,14 +231,14 @@ export class JobService {
       vmKey,
       hasSecrets: Object.keys(secrets).length > 0,
     };
-    if (!parentId) this.checkAgents(disks, preferHost, plan);
+    if (!parentId) this.runner.checkCanRun(disks, preferHost, plan.needsSpace);
     return { job, secrets };
   }
 
   private submitSingle(leaf: { job: NewJob; secrets: Params }): Job {
-    this.store.insert([leaf.job]);
+    this.lifecycle.created(leaf.job);
     this.log.info('job created', { jobId: leaf.job.id, kind: leaf.job.kind, target: leaf.job.target.name, by: leaf.job.requestedBy });
-    void this.dispatcher.submit([this.store.leaf(leaf.job.id)!], new Map([[leaf.job.id, leaf.secrets]]));
+    void this.runner.submit([this.store.leaf(leaf.job.id)!], new Map([[leaf.job.id, leaf.secrets]]));
     return this.store.get(leaf.job.id)!;
   }
 
@@ -328,13 +257,13 @@ export class JobService {
       const leaf = this.leaf({ type: 'vm', id: vm.id, name: vm.name }, `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, 'vm', parentId);
       try {
         this.checkVm(vm);
-        this.checkAgents(vm.disks, vm.hostId, plan);
+        this.runner.checkCanRun(vm.disks, vm.hostId, plan.needsSpace);
         if (seen.has(vm.id)) throw new ConflictError('VM_BUSY', `VM "${vm.name}" is listed twice`);
         seen.add(vm.id);
       } catch (err) {
         // A VM that cannot be done does not stop the others: its child fails at once.
         if (!(err instanceof SysprepError)) throw err;
-        Object.assign(leaf.job, { state: 'failed' as JobState, error: errorOf(err), endedAt: now });
+        Object.assign(leaf.job, { state: 'failed' as JobState, error: err.toJSON(), endedAt: now });
         failed++;
       }
       leaves.push(leaf);
@@ -355,66 +284,14 @@ export class JobService {
       steps: [],
       error: allFailed ? { code: 'ALL_VMS_FAILED', message: `none of the ${vms.length} VMs could be started`, details: {} } : undefined,
     };
-    await this.store.insertBulk(parent, leaves.map((l) => l.job));
+    await this.lifecycle.createdBulk(parent, leaves.map((l) => l.job));
     this.log.info('bulk job created', { jobId: parentId, kind, target: target.name, vms: vms.length, rejected: failed, by: caller.name });
     const runnable = leaves.filter((l) => l.job.state === 'pending');
     const job = this.store.get(parentId)!;
-    void this.dispatcher.submit(
+    void this.runner.submit(
       runnable.map((l) => ({ ...l.job, startedAt: undefined, dispatched: false, cancelRequested: false, agentSeq: 0 }) as LeafJob),
       new Map(runnable.map((l) => [l.job.id, l.secrets])),
     );
     return job;
-  }
-
-  // ---- bulk aggregation ----------------------------------------------------------
-
-  /** The parent's aggregate; `fresh` when just read from the store (it counts every ended child). */
-  private tally(parentId: string): { t?: Tally; fresh: boolean } {
-    const known = this.tallies.get(parentId);
-    if (known) return { t: known, fresh: false };
-    const parent = this.store.header(parentId);
-    if (!parent || isFinal(parent.state)) return { fresh: true };
-    const counts = this.store.childStateCounts(parentId);
-    const n = (s: JobState) => counts.get(s) ?? 0;
-    const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    const t: Tally = { total, succeeded: n('succeeded'), failed: n('failed'), cancelled: n('cancelled'), state: parent.state, startedAt: parent.startedAt ?? null };
-    this.tallies.set(parentId, t);
-    return { t, fresh: true };
-  }
-
-  private parentStarted(parentId: string): void {
-    const { t } = this.tally(parentId);
-    if (t?.state !== 'pending') return;
-    const now = new Date().toISOString();
-    t.state = 'running';
-    t.startedAt ??= now;
-    this.store.updateParent(parentId, t.state, t.startedAt, null, progressOf(t));
-    this.bus.publish({ jobId: parentId, type: 'state', state: 'running', at: now });
-  }
-
-  private childEnded(parentId: string, state?: JobState): void {
-    const { t, fresh } = this.tally(parentId);
-    if (!t) return;
-    // A fresh tally was read from the store and already counts this child.
-    if (!fresh && (state === 'succeeded' || state === 'failed' || state === 'cancelled')) t[state]++;
-    const now = new Date().toISOString();
-    const progress = progressOf(t);
-    if (progress.done < t.total) {
-      if (t.state === 'pending') t.state = 'running';
-      t.startedAt ??= now;
-      this.store.updateParent(parentId, t.state, t.startedAt, null, progress);
-      return;
-    }
-    let final: JobState;
-    if (t.succeeded === t.total) final = 'succeeded';
-    else if (t.succeeded > 0) final = 'partial';
-    else if (t.state === 'cancelling') final = 'cancelled';
-    else final = 'failed';
-    const error: JobErrorInfo | undefined =
-      final === 'succeeded' ? undefined : { code: final === 'partial' ? 'SOME_VMS_FAILED' : final === 'cancelled' ? 'CANCELLED' : 'ALL_VMS_FAILED', message: `${t.total - t.succeeded} of ${t.total} VMs did not succeed`, details: { failed: t.failed, cancelled: t.cancelled } };
-    this.store.updateParent(parentId, final, t.startedAt ?? now, now, progress, error);
-    this.tallies.delete(parentId);
-    this.log.info('bulk job ended', { jobId: parentId, state: final, ...progress });
-    this.bus.publish({ jobId: parentId, type: 'state', state: final, progress, error, at: now }, undefined, false);
   }
 }

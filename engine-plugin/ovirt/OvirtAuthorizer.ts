@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { ConflictError, PermissionError } from '../../shared/errors';
 import type { JobAuthorizer, JobTargetRef } from '../jobs/JobAuthorizer';
-import type { Caller } from '../jobs/JobService';
+import type { Caller } from '../jobs/Caller';
 import { Logger } from '../logger';
 import { OvirtClient } from './OvirtClient';
 import { OvirtConfig } from './OvirtConfig';

@@ -2,7 +2,7 @@
 // and the conventions that map oVirt objects to what the host agents see. Every key is
 // documented in docs/ovirt.md; parseOvirtSection() is the one parser (config.ts calls it).
 import * as path from 'node:path';
-import type { Role } from '../config';
+import type { Role } from '../Role';
 
 export type GuardMode = 'tag' | 'none';
 

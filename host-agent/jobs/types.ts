@@ -1,5 +1,6 @@
 // The agent's job record and event, shaped like the wire messages (shared/wireTypes)
 // so the gRPC layer returns them as they are.
+import { FINAL_WIRE_STATES } from '../../shared/jobStates';
 import type { Job, JobEvent } from '../../shared/wireTypes';
 
 export type JobStateName = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
@@ -19,4 +20,4 @@ export interface JobEventRecord extends Omit<JobEvent, 'state'> {
   state: JobStateName;
 }
 
-export const FINAL: ReadonlySet<JobStateName> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+export const FINAL: ReadonlySet<JobStateName> = FINAL_WIRE_STATES;

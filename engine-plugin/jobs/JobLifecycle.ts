@@ -1,0 +1,277 @@
+// The one owner of the engine's job records: the only module that writes the job store
+// and publishes on the job bus. Every state change goes through the transition tables
+// (JobTransitions.ts); an illegal one is refused and logged, never written.
+//
+// Steps of a leaf:
+//  1. created (JobService plans it, this stores it);
+//  2. its host recorded, then marked dispatched (the dispatcher tells us);
+//  3. while the dispatcher follows it on its agent (follow()), each agent event moves
+//     its live record (state, progress, steps, seq) and is published;
+//  4. it ends once (finishLeaf): succeeded, failed or cancelled, with its error.
+// A bulk parent is never run: its state is the aggregate of its children's (a tally
+// kept in memory, read back from the store after a restart), started when the first
+// child runs, ended when the last child ends.
+//
+// A cancel request is written at once (a restart must not lose it) and returns the
+// leaves the dispatcher must stop; their ending comes back here like any other.
+import { inject, injectable } from 'tsyringe';
+import { parseDetails } from '../../shared/grpc';
+import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
+import { Logger } from '../logger';
+import type { Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
+import { isFinal } from './Job';
+import { JobBus, JobEventMessage } from './JobBus';
+import { JobStore, NewJob } from './JobStore';
+import { JobTransition, LEAF_TRANSITIONS, nextState, PARENT_TRANSITIONS, TransitionTable } from './JobTransitions';
+
+/** What the agent reports of a leaf the dispatcher follows. */
+export interface LiveLeaf {
+  state: JobState;
+  progress: Progress;
+  steps: Step[];
+  seq: number;
+}
+
+/** The agent's state names as transitions of the leaf. */
+const AGENT_TRANSITION: Record<string, JobTransition> = {
+  JOB_STATE_UNSPECIFIED: 'queued',
+  PENDING: 'queued',
+  RUNNING: 'started',
+  CANCELLING: 'cancel',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+};
+
+export function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | undefined {
+  if (!e || !e.code) return undefined;
+  const details = parseDetails(e.detailsJson);
+  if (e.logPath) details.logPath = e.logPath;
+  return { code: e.code, message: e.message, details };
+}
+
+interface Tally {
+  total: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  state: JobState;
+  startedAt: string | null;
+}
+
+const progressOf = (t: Tally): Progress => ({
+  done: t.succeeded + t.failed + t.cancelled,
+  total: t.total,
+  current: `${t.succeeded} succeeded, ${t.failed} failed` + (t.cancelled ? `, ${t.cancelled} cancelled` : ''),
+});
+
+type Ending = 'succeeded' | 'failed' | 'cancelled';
+
+@injectable()
+export class JobLifecycle {
+  /** Bulk jobs' aggregates, loaded from the store once per parent, then kept here. */
+  private readonly tallies = new Map<string, Tally>();
+  /** Leaves the dispatcher follows on their agent. */
+  private readonly live = new Map<string, LiveLeaf>();
+
+  constructor(
+    @inject(JobStore) private readonly store: JobStore,
+    @inject(JobBus) private readonly bus: JobBus,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  // ---- creation ------------------------------------------------------------------
+
+  created(job: NewJob): void {
+    this.store.insert([job]);
+  }
+
+  /** A bulk job: its children first, the parent last (JobStore.insertBulk). */
+  createdBulk(parent: NewJob, children: NewJob[]): Promise<void> {
+    return this.store.insertBulk(parent, children);
+  }
+
+  /** Runs `fn` (many small writes of this module) in one transaction. */
+  batch<T>(fn: () => T): T {
+    return this.store.batch(fn);
+  }
+
+  /** On start: bring bulk jobs whose children ended while the engine was down up to date. */
+  reconcileParents(): void {
+    for (const p of this.store.activeParents()) this.childEnded(p.id);
+  }
+
+  // ---- leaves --------------------------------------------------------------------
+
+  /** The host chosen for the leaf, recorded before any call so a restart asks the same agent. */
+  assignHost(leaf: LeafJob, hostId: string): void {
+    if (leaf.host === hostId) return;
+    this.store.setHost(leaf.id, hostId);
+    leaf.host = hostId;
+  }
+
+  /** The agent has the job (StartSysprep answered, or GetJob found it). */
+  dispatched(leaf: LeafJob): void {
+    this.store.markDispatched(leaf);
+    leaf.dispatched = true;
+  }
+
+  /** Starts following the leaf on its agent: a fresh live record from what is stored. */
+  follow(leaf: LeafJob): LiveLeaf {
+    const live: LiveLeaf = { state: leaf.state, progress: leaf.progress, steps: leaf.steps, seq: leaf.agentSeq };
+    this.live.set(leaf.id, live);
+    return live;
+  }
+
+  unfollow(leaf: LeafJob): void {
+    this.live.delete(leaf.id);
+  }
+
+  /** Applies one agent event to a followed leaf; true when the leaf is final. */
+  agentEvent(leaf: LeafJob, ev: AgentEvent): boolean {
+    const live = this.live.get(leaf.id) ?? this.follow(leaf);
+    live.seq = Math.max(live.seq, ev.seq);
+    if (ev.progress) live.progress = { done: ev.progress.done, total: ev.progress.total, current: ev.progress.current };
+    if (ev.type === 'operation' && ev.operation) {
+      for (const s of live.steps) if (s.state === 'running') s.state = 'done';
+      if (!live.steps.some((s) => s.operation === ev.operation)) live.steps.push({ operation: ev.operation, state: 'running', at: ev.at });
+    }
+    const event = AGENT_TRANSITION[ev.state];
+    const next = (event && this.next(LEAF_TRANSITIONS, leaf.id, live.state, event)) || live.state;
+    if (isFinal(next)) {
+      this.finishLeaf(leaf, next as Ending, agentError(ev.error));
+      return true;
+    }
+    if (next !== live.state) this.store.setState(leaf, next, ev.at);
+    live.state = next;
+    this.store.setProgress(leaf, live.progress, live.steps, live.seq);
+    if (next === 'running' && leaf.parentId) this.parentStarted(leaf.parentId);
+    this.publish(leaf, { type: ev.type === 'operation' ? 'operation' : 'state', state: live.state, operation: ev.operation || undefined, progress: live.progress, at: ev.at });
+    return false;
+  }
+
+  /** The agent's record of a leaf it already had (a repeated start); true when it had ended. */
+  agentRecord(leaf: LeafJob, job: AgentJob): boolean {
+    const event = AGENT_TRANSITION[job.state];
+    if (event !== 'succeeded' && event !== 'failed' && event !== 'cancelled') return false;
+    const live = this.live.get(leaf.id) ?? this.follow(leaf);
+    live.steps = job.steps.map((s) => ({ operation: s.operation, state: s.state === 'done' ? 'done' : 'running', at: s.at }));
+    if (job.progress) live.progress = { done: job.progress.done, total: job.progress.total, current: job.progress.current };
+    this.finishLeaf(leaf, event, agentError(job.error));
+    return true;
+  }
+
+  /** Ends a leaf once: a second ending (a late cancel, an agent's replay) is ignored. */
+  finishLeaf(leaf: LeafJob, state: Ending, error: JobErrorInfo | undefined): void {
+    if (this.store.hasEnded(leaf.id)) return;
+    const live = this.live.get(leaf.id);
+    if (!this.next(LEAF_TRANSITIONS, leaf.id, live?.state ?? leaf.state, state)) return;
+    this.live.delete(leaf.id);
+    const at = new Date().toISOString();
+    const steps = (live?.steps ?? leaf.steps).map((s) => (state === 'succeeded' ? { ...s, state: 'done' as const } : s));
+    const progress = live?.progress ?? leaf.progress;
+    if (state === 'succeeded') progress.done = progress.total = Math.max(progress.total, steps.length);
+    this.store.finish(leaf, state, at, error, progress, steps, live?.seq ?? 0);
+    leaf.state = state;
+    // The child's own subscribers (and its parent's stream) see its ending before the
+    // parent's: a parent's stream closes at the parent's final state.
+    this.publish(leaf, { type: 'state', state, progress, error, at }, true);
+    if (leaf.parentId) this.childEnded(leaf.parentId, state);
+  }
+
+  // ---- cancel --------------------------------------------------------------------
+
+  /**
+   * Records a cancel request of a job that has not ended and returns the leaves to stop:
+   * the leaf itself, or the parent's children that have not ended.
+   */
+  requestCancel(job: Job): LeafJob[] {
+    const leaf = this.store.leaf(job.id);
+    if (leaf) {
+      this.cancelLeaf(leaf);
+      return [leaf];
+    }
+    this.store.requestCancel(job.id);
+    const t = this.tallies.get(job.id);
+    if (t) t.state = this.next(PARENT_TRANSITIONS, job.id, t.state, 'cancel') ?? t.state;
+    this.bus.publish({ jobId: job.id, type: 'state', state: 'cancelling', at: new Date().toISOString() });
+    const children = this.store.childLeaves(job.id).filter((c) => !isFinal(c.state));
+    for (const c of children) this.cancelLeaf(c);
+    return children;
+  }
+
+  private cancelLeaf(leaf: LeafJob): void {
+    if (isFinal(leaf.state)) return;
+    this.store.requestCancel(leaf.id);
+    const live = this.live.get(leaf.id);
+    if (live) live.state = this.next(LEAF_TRANSITIONS, leaf.id, live.state, 'cancel') ?? live.state;
+    this.publish(leaf, { type: 'state', state: 'cancelling' });
+  }
+
+  // ---- bulk aggregation ----------------------------------------------------------
+
+  /** The parent's aggregate; `fresh` when just read from the store (it counts every ended child). */
+  private tally(parentId: string): { t?: Tally; fresh: boolean } {
+    const known = this.tallies.get(parentId);
+    if (known) return { t: known, fresh: false };
+    const parent = this.store.header(parentId);
+    if (!parent || isFinal(parent.state)) return { fresh: true };
+    const counts = this.store.childStateCounts(parentId);
+    const n = (s: JobState) => counts.get(s) ?? 0;
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const t: Tally = { total, succeeded: n('succeeded'), failed: n('failed'), cancelled: n('cancelled'), state: parent.state, startedAt: parent.startedAt ?? null };
+    this.tallies.set(parentId, t);
+    return { t, fresh: true };
+  }
+
+  private parentStarted(parentId: string): void {
+    const { t } = this.tally(parentId);
+    if (t?.state !== 'pending') return;
+    const now = new Date().toISOString();
+    t.state = this.next(PARENT_TRANSITIONS, parentId, t.state, 'started') ?? t.state;
+    t.startedAt ??= now;
+    this.store.updateParent(parentId, t.state, t.startedAt, null, progressOf(t));
+    this.bus.publish({ jobId: parentId, type: 'state', state: t.state, at: now });
+  }
+
+  private childEnded(parentId: string, state?: Ending): void {
+    const { t, fresh } = this.tally(parentId);
+    if (!t) return;
+    // A fresh tally was read from the store and already counts this child.
+    if (!fresh && state) t[state]++;
+    const now = new Date().toISOString();
+    const progress = progressOf(t);
+    if (progress.done < t.total) {
+      t.state = this.next(PARENT_TRANSITIONS, parentId, t.state, 'started') ?? t.state;
+      t.startedAt ??= now;
+      this.store.updateParent(parentId, t.state, t.startedAt, null, progress);
+      return;
+    }
+    let ending: JobTransition;
+    if (t.succeeded === t.total) ending = 'succeeded';
+    else if (t.succeeded > 0) ending = 'partial';
+    else if (t.state === 'cancelling') ending = 'cancelled';
+    else ending = 'failed';
+    const final = this.next(PARENT_TRANSITIONS, parentId, t.state, ending);
+    this.tallies.delete(parentId);
+    if (!final) return;
+    const error: JobErrorInfo | undefined =
+      final === 'succeeded' ? undefined : { code: final === 'partial' ? 'SOME_VMS_FAILED' : final === 'cancelled' ? 'CANCELLED' : 'ALL_VMS_FAILED', message: `${t.total - t.succeeded} of ${t.total} VMs did not succeed`, details: { failed: t.failed, cancelled: t.cancelled } };
+    this.store.updateParent(parentId, final, t.startedAt ?? now, now, progress, error);
+    this.log.info('bulk job ended', { jobId: parentId, state: final, ...progress });
+    this.bus.publish({ jobId: parentId, type: 'state', state: final, progress, error, at: now });
+  }
+
+  // ---------------------------------------------------------------------------------
+
+  /** The table's next state; an illegal transition is logged and answered undefined. */
+  private next(table: TransitionTable, jobId: string, from: JobState, event: JobTransition): JobState | undefined {
+    const to = nextState(table, from, event);
+    if (to === undefined) this.log.warn('illegal job transition refused', { jobId, from, event });
+    return to;
+  }
+
+  private publish(leaf: LeafJob, e: Omit<JobEventMessage, 'jobId' | 'at'> & { at?: string }, final = false): void {
+    this.bus.publish({ ...e, jobId: leaf.id, host: leaf.host, at: e.at ?? new Date().toISOString() }, leaf.parentId, final);
+  }
+}

@@ -1,0 +1,12 @@
+// How a job ends, defined once for both sides. The agent's wire states are these names
+// upper-cased (proto/agent.proto JobState); the engine's bulk job can also end `partial`
+// (some children succeeded), which no single run on an agent can.
+export const LEAF_FINAL_STATES = ['succeeded', 'failed', 'cancelled'] as const;
+export const FINAL_JOB_STATES = [...LEAF_FINAL_STATES, 'partial'] as const;
+
+export type LeafFinalState = (typeof LEAF_FINAL_STATES)[number];
+export type FinalJobState = (typeof FINAL_JOB_STATES)[number];
+export type WireFinalState = Uppercase<LeafFinalState>;
+
+/** The agent's final states, as they cross the wire. */
+export const FINAL_WIRE_STATES: ReadonlySet<WireFinalState> = new Set(LEAF_FINAL_STATES.map((s) => s.toUpperCase() as WireFinalState));
