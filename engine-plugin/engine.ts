@@ -25,6 +25,7 @@ import { JobBus } from './jobs/JobBus';
 import { JobLifecycle } from './jobs/JobLifecycle';
 import { JobRunner } from './jobs/JobRunner';
 import { JobService } from './jobs/JobService';
+import { JobStream } from './jobs/JobStream';
 import { JobStore } from './jobs/JobStore';
 import { createLogger, Logger } from './logger';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
@@ -93,6 +94,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     inventory: c.resolve<Inventory>(Inventory),
     actions,
     jobs: c.resolve(JobService),
+    jobStream: c.resolve(JobStream),
     store: c.resolve(JobStore),
     bus: c.resolve(JobBus),
     profiles: c.resolve(ProfileStore),

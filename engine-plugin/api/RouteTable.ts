@@ -49,18 +49,30 @@ export type Handler<B = undefined> = (call: Call<B>) => Promise<unknown> | unkno
 export class RouteTable {
   readonly routes: RouteSpec[] = [];
   readonly router: Router = express.Router();
+  private readonly resolvers: { prefix: string; name: string; resolve(value: string): string }[] = [];
+
+  /**
+   * Rewrites a path parameter of every route under `prefix` before its handler runs,
+   * after the role check: a job's short id becomes its id for all of /jobs/:id...,
+   * the routes added later included.
+   */
+  resolveParam(prefix: string, name: string, resolve: (value: string) => string): void {
+    this.resolvers.push({ prefix, name, resolve });
+  }
 
   add<S extends z.ZodType = z.ZodType<undefined>>(spec: RouteSpec<S>, handler: Handler<z.output<S>>): void {
     this.routes.push(spec);
     this.router[spec.method](spec.path, async (req, res) => {
       const caller = res.locals.caller as Caller;
       if (spec.role) requireRole(caller, spec.role, `${spec.method.toUpperCase()} ${spec.path}`);
+      const params = { ...req.params } as Record<string, string>;
+      for (const r of this.resolvers) if (spec.path.startsWith(r.prefix) && params[r.name] !== undefined) params[r.name] = r.resolve(params[r.name]);
       let body: z.output<S> = undefined as z.output<S>;
       if (spec.body) {
         const raw = await readJsonBody(req, { optional: !!spec.emptyBody });
         body = parseOrThrow(spec.body, raw ?? {}, '') as z.output<S>;
       }
-      const out = await handler({ req, res, caller, params: req.params as Record<string, string>, body });
+      const out = await handler({ req, res, caller, params, body });
       if (out !== undefined && !res.headersSent) res.status(res.locals.status ?? spec.status).json(out);
     });
   }

@@ -7,6 +7,7 @@ import type { Inventory } from '../inventory/Inventory';
 import type { InventoryActions } from '../inventory/InventoryActions';
 import type { JobBus } from '../jobs/JobBus';
 import type { JobService } from '../jobs/JobService';
+import type { JobStream } from '../jobs/JobStream';
 import type { JobStore } from '../jobs/JobStore';
 import type { Logger } from '../logger';
 import type { ProfileStore } from '../profiles/ProfileStore';
@@ -19,6 +20,7 @@ export interface ApiDeps {
   /** null with an inventory the engine does not own (oVirt): embedded actions answer 501. */
   actions: InventoryActions | null;
   jobs: JobService;
+  jobStream: JobStream;
   store: JobStore;
   bus: JobBus;
   profiles: ProfileStore;

@@ -69,6 +69,8 @@ function mergeSelection(profile: OperationSelection, body: OperationSelection | 
   return { only: profile.only, enable: [...enable], disable: [...disable] };
 }
 
+/** The shortest job id prefix taken (contract 5 of issue 11; docs/api.md). */
+export const SHORT_ID_MIN = 4;
 const SAMPLE: PatternContext = { vm: 'vm', index: 1, pool: 'pool', template: 'template' };
 
 @injectable()
@@ -176,6 +178,21 @@ export class JobService {
     this.log.info('cancel requested', { jobId: job.id, by: caller.name });
     await Promise.all(this.lifecycle.requestCancel(job).map((leaf) => this.runner.cancel(leaf)));
     return this.store.get(job.id)!;
+  }
+
+  /**
+   * A job's id from its id or a unique prefix of it, at least SHORT_ID_MIN characters
+   * (as git and docker accept): 404 JOB_NOT_FOUND, or 400 AMBIGUOUS_ID naming the field.
+   */
+  resolveId(ref: string, field = 'id'): string {
+    const found = this.store.idsStartingWith(ref, 2);
+    if (found[0] === ref) return ref;
+    if (ref.length >= SHORT_ID_MIN && found.length === 1) return found[0];
+    if (ref.length >= SHORT_ID_MIN && found.length > 1) {
+      throw new InputError(field, `"${ref}" is the start of more than one job id: give more of it`, 'AMBIGUOUS_ID', { prefix: ref });
+    }
+    const hint = ref.length < SHORT_ID_MIN ? ` (a short id needs at least ${SHORT_ID_MIN} characters)` : '';
+    throw new NotFoundError('JOB_NOT_FOUND', `no job "${ref}"${hint}`, { field });
   }
 
   get(id: string, childLimit?: number): Job {

@@ -100,6 +100,7 @@ export class JobStore {
                  VALUES (@id, @parent_id, @kind, @target, @vm_key, @state, @host_id, @requested_by, @profile, @request, @operations, @disks,
                  @has_secrets, @created_at, @ended_at, @progress, @steps, @error)`),
       get: p('SELECT * FROM jobs WHERE id = ?'),
+      idRange: p('SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?').pluck(),
       children: p('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq'),
       childPage: p(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?`),
       childIds: p('SELECT id FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?').pluck(),
@@ -244,6 +245,11 @@ export class JobStore {
   /** Whether the job has ended (its final state written or waiting to be). */
   hasEnded(id: string): boolean {
     return this.writes.pending(id, 'finish') !== undefined || !!this.stmt.ended.pluck().get(id);
+  }
+
+  /** Up to `limit` job ids that start with `prefix`, in id order (the primary key's index answers it). */
+  idsStartingWith(prefix: string, limit: number): string[] {
+    return this.stmt.idRange.all(prefix, `${prefix}\uffff`, limit) as string[];
   }
 
   activeJobFor(vmKey: string): string | undefined {
