@@ -15,6 +15,7 @@ import { AgentDiskChecker } from './dispatch/AgentDiskChecker';
 import { AgentPool } from './dispatch/AgentPool';
 import { Dispatcher } from './dispatch/Dispatcher';
 import { HostSelector } from './dispatch/HostSelector';
+import { Inspector } from './dispatch/Inspector';
 import { DiskChecker } from './inventory/DiskChecker';
 import { EmbeddedInventory } from './inventory/EmbeddedInventory';
 import { Inventory } from './inventory/Inventory';
@@ -26,6 +27,7 @@ import { JobLifecycle } from './jobs/JobLifecycle';
 import { JobRunner } from './jobs/JobRunner';
 import { JobService } from './jobs/JobService';
 import { JobStream } from './jobs/JobStream';
+import { VmLocks } from './jobs/VmLocks';
 import { JobStore } from './jobs/JobStore';
 import { createLogger, Logger } from './logger';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
@@ -78,7 +80,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(InventoryActions, { useToken: EmbeddedInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   }
-  for (const cls of [JobStore, JobBus, JobLifecycle, ProfileStore, AgentPool, HostSelector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
+  for (const cls of [JobStore, JobBus, JobLifecycle, JobStream, VmLocks, ProfileStore, AgentPool, HostSelector, Inspector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
   c.register(JobRunner, { useToken: Dispatcher });
 
   const actions = c.resolve<InventoryActions | null>(InventoryActions);
@@ -95,6 +97,8 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     actions,
     jobs: c.resolve(JobService),
     jobStream: c.resolve(JobStream),
+    locks: c.resolve(VmLocks),
+    inspector: c.resolve(Inspector),
     store: c.resolve(JobStore),
     bus: c.resolve(JobBus),
     profiles: c.resolve(ProfileStore),

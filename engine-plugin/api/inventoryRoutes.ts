@@ -2,8 +2,9 @@
 // actions (register, clone, import, pool, start/stop marks) produce the clone and
 // import events that trigger the automatic reset.
 import { z } from 'zod';
-import { ConflictError, NotFoundError, SysprepError } from '../../shared/errors';
+import { SysprepError } from '../../shared/errors';
 import type { InventoryActions } from '../inventory/InventoryActions';
+import { requirePool, requireTemplate, requireVm } from '../inventory/requireEntity';
 import { renderString } from '../jobs/patterns';
 import { sysprepBodySchema } from '../jobs/requestSchema';
 import type { ApiDeps } from './deps';
@@ -38,18 +39,10 @@ function embedded(d: ApiDeps): InventoryActions {
 export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   // ---- VMs ----
   t.add({ method: 'get', path: '/vms', tag: 'vms', summary: 'VMs (filter by name with search)', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listVms(listQuery(req)));
-  t.add({ method: 'get', path: '/vms/:id', tag: 'vms', summary: 'One VM (id or name)', role: 'viewer', status: 200 }, async ({ params }) => {
-    const vm = await d.inventory.getVm(params.id);
-    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`, { field: 'id' });
-    return vm;
-  });
-  t.add({ method: 'get', path: '/vms/:id/inspection', tag: 'vms', summary: "OS inspection of the VM's disks by an agent (read-only)", role: 'viewer', status: 200 }, async ({ params }) => {
-    const vm = await d.inventory.getVm(params.id);
-    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`, { field: 'id' });
-    const agent = d.agents.servingAgents(vm.disks, vm.hostId).find((a) => a.healthy);
-    if (!agent) throw new SysprepError('unavailable', 'NO_AGENT', `no reachable host agent sees the disks of VM "${vm.name}"`);
-    return { vm: vm.id, host: agent.host.id, ...(await agent.client.inspect(vm.disks.map((x) => ({ path: x.path, format: x.format })))) };
-  });
+  t.add({ method: 'get', path: '/vms/:id', tag: 'vms', summary: 'One VM (id or name)', role: 'viewer', status: 200 }, ({ params }) => requireVm(d.inventory, params.id));
+  t.add({ method: 'get', path: '/vms/:id/inspection', tag: 'vms', summary: "OS inspection of the VM's disks by an agent (read-only)", role: 'viewer', status: 200 }, async ({ params }) =>
+    d.inspector.inspect(await requireVm(d.inventory, params.id)),
+  );
   t.add({ method: 'post', path: '/vms/:id/sysprep', tag: 'sysprep', summary: 'Sysprep one VM (must be down)', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sysprepVm(params.id, body, caller),
   }));
@@ -66,21 +59,15 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   for (const action of ['start', 'stop'] as const) {
     t.add({ method: 'post', path: `/vms/:id/${action}`, tag: 'vms', summary: `Embedded inventory: mark the VM ${action === 'start' ? 'up (running)' : 'down'}`, role: 'operator', status: 200 }, async ({ params }) => {
       const actions = embedded(d);
-      const vm = await d.inventory.getVm(params.id);
-      if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`, { field: 'id' });
-      const active = d.store.activeJobFor(`vm:${vm.id}`);
-      if (active || vm.status === 'image_locked') throw new ConflictError('VM_BUSY', `VM "${vm.name}" is locked by job ${active ?? '(reset to come)'}`, { jobId: active });
+      const vm = await requireVm(d.inventory, params.id);
+      d.locks.checkFree(vm);
       return actions.setVmStatus(vm.id, action === 'start' ? 'up' : 'down');
     });
   }
 
   // ---- pools ----
   t.add({ method: 'get', path: '/pools', tag: 'pools', summary: 'VM pools', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listPools(listQuery(req)));
-  t.add({ method: 'get', path: '/pools/:id', tag: 'pools', summary: 'One pool (id or name) with its VM ids', role: 'viewer', status: 200 }, async ({ params }) => {
-    const p = await d.inventory.getPool(params.id);
-    if (!p) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${params.id}"`, { field: 'id' });
-    return p;
-  });
+  t.add({ method: 'get', path: '/pools/:id', tag: 'pools', summary: 'One pool (id or name) with its VM ids', role: 'viewer', status: 200 }, ({ params }) => requirePool(d.inventory, params.id));
   t.add({ method: 'post', path: '/pools/:id/sysprep', tag: 'sysprep', summary: 'Sysprep every VM of the pool: one child job per VM, per-VM values from ${vm} ${pool} ${index} ${template}', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sysprepPool(params.id, body, caller),
   }));
@@ -93,23 +80,12 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
       vmName: (index) => renderString(body.vmNamePattern, { vm: '', index, pool: body.name, template: body.template }, 'vmNamePattern'),
       status: d.autoReset.initialStatus('pool'),
     });
-    const jobs: string[] = [];
-    const resetErrors: Record<string, unknown> = {};
-    for (const vm of vms) {
-      const reset = await d.autoReset.onVmAdded(vm, 'pool', caller.name);
-      if (reset.job) jobs.push(reset.job.id);
-      if (reset.error) resetErrors[vm.name] = reset.error;
-    }
-    return { pool, jobs, resetErrors: Object.keys(resetErrors).length ? resetErrors : undefined };
+    return { pool, ...(await d.autoReset.onVmsAdded(vms, 'pool', caller.name)) };
   });
 
   // ---- templates ----
   t.add({ method: 'get', path: '/templates', tag: 'templates', summary: 'Templates', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listTemplates(listQuery(req)));
-  t.add({ method: 'get', path: '/templates/:id', tag: 'templates', summary: 'One template (id or name)', role: 'viewer', status: 200 }, async ({ params }) => {
-    const tpl = await d.inventory.getTemplate(params.id);
-    if (!tpl) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${params.id}"`, { field: 'id' });
-    return tpl;
-  });
+  t.add({ method: 'get', path: '/templates/:id', tag: 'templates', summary: 'One template (id or name)', role: 'viewer', status: 200 }, ({ params }) => requireTemplate(d.inventory, params.id));
   t.add({ method: 'post', path: '/templates/:id/sysprep', tag: 'sysprep', summary: 'Seal a template (default profile template-seal: machine-id left empty); refused while clones use it', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sealTemplate(params.id, body, caller),
   }));

@@ -63,6 +63,18 @@ export class AutoReset {
     }
   }
 
+  /** A pool's new VMs, one reset each: the jobs started, and the errors by VM name of those that could not start. */
+  async onVmsAdded(vms: Vm[], trigger: Trigger, by: string): Promise<{ jobs: string[]; resetErrors?: Record<string, JobErrorInfo> }> {
+    const jobs: string[] = [];
+    const resetErrors: Record<string, JobErrorInfo> = {};
+    for (const vm of vms) {
+      const reset = await this.onVmAdded(vm, trigger, by);
+      if (reset.job) jobs.push(reset.job.id);
+      if (reset.error) resetErrors[vm.name] = reset.error;
+    }
+    return { jobs, resetErrors: Object.keys(resetErrors).length ? resetErrors : undefined };
+  }
+
   /** Start-up: a VM left locked by a reset that ended while the engine was down is released. */
   async reconcile(inventory: Inventory): Promise<void> {
     if (!this.actions) return; // oVirt keeps its own VM status

@@ -27,6 +27,7 @@ import { assertDisksFree, claimDisks } from './DiskOwners';
 import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm, VmStatus } from './Inventory';
 import type { DiskInput, InventoryActions } from './InventoryActions';
 import { QemuImg } from './qemuImg';
+import { requireTemplate } from './requireEntity';
 
 interface VmRow { id: string; name: string; status: string; host_id: string | null; pool_id: string | null; pool_index: number | null; template_id: string | null; disks: string; created_at: string }
 interface TemplateRow { id: string; name: string; disks: string; created_at: string }
@@ -175,10 +176,8 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     return t;
   }
 
-  private async templateOrThrow(ref: string): Promise<Template> {
-    const t = await this.getTemplate(ref);
-    if (!t) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${ref}"`, { field: 'template' });
-    return t;
+  private templateOrThrow(ref: string): Promise<Template> {
+    return requireTemplate(this, ref, 'template');
   }
 
   /** The storage roots configured for the hosts: the only places where the engine creates files. */

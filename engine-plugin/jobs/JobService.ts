@@ -11,6 +11,7 @@ import { checkSelection, OperationSelection, resolveSpec } from '../../shared/sp
 import { Inventory } from '../inventory/Inventory';
 import type { DiskRef, Template, Vm } from '../inventory/Inventory';
 import { InventoryActions } from '../inventory/InventoryActions';
+import { requirePool, requireTemplate, requireVm } from '../inventory/requireEntity';
 import { Logger } from '../logger';
 import { Slicer } from '../slicer';
 import type { Profile } from '../profiles/Profile';
@@ -24,6 +25,7 @@ import { JobRunner } from './JobRunner';
 import { JobStore, NewJob } from './JobStore';
 import { PatternContext, renderParams, validatePatternParams } from './patterns';
 import type { BulkBody, SysprepBody } from './requestSchema';
+import { VmLocks } from './VmLocks';
 
 /** A request resolved against its profile and the installed tool. */
 export interface Plan {
@@ -79,6 +81,7 @@ export class JobService {
     @inject(JobStore) private readonly store: JobStore,
     @inject(JobLifecycle) private readonly lifecycle: JobLifecycle,
     @inject(JobRunner) private readonly runner: JobRunner,
+    @inject(VmLocks) private readonly locks: VmLocks,
     @inject(ProfileStore) private readonly profiles: ProfileStore,
     @inject(Inventory) private readonly inventory: Inventory,
     @inject(InventoryActions) private readonly actions: InventoryActions | null,
@@ -118,8 +121,7 @@ export class JobService {
   // ---- verbs ---------------------------------------------------------------------
 
   async sysprepVm(ref: string, body: SysprepBody, caller: Caller, opts: { kind?: JobKind; profile?: string } = {}): Promise<Job> {
-    const vm = await this.inventory.getVm(ref);
-    if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${ref}"`, { field: 'id' });
+    const vm = await requireVm(this.inventory, ref);
     const plan = this.plan(body, caller, opts.profile);
     await this.authorizer.authorize(caller, [{ type: 'vm', id: vm.id, name: vm.name }]);
     const ctx = await this.contextOf(vm, 1);
@@ -129,8 +131,7 @@ export class JobService {
   }
 
   async sealTemplate(ref: string, body: SysprepBody, caller: Caller): Promise<Job> {
-    const t = await this.inventory.getTemplate(ref);
-    if (!t) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${ref}"`, { field: 'id' });
+    const t = await requireTemplate(this.inventory, ref);
     const plan = this.plan(body, caller, 'template-seal');
     await this.authorizer.authorize(caller, [{ type: 'template', id: t.id, name: t.name }]);
     const clones = (await this.actions?.vmsOfTemplate(t.id)) ?? [];
@@ -138,14 +139,13 @@ export class JobService {
       throw new ConflictError('TEMPLATE_IN_USE', `template "${t.name}" backs ${clones.length} VM disk(s): writing it would corrupt them`, { vms: clones.slice(0, 20).map((v) => v.name) });
     }
     const key = `template:${t.id}`;
-    this.checkIdle(key, `template "${t.name}"`);
+    this.locks.checkIdle(key, `template "${t.name}"`);
     const leaf = this.leaf({ type: 'template', id: t.id, name: t.name }, key, t.disks, undefined, { vm: t.name, index: 1, template: t.name }, plan, caller, 'template');
     return this.submitSingle(leaf);
   }
 
   async sysprepPool(ref: string, body: SysprepBody, caller: Caller): Promise<Job> {
-    const pool = await this.inventory.getPool(ref);
-    if (!pool) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${ref}"`, { field: 'id' });
+    const pool = await requirePool(this.inventory, ref);
     const plan = this.plan(body, caller);
     const vms: Vm[] = [];
     const slicer = new Slicer();
@@ -161,8 +161,7 @@ export class JobService {
   async sysprepList(body: BulkBody, caller: Caller): Promise<Job> {
     const vms: Vm[] = [];
     for (const [i, ref] of body.vms.entries()) {
-      const vm = await this.inventory.getVm(ref);
-      if (!vm) throw new NotFoundError('VM_NOT_FOUND', `vms[${i}]: no VM "${ref}"`, { field: `vms[${i}]` });
+      const vm = await requireVm(this.inventory, ref, `vms[${i}]`);
       if (vms.some((v) => v.id === vm.id)) throw new InputError(`vms[${i}]`, `VM "${ref}" is listed twice`);
       vms.push(vm);
     }
@@ -218,12 +217,7 @@ export class JobService {
     // An auto-reset runs on a VM the engine itself holds locked until it is ready.
     const ok = vm.status === 'down' || (autoReset && vm.status === 'image_locked');
     if (!ok) throw new ConflictError('VM_NOT_DOWN', `VM "${vm.name}" is ${vm.status}: it must be down`, { vm: vm.name, status: vm.status });
-    this.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`);
-  }
-
-  private checkIdle(key: string, what: string): void {
-    const active = this.store.activeJobFor(key);
-    if (active) throw new ConflictError('VM_BUSY', `${what} already has an active job ${active}`, { jobId: active });
+    this.locks.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`);
   }
 
   private leaf(target: JobTarget, vmKey: string, disks: DiskRef[], preferHost: string | undefined, ctx: PatternContext, plan: Plan, caller: Caller, kind: JobKind, parentId?: string): { job: NewJob; secrets: Params } {
