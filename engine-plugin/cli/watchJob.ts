@@ -8,6 +8,8 @@ import { ApiError, ConnectionError } from './exitCodes';
 import { isFinalState, JobEventData, JobLike, JobProgress } from './JobProgress';
 import type { JobView } from './JobView';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export interface WatchOptions {
   signal?: AbortSignal;
   /** Reconnections in a row without any event before giving up. */
@@ -15,7 +17,9 @@ export interface WatchOptions {
   retryDelayMs?: number;
 }
 
-export async function watchJob(client: ApiClient, jobId: string, view: JobView, opts: WatchOptions = {}): Promise<JobLike> {
+export async function watchJob(client: ApiClient, ref: string, view: JobView, opts: WatchOptions = {}): Promise<JobLike> {
+  // A short id (a unique prefix, docs/api.md) is resolved once: events name jobs by their full id.
+  const jobId = UUID.test(ref) ? ref : (await client.get<JobLike>(`/jobs/${encodeURIComponent(ref)}`)).id;
   const progress = new JobProgress(jobId);
   const retries = opts.retries ?? 5;
   let failures = 0;

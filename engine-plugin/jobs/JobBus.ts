@@ -1,5 +1,5 @@
-// In-process publish/subscribe of job events: the dispatcher publishes, the SSE stream,
-// the bulk aggregation and the automatic reset subscribe. A child's events are also
+// In-process publish/subscribe of job events: JobLifecycle publishes (it alone), the SSE stream,
+// the oVirt mirror and guard and the automatic reset subscribe. A child's events are also
 // delivered to its parent's subscribers (a pool's stream shows every VM).
 import { EventEmitter } from 'node:events';
 import { injectable } from 'tsyringe';

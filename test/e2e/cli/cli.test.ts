@@ -210,4 +210,18 @@ describe('ovirt-sysprep CLI over a running engine (real virt-sysprep)', () => {
     const list = await json(['jobs', '--state', 'partial']);
     expect(list.map((j: { id: string }) => j.id)).toEqual([poolJob]);
   });
+
+  it('takes a unique prefix of a job id, as git and docker do (job show 555cd10e)', async () => {
+    const short = poolJob.slice(0, 8);
+    expect(await json(['job', 'show', short])).toMatchObject({ id: poolJob, state: 'partial' });
+    const shown = await cli(['job', 'show', short]);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(/^lab-1 +\S+ +succeeded/m);
+    const watched = await cli(['job', 'watch', short]);
+    expect(watched.code).toBe(3);
+    expect(watched.out.trim().split('\n').at(-1)).toMatch(new RegExp(`job ${poolJob} \\(pool lab\\): partial`));
+    const tooShort = await cli(['job', 'show', poolJob.slice(0, 3)]);
+    expect(tooShort.code).not.toBe(0);
+    expect(tooShort.err).toMatch(/JOB_NOT_FOUND|at least 4 characters/);
+  });
 });
