@@ -30,8 +30,6 @@ export interface AgentState {
 
 const CALL_DEADLINE_MS = 15_000;
 
-// The agent re-checks with realpath; kept importable from here for the job service.
-
 @injectable()
 export class AgentPool {
   private readonly agents = new Map<string, AgentState>();
