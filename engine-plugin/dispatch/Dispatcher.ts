@@ -23,15 +23,17 @@
 import { inject, injectable } from 'tsyringe';
 import type { Params } from '../../shared/catalog/customizations';
 import { SysprepError, UnavailableError, asSysprepError } from '../../shared/errors';
+import { endSteps, stepEndOf, asStepState } from '../../shared/endSteps';
 import { parseDetails } from '../../shared/grpc';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { EngineConfig } from '../config';
 import { JobBus } from '../jobs/JobBus';
 import type { JobErrorInfo, JobState, LeafJob, Progress, Step } from '../jobs/Job';
-import { isFinal } from '../jobs/Job';
+import { endedProgress, isFinal } from '../jobs/Job';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
 import { Slicer } from '../slicer';
+import { agentProgress } from './agentProgress';
 import { AgentPool, AgentState } from './AgentPool';
 
 const AGENT_STATE: Record<string, JobState> = {
@@ -327,11 +329,13 @@ export class Dispatcher {
   private apply(leaf: LeafJob, live: Live, ev: AgentEvent): boolean {
     live.seq = Math.max(live.seq, ev.seq);
     const state = AGENT_STATE[ev.state] ?? live.state;
-    if (ev.progress) live.progress = { done: ev.progress.done, total: ev.progress.total, current: ev.progress.current };
+    if (ev.progress) live.progress = agentProgress(ev.progress, live.progress);
     if (ev.type === 'operation' && ev.operation) {
       for (const s of live.steps) if (s.state === 'running') s.state = 'done';
       if (!live.steps.some((s) => s.operation === ev.operation)) live.steps.push({ operation: ev.operation, state: 'running', at: ev.at });
     }
+    // The tool exited 0: its last operation is done even if the commit then fails.
+    if (live.progress.phase === 'committing') live.steps = endSteps(live.steps, 'done');
     if (isFinal(state)) {
       this.finishLeaf(leaf, state, agentError(ev.error), live);
       return true;
@@ -347,8 +351,8 @@ export class Dispatcher {
   private applyRecord(leaf: LeafJob, live: Live, job: AgentJob): boolean {
     const state = AGENT_STATE[job.state];
     if (!isFinal(state)) return false;
-    live.steps = job.steps.map((s) => ({ operation: s.operation, state: s.state === 'done' ? 'done' : 'running', at: s.at }));
-    if (job.progress) live.progress = { done: job.progress.done, total: job.progress.total, current: job.progress.current };
+    live.steps = job.steps.map((s) => ({ operation: s.operation, state: asStepState(s.state), at: s.at }));
+    if (job.progress) live.progress = agentProgress(job.progress, live.progress);
     this.finishLeaf(leaf, state, agentError(job.error), live);
     return true;
   }
@@ -364,8 +368,8 @@ export class Dispatcher {
   private finishLeaf(leaf: LeafJob, state: JobState, error: JobErrorInfo | undefined, live?: Live): void {
     if (this.store.hasEnded(leaf.id)) return; // a leaf ends once
     const at = new Date().toISOString();
-    const steps = (live?.steps ?? leaf.steps).map((s) => (state === 'succeeded' ? { ...s, state: 'done' as const } : s));
-    const progress = live?.progress ?? leaf.progress;
+    const steps = endSteps(live?.steps ?? leaf.steps, stepEndOf(state));
+    const progress = endedProgress(live?.progress ?? leaf.progress);
     if (state === 'succeeded') progress.done = progress.total = Math.max(progress.total, steps.length);
     this.store.finish(leaf, state, at, error, progress, steps, live?.seq ?? 0);
     leaf.state = state;

@@ -2,6 +2,8 @@
 // (the agent's job id = the engine's job id, so a retried dispatch is idempotent); a
 // bulk job (pool, list of VMs) has one leaf child per VM and ends succeeded, failed or
 // partial.
+import type { StepState } from '../../shared/endSteps';
+import type { JobPhase } from '../../shared/jobPhase';
 import type { DiskRef } from '../inventory/Inventory';
 
 export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled' | 'partial';
@@ -27,11 +29,19 @@ export interface Progress {
   done: number;
   total: number;
   current: string;
+  /** Where an active leaf is (shared/jobPhase.ts); absent on final jobs and bulk parents. */
+  phase?: JobPhase;
+  /** When that phase began (ISO time). */
+  phaseSince?: string;
 }
+
+/** A final job's progress: it is in no phase any more. */
+export const endedProgress = ({ phase: _phase, phaseSince: _since, ...rest }: Progress): Progress => rest;
 
 export interface Step {
   operation: string;
-  state: 'running' | 'done';
+  /** No final job has a running step (shared/endSteps.ts). */
+  state: StepState;
   at: string;
 }
 

@@ -20,7 +20,7 @@ import { Slicer } from '../slicer';
 import type { Profile } from '../profiles/Profile';
 import { ProfileStore } from '../profiles/ProfileStore';
 import type { Job, JobErrorInfo, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
-import { isFinal } from './Job';
+import { endedProgress, isFinal } from './Job';
 import { JobAuthorizer } from './JobAuthorizer';
 import { JobBus } from './JobBus';
 import { JobStore, NewJob } from './JobStore';
@@ -284,6 +284,7 @@ export class JobService {
     const params = renderParams(plan.params, ctx);
     const secrets = secretsOf(params);
     const request: JobRequest = { profile: plan.profile, params: redact(params), mode: plan.mode, dryRun: plan.dryRun };
+    const createdAt = new Date().toISOString();
     const job: NewJob = {
       id: randomUUID(),
       parentId,
@@ -295,8 +296,8 @@ export class JobService {
       profile: plan.profile,
       request,
       operations: plan.operations,
-      createdAt: new Date().toISOString(),
-      progress: { done: 0, total: plan.operations.length, current: '' },
+      createdAt,
+      progress: { done: 0, total: plan.operations.length, current: '', phase: 'queued', phaseSince: createdAt },
       steps: [],
       disks,
       vmKey,
@@ -334,7 +335,7 @@ export class JobService {
       } catch (err) {
         // A VM that cannot be done does not stop the others: its child fails at once.
         if (!(err instanceof SysprepError)) throw err;
-        Object.assign(leaf.job, { state: 'failed' as JobState, error: errorOf(err), endedAt: now });
+        Object.assign(leaf.job, { state: 'failed' as JobState, error: errorOf(err), endedAt: now, progress: endedProgress(leaf.job.progress) });
         failed++;
       }
       leaves.push(leaf);
