@@ -12,6 +12,7 @@ import { AutoReset } from './autoreset/AutoReset';
 import { EngineConfig, withDefaults } from './config';
 import { Db, openDb } from './db';
 import { AgentDiskChecker } from './dispatch/AgentDiskChecker';
+import { AgentJobLog } from './dispatch/AgentJobLog';
 import { AgentPool } from './dispatch/AgentPool';
 import { Dispatcher } from './dispatch/Dispatcher';
 import { HostSelector } from './dispatch/HostSelector';
@@ -104,6 +105,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     profiles: c.resolve(ProfileStore),
     agents,
     dispatcher: c.resolve(Dispatcher),
+    jobLog: c.resolve(AgentJobLog),
     autoReset: c.resolve(AutoReset),
   };
   // oVirt: the mirror and the guard listen before resumed jobs publish anything.

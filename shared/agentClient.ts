@@ -89,6 +89,11 @@ export class AgentClient {
     return this.stream(this.client.watchJobs({ cursors, batchMs }), signal);
   }
 
+  /** The job's log file as it is now (GetJobLog in agent.proto: redacted as written), chunk by chunk. */
+  async *getJobLog(jobId: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    for await (const chunk of this.stream(this.client.getJobLog({ jobId }), signal)) yield chunk.data;
+  }
+
   private async *stream<T>(call: grpc.ClientReadableStream<T>, signal?: AbortSignal): AsyncGenerator<T> {
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort);

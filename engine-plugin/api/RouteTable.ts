@@ -30,6 +30,8 @@ export interface RouteSpec<S extends z.ZodType = z.ZodType> {
   status: number;
   /** Server-Sent Events instead of JSON. */
   sse?: boolean;
+  /** Plain text (streamed) instead of JSON. */
+  text?: boolean;
   /** Query parameters understood. */
   query?: string[];
 }

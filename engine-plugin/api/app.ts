@@ -9,6 +9,7 @@ import { catalogRoutes, ENGINE_VERSION } from './catalogRoutes';
 import type { ApiDeps } from './deps';
 import { errorMiddleware, routeNotFound } from './errors';
 import { inventoryRoutes } from './inventoryRoutes';
+import { jobLogRoutes } from './jobLogRoutes';
 import { jobRoutes } from './jobRoutes';
 import { buildOpenApi } from './openapi';
 import { RouteTable } from './RouteTable';
@@ -25,6 +26,7 @@ export function createRouteTable(d: ApiDeps): RouteTable {
   catalogRoutes(table, d);
   inventoryRoutes(table, d);
   jobRoutes(table, d);
+  jobLogRoutes(table, d);
   return table;
 }
 

@@ -1,6 +1,7 @@
 import type { ExternalAuthenticator } from './auth';
 import type { AutoReset } from '../autoreset/AutoReset';
 import type { EngineConfig } from '../config';
+import type { AgentJobLog } from '../dispatch/AgentJobLog';
 import type { AgentPool } from '../dispatch/AgentPool';
 import type { Dispatcher } from '../dispatch/Dispatcher';
 import type { Inspector } from '../dispatch/Inspector';
@@ -30,6 +31,8 @@ export interface ApiDeps {
   profiles: ProfileStore;
   agents: AgentPool;
   dispatcher: Dispatcher;
+  /** Job logs, read from the agents. */
+  jobLog: AgentJobLog;
   autoReset: AutoReset;
   /** Tokens that are not in [tokens]: asked of oVirt (inventory = ovirt), else refused. */
   externalAuth?: ExternalAuthenticator;

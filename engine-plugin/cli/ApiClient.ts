@@ -1,6 +1,6 @@
 // The engine's REST API (/api/v1) as the CLI uses it: JSON requests with the bearer
 // token, typed errors from {"error": {code, message, details}}, list pages followed
-// through their cursors, and a job's Server-Sent Events.
+// through their cursors, a job's Server-Sent Events, and streamed text (a job's log).
 import { ApiError, ConnectionError } from './exitCodes';
 import { readSse, SseEvent } from './sse';
 
@@ -43,6 +43,19 @@ export class ApiClient {
     if (!res.ok) throw await this.toError(res);
     if (!res.body) return;
     yield* readSse(res.body as unknown as AsyncIterable<Uint8Array>);
+  }
+
+  /** A plain-text answer as it arrives (a job's log), chunk by chunk; an answer cut short fails. */
+  async *text(path: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    const res = await this.send('GET', path, undefined, {}, signal, 'text/plain');
+    if (!res.ok) throw await this.toError(res);
+    if (!res.body) return;
+    try {
+      yield* res.body as unknown as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ConnectionError(`the engine at ${this.url} cut the answer short: ${(err as Error).message}`);
+    }
   }
 
   private async request<T>(method: string, path: string, body?: unknown, query: Record<string, string | number | undefined> = {}): Promise<T> {

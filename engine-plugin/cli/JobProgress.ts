@@ -2,6 +2,8 @@
 // a template, each child for a pool or a list), built from the `snapshot` event and kept
 // up to date by `operation` and `state` events. Every call returns the changes it made,
 // so a view prints only what is new (a reconnect's snapshot does not repeat anything).
+// A unit's phase (queued, preparing, starting-appliance, operations, committing: the
+// engine's progress.phase) is what a view shows while no operation runs, with its age.
 
 export interface JobLike {
   id: string;
@@ -9,7 +11,7 @@ export interface JobLike {
   state: string;
   target: { type: string; id: string; name: string };
   host?: string;
-  progress?: { done: number; total: number; current: string };
+  progress?: { done: number; total: number; current: string; phase?: string; phaseSince?: string };
   steps?: { operation: string; state: string; at: string }[];
   error?: { code: string; message: string; details?: Record<string, unknown> };
   children?: JobLike[];
@@ -24,7 +26,7 @@ export interface JobEventData {
   type?: string;
   state: string;
   operation?: string;
-  progress?: { done: number; total: number; current: string };
+  progress?: { done: number; total: number; current: string; phase?: string; phaseSince?: string };
   error?: { code: string; message: string; details?: Record<string, unknown> };
   host?: string;
   at?: string;
@@ -40,11 +42,15 @@ export interface Unit {
   /** Operations started, in order. */
   operations: string[];
   error?: JobLike['error'];
+  /** Where the unit is while active (none once it ended), and since when (ISO time). */
+  phase?: string;
+  phaseSince?: string;
 }
 
 export type Change =
   | { kind: 'operation'; unit: Unit; operation: string; /** 1-based position among the unit's operations. */ index: number; at?: string }
   | { kind: 'state'; unit: Unit; at?: string }
+  | { kind: 'phase'; unit: Unit; at?: string; /** The phase it left, and since when it was in it. */ previous?: { phase: string; since?: string } }
   | { kind: 'job'; state: string; at?: string };
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'partial']);
@@ -91,25 +97,39 @@ export class JobProgress {
       return changes;
     }
     const unit = this.unit(e.jobId, e.jobId);
+    // A phase entered is told before the operation that came with it, else after the state.
+    let phase: Change[] = [];
     if (e.progress) {
       unit.done = e.progress.done;
       unit.total = Math.max(e.progress.total, unit.total);
+      phase = this.phase(unit, e.progress, e.at);
     }
     if (e.host) unit.host = e.host;
     if (e.error) unit.error = e.error;
     if (e.type === 'operation' && e.operation) {
       unit.operations.push(e.operation);
-      changes.push({ kind: 'operation', unit, operation: e.operation, index: unit.operations.length, at: e.at });
+      changes.push(...phase.splice(0), { kind: 'operation', unit, operation: e.operation, index: unit.operations.length, at: e.at });
     }
     if (e.state !== unit.state) {
       unit.state = e.state;
       changes.push({ kind: 'state', unit, at: e.at });
     }
+    changes.push(...phase);
     if (e.jobId === this.jobId && e.state !== this.state) {
       this.state = e.state;
       changes.push({ kind: 'job', state: e.state, at: e.at });
     }
     return changes;
+  }
+
+  /** The unit's phase from a progress; a change when it entered a new one (not when it left its last). */
+  private phase(u: Unit, p: NonNullable<JobLike['progress']>, at?: string): Change[] {
+    const phase = p.phase || undefined;
+    if (phase === u.phase) return [];
+    const previous = u.phase ? { phase: u.phase, since: u.phaseSince } : undefined;
+    u.phase = phase;
+    u.phaseSince = phase ? p.phaseSince || at : undefined;
+    return phase ? [{ kind: 'phase', unit: u, at: u.phaseSince, previous }] : [];
   }
 
   private unit(id: string, name: string): Unit {
@@ -126,20 +146,48 @@ export class JobProgress {
     u.name = j.target.name;
     const changes: Change[] = [];
     if (j.host) u.host = j.host;
+    let phase: Change[] = [];
     if (j.progress) {
       u.done = j.progress.done;
       u.total = Math.max(j.progress.total, u.total);
+      phase = this.phase(u, j.progress, j.startedAt ?? j.createdAt);
     }
     if (j.error) u.error = j.error;
     for (const [i, op] of operations.entries()) {
       if (i < u.operations.length) continue;
       u.operations.push(op);
-      changes.push({ kind: 'operation', unit: u, operation: op, index: i + 1, at: j.steps?.[i]?.at });
+      changes.push(...phase.splice(0), { kind: 'operation', unit: u, operation: op, index: i + 1, at: j.steps?.[i]?.at });
     }
     if (j.state !== u.state) {
       u.state = j.state;
       changes.push({ kind: 'state', unit: u, at: j.endedAt ?? j.startedAt ?? j.createdAt });
     }
+    changes.push(...phase);
     return changes;
   }
+}
+
+const PHASE_LABELS: Record<string, string> = {
+  queued: 'queued',
+  preparing: 'preparing disks',
+  'starting-appliance': 'starting appliance',
+  operations: 'running operations',
+  committing: 'committing',
+};
+
+/** How a phase reads ("starting-appliance" -> "starting appliance"); an unknown one as it comes. */
+export const phaseLabel = (phase: string): string => PHASE_LABELS[phase] ?? phase.replace(/-/g, ' ');
+
+/** Whole seconds from `since` to `until` (ISO times or ms), never negative; undefined when unknown. */
+export function secondsBetween(since: string | undefined, until: string | number | undefined = Date.now()): number | undefined {
+  const from = since ? Date.parse(since) : NaN;
+  const to = typeof until === 'number' ? until : until ? Date.parse(until) : NaN;
+  return Number.isNaN(from) || Number.isNaN(to) ? undefined : Math.max(0, Math.round((to - from) / 1000));
+}
+
+/** The unit's phase and how long it has been in it: "starting appliance 23 s". */
+export function phaseText(u: Unit, now: number = Date.now()): string | undefined {
+  if (!u.phase) return undefined;
+  const s = secondsBetween(u.phaseSince, now);
+  return s === undefined ? phaseLabel(u.phase) : `${phaseLabel(u.phase)} ${s} s`;
 }

@@ -1,12 +1,18 @@
 // Progress bars on a terminal (cli-progress): one bar per VM with its current operation
-// as payload, or, for a bulk job with more VMs than fit (MAX_BARS), one bar for the
+// as payload, or, while no operation runs, its phase and how long it has lasted
+// ("starting appliance 23 s", counted every second: under TCG the bar stays at 0 % for
+// most of a job), or, for a bulk job with more VMs than fit (MAX_BARS), one bar for the
 // whole job. Errors of failed VMs are printed under the bars at the end.
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { describeError, jobSummary } from './format';
+import { phaseText } from './JobProgress';
 import type { Change, JobLike, JobProgress, Unit } from './JobProgress';
 import type { JobView } from './JobView';
 
 export const MAX_BARS = 20;
+
+/** Phases shown with their age instead of an operation. */
+const TIMED_PHASES = new Set(['queued', 'preparing', 'starting-appliance', 'committing']);
 
 export class TtyView implements JobView {
   private readonly multi: MultiBar;
@@ -14,6 +20,8 @@ export class TtyView implements JobView {
   private overall: SingleBar | undefined;
   private nameWidth = 8;
   private stopped = false;
+  /** Redraws the phases' ages once a second while one is shown. */
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly stream: NodeJS.WritableStream) {
     this.multi = new MultiBar(
@@ -45,6 +53,17 @@ export class TtyView implements JobView {
         this.bars.set(u.id, bar);
       }
     }
+    this.redraw(p);
+    const timed = [...p.units.values()].some((u) => this.timed(u));
+    if (timed && !this.ticker) {
+      this.ticker = setInterval(() => this.redraw(p), 1000).unref();
+    } else if (!timed && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  private redraw(p: JobProgress): void {
     for (const u of p.units.values()) {
       const bar = this.bars.get(u.id);
       if (!bar) continue;
@@ -52,6 +71,10 @@ export class TtyView implements JobView {
       bar.setTotal(total);
       bar.update(u.state === 'succeeded' ? total : u.done, this.payload(u));
     }
+  }
+
+  private timed(u: Unit): boolean {
+    return u.state === 'running' && TIMED_PHASES.has(u.phase ?? '');
   }
 
   private updateOverall(p: JobProgress): void {
@@ -64,7 +87,8 @@ export class TtyView implements JobView {
   }
 
   private payload(u: Unit): { name: string; status: string } {
-    const status = u.state === 'running' ? (u.operations.at(-1) ?? `running on ${u.host ?? '?'}`) : u.state === 'failed' ? `failed: ${u.error?.code ?? ''}` : u.state;
+    const running = () => (this.timed(u) ? phaseText(u) : undefined) ?? u.operations.at(-1) ?? (u.phase === 'operations' ? 'examining the guest' : `running on ${u.host ?? '?'}`);
+    const status = u.state === 'running' ? running() : u.state === 'failed' ? `failed: ${u.error?.code ?? ''}` : u.state;
     return { name: u.name.padEnd(this.nameWidth), status };
   }
 
@@ -78,6 +102,7 @@ export class TtyView implements JobView {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.ticker);
     this.multi.stop();
   }
 }

@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from './ApiClient';
 import { caFetch } from './caFetch';
+import { addJobLogCommand } from './commands/jobLog';
 import { EXIT, exitCodeForState } from './exitCodes';
 import { Column, describeError, formatTable, jobSummary, progressText } from './format';
 import type { JobLike } from './JobProgress';
@@ -250,7 +251,7 @@ Examples:
       return EXIT.ok;
     }));
 
-  const job = program.command('job').description('one job: show, watch, cancel');
+  const job = program.command('job').description('one job: show, watch, cancel, log');
   job
     .command('show <id>')
     .description('a job: state, progress, steps, children, error')
@@ -279,6 +280,8 @@ Examples:
       else io.out(`job ${j.id}: ${j.state}\n`);
       return EXIT.ok;
     }));
+
+  addJobLogCommand(job, { client, action, out: io.out });
 
   const show = async (c: Command, path: string): Promise<number> => {
     const item = await client(c).get<Record<string, unknown>>(path);

@@ -4,6 +4,8 @@
 // partial.
 import type { ErrorInfo } from '../../shared/errors';
 import { FINAL_JOB_STATES, FinalJobState } from '../../shared/jobStates';
+import type { StepState } from '../../shared/endSteps';
+import type { JobPhase } from '../../shared/jobPhase';
 import type { DiskRef } from '../inventory/Inventory';
 
 export type JobState = 'pending' | 'running' | 'cancelling' | FinalJobState;
@@ -27,11 +29,19 @@ export interface Progress {
   done: number;
   total: number;
   current: string;
+  /** Where an active leaf is (shared/jobPhase.ts); absent on final jobs and bulk parents. */
+  phase?: JobPhase;
+  /** When that phase began (ISO time). */
+  phaseSince?: string;
 }
+
+/** A final job's progress: it is in no phase any more. */
+export const endedProgress = ({ phase: _phase, phaseSince: _since, ...rest }: Progress): Progress => rest;
 
 export interface Step {
   operation: string;
-  state: 'running' | 'done';
+  /** No final job has a running step (shared/endSteps.ts). */
+  state: StepState;
   at: string;
 }
 

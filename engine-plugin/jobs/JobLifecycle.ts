@@ -15,11 +15,13 @@
 // A cancel request is written at once (a restart must not lose it) and returns the
 // leaves the dispatcher must stop; their ending comes back here like any other.
 import { inject, injectable } from 'tsyringe';
+import { asStepState, endSteps, stepEndOf } from '../../shared/endSteps';
 import { parseDetails } from '../../shared/grpc';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { Logger } from '../logger';
 import type { Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
-import { isFinal } from './Job';
+import { endedProgress, isFinal } from './Job';
+import { agentProgress } from './agentProgress';
 import { JobBus, JobEventMessage } from './JobBus';
 import { JobStore, NewJob } from './JobStore';
 import { JobTransition, LEAF_TRANSITIONS, nextState, PARENT_TRANSITIONS, TransitionTable } from './JobTransitions';
@@ -131,11 +133,13 @@ export class JobLifecycle {
   agentEvent(leaf: LeafJob, ev: AgentEvent): boolean {
     const live = this.live.get(leaf.id) ?? this.follow(leaf);
     live.seq = Math.max(live.seq, ev.seq);
-    if (ev.progress) live.progress = { done: ev.progress.done, total: ev.progress.total, current: ev.progress.current };
+    if (ev.progress) live.progress = agentProgress(ev.progress, live.progress);
     if (ev.type === 'operation' && ev.operation) {
       for (const s of live.steps) if (s.state === 'running') s.state = 'done';
       if (!live.steps.some((s) => s.operation === ev.operation)) live.steps.push({ operation: ev.operation, state: 'running', at: ev.at });
     }
+    // The tool exited 0: its last operation is done even if the commit then fails.
+    if (live.progress.phase === 'committing') live.steps = endSteps(live.steps, 'done');
     const event = AGENT_TRANSITION[ev.state];
     const next = (event && this.next(LEAF_TRANSITIONS, leaf.id, live.state, event)) || live.state;
     if (isFinal(next)) {
@@ -155,8 +159,8 @@ export class JobLifecycle {
     const event = AGENT_TRANSITION[job.state];
     if (event !== 'succeeded' && event !== 'failed' && event !== 'cancelled') return false;
     const live = this.live.get(leaf.id) ?? this.follow(leaf);
-    live.steps = job.steps.map((s) => ({ operation: s.operation, state: s.state === 'done' ? 'done' : 'running', at: s.at }));
-    if (job.progress) live.progress = { done: job.progress.done, total: job.progress.total, current: job.progress.current };
+    live.steps = job.steps.map((s) => ({ operation: s.operation, state: asStepState(s.state), at: s.at }));
+    if (job.progress) live.progress = agentProgress(job.progress, live.progress);
     this.finishLeaf(leaf, event, agentError(job.error));
     return true;
   }
@@ -168,8 +172,8 @@ export class JobLifecycle {
     if (!this.next(LEAF_TRANSITIONS, leaf.id, live?.state ?? leaf.state, state)) return;
     this.live.delete(leaf.id);
     const at = new Date().toISOString();
-    const steps = (live?.steps ?? leaf.steps).map((s) => (state === 'succeeded' ? { ...s, state: 'done' as const } : s));
-    const progress = live?.progress ?? leaf.progress;
+    const steps = endSteps(live?.steps ?? leaf.steps, stepEndOf(state));
+    const progress = endedProgress(live?.progress ?? leaf.progress);
     if (state === 'succeeded') progress.done = progress.total = Math.max(progress.total, steps.length);
     this.store.finish(leaf, state, at, error, progress, steps, live?.seq ?? 0);
     leaf.state = state;

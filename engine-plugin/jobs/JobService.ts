@@ -18,7 +18,7 @@ import type { Profile } from '../profiles/Profile';
 import { ProfileStore } from '../profiles/ProfileStore';
 import type { Caller } from './Caller';
 import type { Job, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
-import { isFinal } from './Job';
+import { endedProgress, isFinal } from './Job';
 import { JobAuthorizer } from './JobAuthorizer';
 import { JobLifecycle } from './JobLifecycle';
 import { JobRunner } from './JobRunner';
@@ -224,6 +224,7 @@ export class JobService {
     const params = renderParams(plan.params, ctx);
     const secrets = secretsOf(params);
     const request: JobRequest = { profile: plan.profile, params: redact(params), mode: plan.mode, dryRun: plan.dryRun };
+    const createdAt = new Date().toISOString();
     const job: NewJob = {
       id: randomUUID(),
       parentId,
@@ -235,8 +236,8 @@ export class JobService {
       profile: plan.profile,
       request,
       operations: plan.operations,
-      createdAt: new Date().toISOString(),
-      progress: { done: 0, total: plan.operations.length, current: '' },
+      createdAt,
+      progress: { done: 0, total: plan.operations.length, current: '', phase: 'queued', phaseSince: createdAt },
       steps: [],
       disks,
       vmKey,
@@ -274,7 +275,7 @@ export class JobService {
       } catch (err) {
         // A VM that cannot be done does not stop the others: its child fails at once.
         if (!(err instanceof SysprepError)) throw err;
-        Object.assign(leaf.job, { state: 'failed' as JobState, error: err.toJSON(), endedAt: now });
+        Object.assign(leaf.job, { state: 'failed' as JobState, error: err.toJSON(), endedAt: now, progress: endedProgress(leaf.job.progress) });
         failed++;
       }
       leaves.push(leaf);

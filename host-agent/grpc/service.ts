@@ -9,6 +9,7 @@ import type { HostAgentHandlers } from '../../shared/wireTypes';
 import { Inspector } from '../inspector';
 import { CheckedDisk, DiskChecker } from '../storage/diskCheck';
 import { JobManager } from '../jobs/JobManager';
+import { readJobLog } from '../jobs/readJobLog';
 import { FINAL, JobEventRecord, JobRecord } from '../jobs/types';
 
 export interface ServiceDeps {
@@ -85,8 +86,8 @@ function replies<Req extends { jobId: string }, Res>(logger: Logger, fn: (req: R
   };
 }
 
-/** Writes events to a server stream (with back-pressure) until they end or the caller cancels. */
-function pipeEvents(call: grpc.ServerWritableStream<unknown, JobEventRecord>, events: (signal: AbortSignal) => AsyncIterable<JobEventRecord>): void {
+/** Writes messages (events, log chunks) to a server stream (with back-pressure) until they end or the caller cancels. */
+function pipeEvents<T>(call: grpc.ServerWritableStream<unknown, T>, events: (signal: AbortSignal) => AsyncIterable<T>): void {
   const controller = new AbortController();
   const { signal } = controller;
   call.on('cancelled', () => controller.abort());
@@ -143,6 +144,11 @@ function pipeBatches(call: grpc.ServerWritableStream<unknown, { events: JobEvent
     .finally(() => clearTimeout(timer));
 }
 
+/** The job's log as LogChunk messages. */
+async function* logChunks(job: JobRecord, signal: AbortSignal): AsyncGenerator<{ data: Buffer }> {
+  for await (const data of readJobLog(job, signal)) yield { data };
+}
+
 export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
   const { jobs, logger } = deps;
   const start = async (req: any) =>
@@ -174,6 +180,7 @@ export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
     ListJobs: unary(logger, (req: any) => ({ jobs: jobs.list(req.states).map(toWire) })),
     CancelJob: unary(logger, (req: any) => toWire(jobs.cancel(req.jobId))),
     WatchJob: (call) => pipeEvents(call, (signal) => jobs.watch(call.request.jobId, call.request.afterSeq, signal)),
+    GetJobLog: (call) => pipeEvents(call, (signal) => logChunks(jobs.get(call.request.jobId), signal)),
     WatchJobs: (call) => pipeBatches(call, Math.min(call.request.batchMs ?? 0, MAX_BATCH_MS), (signal) => jobs.watchAll(call.request.cursors ?? [], signal)),
   } as HostAgentHandlers;
 }

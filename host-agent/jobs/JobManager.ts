@@ -13,7 +13,9 @@ import { asSysprepError, CancelledError, ConflictError, InputError, NotFoundErro
 import type { Logger } from '../../shared/logger';
 import { resolveSpec, ResolvedSpec } from '../../shared/spec';
 import { CheckedDisk, DiskChecker } from '../storage/diskCheck';
-import { ProgressLine } from '../sysprep/progress';
+import { endSteps, stepEndOf } from '../../shared/endSteps';
+import type { JobPhase } from '../../shared/jobPhase';
+import { phaseAfter, ProgressLine } from '../sysprep/progress';
 import { executeJob, ExecutionDeps } from './executeJob';
 import { Journal } from './journal';
 import { FINAL, JobEventRecord, JobRecord, JobStateName, ModeName } from './types';
@@ -153,7 +155,7 @@ export class JobManager {
       createdAt: now,
       startedAt: '',
       endedAt: '',
-      progress: { done: 0, total: spec.operations.length, current: '' },
+      progress: { done: 0, total: spec.operations.length, current: '', phase: 'queued', phaseSince: now },
       steps: [],
       error: null,
       logPath: path.join(this.opts.logDir, `${req.jobId}.log`),
@@ -195,6 +197,7 @@ export class JobManager {
     const controller = new AbortController();
     live.controller = controller;
     job.startedAt = new Date().toISOString();
+    job.progress = { ...job.progress!, phase: 'preparing', phaseSince: job.startedAt };
     this.emit(live, { type: 'state', state: 'RUNNING', message: 'job started' });
     try {
       await executeJob(this.exec, {
@@ -210,8 +213,9 @@ export class JobManager {
         onProgress: (line) => this.onProgress(live, line),
         onSpawn: (pid) => {
           job.toolPid = pid;
-          this.journal.saveJob(job);
+          this.enterPhase(live, 'starting-appliance');
         },
+        onCommit: () => this.enterPhase(live, 'committing'),
         logger,
       });
       this.finish(live, 'SUCCEEDED');
@@ -227,23 +231,33 @@ export class JobManager {
   }
 
   private onProgress(live: LiveJob, line: ProgressLine): void {
-    if (line.kind !== 'operation') return;
     const job = live.record;
+    const phase = phaseAfter(job.progress?.phase, line);
+    // An operation line carries the new phase in its own event.
+    if (phase && line.kind !== 'operation') return this.enterPhase(live, phase);
+    if (line.kind !== 'operation') return;
     const at = new Date().toISOString();
     const previous = job.steps.at(-1);
     if (previous) previous.state = 'done';
     job.steps.push({ operation: line.operation, state: 'running', at });
-    job.progress = { done: job.steps.length - 1, total: job.progress!.total, current: line.operation };
+    job.progress = { ...job.progress!, done: job.steps.length - 1, current: line.operation, ...(phase ? { phase, phaseSince: at } : {}) };
     this.emit(live, { type: 'operation', operation: line.operation, message: `Performing "${line.operation}"` });
+  }
+
+  /** The run moved on (contract: agent.proto Progress.phase); the tool is done once it commits. */
+  private enterPhase(live: LiveJob, phase: JobPhase): void {
+    const job = live.record;
+    if (phase === 'committing') job.steps = endSteps(job.steps, 'done');
+    job.progress = { ...job.progress!, phase, phaseSince: new Date().toISOString() };
+    this.emit(live, { type: 'phase', message: `phase ${phase}` });
   }
 
   private finish(live: LiveJob, state: JobStateName, error?: SysprepError): void {
     const job = live.record;
     job.endedAt = new Date().toISOString();
-    if (state === 'SUCCEEDED') {
-      job.steps.forEach((s) => (s.state = 'done'));
-      job.progress = { done: job.progress!.total, total: job.progress!.total, current: '' };
-    }
+    job.steps = endSteps(job.steps, stepEndOf(state));
+    job.progress = { ...job.progress!, phase: '', phaseSince: '' };
+    if (state === 'SUCCEEDED') job.progress = { done: job.progress.total, total: job.progress.total, current: '', phase: '', phaseSince: '' };
     job.error = error
       ? { code: error.code, message: error.message, logPath: job.logPath, detailsJson: JSON.stringify(error.details) }
       : null;

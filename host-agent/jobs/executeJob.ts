@@ -49,6 +49,8 @@ export interface Execution {
   abort(err: SysprepError): void;
   onProgress(line: ProgressLine): void;
   onSpawn(pid: number): void;
+  /** The tool succeeded and the overlays are about to be committed (the job's last phase). */
+  onCommit?(): void;
   logger: Logger;
 }
 
@@ -87,6 +89,7 @@ export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<vo
     ex.signal.throwIfAborted();
     if (overlays && !ex.dryRun) {
       await deps.leases.assertHeld(leases, ex.jobId);
+      ex.onCommit?.();
       await deps.overlays.commit(overlays);
     }
     succeeded = true;

@@ -1,7 +1,11 @@
 // Parsing of virt-sysprep's human output (it has no machine-readable mode):
-//   [  15.1] Performing "ssh-hostkeys" ...
+//   [  15.1] Performing "ssh-hostkeys" ...                 (stdout)
 //   virt-sysprep: error: SCRIPT: command exited with an error
+//   libguestfs: appliance is up                             (stderr, the -v trace)
 // Output arrives in arbitrary chunks and the tool may use \r, so lines are reassembled.
+// The run's phases follow from these lines (phaseAfter): the appliance boots from the
+// spawn until the trace says it is up (or, without -v, until the first operation).
+import type { JobPhase } from '../../shared/jobPhase';
 
 export class LineSplitter {
   private rest = '';
@@ -21,7 +25,8 @@ export class LineSplitter {
 
 export type ProgressLine =
   | { kind: 'operation'; elapsed: number; operation: string }
-  | { kind: 'step'; elapsed: number; text: string };
+  | { kind: 'step'; elapsed: number; text: string }
+  | { kind: 'appliance-up' };
 
 const STAMP = /^\[\s*(\d+(?:\.\d+)?)\]\s+(.*?)\s*$/;
 const PERFORMING = /^Performing "([a-z0-9-]+)" \.\.\.$/;
@@ -32,6 +37,24 @@ export function parseProgressLine(line: string): ProgressLine | null {
   const elapsed = Number(m[1]);
   const op = PERFORMING.exec(m[2]);
   return op ? { kind: 'operation', elapsed, operation: op[1] } : { kind: 'step', elapsed, text: m[2] };
+}
+
+/**
+ * What the -v -x trace (stderr) says of the appliance: `appliance is up` (-v), or the end
+ * of the launch call (-x), whichever comes first (verified with virt-sysprep 1.48). Its
+ * stdout is never parsed here, nor its stderr with parseProgressLine: the appliance's
+ * kernel messages on stderr (`[    0.000000] Linux version ...`) look like progress lines.
+ */
+const APPLIANCE_UP = /^libguestfs: (?:appliance is up|trace: launch = 0)$/;
+
+export function parseTraceLine(line: string): ProgressLine | null {
+  return APPLIANCE_UP.test(line.trimEnd()) ? { kind: 'appliance-up' } : null;
+}
+
+/** The phase a line of the tool moves a run to, or null when it stays where it is. */
+export function phaseAfter(current: string | undefined, line: ProgressLine): JobPhase | null {
+  if (current !== 'starting-appliance') return null;
+  return line.kind === 'appliance-up' || line.kind === 'operation' ? 'operations' : null;
 }
 
 const TOOL_ERROR = /^virt-sysprep: error: (.*)$/;

@@ -1,12 +1,12 @@
 // Runs one virt-sysprep process for one job (all of the VM's disks in one guest):
 // its own process group, stdout+stderr into the job's log file (line by line, with
 // what the trace shows of secrets cut out, traceRedaction.ts), progress parsed line by
-// line, a time limit, and abort through an AbortSignal whose reason is the typed error
+// line (operations from stdout, the appliance's start from the stderr trace), a time limit, and abort through an AbortSignal whose reason is the typed error
 // to report (cancel, lease lost). Killing the group also kills the libguestfs appliance.
 import { createWriteStream } from 'node:fs';
 import { CancelledError, JobFailure, SysprepError } from '../../shared/errors';
 import { VirtSysprep } from '../tools/virtSysprep';
-import { LineSplitter, parseProgressLine, parseToolError, ProgressLine } from './progress';
+import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, ProgressLine } from './progress';
 import { TraceRedactor } from './traceRedaction';
 
 export interface RunOptions {
@@ -59,8 +59,7 @@ export function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<void> {
       const lines = new LineSplitter();
       const handle = (line: string) => {
         lastError = parseToolError(redactor.redact(line)) ?? lastError;
-        if (!progress) return;
-        const parsed = parseProgressLine(line);
+        const parsed = progress ? parseProgressLine(line) : parseTraceLine(line);
         if (parsed) opts.onProgress(parsed);
       };
       // Line by line into the log, so the trace is redacted whatever the chunking.

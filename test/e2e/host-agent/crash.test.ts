@@ -86,7 +86,7 @@ describe('agent killed during the commit', () => {
     const now = new Date().toISOString();
     new Journal(path.join(dirs.dataDir, 'jobs')).saveJob({
       id: 'commit-1', state: 'RUNNING', disks: [{ path: disk, format: 'qcow2' }], operations: ['machine-id'], mode: 'SAFE', dryRun: false,
-      createdAt: now, startedAt: now, endedAt: '', progress: { done: 1, total: 1, current: 'machine-id' }, steps: [{ operation: 'machine-id', state: 'running', at: now }],
+      createdAt: now, startedAt: now, endedAt: '', progress: { done: 1, total: 1, current: 'machine-id', phase: 'committing', phaseSince: now }, steps: [{ operation: 'machine-id', state: 'running', at: now }],
       error: null, logPath: path.join(dirs.logDir, 'commit-1.log'), requestedBy: 'test', labels: {}, hostId: 'test-host', paramKeys: [], timeoutSec: 60,
     });
     const whole = () => spawnSync('qemu-io', ['-f', 'qcow2', '-r', '-c', 'read -P 0xab 0 128k', disk], { encoding: 'utf8' }).stdout;

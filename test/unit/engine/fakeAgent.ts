@@ -246,6 +246,14 @@ export class FakeAgent {
         }
         cb(null, this.wire(j));
       },
+      // The log: two chunks naming the job (the real agent streams its -v -x trace file).
+      GetJobLog: (call: grpc.ServerWritableStream<any, unknown>) => {
+        const j = this.jobs.get(call.request.jobId);
+        if (!j) return call.emit('error', notFound(call.request.jobId));
+        call.write({ data: Buffer.from(`fake log of ${j.id}\n`) });
+        call.write({ data: Buffer.from(`state ${j.state}\n`) });
+        call.end();
+      },
       WatchJobs: (call: grpc.ServerWritableStream<any, unknown>) => {
         const marker = (type: string, jobId = '') => ({ jobId, seq: 0, at: '', type, state: 'PENDING', operation: '', message: '', progress: null, error: null });
         const replay: Record<string, unknown>[] = [marker('watching')];

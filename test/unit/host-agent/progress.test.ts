@@ -1,4 +1,4 @@
-import { LineSplitter, parseProgressLine, parseToolError } from '../../../host-agent/sysprep/progress';
+import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, phaseAfter, ProgressLine } from '../../../host-agent/sysprep/progress';
 
 describe('parseProgressLine', () => {
   it.each([
@@ -27,5 +27,46 @@ describe('LineSplitter', () => {
     expect(s.push('50%\r60%\rdone')).toEqual(['50%', '60%']);
     expect(s.flush()).toEqual(['done']);
     expect(s.flush()).toEqual([]);
+  });
+});
+
+// Lines of a real `virt-sysprep -v -x` run (1.48.6, TCG) on the test guest: only the end
+// of the appliance's launch says it is up; its kernel and guestfsd lines around it do not.
+describe('parseTraceLine', () => {
+  it.each([
+    ['libguestfs: appliance is up', { kind: 'appliance-up' }],
+    ['libguestfs: trace: launch = 0', { kind: 'appliance-up' }],
+    ['libguestfs: appliance is up\r', { kind: 'appliance-up' }],
+    ['libguestfs: trace: launch', null],
+    ['libguestfs: launch: backend=direct', null],
+    ['libguestfs: begin building supermin appliance', null],
+    ['libguestfs: finished building supermin appliance', null],
+    ['libguestfs: recv_from_daemon: received GUESTFS_LAUNCH_FLAG', null],
+    ['[    0.000000] Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org)', null],
+    ['lrwxrwxrwx 1 0 0  9 Dec  4 14:20 scsi-0QEMU_QEMU_HARDDISK_appliance -> ../../sda', null],
+    ['libguestfs: trace: launch = -1 (error)', null],
+    ['guestfsd: <= list_partitions (0x8) request length 40 bytes', null],
+    ['echo libguestfs: appliance is up', null],
+  ])('%j', (line, expected) => {
+    expect(parseTraceLine(line)).toEqual(expected);
+  });
+});
+
+describe('phaseAfter', () => {
+  const up: ProgressLine = { kind: 'appliance-up' };
+  const op: ProgressLine = { kind: 'operation', elapsed: 27.6, operation: 'machine-id' };
+  const step: ProgressLine = { kind: 'step', elapsed: 0, text: 'Examining the guest ...' };
+  it.each<[string, ProgressLine, string | null]>([
+    ['starting-appliance', up, 'operations'],
+    // Without -v there is no trace: the first operation ends the boot.
+    ['starting-appliance', op, 'operations'],
+    ['starting-appliance', step, null],
+    ['operations', up, null],
+    ['operations', op, null],
+    ['preparing', up, null],
+    ['committing', op, null],
+    ['', op, null],
+  ])('%s + %j -> %s', (current, line, expected) => {
+    expect(phaseAfter(current, line)).toBe(expected);
   });
 });
