@@ -24,6 +24,7 @@ import { inject, injectable } from 'tsyringe';
 import type { Params } from '../../shared/catalog/customizations';
 import { SysprepError, UnavailableError, asSysprepError } from '../../shared/errors';
 import { parseDetails } from '../../shared/grpc';
+import { toWireParams } from '../../shared/wireParams';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { EngineConfig } from '../config';
 import { JobBus } from '../jobs/JobBus';
@@ -260,7 +261,7 @@ export class Dispatcher {
       job = await agent.starter.start({
         jobId: leaf.id,
         disks: leaf.disks.map((d) => ({ path: d.path, format: d.format })),
-        spec: { only: leaf.operations, enable: [], disable: [], paramsJson: JSON.stringify(params) },
+        spec: { only: leaf.operations, enable: [], disable: [], ...toWireParams(params) },
         mode: leaf.request.mode === 'in_place' ? 'IN_PLACE' : 'SAFE',
         dryRun: leaf.request.dryRun,
         timeoutSeconds: this.config.jobTimeoutSec,

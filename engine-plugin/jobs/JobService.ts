@@ -270,13 +270,15 @@ export class JobService {
     const healthy = serving.filter((a) => a.healthy);
     if (healthy.length === 0) throw new UnavailableError('AGENT_UNAVAILABLE', `the host agents that see these disks are unreachable: ${serving.map((a) => a.host.id).join(', ')}`);
     if (plan.needsSpace) {
+      // The room needed is each agent's own (min_free_bytes_for_packages, in its
+      // Capabilities): the agent checks it again before the run, with the same value.
       const roomy = healthy.some((a) =>
         disks.every((d) => {
           const root = a.capabilities?.storageRoots.find((r) => underRoot(d.path, r.path));
-          return !root || Number(root.freeBytes) >= this.config.minFreeBytesForInstall;
+          return !root || Number(root.freeBytes) >= Number(a.capabilities?.minFreeBytesForPackages ?? 0);
         }),
       );
-      if (!roomy) throw new ConflictError('INSUFFICIENT_SPACE', `installing or updating packages needs ${this.config.minFreeBytesForInstall} free bytes on the disks' storage`, { field: 'params.install' });
+      if (!roomy) throw new ConflictError('INSUFFICIENT_SPACE', "installing or updating packages needs the free space the disks' host agents ask for (their min_free_bytes_for_packages) on the disks' storage", { field: 'params.install' });
     }
   }
 

@@ -10,6 +10,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { loadProto } from '../../../shared/grpc';
+import { fromWireParams } from '../../../shared/wireParams';
 
 export interface FakeJob {
   id: string;
@@ -153,7 +154,7 @@ export class FakeAgent {
     const gone = this.opts.refuseMissingDisks && (r.disks as { path: string }[]).find((d) => !existsSync(d.path));
     if (gone) throw { code: grpc.status.NOT_FOUND, details: `disks[0].path: no such disk: ${gone.path}`, metadata: meta('DISK_NOT_FOUND') };
     const j: FakeJob = {
-      id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: JSON.parse(r.spec.paramsJson || '{}'),
+      id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: fromWireParams(r.spec),
       labels: r.labels, requestedBy: r.requestedBy, events: [],
     };
     this.jobs.set(j.id, j);
