@@ -45,6 +45,8 @@ export interface FakeAgentOptions {
   inUseDisks?: Set<string>;
   /** The start stream answers this late (ms): a start stays in flight. */
   startReplyDelayMs?: number;
+  /** Reported in Capabilities (the agent's min_free_bytes_for_packages); free_bytes is 10 GB. */
+  minFreeBytesForPackages?: number;
 }
 
 const DEFAULT_OPS = ['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys', 'user-account'];
@@ -197,6 +199,7 @@ export class FakeAgent {
           hostId: this.opts.hostId, agentVersion: 'fake', virtSysprepVersion: 'fake 1.48', qemuImgVersion: 'fake', hypervisor: 'tcg',
           storageRoots: this.opts.storageRoots.map((p) => ({ path: p, freeBytes: '10000000000', totalBytes: '20000000000' })),
           maxConcurrentJobs: this.opts.maxJobs ?? 2, runningJobs: this.running, blockDevicesAllowed: false,
+          minFreeBytesForPackages: String(this.opts.minFreeBytesForPackages ?? 1 << 30),
         }),
       ListOperations: (_: unknown, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, {
