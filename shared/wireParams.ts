@@ -9,8 +9,7 @@
 // what every catalog schema accepts; the conversion below is the whole of the mapping.
 import { CUSTOMIZATION_BY_KEY, SECRET_KEYS } from './catalog/customizations';
 import { InputError } from './errors';
-import type { Struct, Struct__Output } from './wire/google/protobuf/Struct';
-import type { Value, Value__Output } from './wire/google/protobuf/Value';
+import type { ReceivedStruct, ReceivedValue, Struct, Value } from './wireTypes';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -40,7 +39,7 @@ export function toStruct(obj: JsonObject, field = 'params'): Struct {
   return { fields };
 }
 
-function fromValue(v: Value__Output): unknown {
+function fromValue(v: ReceivedValue): unknown {
   switch (v.kind) {
     case 'stringValue':
       return v.stringValue;
@@ -57,7 +56,7 @@ function fromValue(v: Value__Output): unknown {
   }
 }
 
-export function fromStruct(s: Struct__Output | null | undefined): JsonObject {
+export function fromStruct(s: ReceivedStruct | null | undefined): JsonObject {
   return Object.fromEntries(Object.entries(s?.fields ?? {}).map(([k, v]) => [k, fromValue(v)]));
 }
 
@@ -74,7 +73,7 @@ export function toWireParams(params: JsonObject): { params: Struct; secretParams
  * catalog entry says (a secret sent as a plain param is refused: whoever built it would
  * also log it). Keys the catalog does not know are left for resolveSpec to refuse.
  */
-export function fromWireParams(spec: { params?: Struct__Output | null; secretParams?: Struct__Output | null } | null | undefined): JsonObject {
+export function fromWireParams(spec: { params?: ReceivedStruct | null; secretParams?: ReceivedStruct | null } | null | undefined): JsonObject {
   const open = fromStruct(spec?.params);
   const secret = fromStruct(spec?.secretParams);
   for (const k of Object.keys(open)) {

@@ -17,6 +17,8 @@ export type { StartSysprepRequest__Output as ReceivedStartSysprepRequest } from 
 export type { StartReply__Output as StartReply } from './wire/ovirt_sysprep/v1/StartReply';
 export type { JobState__Output as JobState } from './wire/ovirt_sysprep/v1/JobState';
 export type { Mode__Output as Mode } from './wire/ovirt_sysprep/v1/Mode';
+export type { Struct, Struct__Output as ReceivedStruct } from './wire/google/protobuf/Struct';
+export type { Value, Value__Output as ReceivedValue } from './wire/google/protobuf/Value';
 export type { HostAgentHandlers } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { HostAgentClient } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { ProtoGrpcType } from './wire/agent';
