@@ -8,7 +8,7 @@ import type { Logger } from '../../shared/logger';
 import type { Capabilities, HostAgentHandlers, ReceivedStartSysprepRequest, StartReply } from '../../shared/wireTypes';
 import { fromWireParams } from '../../shared/wireParams';
 import { Inspector } from '../inspector';
-import { CheckedDisk, DiskChecker } from '../storage/diskCheck';
+import { CheckedDisk, DiskChecker, openedAs } from '../storage/diskCheck';
 import { JobManager, StartRequest } from '../jobs/JobManager';
 import { FINAL, JobEventRecord, JobRecord } from '../jobs/types';
 
@@ -175,7 +175,7 @@ export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
       customizations,
       virtSysprepVersion: deps.virtSysprepVersion,
     })),
-    Inspect: unary(logger, async (req) => deps.inspector.inspect((await deps.disks.check(req.disks, 'refuse')).map((d) => ({ path: d.real, format: d.format })))),
+    Inspect: unary(logger, async (req) => deps.inspector.inspect((await deps.disks.check(req.disks, 'refuse')).map(openedAs))),
     CheckDisks: unary(logger, async (req) => ({ disks: (await deps.disks.check(req.disks, 'report')).map(toDiskCheck) })),
     StartSysprep: unary(logger, start),
     StartSysprepStream: replies(logger, start),

@@ -94,11 +94,11 @@ export class AgentJob {
     logger.warn('job ended', { state: this.state, code: reason.code, error: reason.message });
   }
 
-  /** Cancel: before the start it ends at once; while running the run is aborted. */
-  cancel(reason: SysprepError = new CancelledError()): void {
+  /** Cancel: before the start it ends at once; while running the run is aborted with `reason`. */
+  cancel(reason: CancelledError = new CancelledError()): void {
     if (this.state === 'PENDING') {
       this.work = undefined;
-      this.finish('CANCELLED', reason instanceof CancelledError ? reason : new CancelledError('cancelled before it started'));
+      this.finish('CANCELLED', new CancelledError('cancelled before it started'));
     } else if (this.state === 'RUNNING') {
       this.transition('CANCELLING', 'cancel requested');
       this.controller.abort(reason);

@@ -17,6 +17,7 @@ import { ConflictError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { QemuImg } from '../../shared/tools/qemuImg';
 import { Hypervisor } from '../hypervisor';
+import { openedAs } from '../storage/diskCheck';
 import { guarded } from '../storage/guarded';
 import { LeaseManager } from '../storage/leases';
 import { Overlays } from '../storage/overlays';
@@ -56,10 +57,9 @@ export function executeJob(deps: ExecutionDeps, job: AgentJob, work: JobWork, si
     signal.throwIfAborted();
 
     const safe = record.mode === 'SAFE';
-    const overlays = safe
-      ? await hold('overlays', () => deps.overlays.create(jobId, disks.map((d) => ({ path: d.real, format: d.format }))), (o) => deps.overlays.discard(o))
-      : undefined;
-    const targets = overlays?.disks ?? disks.map((d) => ({ path: d.real, format: d.format }));
+    const opened = disks.map(openedAs);
+    const overlays = safe ? await hold('overlays', () => deps.overlays.create(jobId, opened), (o) => deps.overlays.discard(o)) : undefined;
+    const targets = overlays?.disks ?? opened;
     const filesDir = deps.secrets.jobDir(jobId);
     const plan = buildArgv({ disks: targets, spec, dryRun: record.dryRun, filesDir, trace: deps.trace });
     await hold('private files', () => deps.secrets.write(jobId, plan.files), () => deps.secrets.remove(jobId));

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { OperationInfo } from '../../shared/catalog/operations';
 import { InputError } from '../../shared/errors';
 import { resolveSpec } from '../../shared/spec';
-import { DiskChecker } from '../storage/diskCheck';
+import { DiskChecker, openedAs } from '../storage/diskCheck';
 import type { JobWork } from './AgentJob';
 import { JobRecord, ModeName } from './types';
 
@@ -51,7 +51,7 @@ export async function validateStart(req: StartRequest, d: StartDefaults, diskChe
   const record: JobRecord = {
     id: req.jobId,
     state: 'PENDING',
-    disks: disks.map((disk) => ({ path: disk.real, format: disk.format })),
+    disks: disks.map(openedAs),
     operations: spec.operations,
     mode,
     dryRun: !!req.dryRun,

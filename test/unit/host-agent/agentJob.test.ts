@@ -76,6 +76,7 @@ describe('AgentJob', () => {
     }, log);
     expect(ran).toBe(false);
     expect(states).toEqual(['CANCELLED']);
+    expect(job.record.error).toMatchObject({ code: 'CANCELLED', message: 'cancelled before it started' });
   });
 
   it('a lost lease aborts the run with its own error: FAILED, LEASE_LOST', async () => {
