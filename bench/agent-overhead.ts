@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { agentConfig, clientFor, fixtureDisk, makeAgentDirs, spawnAgentProcess, waitForJob } from '../test/helpers/agentHarness';
 import { cachedGuestImage } from '../test/helpers/guestImage';
 import { makeTestPki } from '../test/helpers/tls';
+import { toWireParams } from '../shared/wireParams';
 
 const OPS = ['ssh-hostkeys', 'machine-id', 'bash-history', 'logfiles', 'dhcp-client-state', 'udev-persistent-net'];
 const ENV = { ...process.env, LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' };
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       const b = await fixtureDisk(dirs, `bare-${i}.qcow2`);
       const viaAgent = async () => {
         const t0 = performance.now();
-        await client.startSysprep({ jobId: `bench-${i}`, disks: [{ path: a, format: 'qcow2' }], spec: { only: OPS, paramsJson: JSON.stringify({ hostname: 'bench' }) } });
+        await client.startSysprep({ jobId: `bench-${i}`, disks: [{ path: a, format: 'qcow2' }], spec: { only: OPS, ...toWireParams({ hostname: 'bench' }) } });
         const job = await waitForJob(client, `bench-${i}`);
         if (job.state !== 'SUCCEEDED') throw new Error(`agent job ${job.state}: ${job.error?.message}`);
         return performance.now() - t0;

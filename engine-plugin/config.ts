@@ -64,8 +64,6 @@ export interface EngineConfig {
   agentLostTimeoutSec: number;
   /** Seconds between agent health probes. */
   healthIntervalSec: number;
-  /** Free bytes a storage root needs before a job that installs or updates packages. */
-  minFreeBytesForInstall: number;
   autoReset: Record<Trigger, TriggerConfig>;
   /** Where VMs, pools, templates and hosts come from: the engine's own database, or oVirt. */
   inventory: 'embedded' | 'ovirt';
@@ -89,7 +87,6 @@ export function defaultConfig(): EngineConfig {
     jobTimeoutSec: 0,
     agentLostTimeoutSec: 120,
     healthIntervalSec: 15,
-    minFreeBytesForInstall: 1 << 30,
     autoReset: {
       clone: { enabled: true, profile: 'clone-reset' },
       import: { enabled: true, profile: 'clone-reset' },
@@ -138,7 +135,12 @@ export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: stri
   job_timeout_sec: (c, v, f) => { c.jobTimeoutSec = int(f, 'job_timeout_sec', v); },
   agent_lost_timeout_sec: (c, v, f) => { c.agentLostTimeoutSec = int(f, 'agent_lost_timeout_sec', v); },
   health_interval_sec: (c, v, f) => { c.healthIntervalSec = int(f, 'health_interval_sec', v); },
-  min_free_bytes_for_install: (c, v, f) => { c.minFreeBytesForInstall = int(f, 'min_free_bytes_for_install', v); },
+  // Deprecated, ignored: the room for packages is each agent's min_free_bytes_for_packages
+  // (reported in its Capabilities). Still accepted so that an existing engine.conf starts.
+  min_free_bytes_for_install: (_c, v, f) => {
+    int(f, 'min_free_bytes_for_install', v);
+    process.emitWarning(`${f}: min_free_bytes_for_install is ignored; set min_free_bytes_for_packages in each agent's agent.conf`, 'DeprecationWarning');
+  },
   inventory: (c, v, f) => {
     if (v !== 'embedded' && v !== 'ovirt') throw new Error(`${f}: inventory must be embedded or ovirt, got ${JSON.stringify(v)}`);
     c.inventory = v;

@@ -12,6 +12,7 @@ import { AgentConfig, loadAgentConfig } from './config';
 import { createHandlers } from './grpc/service';
 import { Hypervisor } from './hypervisor';
 import { Inspector } from './inspector';
+import { executeJob, ExecutionDeps } from './jobs/executeJob';
 import { JobManager } from './jobs/JobManager';
 import { Journal } from './jobs/journal';
 import { LeaseManager } from './storage/leases';
@@ -54,11 +55,14 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
   const secretsRemoved = await secrets.recover();
   const leases = new LeaseManager(cfg.hostId, cfg.leaseTimeoutSec * 1000, log);
   const overlays = new Overlays(qemuImg, path.join(cfg.dataDir, 'overlays'));
+  const execution: ExecutionDeps = {
+    leases, overlays, qemuImg, virtSysprep, hypervisor, secrets, trace: cfg.toolTrace, minFreeBytesForPackages: cfg.minFreeBytesForPackages, logger: log,
+  };
   const jobs = new JobManager(
     { hostId: cfg.hostId, maxJobs: cfg.maxJobs, defaultTimeoutSec: cfg.jobTimeoutSec, defaultMode: cfg.defaultMode, logDir: cfg.logDir, operations },
     new Journal(path.join(cfg.dataDir, 'jobs')),
     diskChecker,
-    { leases, overlays, qemuImg, virtSysprep, hypervisor, secrets, trace: cfg.toolTrace },
+    (job, work, signal) => executeJob(execution, job, work, signal),
     log,
   );
 
@@ -86,7 +90,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
       capabilities: async () =>
         describeCapabilities(
           { virtSysprepVersion, qemuImgVersion, operations },
-          { hostId: cfg.hostId, roots: guard.storageRoots, maxJobs: cfg.maxJobs, runningJobs: jobs.runningCount, allowBlockDevices: cfg.allowBlockDevices, hypervisor: hypervisor.current() },
+          { hostId: cfg.hostId, roots: guard.storageRoots, maxJobs: cfg.maxJobs, runningJobs: jobs.runningCount, allowBlockDevices: cfg.allowBlockDevices, hypervisor: hypervisor.current(), minFreeBytesForPackages: cfg.minFreeBytesForPackages },
         ),
     }),
   );

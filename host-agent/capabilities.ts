@@ -15,7 +15,7 @@ export interface ToolFacts {
 
 export async function describeCapabilities(
   facts: ToolFacts,
-  opts: { hostId: string; roots: readonly string[]; maxJobs: number; runningJobs: number; allowBlockDevices: boolean; hypervisor: HypervisorMode | 'probing' },
+  opts: { hostId: string; roots: readonly string[]; maxJobs: number; runningJobs: number; allowBlockDevices: boolean; hypervisor: HypervisorMode | 'probing'; minFreeBytesForPackages: number },
 ): Promise<Capabilities> {
   const storageRoots = await Promise.all(
     opts.roots.map(async (root) => {
@@ -33,5 +33,6 @@ export async function describeCapabilities(
     maxConcurrentJobs: opts.maxJobs,
     runningJobs: opts.runningJobs,
     blockDevicesAllowed: opts.allowBlockDevices,
+    minFreeBytesForPackages: String(opts.minFreeBytesForPackages),
   };
 }

@@ -10,12 +10,18 @@ import type {
   Job,
   JobEvent,
   JobEventBatch,
+  JobState,
   OperationList,
   StartReply,
   StartSysprepRequest,
 } from './wireTypes';
 
 const INSPECT_DEADLINE_MS = 300_000;
+
+type UnaryMethod = 'GetCapabilities' | 'ListOperations' | 'Inspect' | 'CheckDisks' | 'StartSysprep' | 'GetJob' | 'ListJobs' | 'CancelJob';
+// The last overload of a generated method is (request, callback): its types are the proto's.
+type RequestOf<M extends UnaryMethod> = Parameters<HostAgentClient[M]>[0];
+type ReplyOf<M extends UnaryMethod> = Parameters<HostAgentClient[M]>[1] extends grpc.requestCallback<infer R> ? R : never;
 
 export interface AgentClientOptions {
   /** host:port */
@@ -39,12 +45,13 @@ export class AgentClient {
     this.deadlineMs = options.deadlineMs ?? 30_000;
   }
 
-  private unary<Req, Res>(method: string, request: Req, deadlineMs = this.deadlineMs): Promise<Res> {
+  /** A unary call by its proto name; request and reply types are the generated ones. */
+  private unary<M extends UnaryMethod>(method: M, request: RequestOf<M>, deadlineMs = this.deadlineMs): Promise<ReplyOf<M>> {
     return new Promise((resolve, reject) => {
       const deadline = new Date(Date.now() + deadlineMs);
-      (this.client as any)[method](request, { deadline }, (err: grpc.ServiceError | null, res: Res) =>
-        err ? reject(fromServiceError(err)) : resolve(res),
-      );
+      // The generated method is overloaded (metadata, options); this is the (request, options, callback) one.
+      const call = this.client[method] as unknown as (req: RequestOf<M>, opts: grpc.CallOptions, cb: grpc.requestCallback<ReplyOf<M>>) => grpc.ClientUnaryCall;
+      call.call(this.client, request, { deadline }, (err, res) => (err ? reject(fromServiceError(err)) : resolve(res!)));
     });
   }
 
@@ -73,7 +80,7 @@ export class AgentClient {
     return this.unary('GetJob', { jobId });
   }
   async listJobs(states: string[] = []): Promise<Job[]> {
-    return (await this.unary<object, { jobs: Job[] }>('ListJobs', { states })).jobs;
+    return (await this.unary('ListJobs', { states: states as JobState[] })).jobs;
   }
   cancelJob(jobId: string): Promise<Job> {
     return this.unary('CancelJob', { jobId });

@@ -12,9 +12,13 @@ export type { CheckDisksResult__Output as CheckDisksResult } from './wire/ovirt_
 export type { DiskCheck__Output as DiskCheck } from './wire/ovirt_sysprep/v1/DiskCheck';
 export type { Disk__Output as Disk } from './wire/ovirt_sysprep/v1/Disk';
 export type { StartSysprepRequest } from './wire/ovirt_sysprep/v1/StartSysprepRequest';
+/** A StartSysprepRequest as the agent receives it (every field present). */
+export type { StartSysprepRequest__Output as ReceivedStartSysprepRequest } from './wire/ovirt_sysprep/v1/StartSysprepRequest';
 export type { StartReply__Output as StartReply } from './wire/ovirt_sysprep/v1/StartReply';
 export type { JobState__Output as JobState } from './wire/ovirt_sysprep/v1/JobState';
 export type { Mode__Output as Mode } from './wire/ovirt_sysprep/v1/Mode';
+export type { Struct, Struct__Output as ReceivedStruct } from './wire/google/protobuf/Struct';
+export type { Value, Value__Output as ReceivedValue } from './wire/google/protobuf/Value';
 export type { HostAgentHandlers } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { HostAgentClient } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { ProtoGrpcType } from './wire/agent';

@@ -26,6 +26,7 @@ import { inject, injectable } from 'tsyringe';
 import type { Params } from '../../shared/catalog/customizations';
 import type { OperationInfo } from '../../shared/catalog/operations';
 import { UnavailableError, asSysprepError } from '../../shared/errors';
+import { toWireParams } from '../../shared/wireParams';
 import type { Job as AgentJob } from '../../shared/wireTypes';
 import { EngineConfig } from '../config';
 import type { DiskRef } from '../inventory/Inventory';
@@ -235,7 +236,7 @@ export class Dispatcher implements JobRunner {
       job = await agent.starter.start({
         jobId: leaf.id,
         disks: leaf.disks.map((d) => ({ path: d.path, format: d.format })),
-        spec: { only: leaf.operations, enable: [], disable: [], paramsJson: JSON.stringify(params) },
+        spec: { only: leaf.operations, enable: [], disable: [], ...toWireParams(params) },
         mode: leaf.request.mode === 'in_place' ? 'IN_PLACE' : 'SAFE',
         dryRun: leaf.request.dryRun,
         timeoutSeconds: this.config.jobTimeoutSec,

@@ -52,13 +52,14 @@ export class HostSelector {
   checkCanRun(disks: DiskRef[], preferHost: string | undefined, needsSpace: boolean): void {
     const healthy = this.candidates(disks, preferHost);
     if (!needsSpace) return;
-    const min = this.config.minFreeBytesForInstall;
+    // The room needed is each agent's own (min_free_bytes_for_packages, in its
+    // Capabilities): the agent checks it again before the run, with the same value.
     const roomy = healthy.some((a) =>
       disks.every((d) => {
         const root = a.capabilities?.storageRoots.find((r) => underRoot(d.path, r.path));
-        return !root || Number(root.freeBytes) >= min;
+        return !root || Number(root.freeBytes) >= Number(a.capabilities?.minFreeBytesForPackages ?? 0);
       }),
     );
-    if (!roomy) throw new ConflictError('INSUFFICIENT_SPACE', `installing or updating packages needs ${min} free bytes on the disks' storage`, { field: 'params.install' });
+    if (!roomy) throw new ConflictError('INSUFFICIENT_SPACE', "installing or updating packages needs the free space the disks' host agents ask for (their min_free_bytes_for_packages) on the disks' storage", { field: 'params.install' });
   }
 }

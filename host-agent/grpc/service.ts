@@ -2,13 +2,14 @@
 // JobManager. Typed errors become gRPC statuses here, once (shared/grpc.ts).
 import * as grpc from '@grpc/grpc-js';
 import { describeCustomizations } from '../../shared/catalog/customizations';
-import { asSysprepError, SysprepError } from '../../shared/errors';
+import { asSysprepError, InputError, SysprepError } from '../../shared/errors';
 import { toCallError, toServiceError } from '../../shared/grpc';
 import type { Logger } from '../../shared/logger';
-import type { HostAgentHandlers } from '../../shared/wireTypes';
+import type { Capabilities, HostAgentHandlers, ReceivedStartSysprepRequest, StartReply } from '../../shared/wireTypes';
+import { fromWireParams } from '../../shared/wireParams';
 import { Inspector } from '../inspector';
-import { CheckedDisk, DiskChecker } from '../storage/diskCheck';
-import { JobManager } from '../jobs/JobManager';
+import { CheckedDisk, DiskChecker, openedAs } from '../storage/diskCheck';
+import { JobManager, StartRequest } from '../jobs/JobManager';
 import { readJobLog } from '../jobs/readJobLog';
 import { FINAL, JobEventRecord, JobRecord } from '../jobs/types';
 
@@ -17,7 +18,7 @@ export interface ServiceDeps {
   /** The disk check of every request that names disks (StartSysprep through the JobManager). */
   disks: DiskChecker;
   inspector: Inspector;
-  capabilities(): Promise<object>;
+  capabilities(): Promise<Capabilities>;
   operations: { name: string; description: string; defaultEnabled: boolean }[];
   virtSysprepVersion: string;
   logger: Logger;
@@ -64,11 +65,11 @@ function unary<Req, Res>(logger: Logger, fn: (req: Req) => Promise<Res> | Res): 
  * `{ jobId, error }`), in the order they finish. The server ends after the caller has
  * ended and every reply is written.
  */
-function replies<Req extends { jobId: string }, Res>(logger: Logger, fn: (req: Req) => Promise<Res>): grpc.handleBidiStreamingCall<Req, unknown> {
+function replies<Req extends { jobId: string }, Res>(logger: Logger, fn: (req: Req) => Promise<Res>): grpc.handleBidiStreamingCall<Req, { jobId: string; job?: Res; error?: StartReply['error'] }> {
   return (call) => {
     let open = 0;
     let ended = false;
-    const settle = (reply: object) => {
+    const settle = (reply: { jobId: string; job?: Res; error?: StartReply['error'] }) => {
       open--;
       if (!call.cancelled) call.write(reply);
       if (ended && open === 0) call.end();
@@ -149,21 +150,29 @@ async function* logChunks(job: JobRecord, signal: AbortSignal): AsyncGenerator<{
   for await (const data of readJobLog(job, signal)) yield { data };
 }
 
+/**
+ * The wire request as the JobManager takes it: params decoded from their two Struct
+ * fields once (shared/wireParams.ts), validated later with the rest (validateStart).
+ */
+function toStartRequest(req: ReceivedStartSysprepRequest): StartRequest {
+  if (req.spec?.paramsJson) {
+    throw new InputError('spec.params_json', 'is no longer accepted: send the customisations in spec.params and spec.secret_params (an engine older than this agent: upgrade it)', 'PARAMS_JSON_UNSUPPORTED');
+  }
+  return {
+    jobId: req.jobId,
+    disks: req.disks,
+    spec: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only, params: fromWireParams(req.spec) },
+    mode: req.mode,
+    dryRun: req.dryRun,
+    timeoutSeconds: req.timeoutSeconds,
+    requestedBy: req.requestedBy,
+    labels: req.labels,
+  };
+}
+
 export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
   const { jobs, logger } = deps;
-  const start = async (req: any) =>
-    toWire(
-      await jobs.start({
-        jobId: req.jobId,
-        disks: req.disks,
-        spec: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only, paramsJson: req.spec?.paramsJson },
-        mode: req.mode,
-        dryRun: req.dryRun,
-        timeoutSeconds: req.timeoutSeconds,
-        requestedBy: req.requestedBy,
-        labels: req.labels,
-      }),
-    );
+  const start = async (req: ReceivedStartSysprepRequest) => toWire(await jobs.start(toStartRequest(req)));
   const customizations = describeCustomizations().map((c) => ({ ...c, schemaJson: JSON.stringify(c.schema) }));
   return {
     GetCapabilities: unary(logger, () => deps.capabilities()),
@@ -172,15 +181,15 @@ export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
       customizations,
       virtSysprepVersion: deps.virtSysprepVersion,
     })),
-    Inspect: unary(logger, async (req: any) => deps.inspector.inspect((await deps.disks.check(req.disks, 'refuse')).map((d) => ({ path: d.real, format: d.format })))),
-    CheckDisks: unary(logger, async (req: any) => ({ disks: (await deps.disks.check(req.disks, 'report')).map(toDiskCheck) })),
+    Inspect: unary(logger, async (req) => deps.inspector.inspect((await deps.disks.check(req.disks, 'refuse')).map(openedAs))),
+    CheckDisks: unary(logger, async (req) => ({ disks: (await deps.disks.check(req.disks, 'report')).map(toDiskCheck) })),
     StartSysprep: unary(logger, start),
     StartSysprepStream: replies(logger, start),
-    GetJob: unary(logger, (req: any) => toWire(jobs.get(req.jobId))),
-    ListJobs: unary(logger, (req: any) => ({ jobs: jobs.list(req.states).map(toWire) })),
-    CancelJob: unary(logger, (req: any) => toWire(jobs.cancel(req.jobId))),
+    GetJob: unary(logger, (req) => toWire(jobs.get(req.jobId))),
+    ListJobs: unary(logger, (req) => ({ jobs: jobs.list(req.states).map(toWire) })),
+    CancelJob: unary(logger, (req) => toWire(jobs.cancel(req.jobId))),
     WatchJob: (call) => pipeEvents(call, (signal) => jobs.watch(call.request.jobId, call.request.afterSeq, signal)),
     GetJobLog: (call) => pipeEvents(call, (signal) => logChunks(jobs.get(call.request.jobId), signal)),
     WatchJobs: (call) => pipeBatches(call, Math.min(call.request.batchMs ?? 0, MAX_BATCH_MS), (signal) => jobs.watchAll(call.request.cursors ?? [], signal)),
-  } as HostAgentHandlers;
+  };
 }

@@ -1,28 +1,31 @@
-// The run of one job, after validation and scheduling:
-//  1. take the leases of all its disks (sorted; released in reverse at the end);
-//  2. last check before work: no disk in use (image lock probe), space for packages;
-//  3. safe mode: a qcow2 overlay per disk, virt-sysprep on the overlays;
+// The run of one job, after validation and scheduling. Everything the run holds is
+// taken through guarded() (storage/guarded.ts): acquired in this order, released in
+// reverse however the run ends, the run's own error never hidden by a release error.
+//  1. the leases of all its disks (sorted; a lost lease aborts the run);
+//  2. last check before work: no disk in use (image lock probe), space for packages
+//     (the agent's min_free_bytes_for_packages);
+//  3. safe mode: a qcow2 overlay per disk, virt-sysprep on the overlays (discarded at
+//     the end: after a commit they are empty);
 //  4. secrets and scripts into 0600 files in the job's 0700 directory under secrets_dir
 //     (storage/secretsDir.ts), argv built purely;
 //  5. one virt-sysprep process for all disks, progress streamed;
-//  6. safe mode: commit the overlays only if virt-sysprep succeeded and every lease is
-//     still this job's (an agent stopped past the lease timeout may have lost them);
-//  7. always: discard overlays, remove the secret files, release the leases, never
-//     hiding the run's own error behind a cleanup error.
+//  6. safe mode: commit the overlays only if virt-sysprep succeeded, the run was not
+//     aborted, and every lease is still this job's (an agent stopped past the lease
+//     timeout may have lost them).
 import { statfs } from 'node:fs/promises';
-import { ConflictError, SysprepError } from '../../shared/errors';
+import { ConflictError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import type { ResolvedSpec } from '../../shared/spec';
+import { QemuImg } from '../../shared/tools/qemuImg';
 import { Hypervisor } from '../hypervisor';
-import { ConfinedPath } from '../storage/pathGuard';
+import { openedAs } from '../storage/diskCheck';
+import { guarded } from '../storage/guarded';
 import { LeaseManager } from '../storage/leases';
-import { Overlays, OverlaySet } from '../storage/overlays';
+import { Overlays } from '../storage/overlays';
 import { SecretsDir } from '../storage/secretsDir';
 import { buildArgv } from '../sysprep/argv';
-import { ProgressLine } from '../sysprep/progress';
 import { runSysprep } from '../sysprep/runner';
-import { QemuImg } from '../../shared/tools/qemuImg';
 import { VirtSysprep } from '../tools/virtSysprep';
+import type { AgentJob, JobWork } from './AgentJob';
 
 export interface ExecutionDeps {
   leases: LeaseManager;
@@ -34,96 +37,64 @@ export interface ExecutionDeps {
   secrets: SecretsDir;
   /** Pass `-v -x` to virt-sysprep. */
   trace: boolean;
-}
-
-export interface Execution {
-  jobId: string;
-  disks: (ConfinedPath & { format: string })[];
-  spec: ResolvedSpec;
-  safe: boolean;
-  dryRun: boolean;
-  timeoutMs: number;
-  logPath: string;
-  signal: AbortSignal;
-  /** Aborts the run with this error (lease lost). */
-  abort(err: SysprepError): void;
-  onProgress(line: ProgressLine): void;
-  onSpawn(pid: number): void;
-  /** The tool succeeded and the overlays are about to be committed (the job's last phase). */
-  onCommit?(): void;
+  /** Free bytes a storage root needs before a job installs or updates packages there. */
+  minFreeBytesForPackages: number;
   logger: Logger;
 }
 
-/** Free space wanted on a storage root before installing or updating packages. */
-export const MIN_FREE_BYTES_FOR_PACKAGES = 1 << 30;
+export function executeJob(deps: ExecutionDeps, job: AgentJob, work: JobWork, signal: AbortSignal): Promise<void> {
+  const { id: jobId, record } = job;
+  const logger = deps.logger.child({ jobId });
+  const { disks, spec } = work;
+  return guarded(logger, async (hold) => {
+    const leases = await hold(
+      'leases',
+      () => deps.leases.acquireAll(disks, jobId, (err) => job.abort(err)),
+      (held) => deps.leases.releaseAll(held),
+    );
+    await assertNotInUse(deps.qemuImg, disks);
+    if (spec.params.install || spec.params.update) await assertFreeSpace(disks, deps.minFreeBytesForPackages);
+    signal.throwIfAborted();
 
-export async function executeJob(deps: ExecutionDeps, ex: Execution): Promise<void> {
-  const leases = await deps.leases.acquireAll(ex.disks, ex.jobId, (err) => ex.abort(err));
-  let overlays: OverlaySet | undefined;
-  const filesDir = deps.secrets.jobDir(ex.jobId);
-  let succeeded = false;
-  try {
-    await assertNotInUse(deps.qemuImg, ex.disks);
-    if (ex.spec.params.install || ex.spec.params.update) await assertFreeSpace(ex.disks);
-    ex.signal.throwIfAborted();
-
-    let targets = ex.disks.map((d) => ({ path: d.real, format: d.format }));
-    if (ex.safe) {
-      overlays = await deps.overlays.create(ex.jobId, targets);
-      targets = overlays.disks;
-    }
-    const plan = buildArgv({ disks: targets, spec: ex.spec, dryRun: ex.dryRun, filesDir, trace: deps.trace });
-    await deps.secrets.write(ex.jobId, plan.files);
-    ex.logger.info('virt-sysprep starting', { operations: ex.spec.operations, disks: targets.length, safe: ex.safe, network: plan.network });
+    const safe = record.mode === 'SAFE';
+    const opened = disks.map(openedAs);
+    const overlays = safe ? await hold('overlays', () => deps.overlays.create(jobId, opened), (o) => deps.overlays.discard(o)) : undefined;
+    const targets = overlays?.disks ?? opened;
+    const filesDir = deps.secrets.jobDir(jobId);
+    const plan = buildArgv({ disks: targets, spec, dryRun: record.dryRun, filesDir, trace: deps.trace });
+    await hold('private files', () => deps.secrets.write(jobId, plan.files), () => deps.secrets.remove(jobId));
+    logger.info('virt-sysprep starting', { operations: spec.operations, disks: targets.length, safe, network: plan.network });
 
     await runSysprep(deps.virtSysprep, {
       argv: plan.argv,
       env: await deps.hypervisor.env(),
-      logPath: ex.logPath,
+      logPath: record.logPath,
       secrets: plan.files.map((f) => f.content),
-      timeoutMs: ex.timeoutMs,
-      signal: ex.signal,
-      onProgress: ex.onProgress,
-      onSpawn: ex.onSpawn,
+      timeoutMs: record.timeoutSec * 1000,
+      signal,
+      onProgress: (line) => job.onProgress(line),
+      onSpawn: (pid) => job.spawned(pid),
     });
-    ex.signal.throwIfAborted();
-    if (overlays && !ex.dryRun) {
-      await deps.leases.assertHeld(leases, ex.jobId);
-      ex.onCommit?.();
+    signal.throwIfAborted();
+    if (overlays && !record.dryRun) {
+      await deps.leases.assertHeld(leases, jobId);
+      job.committing();
       await deps.overlays.commit(overlays);
     }
-    succeeded = true;
-  } finally {
-    const cleanups = [
-      () => deps.secrets.remove(ex.jobId),
-      () => (overlays ? deps.overlays.discard(overlays) : Promise.resolve()),
-      () => deps.leases.releaseAll(leases),
-    ];
-    let cleanupError: unknown;
-    for (const cleanup of cleanups) {
-      try {
-        await cleanup();
-      } catch (err) {
-        ex.logger.error('cleanup failed', { error: String(err) });
-        cleanupError ??= err;
-      }
-    }
-    // Never hide the run's own error: a cleanup error surfaces only after a success.
-    if (succeeded && cleanupError) throw cleanupError;
-  }
+  });
 }
 
 /** The lock-checked probe again, just before work: DiskInUseError (DISK_IN_USE) if a VM came up meanwhile. */
-export async function assertNotInUse(qemuImg: QemuImg, disks: { real: string; format: string }[]): Promise<void> {
+async function assertNotInUse(qemuImg: QemuImg, disks: { real: string; format: string }[]): Promise<void> {
   for (const d of disks) await qemuImg.info(d.real, { format: d.format });
 }
 
-async function assertFreeSpace(disks: { root: string }[]): Promise<void> {
+async function assertFreeSpace(disks: { root: string }[], minFree: number): Promise<void> {
   for (const root of new Set(disks.map((d) => d.root))) {
     const s = await statfs(root);
     const free = s.bavail * s.bsize;
-    if (free < MIN_FREE_BYTES_FOR_PACKAGES) {
-      throw new ConflictError('INSUFFICIENT_SPACE', `storage root ${root} has ${free} bytes free; installing packages needs at least ${MIN_FREE_BYTES_FOR_PACKAGES}`, { root, free });
+    if (free < minFree) {
+      throw new ConflictError('INSUFFICIENT_SPACE', `storage root ${root} has ${free} bytes free; installing packages needs at least ${minFree} (agent key min_free_bytes_for_packages)`, { root, free, needed: minFree });
     }
   }
 }

@@ -39,6 +39,11 @@ export interface CheckedDisk extends ConfinedPath {
   inUse: boolean;
 }
 
+/** A checked disk as the tools open it: its real path (symlinks resolved) and its settled format. */
+export function openedAs(d: { real: string; format: DiskFormat }): { path: string; format: DiskFormat } {
+  return { path: d.real, format: d.format };
+}
+
 /** `refuse`: a disk in use fails with DISK_IN_USE (jobs, Inspect); `report`: it is reported (CheckDisks). */
 export type InUsePolicy = 'refuse' | 'report';
 

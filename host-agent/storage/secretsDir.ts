@@ -61,14 +61,23 @@ export class SecretsDir {
     return path.join(this.dir, jobId);
   }
 
-  /** Writes the job's files: a fresh 0700 directory, each file 0600 and new (never through an existing name). */
+  /**
+   * Writes the job's files: a fresh 0700 directory, each file 0600 and new (never through
+   * an existing name). A write that fails removes what it wrote (guarded.ts: a failed
+   * acquire leaves nothing).
+   */
   async write(jobId: string, files: readonly { path: string; content: string }[]): Promise<void> {
     const dir = this.jobDir(jobId);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { mode: 0o700 });
-    for (const f of files) {
-      if (path.dirname(f.path) !== dir) throw new Error(`secret file ${f.path} is outside ${dir}`);
-      await writeFile(f.path, f.content, { mode: 0o600, flag: 'wx' });
+    try {
+      for (const f of files) {
+        if (path.dirname(f.path) !== dir) throw new Error(`secret file ${f.path} is outside ${dir}`);
+        await writeFile(f.path, f.content, { mode: 0o600, flag: 'wx' });
+      }
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true }).catch((e) => this.logger.error('cannot remove a half-written secrets directory', { dir, error: String(e) }));
+      throw err;
     }
   }
 

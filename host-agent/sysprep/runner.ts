@@ -1,8 +1,9 @@
 // Runs one virt-sysprep process for one job (all of the VM's disks in one guest):
-// its own process group, stdout+stderr into the job's log file (line by line, with
-// what the trace shows of secrets cut out, traceRedaction.ts), progress parsed line by
-// line (operations from stdout, the appliance's start from the stderr trace), a time limit, and abort through an AbortSignal whose reason is the typed error
-// to report (cancel, lease lost). Killing the group also kills the libguestfs appliance.
+// stdout+stderr into the job's log file (line by line, with what the trace shows of
+// secrets cut out, traceRedaction.ts), progress parsed line by line (operations from
+// stdout, the appliance's start from the stderr trace), a time limit, and
+// abort through an AbortSignal whose reason is the typed error to report (cancel, lease
+// lost). The process group, its timeout and its kill are exec.ts's (the one spawn site).
 import { createWriteStream } from 'node:fs';
 import { CancelledError, JobFailure, SysprepError } from '../../shared/errors';
 import { VirtSysprep } from '../tools/virtSysprep';
@@ -22,70 +23,43 @@ export interface RunOptions {
   onSpawn?(pid: number): void;
 }
 
-const KILL_GRACE_MS = 3_000;
+/** The typed error an abort carries (cancel, lease lost), or a plain cancel. */
+export function abortReason(signal: AbortSignal): SysprepError {
+  return signal.reason instanceof SysprepError ? signal.reason : new CancelledError();
+}
 
-export function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<void> {
-  if (opts.signal.aborted) return Promise.reject(opts.signal.reason ?? new CancelledError());
-  return new Promise((resolve, reject) => {
-    const log = createWriteStream(opts.logPath, { flags: 'a', mode: 0o640 });
-    log.write(`# virt-sysprep ${opts.argv.join(' ')}\n`);
-    const child = tool.spawn(opts.argv, opts.env);
-    const redactor = new TraceRedactor(opts.secrets);
-    let lastError: string | null = null;
-    let stopReason: SysprepError | null = null;
-    let killTimer: NodeJS.Timeout | undefined;
+export async function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<void> {
+  if (opts.signal.aborted) throw abortReason(opts.signal);
+  const log = createWriteStream(opts.logPath, { flags: 'a', mode: 0o640 });
+  log.write(`# virt-sysprep ${opts.argv.join(' ')}\n`);
+  const proc = tool.spawn(opts.argv, { env: opts.env, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const redactor = new TraceRedactor(opts.secrets);
+  let lastError: string | null = null;
 
-    const killGroup = (reason: SysprepError) => {
-      if (stopReason) return;
-      stopReason = reason;
-      const kill = (sig: NodeJS.Signals) => {
-        try {
-          process.kill(-child.pid!, sig);
-        } catch {
-          /* already gone */
-        }
-      };
-      kill('SIGTERM');
-      killTimer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
+  const watch = (stream: NodeJS.ReadableStream, progress: boolean) => {
+    const lines = new LineSplitter();
+    // Line by line into the log, so the trace is redacted whatever the chunking.
+    const logged = (line: string) => {
+      log.write(redactor.redact(line) + '\n');
+      lastError = parseToolError(redactor.redact(line)) ?? lastError;
+      const parsed = progress ? parseProgressLine(line) : parseTraceLine(line);
+      if (parsed) opts.onProgress(parsed);
     };
-    const onAbort = () => killGroup(opts.signal.reason instanceof SysprepError ? opts.signal.reason : new CancelledError());
-    opts.signal.addEventListener('abort', onAbort);
-    const timer = setTimeout(
-      () => killGroup(new JobFailure('TIMEOUT', `virt-sysprep did not finish within ${Math.round(opts.timeoutMs / 1000)} s`, { logPath: opts.logPath })),
-      opts.timeoutMs,
-    );
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')).forEach(logged));
+    stream.on('end', () => lines.flush().forEach(logged));
+  };
+  watch(proc.stdout, true);
+  watch(proc.stderr, false);
+  if (proc.pid) opts.onSpawn?.(proc.pid);
 
-    const watch = (stream: NodeJS.ReadableStream, progress: boolean) => {
-      const lines = new LineSplitter();
-      const handle = (line: string) => {
-        lastError = parseToolError(redactor.redact(line)) ?? lastError;
-        const parsed = progress ? parseProgressLine(line) : parseTraceLine(line);
-        if (parsed) opts.onProgress(parsed);
-      };
-      // Line by line into the log, so the trace is redacted whatever the chunking.
-      const logged = (line: string) => {
-        log.write(redactor.redact(line) + '\n');
-        handle(line);
-      };
-      stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')).forEach(logged));
-      stream.on('end', () => lines.flush().forEach(logged));
-    };
-    watch(child.stdout!, true);
-    watch(child.stderr!, false);
-    if (child.pid) opts.onSpawn?.(child.pid);
-
-    child.on('error', (err) => {
-      stopReason ??= new JobFailure('TOOL_NOT_FOUND', `cannot run virt-sysprep: ${err.message}`);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      opts.signal.removeEventListener('abort', onAbort);
-      log.end(`\n# exit ${code ?? signal}\n`);
-      if (stopReason) return reject(stopReason);
-      if (code === 0) return resolve();
-      const message = lastError ?? `virt-sysprep exited with ${code ?? signal}`;
-      reject(new JobFailure('TOOL_FAILED', `virt-sysprep: ${message} (see ${opts.logPath})`, { exitCode: code, logPath: opts.logPath }));
-    });
-  });
+  const exit = await proc.exited;
+  log.end(`\n# exit ${exit.code ?? exit.signal}\n`);
+  if (exit.stopped === 'aborted') throw abortReason(opts.signal);
+  if (exit.stopped === 'timeout') {
+    throw new JobFailure('TIMEOUT', `virt-sysprep did not finish within ${Math.round(opts.timeoutMs / 1000)} s`, { logPath: opts.logPath });
+  }
+  if (exit.spawnError) throw new JobFailure('TOOL_NOT_FOUND', `cannot run virt-sysprep: ${exit.spawnError.message}`);
+  if (exit.code === 0) return;
+  const message = lastError ?? `virt-sysprep exited with ${exit.code ?? exit.signal}`;
+  throw new JobFailure('TOOL_FAILED', `virt-sysprep: ${message} (see ${opts.logPath})`, { exitCode: exit.code, logPath: opts.logPath });
 }

@@ -1,8 +1,11 @@
-// virt-sysprep wrapper: the installed tool's version and operations, and the one spawn
-// site of a run (own process group so cancel can kill the appliance too).
-import { ChildProcess, spawn } from 'node:child_process';
+// virt-sysprep wrapper: the installed tool's version and operations, and a run in its
+// own process group (shared/tools/exec.ts, the one spawn site) so that stopping it
+// stops the libguestfs appliance too.
 import { OperationInfo, parseOperationList } from '../../shared/catalog/operations';
-import { run } from '../../shared/tools/exec';
+import { run, spawnGroup, SpawnedGroup } from '../../shared/tools/exec';
+
+/** Between SIGTERM and SIGKILL when a run is stopped: lets the tool tear its appliance down. */
+const KILL_GRACE_MS = 3_000;
 
 export class VirtSysprep {
   constructor(private readonly bin: string) {}
@@ -17,7 +20,7 @@ export class VirtSysprep {
     return parseOperationList(stdout);
   }
 
-  spawn(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
-    return spawn(this.bin, argv, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(argv: string[], opts: { env: NodeJS.ProcessEnv; timeoutMs: number; signal: AbortSignal }): SpawnedGroup {
+    return spawnGroup(this.bin, argv, { ...opts, killGraceMs: KILL_GRACE_MS });
   }
 }

@@ -13,6 +13,7 @@ import {
   checkAftermath, fault, FAULT_OPS, faultDisk, FaultAgent, faultRequest, killGroup, processRunning, startFaultAgent, startJob,
   stopFaultAgents, ToolWrapper, until, untilOperation, waitForJob, wrapTool,
 } from './faultKit';
+import { toWireParams } from '../../shared/wireParams';
 
 jest.setTimeout(20 * 60_000);
 
@@ -117,7 +118,7 @@ describe('agent faults during a run (real virt-sysprep)', () => {
       const { disk, before } = await faultDisk(a.dirs, 'f21.qcow2');
       const req = faultRequest('f21');
       const params = { ...req.params, scripts: ['#!/bin/sh\necho injected failure >&2\nexit 1\n'] };
-      await a.client.startSysprep({ jobId: 'f21', disks: [{ path: disk }], spec: { only: FAULT_OPS, paramsJson: JSON.stringify(params) } });
+      await a.client.startSysprep({ jobId: 'f21', disks: [{ path: disk }], spec: { only: FAULT_OPS, ...toWireParams(params) } });
       await checkAftermath(v, a, { jobId: 'f21', disk, before, req, state: 'FAILED', code: 'TOOL_FAILED' });
     });
 

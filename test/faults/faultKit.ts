@@ -21,6 +21,7 @@ import type { Job } from '../../shared/wireTypes';
 import { agentConfig, AgentDirs, clientFor, fixtureDisk, makeAgentDirs, REPO, spawnAgentProcess, until, waitForJob } from '../helpers/agentHarness';
 import { guestRead, sha256File } from '../helpers/disk';
 import { makeTestPki, TestPki } from '../helpers/tls';
+import { toWireParams } from '../../shared/wireParams';
 
 /** One JSON line per fault; faultReporter.js truncates it at the start of a run and prints it at the end. */
 export const RESULTS_FILE = process.env.FAULT_RESULTS_FILE ?? path.join(REPO, '.cache', 'faults', 'results.jsonl');
@@ -345,7 +346,7 @@ export async function faultDisk(dirs: AgentDirs, name: string): Promise<{ disk: 
 
 /** Starts a job on the agent and waits until it is past `event` ('operation': virt-sysprep is working). */
 export async function startJob(client: AgentClient, jobId: string, disk: string, req: FaultRequest, extra: { timeoutSeconds?: number } = {}): Promise<Job> {
-  return client.startSysprep({ jobId, disks: [{ path: disk }], spec: { only: FAULT_OPS, paramsJson: JSON.stringify(req.params) }, ...extra });
+  return client.startSysprep({ jobId, disks: [{ path: disk }], spec: { only: FAULT_OPS, ...toWireParams(req.params) }, ...extra });
 }
 
 /** Resolves at the job's first `Performing "op"` event (virt-sysprep is really working). */

@@ -13,6 +13,7 @@ import { createLogger } from '../../../shared/logger';
 import { agentConfig, clientFor, fixtureDisk, makeAgentDirs, spawnAgentProcess, until } from '../../helpers/agentHarness';
 import { sha256File } from '../../helpers/disk';
 import { makeTestPki } from '../../helpers/tls';
+import { toWireParams } from '../../../shared/wireParams';
 
 jest.setTimeout(300_000);
 
@@ -26,7 +27,7 @@ describe('agent killed with SIGKILL mid-run', () => {
 
     const first = await spawnAgentProcess(config, dirs.base);
     let client = clientFor(first.address, pki);
-    await client.startSysprep({ jobId: 'crash-1', disks: [{ path: disk }], spec: { only: ['machine-id', 'ssh-hostkeys', 'logfiles'], paramsJson: JSON.stringify({ hostname: 'x1' }) } });
+    await client.startSysprep({ jobId: 'crash-1', disks: [{ path: disk }], spec: { only: ['machine-id', 'ssh-hostkeys', 'logfiles'], ...toWireParams({ hostname: 'x1' }) } });
     // Kill once virt-sysprep is really working on the overlay (first operation performed).
     for await (const e of client.watchJob('crash-1')) if (e.type === 'operation') break;
     expect(readdirSync(path.join(dirs.dataDir, 'overlays'))).toEqual(['crash-1']);

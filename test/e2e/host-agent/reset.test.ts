@@ -12,6 +12,7 @@ import { agentConfig, clientFor, fixtureDisk, makeAgentDirs, until } from '../..
 import { guestRead, sha256File } from '../../helpers/disk';
 import { GOLDEN_MACHINE_ID, GOLDEN_ROOT_HASH, IDENTITY_PATHS } from '../../helpers/guestImage';
 import { makeTestPki } from '../../helpers/tls';
+import { toWireParams } from '../../../shared/wireParams';
 
 jest.setTimeout(300_000);
 
@@ -69,7 +70,7 @@ describe('reset job through the agent (real virt-sysprep)', () => {
     const request = {
       jobId: 'reset-1',
       disks: [{ path: disk }],
-      spec: { only: RESET_OPS, paramsJson: JSON.stringify({ hostname: 'clone-one', rootPassword: { value: PASSWORD } }) },
+      spec: { only: RESET_OPS, ...toWireParams({ hostname: 'clone-one', rootPassword: { value: PASSWORD } }) },
       requestedBy: 'alice@internal',
       labels: { vm: 'clone-one' },
     };

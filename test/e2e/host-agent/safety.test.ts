@@ -8,6 +8,7 @@ import type { StartSysprepRequest } from '../../../shared/wireTypes';
 import { AgentStarter } from '../../../engine-plugin/dispatch/AgentStarter';
 import { fixtureDisk, startTestAgent, TestAgent, until, waitForJob } from '../../helpers/agentHarness';
 import { sha256File } from '../../helpers/disk';
+import { toStruct, toWireParams } from '../../../shared/wireParams';
 
 jest.setTimeout(300_000);
 
@@ -34,7 +35,7 @@ describe('agent safety (real virt-sysprep)', () => {
     await t.client.startSysprep({
       jobId: 'fail-1',
       disks: [{ path: disk, format: 'qcow2' }],
-      spec: { only: ['machine-id', 'ssh-hostkeys'], paramsJson: JSON.stringify({ hostname: 'changed', scripts: ['#!/bin/sh\necho breaking >&2\nexit 1\n'] }) },
+      spec: { only: ['machine-id', 'ssh-hostkeys'], ...toWireParams({ hostname: 'changed', scripts: ['#!/bin/sh\necho breaking >&2\nexit 1\n'] }) },
     });
     const job = await waitForJob(t.client, 'fail-1');
     expect(job.state).toBe('FAILED');
@@ -118,12 +119,15 @@ describe('agent safety (real virt-sysprep)', () => {
       ['missing file', () => ({ disks: [{ path: path.join(t.dirs.root, 'nope.qcow2') }] }), 'DISK_NOT_FOUND', 'disks[0].path', /no such disk/],
       ['a file that is not a disk image', () => ({ disks: [{ path: path.join(t.dirs.root, 'notes.txt') }] }), 'NOT_A_DISK', 'disks[0].path', /not a recognised disk image/],
       ['a text file declared qcow2', () => ({ disks: [{ path: path.join(t.dirs.root, 'notes.txt'), format: 'qcow2' }] }), 'NOT_A_DISK', 'disks[0].path', /not a qcow2 image/],
-      ['invalid hostname', () => ({ spec: { paramsJson: JSON.stringify({ hostname: 'under_score!' }) } }), 'INVALID_ARGUMENT', 'params.hostname', /not a valid hostname/],
-      ['invalid timezone', () => ({ spec: { paramsJson: JSON.stringify({ timezone: 'Europe/Atlantis' }) } }), 'INVALID_ARGUMENT', 'params.timezone', /time zone/],
-      ['malformed ssh key', () => ({ spec: { paramsJson: JSON.stringify({ users: [{ name: 'root', sshKeys: ['ssh-rsa not-base64!'] }] }) } }), 'INVALID_ARGUMENT', 'params.users[0].sshKeys[0]', /OpenSSH public key/],
-      ['a value starting with -', () => ({ spec: { paramsJson: JSON.stringify({ install: ['--force-yes'] }) } }), 'INVALID_ARGUMENT', 'params.install[0]', /must not start with "-"/],
-      ['a customisation with customize disabled', () => ({ spec: { disable: ['customize'], paramsJson: JSON.stringify({ hostname: 'web' }) } }), 'CUSTOMIZE_DISABLED', 'params.hostname', /needs the "customize" operation/],
-      ['params that are not JSON', () => ({ spec: { paramsJson: '{hostname:' } }), 'INVALID_ARGUMENT', 'spec.params_json', /not valid JSON/],
+      ['invalid hostname', () => ({ spec: { ...toWireParams({ hostname: 'under_score!' }) } }), 'INVALID_ARGUMENT', 'params.hostname', /not a valid hostname/],
+      ['invalid timezone', () => ({ spec: { ...toWireParams({ timezone: 'Europe/Atlantis' }) } }), 'INVALID_ARGUMENT', 'params.timezone', /time zone/],
+      ['malformed ssh key', () => ({ spec: { ...toWireParams({ users: [{ name: 'root', sshKeys: ['ssh-rsa not-base64!'] }] }) } }), 'INVALID_ARGUMENT', 'params.users[0].sshKeys[0]', /OpenSSH public key/],
+      ['a value starting with -', () => ({ spec: { ...toWireParams({ install: ['--force-yes'] }) } }), 'INVALID_ARGUMENT', 'params.install[0]', /must not start with "-"/],
+      ['a customisation with customize disabled', () => ({ spec: { disable: ['customize'], ...toWireParams({ hostname: 'web' }) } }), 'CUSTOMIZE_DISABLED', 'params.hostname', /needs the "customize" operation/],
+      ['params as the old JSON string (an older engine)', () => ({ spec: { paramsJson: '{"hostname":"web"}' } }), 'PARAMS_JSON_UNSUPPORTED', 'spec.params_json', /no longer accepted/],
+      ['a secret sent as a plain param', () => ({ spec: { params: toStruct({ rootPassword: { value: 'pw' } }) } }), 'INVALID_ARGUMENT', 'spec.params.rootPassword', /belongs in spec.secret_params/],
+      ['a plain param sent as a secret', () => ({ spec: { secretParams: toStruct({ hostname: 'web' }) } }), 'INVALID_ARGUMENT', 'spec.secret_params.hostname', /belongs in spec.params/],
+      ['an unknown customisation', () => ({ spec: { ...toWireParams({ noSuchThing: 1 }) } }), 'UNKNOWN_FIELD', 'params.noSuchThing', /not a known field/],
       ['a job id with a slash', () => ({ jobId: '../evil' }), 'INVALID_ARGUMENT', 'job_id', /must be/],
     ];
 

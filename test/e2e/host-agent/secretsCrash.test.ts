@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { agentConfig, clientFor, fixtureDisk, makeAgentDirs, spawnAgentProcess, startTestAgent, until, waitForJob } from '../../helpers/agentHarness';
 import { sha256File } from '../../helpers/disk';
 import { makeTestPki } from '../../helpers/tls';
+import { toWireParams } from '../../../shared/wireParams';
 
 jest.setTimeout(400_000);
 
@@ -63,7 +64,7 @@ describe('secrets after an agent crash', () => {
     await client.startSysprep({
       jobId: 'secret-1',
       disks: [{ path: disk }],
-      spec: { only: ['machine-id', 'logfiles'], paramsJson: JSON.stringify({ rootPassword: { value: S1 }, users: [{ name: 'student', password: { value: S2 } }] }) },
+      spec: { only: ['machine-id', 'logfiles'], ...toWireParams({ rootPassword: { value: S1 }, users: [{ name: 'student', password: { value: S2 } }] }) },
     });
     // Kill once virt-sysprep is really working (first operation performed).
     for await (const e of client.watchJob('secret-1')) if (e.type === 'operation') break;
@@ -121,7 +122,7 @@ describe('secrets after an agent crash', () => {
       await t.client.startSysprep({
         jobId: 'secret-2',
         disks: [{ path: disk }],
-        spec: { only: ['machine-id'], paramsJson: JSON.stringify({ rootPassword: { value: S }, scripts: [`#!/bin/sh\nAPI_TOKEN="${T}"\ntest -n "$API_TOKEN"\n`] }) },
+        spec: { only: ['machine-id'], ...toWireParams({ rootPassword: { value: S }, scripts: [`#!/bin/sh\nAPI_TOKEN="${T}"\ntest -n "$API_TOKEN"\n`] }) },
       });
       const job = await waitForJob(t.client, 'secret-2');
       expect(job.state).toBe('SUCCEEDED');

@@ -37,7 +37,7 @@ describe('AgentStarter (one start stream per agent)', () => {
     open.push({ agent, client, starter });
     return { agent, client, starter };
   }
-  const request = (jobId: string, p = disk) => ({ jobId, disks: [{ path: p, format: 'qcow2' }], spec: { only: ['machine-id'], paramsJson: '{}' } });
+  const request = (jobId: string, p = disk) => ({ jobId, disks: [{ path: p, format: 'qcow2' }], spec: { only: ['machine-id'] } });
   const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a refusal'); }, (e: SysprepError) => e);
 
   it('starts many jobs over one stream, each answered with its own job', async () => {

@@ -10,6 +10,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { loadProto } from '../../../shared/grpc';
+import { fromWireParams } from '../../../shared/wireParams';
 
 export interface FakeJob {
   id: string;
@@ -44,6 +45,8 @@ export interface FakeAgentOptions {
   inUseDisks?: Set<string>;
   /** The start stream answers this late (ms): a start stays in flight. */
   startReplyDelayMs?: number;
+  /** Reported in Capabilities (the agent's min_free_bytes_for_packages); free_bytes is 10 GB. */
+  minFreeBytesForPackages?: number;
 }
 
 const DEFAULT_OPS = ['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys', 'user-account'];
@@ -153,7 +156,7 @@ export class FakeAgent {
     const gone = this.opts.refuseMissingDisks && (r.disks as { path: string }[]).find((d) => !existsSync(d.path));
     if (gone) throw { code: grpc.status.NOT_FOUND, details: `disks[0].path: no such disk: ${gone.path}`, metadata: meta('DISK_NOT_FOUND') };
     const j: FakeJob = {
-      id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: JSON.parse(r.spec.paramsJson || '{}'),
+      id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: fromWireParams(r.spec),
       labels: r.labels, requestedBy: r.requestedBy, events: [],
     };
     this.jobs.set(j.id, j);
@@ -196,6 +199,7 @@ export class FakeAgent {
           hostId: this.opts.hostId, agentVersion: 'fake', virtSysprepVersion: 'fake 1.48', qemuImgVersion: 'fake', hypervisor: 'tcg',
           storageRoots: this.opts.storageRoots.map((p) => ({ path: p, freeBytes: '10000000000', totalBytes: '20000000000' })),
           maxConcurrentJobs: this.opts.maxJobs ?? 2, runningJobs: this.running, blockDevicesAllowed: false,
+          minFreeBytesForPackages: String(this.opts.minFreeBytesForPackages ?? 1 << 30),
         }),
       ListOperations: (_: unknown, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, {

@@ -1,0 +1,79 @@
+// The verb's validation (vdsm: a verb validates before it creates a job): a StartSysprep
+// request becomes a job record and its work, or a typed error naming the field at fault.
+// Everything is checked here even though the engine checked it too: the agent is a
+// trust boundary. The params arrive already decoded from the wire (shared/wireParams.ts)
+// and are validated once, with the operations, against the catalog (resolveSpec).
+import * as path from 'node:path';
+import { OperationInfo } from '../../shared/catalog/operations';
+import { InputError } from '../../shared/errors';
+import { resolveSpec } from '../../shared/spec';
+import { DiskChecker, openedAs } from '../storage/diskCheck';
+import type { JobWork } from './AgentJob';
+import { JobRecord, ModeName } from './types';
+
+export interface StartRequest {
+  jobId: string;
+  disks: { path: string; format?: string }[];
+  spec: { enable?: string[]; disable?: string[]; only?: string[]; params: Record<string, unknown> };
+  mode?: string;
+  dryRun?: boolean;
+  timeoutSeconds?: number;
+  requestedBy?: string;
+  labels?: Record<string, string>;
+}
+
+export interface StartDefaults {
+  hostId: string;
+  defaultTimeoutSec: number;
+  defaultMode: 'safe' | 'in_place';
+  logDir: string;
+  operations: OperationInfo[];
+}
+
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const MAX_TIMEOUT_SEC = 24 * 3600;
+
+/** Synchronous part, so that a bad id is refused before anything else runs. */
+export function checkJobId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || !JOB_ID.test(id)) {
+    throw new InputError('job_id', 'must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  }
+}
+
+export async function validateStart(req: StartRequest, d: StartDefaults, diskChecker: DiskChecker): Promise<{ record: JobRecord; work: JobWork }> {
+  checkJobId(req.jobId);
+  const disks = await diskChecker.check(req.disks, 'refuse');
+  const spec = resolveSpec({ operations: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only }, params: req.spec?.params }, d.operations);
+  const mode = parseMode(req.mode, d.defaultMode);
+  const timeoutSec = req.timeoutSeconds || d.defaultTimeoutSec;
+  if (timeoutSec > MAX_TIMEOUT_SEC) throw new InputError('timeout_seconds', `must be at most ${MAX_TIMEOUT_SEC}`);
+
+  const now = new Date().toISOString();
+  const record: JobRecord = {
+    id: req.jobId,
+    state: 'PENDING',
+    disks: disks.map(openedAs),
+    operations: spec.operations,
+    mode,
+    dryRun: !!req.dryRun,
+    createdAt: now,
+    startedAt: '',
+    endedAt: '',
+    progress: { done: 0, total: spec.operations.length, current: '', phase: 'queued', phaseSince: now },
+    steps: [],
+    error: null,
+    logPath: path.join(d.logDir, `${req.jobId}.log`),
+    requestedBy: req.requestedBy ?? '',
+    labels: req.labels ?? {},
+    hostId: d.hostId,
+    paramKeys: Object.keys(spec.params),
+    timeoutSec,
+  };
+  return { record, work: { spec, disks } };
+}
+
+function parseMode(mode: string | undefined, fallback: 'safe' | 'in_place'): ModeName {
+  if (!mode || mode === 'MODE_UNSPECIFIED') return fallback === 'in_place' ? 'IN_PLACE' : 'SAFE';
+  if (mode === 'SAFE' || mode === 'IN_PLACE') return mode;
+  throw new InputError('mode', 'must be SAFE or IN_PLACE');
+}
