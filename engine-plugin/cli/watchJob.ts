@@ -8,8 +8,6 @@ import { ApiError, ConnectionError } from './exitCodes';
 import { isFinalState, JobEventData, JobLike, JobProgress } from './JobProgress';
 import type { JobView } from './JobView';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export interface WatchOptions {
   signal?: AbortSignal;
   /** Reconnections in a row without any event before giving up. */
@@ -17,10 +15,10 @@ export interface WatchOptions {
   retryDelayMs?: number;
 }
 
-export async function watchJob(client: ApiClient, ref: string, view: JobView, opts: WatchOptions = {}): Promise<JobLike> {
-  // A short id (a unique prefix, docs/api.md) is resolved once: events name jobs by their full id.
-  const jobId = UUID.test(ref) ? ref : (await client.get<JobLike>(`/jobs/${encodeURIComponent(ref)}`)).id;
-  const progress = new JobProgress(jobId);
+export async function watchJob(client: ApiClient, jobId: string, view: JobView, opts: WatchOptions = {}): Promise<JobLike> {
+  // A short id (a unique prefix, docs/api.md) names the job until its snapshot gives the
+  // full id, which its events carry.
+  let progress = new JobProgress(jobId);
   const retries = opts.retries ?? 5;
   let failures = 0;
   let lastError: Error | undefined;
@@ -28,8 +26,11 @@ export async function watchJob(client: ApiClient, ref: string, view: JobView, op
     try {
       for await (const ev of client.events(jobId, opts.signal)) {
         failures = 0;
-        if (ev.event === 'snapshot') view.update(progress.snapshot(JSON.parse(ev.data) as JobLike), progress);
-        else if (ev.event === 'operation' || ev.event === 'state') view.update(progress.event(JSON.parse(ev.data) as JobEventData), progress);
+        if (ev.event === 'snapshot') {
+          const job = JSON.parse(ev.data) as JobLike;
+          if (job.id !== progress.jobId) progress = new JobProgress(job.id);
+          view.update(progress.snapshot(job), progress);
+        } else if (ev.event === 'operation' || ev.event === 'state') view.update(progress.event(JSON.parse(ev.data) as JobEventData), progress);
         if (progress.final) break;
       }
     } catch (err) {

@@ -11,6 +11,7 @@ import type { EngineConfig } from '../../../engine-plugin/config';
 import { RunningEngine, startEngine } from '../../../engine-plugin/engine';
 import { startAgent } from '../../../host-agent/agent';
 import { makeTestPki, TestPki } from '../../helpers/tls';
+import { FINAL_JOB_STATES } from '../../../shared/jobStates';
 
 export const ADMIN = 'e2e-admin-token-0123456789';
 export const OPERATOR = 'e2e-operator-token-0123456789';
@@ -103,7 +104,7 @@ export function restApi(target: { url: string }): Pick<Stack, 'api' | 'waitJob'>
       const end = Date.now() + timeoutMs;
       for (;;) {
         const { body } = await api('GET', `/jobs/${id}`);
-        if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body?.state)) return body;
+        if ((FINAL_JOB_STATES as readonly string[]).includes(body?.state)) return body;
         if (Date.now() > end) throw new Error(`job ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(body)}`);
         await new Promise((r) => setTimeout(r, 500));
       }

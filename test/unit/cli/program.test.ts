@@ -192,6 +192,15 @@ describe('ovirt-sysprep job watch', () => {
     ]);
   });
 
+  it('watches by a short id (unique prefix): the same lines, the events matched by the full id of the snapshot', async () => {
+    const r = await cli(['job', 'watch', 'p1'], engine());
+    const short = fakeEngine({ 'GET /jobs/p1ab/events': () => ({ sse: sse(poolEvents) }), 'GET /jobs/p1ab': () => ({ json: poolFinal }) });
+    const s = await cli(['job', 'watch', 'p1ab'], short);
+    expect(s.code).toBe(3);
+    const strip = (out: string) => out.split('\n').map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''));
+    expect(strip(s.out)).toEqual(strip(r.out));
+  });
+
   it('draws one bar per VM on a terminal', async () => {
     const r = await cli(['job', 'watch', 'p1'], engine(), { tty: true });
     expect(r.code).toBe(3);

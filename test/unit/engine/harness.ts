@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { EngineConfig, TokenConfig } from '../../../engine-plugin/config';
 import { RunningEngine, startEngine } from '../../../engine-plugin/engine';
 import { FakeAgent, FakeAgentOptions } from './fakeAgent';
+import { FINAL_JOB_STATES } from '../../../shared/jobStates';
 
 export const TOKENS: Record<'admin' | 'operator' | 'viewer', TokenConfig> = {
   admin: { name: 'alice', role: 'admin', token: 'admin-token-0123456789' },
@@ -73,7 +74,7 @@ export async function harness(opts: { agents?: Partial<FakeAgentOptions>[]; conf
       const end = Date.now() + timeoutMs;
       for (;;) {
         const { body } = await h.api('GET', `/jobs/${id}`);
-        if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body.state)) return body;
+        if ((FINAL_JOB_STATES as readonly string[]).includes(body.state)) return body;
         if (Date.now() > end) throw new Error(`job ${id} still ${body.state} after ${timeoutMs} ms: ${JSON.stringify(body)}`);
         await new Promise((r) => setTimeout(r, 25));
       }

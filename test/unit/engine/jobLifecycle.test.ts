@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Transport from 'winston-transport';
 import type { JobEvent as AgentEvent } from '../../../shared/wireTypes';
+import { FINAL_JOB_STATES } from '../../../shared/jobStates';
 import { createLogger } from '../../../shared/logger';
 import { Db, openDb } from '../../../engine-plugin/db';
 import { JOB_STATES, JobState } from '../../../engine-plugin/jobs/Job';
@@ -16,7 +17,6 @@ import { JobStore, NewJob } from '../../../engine-plugin/jobs/JobStore';
 import { JobTransition, LEAF_TRANSITIONS, nextState, PARENT_TRANSITIONS } from '../../../engine-plugin/jobs/JobTransitions';
 
 const EVENTS: JobTransition[] = ['queued', 'started', 'cancel', 'succeeded', 'failed', 'cancelled', 'partial'];
-const FINAL: JobState[] = ['succeeded', 'failed', 'cancelled', 'partial'];
 
 describe('job transition tables', () => {
   it.each<[JobState, JobTransition, JobState | undefined]>([
@@ -53,7 +53,7 @@ describe('job transition tables', () => {
   it('has a row for every state, and no way out of a final one', () => {
     for (const table of [LEAF_TRANSITIONS, PARENT_TRANSITIONS]) {
       expect(Object.keys(table).sort()).toEqual([...JOB_STATES].sort());
-      for (const s of FINAL) for (const e of EVENTS) expect(nextState(table, s, e)).toBeUndefined();
+      for (const s of FINAL_JOB_STATES) for (const e of EVENTS) expect(nextState(table, s, e)).toBeUndefined();
     }
   });
 });

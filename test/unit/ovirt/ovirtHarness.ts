@@ -11,6 +11,7 @@ import { OvirtConfig, ovirtWithDefaults } from '../../../engine-plugin/ovirt/Ovi
 import { IDS, OvirtApiServer, PASSWORDS } from '../../helpers/ovirtApiServer';
 import { makeTestPki, TestPki } from '../../helpers/tls';
 import { FakeAgent } from '../engine/fakeAgent';
+import { FINAL_JOB_STATES } from '../../../shared/jobStates';
 
 export const ADMIN_TOKEN = 'ovirt-unit-admin-token-0123456789';
 
@@ -85,7 +86,7 @@ export async function ovirtHarness(opts: { config?: Partial<EngineConfig>; ovirt
       const end = Date.now() + timeoutMs;
       for (;;) {
         const { body } = await h.api('GET', `/jobs/${id}`);
-        if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body.state)) return body;
+        if ((FINAL_JOB_STATES as readonly string[]).includes(body.state)) return body;
         if (Date.now() > end) throw new Error(`job ${id} still ${body.state} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 25));
       }
