@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError, SysprepError } from '../../shared/errors';
 import type { InventoryActions } from '../inventory/InventoryActions';
-import { renderString } from '../jobs/patterns';
+import { renderString } from '../../shared/catalog/patterns';
 import { sysprepBodySchema } from '../jobs/requestSchema';
 import type { ApiDeps } from './deps';
 import { LIST_QUERY, listQuery } from './listQuery';
