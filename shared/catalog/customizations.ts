@@ -293,6 +293,23 @@ export const paramsSchema = z
   .object(Object.fromEntries(CUSTOMIZATIONS.map((c) => [c.key, c.schema.optional()])))
   .strict();
 
+/** One entry's value schema as JSON Schema (the `$schema` line left to the document holding it). */
+function jsonSchemaOf(c: Customization): Record<string, unknown> {
+  const { $schema: _, ...schema } = z.toJSONSchema(c.schema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
+  return schema;
+}
+
+/** The `params` object as JSON Schema for the OpenAPI document: each property titled and described by its entry. */
+export function paramsJsonSchema(): Record<string, unknown> {
+  const properties = Object.fromEntries(CUSTOMIZATIONS.map((c) => [c.key, {
+    ...jsonSchemaOf(c),
+    title: c.label,
+    description: `${c.help} (virt-sysprep ${c.flag}${c.secret ? '; secret: never returned' : ''})`,
+    'x-minimum-role': c.role,
+  }]));
+  return { type: 'object', additionalProperties: false, properties };
+}
+
 /** The catalog as data (for the REST listing, the agent's capabilities and the web form). */
 export function describeCustomizations() {
   return CUSTOMIZATIONS.map((c) => ({
@@ -309,7 +326,7 @@ export function describeCustomizations() {
     widget: c.widget,
     ...(c.placeholder ? { placeholder: c.placeholder } : {}),
     cliFlags: c.cli.flags.map((f) => f.option.split(' ')[0]),
-    schema: z.toJSONSchema(c.schema, { unrepresentable: 'any' }),
+    schema: jsonSchemaOf(c),
   }));
 }
 
