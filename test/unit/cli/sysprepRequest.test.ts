@@ -1,4 +1,6 @@
 // CLI options -> the API's sysprep request body, and API fields -> the flag to fix.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { UsageError } from '../../../engine-plugin/cli/exitCodes';
 import { flagForField, SYSPREP_FLAGS } from '../../../engine-plugin/cli/sysprepFlags';
 import { buildSysprepBody, FileReader, SysprepOptions } from '../../../engine-plugin/cli/sysprepRequest';
@@ -93,5 +95,11 @@ describe('flagForField', () => {
 
   it('takes every customisation flag description from somewhere (no empty help)', () => {
     for (const f of SYSPREP_FLAGS) expect(f.description.length).toBeGreaterThan(10);
+  });
+
+  it('documents every generated flag in docs/cli.md', () => {
+    const doc = readFileSync(path.join(__dirname, '../../../docs/cli.md'), 'utf8');
+    const missing = SYSPREP_FLAGS.map((f) => f.option.split(' ')[0]).filter((flag) => !doc.includes(`\`${flag}`));
+    expect(missing).toEqual([]);
   });
 });
