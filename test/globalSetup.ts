@@ -1,7 +1,7 @@
 // jest globalSetup: make sure the cached guest image exists before any test starts,
 // so parallel workers never race to build it (cachedGuestImage is also safe if they do).
-// It also builds the browser bundle of the shared code (a fraction of a second).
 // Set SKIP_GUEST_IMAGE=1 to skip (e.g. unit-only runs on machines without libguestfs).
+// It first builds the browser bundle of the shared code (a fraction of a second).
 import { buildBrowserBundle } from '../shared/browser/buildBundle';
 import { cachedGuestImage } from './helpers/guestImage';
 
