@@ -145,7 +145,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     widget: 'list',
     placeholder: 'one user name per line',
     cli: cliList('--remove-users <names>', 'Remove these user accounts and their home directories'),
-    schema: z.array(v.username).min(1, 'must name at least one user').max(256),
+    schema: v.usernames,
     toArgs: (names) => ['--remove-user-accounts', names.join(',')],
   }),
   entry({
@@ -160,7 +160,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     widget: 'list',
     placeholder: 'one user name per line',
     cli: cliList('--keep-users <names>', 'Remove every user account except these (and root)'),
-    schema: z.array(v.username).min(1, 'must name at least one user').max(256),
+    schema: v.usernames,
     toArgs: (names) => ['--keep-user-accounts', names.join(',')],
   }),
   entry({
@@ -247,7 +247,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     widget: 'list',
     placeholder: 'one absolute path per line',
     cli: cliRepeated('--delete <path>', 'Delete this file or directory in the guest'),
-    schema: z.array(v.guestPath).min(1).max(256),
+    schema: v.guestPaths,
     toArgs: (paths) => paths.flatMap((p) => ['--delete', p]),
   }),
   entry({
@@ -262,7 +262,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     widget: 'list',
     placeholder: 'one absolute path per line',
     cli: cliRepeated('--truncate <path>', 'Truncate this file in the guest to zero length'),
-    schema: z.array(v.guestPath).min(1).max(256),
+    schema: v.guestPaths,
     toArgs: (paths) => paths.flatMap((p) => ['--truncate', p]),
   }),
   entry({

@@ -29,6 +29,9 @@ export const username = safeString().regex(
   'is not a valid user name (lower-case letters, digits, "_" and "-", at most 32 characters)',
 );
 
+/** A list of user names (removeUsers, keepUsers). */
+export const usernames = z.array(username).min(1, 'must name at least one user').max(256);
+
 const KEY_TYPES = [
   'ssh-rsa',
   'ssh-ed25519',
@@ -77,6 +80,9 @@ export const packageName = safeString().regex(
 export const guestPath = z
   .string()
   .regex(/^\/[^\0\n\r]*$/, 'must be an absolute path inside the guest, starting with "/"');
+
+/** A list of guest paths (delete, truncate). */
+export const guestPaths = z.array(guestPath).min(1).max(256);
 
 /** virt-customize's `--chmod PERMISSIONS:FILE`: octal permissions, an absolute guest path. */
 export const chmodSpec = z
