@@ -4,14 +4,11 @@
 // the field at fault (`operations.enable[1]`, `params.hostname`, ...).
 import { z } from 'zod';
 import { CUSTOMIZATION_BY_KEY, Params, paramsSchema } from './catalog/customizations';
+import { OperationSelection, selectedOperations } from './catalog/operationSelection';
 import { OperationInfo } from './catalog/operations';
 import { InputError } from './errors';
 
-export interface OperationSelection {
-  enable?: string[];
-  disable?: string[];
-  only?: string[];
-}
+export type { OperationSelection } from './catalog/operationSelection';
 
 export interface SpecInput {
   operations?: OperationSelection;
@@ -78,9 +75,7 @@ export function resolveSpec(input: SpecInput, known: readonly OperationInfo[]): 
   checkSelection(sel);
 
   const params = validateParams(input.params);
-  const selected = new Set(lists.only.length ? lists.only : known.filter((o) => o.defaultEnabled).map((o) => o.name));
-  lists.enable.forEach((n) => selected.add(n));
-  lists.disable.forEach((n) => selected.delete(n));
+  const selected = selectedOperations(lists, known);
 
   // Customisations only run inside their operation: add it, or refuse when the caller
   // explicitly disabled it (the tool would silently ignore them).

@@ -4,6 +4,7 @@
 import express, { Express } from 'express';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { browserBundleDir } from '../../shared/browser/bundleDir';
 import { authMiddleware } from './auth';
 import { catalogRoutes, ENGINE_VERSION } from './catalogRoutes';
 import type { ApiDeps } from './deps';
@@ -43,7 +44,8 @@ export function createApp(d: ApiDeps): { app: Express; table: RouteTable } {
   app.use(API_BASE, (req, res, next) => (PUBLIC.has(req.path) ? next() : auth(req, res, next)));
   app.use(API_BASE, table.router);
   // The admin web page and the oVirt UI plugin files: static, public (the page signs in with a token).
-  const statics: [string, string | undefined][] = [['/ui', staticDir('web')], ['/ui-plugin', staticDir('ui-plugin')]];
+  // /ui/lib: the shared checks built for the browser (npm run build), see shared/browser/.
+  const statics: [string, string | undefined][] = [['/ui/lib', browserBundleDir().dir], ['/ui', staticDir('web')], ['/ui-plugin', staticDir('ui-plugin')]];
   for (const [url, dir] of statics) if (dir) app.use(url, express.static(dir));
   app.use(routeNotFound);
   app.use(errorMiddleware(d.log));

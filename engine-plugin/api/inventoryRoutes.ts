@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SysprepError } from '../../shared/errors';
 import type { InventoryActions } from '../inventory/InventoryActions';
 import { requirePool, requireTemplate, requireVm } from '../inventory/requireEntity';
-import { renderString } from '../jobs/patterns';
+import { renderString } from '../../shared/catalog/patterns';
 import { sysprepBodySchema } from '../jobs/requestSchema';
 import type { ApiDeps } from './deps';
 import { LIST_QUERY, listQuery } from './listQuery';

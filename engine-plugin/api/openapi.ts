@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document of the API, generated from the route table and the zod
 // schemas of the request bodies (served at /api/v1/openapi.json).
 import { z } from 'zod';
+import { paramsJsonSchema } from '../../shared/catalog/customizations';
 import type { RouteTable } from './RouteTable';
 
 const errorSchema = {
@@ -16,6 +17,16 @@ const errorSchema = {
 
 export function openApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/**
+ * A body's JSON Schema. Bodies take `params` as any object (patterns such as ${vm} are
+ * judged later, per VM); the document points it at the catalog's own description.
+ */
+function bodySchema(body: z.ZodType): Record<string, unknown> {
+  const schema = z.toJSONSchema(body, { unrepresentable: 'any', io: 'input' }) as { properties?: Record<string, unknown> };
+  if (schema.properties?.params) schema.properties.params = { $ref: '#/components/schemas/SysprepParams' };
+  return schema;
 }
 
 export function buildOpenApi(table: RouteTable, version: string): Record<string, unknown> {
@@ -35,7 +46,7 @@ export function buildOpenApi(table: RouteTable, version: string): Record<string,
       summary: r.summary,
       operationId: `${r.method}${r.path.replace(/[/:{}-]+(\w)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: [...params, ...query],
-      ...(r.body ? { requestBody: { required: !r.emptyBody, content: { 'application/json': { schema: z.toJSONSchema(r.body, { unrepresentable: 'any', io: 'input' }) } } } } : {}),
+      ...(r.body ? { requestBody: { required: !r.emptyBody, content: { 'application/json': { schema: bodySchema(r.body) } } } } : {}),
       security: r.role ? [{ bearer: [] }] : [],
       'x-minimum-role': r.role ?? 'none',
       responses: {
@@ -48,7 +59,7 @@ export function buildOpenApi(table: RouteTable, version: string): Record<string,
     openapi: '3.1.0',
     info: { title: 'ovirt-sysprep engine API', version, description: 'virt-sysprep as a first-class action on VMs, pools and templates. See docs/api.md.' },
     servers: [{ url: '/' }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: { SysprepParams: paramsJsonSchema() } },
     paths,
   };
 }

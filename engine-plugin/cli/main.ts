@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { ApiError, ConnectionError, EXIT, UsageError } from './exitCodes';
 import { buildProgram, CliIo } from './program';
-import { flagForField } from './sysprepRequest';
+import { flagForField } from './sysprepFlags';
 
 export function processIo(): CliIo {
   return {

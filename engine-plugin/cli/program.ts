@@ -11,7 +11,8 @@ import type { JobLike } from './JobProgress';
 import { JobView, QuietView } from './JobView';
 import { LineView } from './LineView';
 import { resolveConnection } from './settings';
-import { buildSysprepBody, FileReader, SYSPREP_FLAGS, SysprepOptions } from './sysprepRequest';
+import { addSysprepOptions as addCatalogOptions } from './sysprepFlags';
+import { buildSysprepBody, FileReader, SysprepOptions } from './sysprepRequest';
 import { TtyView } from './TtyView';
 import { watchJob } from './watchJob';
 
@@ -63,8 +64,6 @@ Examples:
       --ssh-key-file ~/.ssh/id_ed25519.pub --timezone Europe/Berlin
   ovirt-sysprep ${cmd} ${target} --enable ssh-userdir --disable logfiles --script ./fix.sh --dry-run
   ovirt-sysprep ${cmd} ${target} --no-wait --json | jq -r .id`;
-
-const collect = (value: string, prev?: string[]) => [...(prev ?? []), value];
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('ovirt-sysprep')
@@ -197,15 +196,8 @@ Examples:
     }
   };
 
-  const addSysprepOptions = (cmd: Command) => {
-    for (const f of SYSPREP_FLAGS) {
-      const opt = new Option(f.option, f.description);
-      if (f.repeatable) opt.argParser(collect);
-      if (f.choices) opt.choices(f.choices);
-      cmd.addOption(opt);
-    }
-    return cmd.option('--no-wait', 'return once the job is accepted (print its id, or the job with --json)');
-  };
+  const addSysprepOptions = (cmd: Command) =>
+    addCatalogOptions(cmd).option('--no-wait', 'return once the job is accepted (print its id, or the job with --json)');
 
   // ---- vm ----
   const vm = program.command('vm').description('one VM: show, sysprep');
@@ -291,6 +283,22 @@ Examples:
   };
 
   for (const group of [vm, pool, template, job]) group.addHelpText('after', examples(...group.commands.map((s) => `ovirt-sysprep ${group.name()} ${s.name()} --help`)));
+
+  // virt-sysprep's `--list-operations` as an alias of the `operations` command. With a
+  // root action commander no longer rejects unknown commands itself: done here.
+  program
+    .option('--list-operations', 'same as the "operations" command (virt-sysprep\'s name)')
+    .argument('[command...]')
+    .usage('[options] [command]')
+    .action(async function (this: Command) {
+      if (this.opts<{ listOperations?: boolean }>().listOperations) {
+        await program.commands.find((c) => c.name() === 'operations')!.parseAsync([], { from: 'user' });
+      } else if (this.args.length) {
+        this.error(`error: unknown command '${this.args[0]}'`, { code: 'commander.unknownCommand', exitCode: 2 });
+      } else {
+        this.help({ error: true });
+      }
+    });
   return program;
 }
 

@@ -23,7 +23,8 @@ import { JobAuthorizer } from './JobAuthorizer';
 import { JobLifecycle } from './JobLifecycle';
 import { JobRunner } from './JobRunner';
 import { JobStore, NewJob } from './JobStore';
-import { PatternContext, renderParams, validatePatternParams } from './patterns';
+import { PatternContext, patternContext, renderParams, SAMPLE_CONTEXT, validatePatternParams } from '../../shared/catalog/patterns';
+import { deniedParam } from '../../shared/catalog/senderRole';
 import type { BulkBody, SysprepBody } from './requestSchema';
 import { VmLocks } from './VmLocks';
 
@@ -47,18 +48,8 @@ const secretsOf = (params: Params): Params => Object.fromEntries(Object.entries(
 
 /** Fields an operator may not send: scripts and passwords (403 naming the field). */
 export function checkOperatorFields(params: Record<string, unknown> | undefined): void {
-  if (!params) return;
-  const deny = (field: string, what: string) => {
-    throw new PermissionError('FORBIDDEN_FIELD', `${field}: the operator role may not send ${what}; an admin can`, { field });
-  };
-  if (params.scripts !== undefined) deny('params.scripts', 'scripts');
-  if (params.firstboot !== undefined) deny('params.firstboot', 'first-boot scripts');
-  if (params.rootPassword !== undefined) deny('params.rootPassword', 'passwords');
-  if (Array.isArray(params.users)) {
-    params.users.forEach((u, i) => {
-      if (u && typeof u === 'object' && 'password' in u) deny(`params.users[${i}].password`, 'passwords');
-    });
-  }
+  const denied = deniedParam(params, 'operator');
+  if (denied) throw new PermissionError('FORBIDDEN_FIELD', `${denied.field}: the operator role may not send ${denied.what}; an ${denied.role} can`, { field: denied.field });
 }
 
 function mergeSelection(profile: OperationSelection, body: OperationSelection | undefined): OperationSelection {
@@ -73,7 +64,6 @@ function mergeSelection(profile: OperationSelection, body: OperationSelection | 
 
 /** The shortest job id prefix taken (contract 5 of issue 11; docs/api.md). */
 export const SHORT_ID_MIN = 4;
-const SAMPLE: PatternContext = { vm: 'vm', index: 1, pool: 'pool', template: 'template' };
 
 @injectable()
 export class JobService {
@@ -107,7 +97,7 @@ export class JobService {
     }
     const params = { ...profile?.params, ...body.params };
     validatePatternParams(params);
-    const spec = resolveSpec({ operations: selection, params: renderParams(params, SAMPLE) }, known);
+    const spec = resolveSpec({ operations: selection, params: renderParams(params, SAMPLE_CONTEXT) }, known);
     return {
       profile: profile?.name,
       operations: spec.operations,
@@ -209,7 +199,7 @@ export class JobService {
       template = templates.get(vm.templateId);
     }
     if (poolName === undefined && vm.poolId) poolName = (await this.inventory.getPool(vm.poolId))?.name;
-    return { vm: vm.name, index, pool: poolName, template: template?.name };
+    return patternContext(vm, index, { pool: poolName, template: template?.name });
   }
 
   /** Pre-checks of one VM: Down, not already being worked on. */

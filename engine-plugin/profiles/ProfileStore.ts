@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SECRET_KEYS } from '../../shared/catalog/customizations';
 import { ConflictError, InputError, NotFoundError } from '../../shared/errors';
 import { Db, sql } from '../db';
-import { validatePatternParams } from '../jobs/patterns';
+import { validatePatternParams } from '../../shared/catalog/patterns';
 import { BUILT_IN_PROFILES } from './builtins';
 import type { Profile } from './Profile';
 

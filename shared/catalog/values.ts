@@ -29,6 +29,9 @@ export const username = safeString().regex(
   'is not a valid user name (lower-case letters, digits, "_" and "-", at most 32 characters)',
 );
 
+/** A list of user names (removeUsers, keepUsers). */
+export const usernames = z.array(username).min(1, 'must name at least one user').max(256);
+
 const KEY_TYPES = [
   'ssh-rsa',
   'ssh-ed25519',
@@ -43,10 +46,16 @@ const KEY_TYPES = [
 export function isSshPublicKey(line: string): boolean {
   const m = /^(\S+) ([A-Za-z0-9+/]+={0,2})(?: [^\r\n]*)?$/.exec(line);
   if (!m || !KEY_TYPES.includes(m[1])) return false;
-  const blob = Buffer.from(m[2], 'base64');
+  // atob, not Buffer: the same code runs in the browser bundle.
+  let blob: string;
+  try {
+    blob = atob(m[2].padEnd(Math.ceil(m[2].length / 4) * 4, '='));
+  } catch {
+    return false;
+  }
   if (blob.length < 4 + m[1].length) return false;
-  const len = blob.readUInt32BE(0);
-  return len === m[1].length && blob.subarray(4, 4 + len).toString('latin1') === m[1];
+  const len = ((blob.charCodeAt(0) << 24) | (blob.charCodeAt(1) << 16) | (blob.charCodeAt(2) << 8) | blob.charCodeAt(3)) >>> 0;
+  return len === m[1].length && blob.slice(4, 4 + len) === m[1];
 }
 export const sshKey = safeString().refine(
   isSshPublicKey,
@@ -71,6 +80,14 @@ export const packageName = safeString().regex(
 export const guestPath = z
   .string()
   .regex(/^\/[^\0\n\r]*$/, 'must be an absolute path inside the guest, starting with "/"');
+
+/** A list of guest paths (delete, truncate). */
+export const guestPaths = z.array(guestPath).min(1).max(256);
+
+/** virt-customize's `--chmod PERMISSIONS:FILE`: octal permissions, an absolute guest path. */
+export const chmodSpec = z
+  .string()
+  .regex(/^[0-7]{3,4}:\/[^\0\n\r]*$/, 'must be PERMISSIONS:FILE with octal permissions and an absolute guest path, e.g. "0600:/etc/app.conf"');
 
 export const script = z.string().min(1, 'must not be empty').max(1 << 20, 'is larger than 1 MiB');
 

@@ -16,7 +16,7 @@ const selected = new Set();
 let filter = '';
 
 /** After a job started on them, the VMs are no longer selected. */
-export function clearSelection() {
+function clearSelection() {
   selected.clear();
 }
 
@@ -54,7 +54,7 @@ function renderVms(panel, inv) {
   const hint = h('p', { class: 'help', id: 'selection-hint', 'aria-live': 'polite' });
   const runButton = h('button', { type: 'button', class: 'primary', id: 'sysprep-vms', 'aria-describedby': 'selection-hint', onclick: () => {
     const vms = [...selected].map((id) => inv.vmsById.get(id));
-    openSysprepDialog({ kind: 'vms', vms, inv }, { returnFocus: runButton });
+    openSysprepDialog({ kind: 'vms', vms, inv }, { returnFocus: runButton, onStarted: clearSelection });
   } });
   const tbody = h('tbody');
   const allBox = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': 'Select every VM shown that is down' });
@@ -155,14 +155,4 @@ function renderTemplates(panel, inv) {
     h('caption', { class: 'sr-only', text: 'Templates' }),
     h('thead', {}, h('tr', {}, ['Name', 'Used by', 'Disks'].map((c) => h('th', { scope: 'col', text: c })), app.canRun() ? h('th', { scope: 'col', text: 'Actions' }) : null)),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 4, class: 'empty', text: 'No template in the inventory.' })))));
-}
-
-/** The pattern context of a VM as the engine builds it (JobService.contextOf). */
-export function contextOf(vm, index, inv, poolName) {
-  return {
-    vm: vm.name,
-    index,
-    pool: poolName ?? (vm.poolId ? inv.poolsById.get(vm.poolId)?.name : undefined),
-    template: vm.templateId ? inv.templatesById.get(vm.templateId)?.name : undefined,
-  };
 }

@@ -1,12 +1,13 @@
 // The sysprep dialog, generated from the catalogs the engine serves (GET /operations):
-// one checkbox per operation of the installed virt-sysprep (defaults pre-checked, or as a
-// profile sets them) and one field per customisation of the catalog (shared/catalog/
-// customizations.ts), with live checks that give the API's messages (checks.js). On
-// submit the engine judges again; a 400 naming a field is shown at that field.
+// the profile and one field per customisation of the catalog first (label, help, widget
+// and least role come from shared/catalog/customizations.ts), then, folded away, one
+// checkbox per operation of the installed virt-sysprep (its defaults, or as the profile
+// sets them). The live checks are the engine's own code (the bundle of shared/ served at
+// /ui/lib/shared.js), so a field shows while typing what the API would answer; on submit
+// the engine judges again and a 400 naming a field is shown at that field.
+import { paramsProblem, patternContext, PATTERN_VARIABLES, renderString, selectedOperations } from '../lib/shared.js';
 import { api, ApiError } from './api.js';
-import { checkParamForAll, PATTERN_VARIABLES, renderString } from './checks.js';
 import { h, newId, replace } from './dom.js';
-import { clearSelection, contextOf } from './inventory.js';
 import { app } from './state.js';
 
 const PREVIEW_COUNT = 5;
@@ -14,7 +15,8 @@ let timezones;
 
 /**
  * target: {kind: 'vms', vms, inv} | {kind: 'pool', pool, vms, inv} | {kind: 'template', template, inv}
- * opts.returnFocus: element focused again when the dialog closes; opts.onClose: called then.
+ * opts.returnFocus: element focused again when the dialog closes; opts.onClose: called then
+ * (not after a job started); opts.onStarted: called with the job once it is accepted.
  */
 export function openSysprepDialog(target, opts = {}) {
   const dialog = document.getElementById('sysprep-dialog');
@@ -44,12 +46,12 @@ export function openSysprepDialog(target, opts = {}) {
   h('div', { class: 'dialog-body' },
     targetSummary(target),
     profile.el,
-    ops.el,
     h('fieldset', { class: 'customizations' },
-      h('legend', { text: 'Customisations' }),
+      h('legend', { text: 'Parameters' }),
       h('p', { class: 'help', text: `Empty fields are left out. Text values may use ${PATTERN_VARIABLES.map((v) => `\${${v}}`).join(' ')}: each VM gets its own value.` }),
       fields.map((f) => f.el)),
-    mode.el),
+    mode.el,
+    ops.el),
   h('footer', { class: 'dialog-foot' }, summary, h('div', { class: 'buttons' }, cancelButton, runButton)));
 
   async function submit() {
@@ -66,7 +68,7 @@ export function openSysprepDialog(target, opts = {}) {
       const { job } = await post(target, body);
       app.toast(`Job ${job.id.slice(0, 8)} started`, 'ok');
       closeQuietly = true;
-      if (target.kind === 'vms') clearSelection();
+      opts.onStarted?.(job);
       dialog.close();
       app.go(`#/jobs/${encodeURIComponent(job.id)}`);
     } catch (err) {
@@ -94,10 +96,14 @@ export function openSysprepDialog(target, opts = {}) {
   profile.focus();
 }
 
+/** The pattern context of each VM, as the engine builds it (the shared patternContext). */
 function contextsOf(target) {
-  if (target.kind === 'template') return [{ vm: target.template.name, index: 1, template: target.template.name }];
-  const poolName = target.kind === 'pool' ? target.pool.name : undefined;
-  return target.vms.map((v, i) => contextOf(v, i + 1, target.inv, poolName));
+  if (target.kind === 'template') return [patternContext(target.template, 1, { template: target.template.name })];
+  const { inv } = target;
+  return target.vms.map((v, i) => patternContext(v, i + 1, {
+    pool: target.kind === 'pool' ? target.pool.name : v.poolId ? inv.poolsById.get(v.poolId)?.name : undefined,
+    template: v.templateId ? inv.templatesById.get(v.templateId)?.name : undefined,
+  }));
 }
 
 function post(target, body) {
@@ -119,8 +125,9 @@ function targetSummary(target) {
 
 function profileSection(target, apply) {
   const id = newId('profile');
-  // A template is always sealed from a profile (the engine's default is template-seal).
-  const initial = target.kind === 'template' ? 'template-seal' : '';
+  // The engine's defaults: template-seal for a template; a VM or pool gets clone-reset
+  // (what a clone wants) unless the user picks another.
+  const initial = target.kind === 'template' ? 'template-seal' : 'clone-reset';
   const select = h('select', { id, 'aria-describedby': `${id}-help` },
     target.kind === 'template' ? null : h('option', { value: '', text: '(none: the tool\u2019s defaults)' }),
     app.profiles.map((p) => h('option', { value: p.name, text: p.builtIn ? `${p.name} (built-in)` : p.name })));
@@ -170,23 +177,19 @@ function operationsSection() {
     const box = h('input', { type: 'checkbox', id, name: 'operation', value: op.name, onchange: recount, 'aria-describedby': `${id}-d` });
     boxes.set(op.name, box);
     return h('li', {}, box,
-      h('label', { for: id }, h('code', { text: op.name }), op.defaultEnabled ? h('span', { class: 'tag', text: 'default' }) : null),
-      h('span', { class: 'desc', id: `${id}-d`, text: op.name === 'customize' ? `${op.description} (added by the engine when a customisation below is set)` : op.description }));
+      h('label', { for: id }, h('code', { text: op.name }), op.defaultEnabled ? h('span', { class: 'tag', text: 'virt-sysprep default' }) : null),
+      h('span', { class: 'desc', id: `${id}-d`, text: op.name === 'customize' ? `${op.description} (added by the engine when a parameter above is set)` : op.description }));
   }));
+  // Folded: the profile chose them; most runs never open this.
   return {
-    el: h('fieldset', { class: 'operations' },
-      h('legend', {}, 'Operations ', count),
+    el: h('details', { class: 'operations', id: 'dialog-operations' },
+      h('summary', {}, 'Operations ', count),
       h('div', { class: 'toolbar' },
-        h('button', { type: 'button', text: 'Tool defaults', onclick: () => set(new Set(known.filter((o) => o.defaultEnabled).map((o) => o.name))) }),
+        h('button', { type: 'button', text: 'virt-sysprep defaults', onclick: () => set(selectedOperations({}, known)) }),
         h('button', { type: 'button', text: 'None', onclick: () => set(new Set()) })),
       list),
-    /** A profile's selection as the engine resolves it: only, or defaults + enable - disable. */
-    apply(sel) {
-      const names = new Set(sel.only?.length ? sel.only : known.filter((o) => o.defaultEnabled).map((o) => o.name));
-      for (const n of sel.enable ?? []) names.add(n);
-      for (const n of sel.disable ?? []) names.delete(n);
-      set(names);
-    },
+    /** A profile's selection as the engine resolves it (the shared selectedOperations). */
+    apply: (sel) => set(selectedOperations(sel, known)),
     read: () => [...boxes].filter(([, b]) => b.checked).map(([n]) => n),
   };
 }
@@ -209,33 +212,39 @@ function optionsSection() {
 
 // ---- customisation fields ----------------------------------------------------------
 
+/** The widget builders by the catalog's `widget` name (shared/catalog/Customization.ts). */
+const WIDGETS = {
+  hostname: (c, id, d, ctx) => hostnameWidget(id, d, ctx.contexts, c.placeholder),
+  password: (c, id, d, ctx) => passwordWidget(id, d, ctx.disabled),
+  users: (c, id, d) => usersWidget(id, d, !app.isAdmin()),
+  timezone: (c, id, d) => timezoneWidget(id, d, c.placeholder),
+  script: (c, id, d, ctx) => scriptWidget(id, d, ctx.disabled),
+  text: (c, id, d, ctx) => textWidget(id, d, ctx.disabled, c.placeholder),
+  list: (c, id, d, ctx) => listWidget(id, d, ctx.disabled, c.placeholder),
+  checkbox: (c, id, d, ctx) => checkboxWidget(id, d, ctx.disabled),
+};
+
 /**
  * One form field per catalog entry: {key, el, read(), set(v), check(), showError(m), focus()}.
  * read() gives the param value or undefined (left out); check() the API's message or null.
  */
 function fieldFor(c, contexts) {
-  const adminOnly = c.secret && !app.isAdmin();
+  // The entry's least role (users: its passwords are an admin's, the widget knows).
+  const disabled = c.role === 'admin' && !app.isAdmin();
   const id = `param-${c.key}`;
   const error = h('p', { class: 'field-error', id: `${id}-error` });
-  const help = h('p', { class: 'help', id: `${id}-help` }, c.description, h('code', { class: 'flag', text: c.flag }),
+  const help = h('p', { class: 'help', id: `${id}-help` }, c.help ?? c.description, h('code', { class: 'flag', text: c.flag }),
     c.needsNetwork ? h('span', { class: 'tag', text: 'needs network' }) : null,
-    adminOnly && c.key !== 'users' ? h('span', { class: 'tag', text: 'admin only' }) : null);
+    disabled ? h('span', { class: 'tag', text: 'admin only' }) : null);
   const describedBy = `${id}-help ${id}-error`;
-  let widget;
-  if (c.key === 'hostname') widget = hostnameWidget(id, describedBy, contexts);
-  else if (c.key === 'rootPassword') widget = passwordWidget(id, describedBy, adminOnly);
-  else if (c.key === 'users') widget = usersWidget(id, describedBy, !app.isAdmin());
-  else if (c.key === 'timezone') widget = timezoneWidget(id, describedBy);
-  else if (c.key === 'scripts' || c.key === 'firstboot') widget = scriptWidget(id, describedBy, adminOnly);
-  else widget = genericWidget(id, describedBy, c.schema, adminOnly);
+  const widget = WIDGETS[c.widget]?.(c, id, describedBy, { contexts, disabled });
   if (!widget) return null;
 
-  const label = LABELS[c.key] ?? c.key;
   const field = {
     key: c.key,
     error: null,
     el: h('div', { class: `field param param-${c.key}` },
-      widget.labelled === false ? h('span', { class: 'label', id: `${id}-label`, text: label }) : h('label', { for: id, text: label }),
+      widget.labelled === false ? h('span', { class: 'label', id: `${id}-label`, text: c.label }) : h('label', { for: id, text: c.label }),
       widget.el, help, error),
     read: widget.read,
     set: (v) => {
@@ -250,7 +259,8 @@ function fieldFor(c, contexts) {
     },
     check() {
       const value = widget.read();
-      const message = value === undefined ? null : checkParamForAll(c.key, value, contexts, c.secret);
+      // The engine's own check: the sample VM, then each VM of the request.
+      const message = value === undefined ? null : paramsProblem({ [c.key]: value }, contexts)?.message ?? null;
       field.showError(message);
       widget.preview?.(value);
       return message;
@@ -262,25 +272,10 @@ function fieldFor(c, contexts) {
   return field;
 }
 
-const LABELS = {
-  hostname: 'Hostname',
-  rootPassword: 'Root password',
-  users: 'Users: passwords and SSH keys',
-  removeUsers: 'Remove user accounts',
-  keepUsers: 'Keep only these user accounts',
-  timezone: 'Time zone',
-  scripts: 'Script run now (offline)',
-  firstboot: 'Script run at first boot',
-  install: 'Install packages',
-  update: 'Update all packages',
-  delete: 'Delete files',
-  truncate: 'Truncate files',
-};
-
 const lines = (text) => text.split('\n').map((s) => s.trim()).filter(Boolean);
 
-function hostnameWidget(id, describedBy, contexts) {
-  const input = h('input', { id, type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: '${vm}', 'aria-describedby': `${describedBy} ${id}-preview` });
+function hostnameWidget(id, describedBy, contexts, placeholder) {
+  const input = h('input', { id, type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder, 'aria-describedby': `${describedBy} ${id}-preview` });
   const preview = h('ul', { class: 'preview', id: `${id}-preview`, 'aria-label': 'Hostnames of the first VMs', 'aria-live': 'polite' });
   const el = h('div', { class: 'hostname' }, input, preview);
   return {
@@ -383,10 +378,10 @@ function usersWidget(id, describedBy, noPasswords) {
   };
 }
 
-function timezoneWidget(id, describedBy) {
+function timezoneWidget(id, describedBy, placeholder) {
   timezones ??= Intl.supportedValuesOf('timeZone');
   const listId = `${id}-list`;
-  const input = h('input', { id, type: 'text', list: listId, autocomplete: 'off', spellcheck: 'false', placeholder: 'Europe/Berlin', 'aria-describedby': describedBy });
+  const input = h('input', { id, type: 'text', list: listId, autocomplete: 'off', spellcheck: 'false', placeholder, 'aria-describedby': describedBy });
   return {
     el: h('div', {}, input, h('datalist', { id: listId }, timezones.map((z) => h('option', { value: z })))),
     read: () => (input.value.trim() === '' ? undefined : input.value.trim()),
@@ -404,23 +399,24 @@ function scriptWidget(id, describedBy, disabled) {
   };
 }
 
-/** Any other entry, from its JSON schema: boolean -> checkbox, string -> input, string list -> lines. */
-function genericWidget(id, describedBy, schema, disabled) {
-  if (schema?.type === 'boolean') {
-    const box = h('input', { id, type: 'checkbox', disabled, 'aria-describedby': describedBy });
-    return { el: box, read: () => (box.checked ? true : undefined), set: (v) => { box.checked = v === true; } };
-  }
-  if (schema?.type === 'array' && schema.items?.type === 'string') {
-    const area = h('textarea', { id, rows: 2, spellcheck: 'false', disabled, placeholder: 'one per line', 'aria-describedby': describedBy });
-    return {
-      el: area,
-      read: () => (lines(area.value).length ? lines(area.value) : undefined),
-      set: (v) => { area.value = Array.isArray(v) ? v.join('\n') : ''; },
-    };
-  }
-  if (schema?.type === 'string') {
-    const input = h('input', { id, type: 'text', disabled, 'aria-describedby': describedBy });
-    return { el: input, read: () => (input.value.trim() === '' ? undefined : input.value.trim()), set: (v) => { input.value = typeof v === 'string' ? v : ''; } };
-  }
-  return null;
+// Widgets that fit any entry of their value type: a new customisation picks one.
+
+function checkboxWidget(id, describedBy, disabled) {
+  const box = h('input', { id, type: 'checkbox', disabled, 'aria-describedby': describedBy });
+  return { el: box, read: () => (box.checked ? true : undefined), set: (v) => { box.checked = v === true; } };
+}
+
+/** A list of strings, one per line. */
+function listWidget(id, describedBy, disabled, placeholder = 'one per line') {
+  const area = h('textarea', { id, rows: 2, spellcheck: 'false', disabled, placeholder, 'aria-describedby': describedBy });
+  return {
+    el: area,
+    read: () => (lines(area.value).length ? lines(area.value) : undefined),
+    set: (v) => { area.value = Array.isArray(v) ? v.join('\n') : ''; },
+  };
+}
+
+function textWidget(id, describedBy, disabled, placeholder) {
+  const input = h('input', { id, type: 'text', disabled, placeholder, 'aria-describedby': describedBy });
+  return { el: input, read: () => (input.value.trim() === '' ? undefined : input.value.trim()), set: (v) => { input.value = typeof v === 'string' ? v : ''; } };
 }

@@ -153,7 +153,8 @@ describe('oVirt UI plugin (Chromium)', () => {
     const frame = page.frameLocator('#dialog-ovirt-sysprep-dialog');
     await frame.getByRole('heading', { name: 'Sysprep 2 VMs' }).waitFor();
     expect(await frame.locator('#dialog-target').textContent()).toBe('app-1, app-2');
-    expect(await frame.getByRole('checkbox', { name: /ssh-hostkeys/ }).isChecked()).toBe(true);
+    // The operations are folded (a closed <details>): their boxes are hidden but set.
+    expect(await frame.getByRole('checkbox', { name: /ssh-hostkeys/, includeHidden: true }).isChecked()).toBe(true);
     const dialogFrame = page.frames().find((f) => f.url().startsWith(s.url))!;
     expect(dialogFrame.url()).not.toContain('token=');
     await screenshot(page, 'ui-plugin-dialog');

@@ -274,6 +274,18 @@ describe('list commands', () => {
     expect(JSON.parse(json.out).map((v: { name: string }) => v.name)).toEqual(['a', 'b', 'c']);
   });
 
+  it("takes virt-sysprep's --list-operations for the operations command, and still refuses an unknown command", async () => {
+    const engine = fakeEngine({ 'GET /operations': () => ({ json: { items: [{ name: 'machine-id', defaultEnabled: true, description: 'Remove the local machine ID' }], customizations: [] } }) });
+    const r = await cli(['--list-operations'], engine);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('NAME        DEFAULT  DESCRIPTION\nmachine-id  yes      Remove the local machine ID\n');
+    const json = await cli(['--json', '--list-operations'], engine);
+    expect(JSON.parse(json.out)).toEqual([{ name: 'machine-id', defaultEnabled: true, description: 'Remove the local machine ID' }]);
+    const bad = await cli(['vmz'], engine);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown command 'vmz'/);
+  });
+
   it('shows --help with examples on every command, exit 0', async () => {
     for (const args of [[], ['vm'], ['vm', 'sysprep'], ['pool', 'sysprep'], ['template', 'seal'], ['job', 'watch'], ['jobs'], ['vms'], ['hosts']]) {
       const r = await cli([...args, '--help'], fakeEngine({}));

@@ -1,6 +1,9 @@
 // CLI options -> the API's sysprep request body, and API fields -> the flag to fix.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { UsageError } from '../../../engine-plugin/cli/exitCodes';
-import { buildSysprepBody, FileReader, flagForField, SYSPREP_FLAGS, SysprepOptions } from '../../../engine-plugin/cli/sysprepRequest';
+import { flagForField, SYSPREP_FLAGS } from '../../../engine-plugin/cli/sysprepFlags';
+import { buildSysprepBody, FileReader, SysprepOptions } from '../../../engine-plugin/cli/sysprepRequest';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxnQ2vLQ0H9n3w2b7bq9d0l2m1o4y7G0t1kP9y2Wq3R admin@example';
 const FILES: Record<string, { text: string; mode?: number }> = {
@@ -35,6 +38,12 @@ describe('buildSysprepBody', () => {
     ['scripts and first-boot scripts in order', { script: ['/s/one.sh', '/s/two.sh'], firstboot: ['/s/two.sh'] }, { dryRun: false, params: { scripts: ['#!/bin/sh\necho one\n', '#!/bin/sh\necho two\n'], firstboot: ['#!/bin/sh\necho two\n'] } }],
     ['timezone, packages, update, user removal', { timezone: 'Europe/Berlin', install: 'htop,vim', update: true, removeUsers: 'olduser' }, { dryRun: false, params: { timezone: 'Europe/Berlin', install: ['htop', 'vim'], update: true, removeUsers: ['olduser'] } }],
     ['mode', { mode: 'in_place' }, { dryRun: false, mode: 'in_place' }],
+    ['keep-users, delete and truncate (missing from the hand-written list before)', { keepUsers: 'admin, ops', delete: ['/var/cache/x', '/tmp/y'], truncate: ['/etc/machine-id'] }, { dryRun: false, params: { keepUsers: ['admin', 'ops'], delete: ['/var/cache/x', '/tmp/y'], truncate: ['/etc/machine-id'] } }],
+    ['chmod, repeatable', { chmod: ['0600:/etc/app.conf', '0755:/opt/run.sh'] }, { dryRun: false, params: { chmod: ['0600:/etc/app.conf', '0755:/opt/run.sh'] } }],
+    ["virt-sysprep's --run: the same as --script, after it", { script: ['/s/one.sh'], run: ['/s/two.sh'] }, { dryRun: false, params: { scripts: ['#!/bin/sh\necho one\n', '#!/bin/sh\necho two\n'] } }],
+    ["virt-sysprep's --ssh-inject, joined with --ssh-key-file for the same user", { sshKeyFile: ['/keys/admin.pub'], sshInject: ['root:string:ssh-ed25519 AAAA x', 'student:file:/keys/admin.pub'] }, { dryRun: false, params: { users: [{ name: 'root', sshKeys: [KEY, 'ssh-rsa AAAAB3NzaC1yc2E= other', 'ssh-ed25519 AAAA x'] }, { name: 'student', sshKeys: [KEY, 'ssh-rsa AAAAB3NzaC1yc2E= other'] }] } }],
+    ["virt-sysprep's --operations from the defaults", { operations: 'defaults,-ssh-hostkeys,+ssh-userdir' }, { dryRun: false, operations: { enable: ['ssh-userdir'], disable: ['ssh-hostkeys'] } }],
+    ["virt-sysprep's --operations as a whole list", { operations: 'machine-id,logfiles' }, { dryRun: false, operations: { only: ['machine-id', 'logfiles'] } }],
   ])('maps %s', (_name, options, body) => {
     expect(build(options).body).toEqual(body);
   });
@@ -42,12 +51,16 @@ describe('buildSysprepBody', () => {
   it.each<[string, SysprepOptions, RegExp]>([
     ['an unreadable password file', { rootPasswordFile: '/nope' }, /--root-password-file: cannot read \/nope: ENOENT/],
     ['an empty first line', { rootPasswordFile: '/secret/empty' }, /first line of \/secret\/empty is empty/],
-    ['two root password sources', { rootPasswordFile: '/secret/rootpw', randomRootPassword: true }, /give one of them/],
+    ['two root password sources', { rootPasswordFile: '/secret/rootpw', randomRootPassword: true }, /--root-password-file: give it or --random-root-password, not both/],
     ['a key file without keys', { sshKeyFile: ['/keys/none.pub'] }, /holds no public key/],
     ['--user alone', { user: 'student' }, /--user: give --ssh-key-file or --user-password-file/],
     ['an empty list', { enable: ' , ' }, /--enable: expects a comma-separated list/],
     ['--only with --enable', { only: 'machine-id', enable: 'logfiles' }, /--only replaces/],
     ['a missing script', { script: ['/s/one.sh', '/s/missing.sh'] }, /--script: cannot read \/s\/missing.sh/],
+    ['a bad --ssh-inject', { sshInject: ['root'] }, /--ssh-inject: expects USER:file:FILE or USER:string:KEY/],
+    ['--operations with --enable', { operations: 'defaults', enable: 'logfiles' }, /--operations: do not combine it with --enable/],
+    ['--operations that selects nothing', { operations: 'machine-id,-machine-id' }, /--operations: selects no operation/],
+    ['--operations all', { operations: 'all' }, /"all" is not supported/],
   ])('refuses %s before anything is sent', (_name, options, message) => {
     expect(() => build(options)).toThrow(UsageError);
     expect(() => build(options)).toThrow(message);
@@ -82,5 +95,11 @@ describe('flagForField', () => {
 
   it('takes every customisation flag description from somewhere (no empty help)', () => {
     for (const f of SYSPREP_FLAGS) expect(f.description.length).toBeGreaterThan(10);
+  });
+
+  it('documents every generated flag in docs/cli.md', () => {
+    const doc = readFileSync(path.join(__dirname, '../../../docs/cli.md'), 'utf8');
+    const missing = SYSPREP_FLAGS.map((f) => f.option.split(' ')[0]).filter((flag) => !doc.includes(`\`${flag}`));
+    expect(missing).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { hostnameSafe, renderParams, renderString } from '../../../engine-plugin/jobs/patterns';
+import { hostnameSafe, renderParams, renderString } from '../../../shared/catalog/patterns';
 import { InputError } from '../../../shared/errors';
 
 describe('per-VM pattern rendering', () => {

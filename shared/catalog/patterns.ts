@@ -7,9 +7,12 @@
 // "_", "." and spaces) becomes one "-", and leading/trailing "-" are dropped:
 // VM "Web_01.prod" gives "web-01-prod". Secret params (scripts, passwords) are never
 // rendered: a shell script's own `${...}` stays as written.
-import { SECRET_KEYS, Params } from '../../shared/catalog/customizations';
-import { InputError } from '../../shared/errors';
-import { validateParams } from '../../shared/spec';
+//
+// Shared by the engine (JobService, profiles, inventory routes) and the web dialog (the
+// browser bundle), so the page's live checks are the engine's own.
+import { InputError } from '../errors';
+import { validateParams } from '../spec';
+import { Params, SECRET_KEYS } from './customizations';
 
 export interface PatternContext {
   vm: string;
@@ -20,6 +23,18 @@ export interface PatternContext {
 }
 
 export const PATTERN_VARIABLES = ['vm', 'pool', 'index', 'template'] as const;
+
+/** The VM every request is first checked with, before its real VMs. */
+export const SAMPLE_CONTEXT: Readonly<PatternContext> = { vm: 'vm', index: 1, pool: 'pool', template: 'template' };
+
+/**
+ * The one pattern context builder. `pool` is the pool the request names (a pool sysprep),
+ * else the VM's own pool; names are looked up by the caller (the engine asks its
+ * inventory, the page its loaded lists).
+ */
+export function patternContext(vm: { name: string }, index: number, names: { pool?: string; template?: string }): PatternContext {
+  return { vm: vm.name, index, pool: names.pool, template: names.template };
+}
 const VAR = /\$\{([^}]*)\}/g;
 
 export function hostnameSafe(value: string): string {
@@ -77,7 +92,21 @@ export function renderParams(params: Params, ctx: PatternContext): Params {
 export function validatePatternParams(params: unknown): Params {
   if (params === undefined) return {};
   if (!params || typeof params !== 'object' || Array.isArray(params)) throw new InputError('params', 'must be an object');
-  const sample: PatternContext = { vm: 'vm', index: 1, pool: 'pool', template: 'template' };
-  renderParams(params as Params, sample);
+  renderParams(params as Params, SAMPLE_CONTEXT);
   return params as Params;
+}
+
+/**
+ * What the engine answers for these params and VMs, checked as it checks a request: the
+ * sample VM first, then each VM in order. The InputError of the first problem, or undefined.
+ */
+export function paramsProblem(params: Params, contexts: readonly PatternContext[]): InputError | undefined {
+  try {
+    validatePatternParams(params);
+    for (const ctx of contexts) renderParams(params, ctx);
+    return undefined;
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
 }

@@ -1,0 +1,5 @@
+// What the web page gets of the shared code (bundled by buildBundle.ts as an ES module,
+// served at /ui/lib/shared.js): the engine's own value checks, pattern rendering and
+// operation selection, so the dialog's live checks are the API's answers, not a port.
+export { patternContext, paramsProblem, PATTERN_VARIABLES, renderString, SAMPLE_CONTEXT } from '../catalog/patterns';
+export { selectedOperations } from '../catalog/operationSelection';

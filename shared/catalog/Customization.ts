@@ -1,0 +1,61 @@
+// The shape of one catalog entry: everything each surface needs to know about one
+// customisation, so that a new one is added in one place (customizations.ts) and the
+// agent's argv, the REST listing, the OpenAPI document, the CLI flags, the web form and
+// the role check follow from it.
+import type { z } from 'zod';
+import type { CliBinding } from './cliBinding';
+
+/** Files the argv builder asks for: secrets and scripts never travel in argv. */
+export interface FilePlanner {
+  /** Plans a 0600 file with this content and returns its absolute path. */
+  file(content: string): string;
+}
+
+/** The roles that may send a sysprep request, least first. */
+export type SenderRole = 'operator' | 'admin';
+
+/**
+ * The web form's widget. `text`, `list` (one value per line), `checkbox` fit any entry of
+ * that value type; the others are made for one kind of value (a password selector, the
+ * user rows, a hostname with its per-VM preview, a time zone with its list, a script).
+ */
+export type Widget = 'text' | 'list' | 'checkbox' | 'hostname' | 'password' | 'users' | 'timezone' | 'script';
+
+/** A part of a value that needs a higher role than the entry itself (a user's password). */
+export interface RestrictedPart {
+  /** Path below `params.KEY`, e.g. `[0].password`. */
+  path: string;
+  role: SenderRole;
+  /** What the caller may not send, for the message ("passwords"). */
+  what: string;
+}
+
+export interface Customization<T = any> {
+  /** The request's `params` key: lowerCamelCase. */
+  key: string;
+  /** The virt-sysprep option(s) it becomes (shown beside the field). */
+  flag: string;
+  /** Short name of the field, as a form label (no final period). */
+  label: string;
+  /** One sentence for the help text, the CLI help and the listing (no final period). */
+  help: string;
+  /** Its value is a secret: never in argv, logs, job records or responses. */
+  secret: boolean;
+  /** Needs the guest network (`--network`) when it produces any argument. */
+  needsNetwork: boolean;
+  /** The virt-sysprep operation it runs inside. */
+  operation: 'customize' | 'user-account';
+  /** The least role that may send it. */
+  role: SenderRole;
+  /** Parts of a value that need more than `role` (checked by checkSenderRole). */
+  restricted?(value: T): RestrictedPart[];
+  widget: Widget;
+  /** An example shown in the empty web field. */
+  placeholder?: string;
+  cli: CliBinding<T>;
+  schema: z.ZodType<T>;
+  toArgs(value: T, files: FilePlanner): string[];
+}
+
+/** Types one entry (its value type follows from its schema). */
+export const entry = <T>(c: Customization<T>): Customization<T> => c;
