@@ -5,7 +5,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { exitQuietlyOnBrokenPipe } from '../../shared/brokenPipe';
 import { ApiError, ConnectionError, EXIT, UsageError } from './exitCodes';
-import { buildProgram, CliIo } from './program';
+import type { CliIo } from './CliIo';
+import { buildProgram } from './program';
 import { flagForField } from './sysprepRequest';
 
 export function processIo(): CliIo {

@@ -14,18 +14,12 @@ import { buildSysprepBody, FileReader, SYSPREP_FLAGS, SysprepOptions } from './s
 import { TtyView } from './TtyView';
 import { watchJob } from './watchJob';
 import { VERSION } from '../../shared/version';
-
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-  /** Where bars go when it is a terminal. */
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  files: FileReader;
-  fetch?: typeof fetch;
-  /** Subscribes to Ctrl-C while a watch runs (it stops watching; the job goes on); returns the unsubscribe. */
-  onInterrupt?(handler: () => void): () => void;
-}
+import type { CliIo } from './CliIo';
+import type { CommandContext } from './commands/CommandContext';
+import { completionCommand } from './commands/completionCommand';
+import { inventoryCommands } from './commands/inventoryCommands';
+import { profileCommands } from './commands/profileCommands';
+import { isData, OUTPUT_FORMATS, OutputFormat, outputFormat, renderData, renderTable, WideColumn } from './output';
 
 interface GlobalOptions {
   engine?: string;
@@ -34,6 +28,7 @@ interface GlobalOptions {
   caFile?: string;
   config?: string;
   json?: boolean;
+  output?: string;
 }
 
 const ENV_HELP = `
@@ -76,7 +71,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--token-file <file>', 'read the API token from FILE')
     .option('--ca-file <file>', "trust the CA certificate(s) in FILE (PEM) for an https engine, instead of the system CAs (env OVIRT_SYSPREP_CA_FILE)")
     .option('--config <file>', 'CLI config file (default ~/.config/ovirt-sysprep/cli.conf)')
-    .option('--json', 'machine-readable output: the list as a JSON array, or the (final) job')
+    .option('--json', 'machine-readable output: the list as a JSON array, or the (final) job (= -o json)')
+    .addOption(new Option('-o, --output <format>', 'table (default), wide (more columns), json or yaml').choices(OUTPUT_FORMATS))
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(add --help for usage)')
@@ -99,14 +95,21 @@ Examples:
     for (const w of conn.warnings) io.err(`ovirt-sysprep: warning: ${w}\n`);
     return new ApiClient(conn.url, conn.token, io.fetch ?? (conn.ca ? caFetch(conn.ca) : fetch));
   };
-  const printJson = (value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
+  // -o is resolved once the command is known; json and yaml set `json`, so every
+  // "--json" check below means "print data, not text", and printJson prints the format asked.
+  let format: OutputFormat = 'table';
+  program.hook('preAction', (_program, actionCmd) => {
+    format = outputFormat(globals(actionCmd));
+    if (isData(format)) program.setOptionValue('json', true);
+  });
+  const printJson = (value: unknown) => io.out(renderData(format, value));
   const action = (fn: (cmd: Command) => Promise<number>) => async function (this: Command) {
     setExit(await fn(this));
   };
   const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 
   /** A list command: every page, a table or a JSON array. */
-  const listCommand = <T>(name: string, description: string, path: string, columns: Column<T>[], opts: { paged?: boolean; example?: string } = {}) => {
+  const listCommand = <T>(name: string, description: string, path: string, columns: WideColumn<T>[], opts: { paged?: boolean; example?: string } = {}) => {
     const cmd = program.command(name).description(description);
     if (opts.paged) cmd.option('--search <text>', 'only names containing TEXT (case-insensitive)');
     cmd
@@ -118,7 +121,7 @@ Examples:
           ? await client(c).list<T>(path, { search: o.search }, o.limit ?? Infinity)
           : (await client(c).get<{ items: T[] }>(path)).items.slice(0, o.limit ?? Infinity);
         if (globals(c).json) printJson(items);
-        else io.out(items.length ? formatTable(items, columns) : `no ${name}\n`);
+        else io.out(items.length ? renderTable(format, items, columns) : `no ${name}\n`);
         return EXIT.ok;
       }));
   };
@@ -139,6 +142,9 @@ Examples:
     { header: 'STATUS', value: (v) => v.status },
     { header: 'HOST', value: (v) => v.hostId },
     { header: 'DISKS', value: (v) => v.disks?.length },
+    { header: 'POOL', value: (v) => v.poolId, wide: true },
+    { header: 'TEMPLATE', value: (v) => v.templateId, wide: true },
+    { header: 'CREATED', value: (v) => v.createdAt, wide: true },
   ], { paged: true });
   listCommand<any>('pools', 'VM pools', '/pools', [
     { header: 'NAME', value: (p) => p.name },
@@ -150,6 +156,8 @@ Examples:
     { header: 'NAME', value: (t) => t.name },
     { header: 'ID', value: (t) => t.id },
     { header: 'DISKS', value: (t) => t.disks?.length },
+    { header: 'PATHS', value: (t) => t.disks?.map((d: { path: string }) => d.path).join(','), wide: true },
+    { header: 'CREATED', value: (t) => t.createdAt, wide: true },
   ], { paged: true });
   listCommand<any>('hosts', 'host agents: health, versions, jobs', '/hosts', [
     { header: 'ID', value: (h) => h.id },
@@ -209,7 +217,7 @@ Examples:
   };
 
   // ---- vm ----
-  const vm = program.command('vm').description('one VM: show, sysprep');
+  const vm = program.command('vm').description('one VM: show, sysprep, clone, import, delete');
   vm.command('show <vm>').description('a VM by name or id').action(action(async (c) => show(c, `/vms/${enc(c.args[0])}`)));
   addSysprepOptions(vm.command('sysprep <vm...>'))
     .description('sysprep VMs (by name or id; they must be down); several VMs make one bulk job')
@@ -220,7 +228,7 @@ Examples:
     }));
 
   // ---- pool ----
-  const pool = program.command('pool').description('one VM pool: show, sysprep');
+  const pool = program.command('pool').description('one VM pool: show, sysprep, create, delete');
   pool.command('show <pool>').description('a pool by name or id, with its VM ids').action(action(async (c) => show(c, `/pools/${enc(c.args[0])}`)));
   addSysprepOptions(pool.command('sysprep <pool>'))
     .description('sysprep every VM of a pool: one child job per VM; values such as the hostname may use ${pool} ${index} ${vm}')
@@ -228,7 +236,7 @@ Examples:
     .action(action(async (c) => sysprep(c, `/pools/${enc(c.args[0])}/sysprep`)));
 
   // ---- template ----
-  const template = program.command('template').description('one template: show, seal');
+  const template = program.command('template').description('one template: show, seal, register, delete');
   template.command('show <template>').description('a template by name or id').action(action(async (c) => show(c, `/templates/${enc(c.args[0])}`)));
   addSysprepOptions(template.command('seal <template>'))
     .description('seal a template (default profile template-seal: machine-id left empty so that every clone makes its own); refused while clones use it')
@@ -248,7 +256,7 @@ Examples:
       const o = c.opts<{ state?: string; kind?: string; vm?: string; limit: number }>();
       const items = await client(c).list<JobLike & { requestedBy?: string }>('/jobs', { state: o.state, kind: o.kind, vm: o.vm }, o.limit);
       if (globals(c).json) printJson(items);
-      else io.out(items.length ? formatTable(items, JOB_COLUMNS) : 'no jobs\n');
+      else io.out(items.length ? renderTable(format, items, JOB_COLUMNS) : 'no jobs\n');
       return EXIT.ok;
     }));
 
@@ -289,11 +297,16 @@ Examples:
     return EXIT.ok;
   };
 
+  const ctx: CommandContext = { io, program, client, action, examples, format: () => format, printData: printJson, watchAndReport };
+  inventoryCommands(ctx, { vm, pool, template });
+  profileCommands(ctx);
+  completionCommand(ctx);
+
   for (const group of [vm, pool, template, job]) group.addHelpText('after', examples(...group.commands.map((s) => `ovirt-sysprep ${group.name()} ${s.name()} --help`)));
   return program;
 }
 
-const JOB_COLUMNS: Column<JobLike & { requestedBy?: string }>[] = [
+const JOB_COLUMNS: WideColumn<JobLike & { requestedBy?: string; startedAt?: string; endedAt?: string; host?: string }>[] = [
   { header: 'ID', value: (j) => j.id },
   { header: 'KIND', value: (j) => j.kind },
   { header: 'TARGET', value: (j) => j.target.name },
@@ -301,6 +314,10 @@ const JOB_COLUMNS: Column<JobLike & { requestedBy?: string }>[] = [
   { header: 'PROGRESS', value: (j) => progressText(j.progress) },
   { header: 'CREATED', value: (j) => j.createdAt },
   { header: 'BY', value: (j) => j.requestedBy },
+  { header: 'HOST', value: (j) => j.host, wide: true },
+  { header: 'STARTED', value: (j) => j.startedAt, wide: true },
+  { header: 'ENDED', value: (j) => j.endedAt, wide: true },
+  { header: 'ERROR', value: (j) => (j.error ? describeError(j.error) : undefined), wide: true },
 ];
 
 export function describeJob(j: JobLike): string {
