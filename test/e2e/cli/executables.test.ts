@@ -12,7 +12,7 @@ import { buildProgram } from '../../../engine-plugin/cli/program';
 import { REPO_ROOT } from '../../helpers/guestImage';
 import { assertCliBuilt } from './runCli';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000); // one node start per CLI command: slow on a loaded machine
 
 const VERSION = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
 const bin = (name: string) => path.join(REPO_ROOT, 'bin', name);
