@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 import { defaultConfig, EngineConfig, loadEngineConfigFile } from './config';
 import { startEngine } from './engine';
 import { startLocalStack } from './local';
+import { writeLocalEngineFile } from './localEngineFile';
+import { exitQuietlyOnBrokenPipe } from '../shared/brokenPipe';
+import { VERSION } from '../shared/version';
 
 export const DEFAULT_CONFIG_FILE = '/etc/ovirt-sysprep/engine.conf';
 
@@ -30,9 +33,11 @@ Examples:
 `;
 
 export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnBrokenPipe();
   const program = new Command()
     .name('ovirt-sysprep-engine')
     .description('ovirt-sysprep engine: REST API (/api/v1), embedded inventory, job dispatch to host agents, automatic reset on clone and import')
+    .version(VERSION, '-V, --version', 'print the version and exit')
     .option('-c, --config <file>', 'engine configuration file', DEFAULT_CONFIG_FILE)
     .option('--listen <host:port>', 'REST API address (overrides [engine] listen)')
     .option('--data-dir <dir>', 'where engine.db lives (overrides [engine] data_dir)')
@@ -53,7 +58,10 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(`ovirt-sysprep engine listening on ${running.engine.url}/api/v1\n`);
   // The token itself is a secret: say where it is, never print it.
   if (running.tokenFile) process.stdout.write(`admin bearer token: in ${running.tokenFile}\n`);
+  // ... and tell this user's CLI (localEngineFile.ts), so `ovirt-sysprep vms` works with no flags.
+  const forget = running.tokenFile ? writeLocalEngineFile(process.env, { url: running.engine.url, tokenFile: running.tokenFile }) : undefined;
   const shutdown = () => {
+    forget?.();
     void stop().finally(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);

@@ -39,7 +39,9 @@ export function buildOpenApi(table: RouteTable, version: string): Record<string,
       ? { description: 'Server-Sent Events: `snapshot` (the job), then `state` and `operation` events; ends after the final state', content: { 'text/event-stream': { schema: { type: 'string' } } } }
       : r.text
         ? { description: 'Plain text, streamed', content: { 'text/plain': { schema: { type: 'string' } } } }
-        : { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
+        : r.status === 204
+          ? { description: 'Done; no body' }
+          : { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
     paths[p] ??= {};
     paths[p][r.method] = {
       tags: [r.tag],

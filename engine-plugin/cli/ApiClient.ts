@@ -25,6 +25,15 @@ export class ApiClient {
     return this.request<T>('POST', path, body);
   }
 
+  put<T = any>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
+  /** DELETE; the engine answers 204 with no body. */
+  delete(path: string): Promise<void> {
+    return this.request<void>('DELETE', path);
+  }
+
   /** Every item of a paged list, up to `max`. */
   async list<T = any>(path: string, query: Record<string, string | number | undefined> = {}, max = Infinity): Promise<T[]> {
     const items: T[] = [];

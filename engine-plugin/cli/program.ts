@@ -15,18 +15,13 @@ import { addSysprepOptions as addCatalogOptions } from './sysprepFlags';
 import { buildSysprepBody, FileReader, SysprepOptions } from './sysprepRequest';
 import { TtyView } from './TtyView';
 import { watchJob } from './watchJob';
-
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-  /** Where bars go when it is a terminal. */
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  files: FileReader;
-  fetch?: typeof fetch;
-  /** Subscribes to Ctrl-C while a watch runs (it stops watching; the job goes on); returns the unsubscribe. */
-  onInterrupt?(handler: () => void): () => void;
-}
+import { VERSION } from '../../shared/version';
+import type { CliIo } from './CliIo';
+import type { CommandContext } from './commands/CommandContext';
+import { completionCommand } from './commands/completionCommand';
+import { inventoryCommands } from './commands/inventoryCommands';
+import { profileCommands } from './commands/profileCommands';
+import { isData, OUTPUT_FORMATS, OutputFormat, outputFormat, renderData, renderTable, WideColumn } from './output';
 
 interface GlobalOptions {
   engine?: string;
@@ -35,6 +30,7 @@ interface GlobalOptions {
   caFile?: string;
   config?: string;
   json?: boolean;
+  output?: string;
 }
 
 const ENV_HELP = `
@@ -51,7 +47,8 @@ Engine and token (first found wins):
 Exit codes: 0 done, 1 failed (job failed or cancelled, conflict, engine error or
 unreachable), 2 bad usage (including a request the engine refused as invalid,
 unauthenticated, forbidden or unknown: HTTP 400, 401, 403, 404), 3 partial (a pool or
-list of VMs where some VMs failed), 130 interrupted (the job goes on).`;
+list of VMs where some VMs failed), 130 interrupted (the job goes on), 141 the output
+pipe was closed early (| head).`;
 
 const SYSPREP_HELP = (cmd: string, target: string) => `
 Without --no-wait the command waits for the job and shows its progress: bars on a
@@ -68,13 +65,14 @@ Examples:
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('ovirt-sysprep')
     .description('Sysprep oVirt / KVM VMs, pools and templates through the ovirt-sysprep engine')
-    .version('0.1.0')
+    .version(VERSION)
     .option('--engine <url>', 'engine URL (env OVIRT_SYSPREP_URL)')
     .option('--token <token>', 'API token (visible in ps: prefer --token-file or env OVIRT_SYSPREP_TOKEN)')
     .option('--token-file <file>', 'read the API token from FILE')
     .option('--ca-file <file>', "trust the CA certificate(s) in FILE (PEM) for an https engine, instead of the system CAs (env OVIRT_SYSPREP_CA_FILE)")
     .option('--config <file>', 'CLI config file (default ~/.config/ovirt-sysprep/cli.conf)')
-    .option('--json', 'machine-readable output: the list as a JSON array, or the (final) job')
+    .option('--json', 'machine-readable output: the list as a JSON array, or the (final) job (= -o json)')
+    .addOption(new Option('-o, --output <format>', 'table (default), wide (more columns), json or yaml').choices(OUTPUT_FORMATS))
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(add --help for usage)')
@@ -97,14 +95,21 @@ Examples:
     for (const w of conn.warnings) io.err(`ovirt-sysprep: warning: ${w}\n`);
     return new ApiClient(conn.url, conn.token, io.fetch ?? (conn.ca ? caFetch(conn.ca) : fetch));
   };
-  const printJson = (value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
+  // -o is resolved once the command is known; json and yaml set `json`, so every
+  // "--json" check below means "print data, not text", and printJson prints the format asked.
+  let format: OutputFormat = 'table';
+  program.hook('preAction', (_program, actionCmd) => {
+    format = outputFormat(globals(actionCmd));
+    if (isData(format)) program.setOptionValue('json', true);
+  });
+  const printJson = (value: unknown) => io.out(renderData(format, value));
   const action = (fn: (cmd: Command) => Promise<number>) => async function (this: Command) {
     setExit(await fn(this));
   };
   const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 
   /** A list command: every page, a table or a JSON array. */
-  const listCommand = <T>(name: string, description: string, path: string, columns: Column<T>[], opts: { paged?: boolean; example?: string } = {}) => {
+  const listCommand = <T>(name: string, description: string, path: string, columns: WideColumn<T>[], opts: { paged?: boolean; example?: string } = {}) => {
     const cmd = program.command(name).description(description);
     if (opts.paged) cmd.option('--search <text>', 'only names containing TEXT (case-insensitive)');
     cmd
@@ -116,7 +121,7 @@ Examples:
           ? await client(c).list<T>(path, { search: o.search }, o.limit ?? Infinity)
           : (await client(c).get<{ items: T[] }>(path)).items.slice(0, o.limit ?? Infinity);
         if (globals(c).json) printJson(items);
-        else io.out(items.length ? formatTable(items, columns) : `no ${name}\n`);
+        else io.out(items.length ? renderTable(format, items, columns) : `no ${name}\n`);
         return EXIT.ok;
       }));
   };
@@ -137,6 +142,9 @@ Examples:
     { header: 'STATUS', value: (v) => v.status },
     { header: 'HOST', value: (v) => v.hostId },
     { header: 'DISKS', value: (v) => v.disks?.length },
+    { header: 'POOL', value: (v) => v.poolId, wide: true },
+    { header: 'TEMPLATE', value: (v) => v.templateId, wide: true },
+    { header: 'CREATED', value: (v) => v.createdAt, wide: true },
   ], { paged: true });
   listCommand<any>('pools', 'VM pools', '/pools', [
     { header: 'NAME', value: (p) => p.name },
@@ -148,6 +156,8 @@ Examples:
     { header: 'NAME', value: (t) => t.name },
     { header: 'ID', value: (t) => t.id },
     { header: 'DISKS', value: (t) => t.disks?.length },
+    { header: 'PATHS', value: (t) => t.disks?.map((d: { path: string }) => d.path).join(','), wide: true },
+    { header: 'CREATED', value: (t) => t.createdAt, wide: true },
   ], { paged: true });
   listCommand<any>('hosts', 'host agents: health, versions, jobs', '/hosts', [
     { header: 'ID', value: (h) => h.id },
@@ -200,7 +210,7 @@ Examples:
     addCatalogOptions(cmd).option('--no-wait', 'return once the job is accepted (print its id, or the job with --json)');
 
   // ---- vm ----
-  const vm = program.command('vm').description('one VM: show, sysprep');
+  const vm = program.command('vm').description('one VM: show, sysprep, clone, import, delete');
   vm.command('show <vm>').description('a VM by name or id').action(action(async (c) => show(c, `/vms/${enc(c.args[0])}`)));
   addSysprepOptions(vm.command('sysprep <vm...>'))
     .description('sysprep VMs (by name or id; they must be down); several VMs make one bulk job')
@@ -211,7 +221,7 @@ Examples:
     }));
 
   // ---- pool ----
-  const pool = program.command('pool').description('one VM pool: show, sysprep');
+  const pool = program.command('pool').description('one VM pool: show, sysprep, create, delete');
   pool.command('show <pool>').description('a pool by name or id, with its VM ids').action(action(async (c) => show(c, `/pools/${enc(c.args[0])}`)));
   addSysprepOptions(pool.command('sysprep <pool>'))
     .description('sysprep every VM of a pool: one child job per VM; values such as the hostname may use ${pool} ${index} ${vm}')
@@ -219,7 +229,7 @@ Examples:
     .action(action(async (c) => sysprep(c, `/pools/${enc(c.args[0])}/sysprep`)));
 
   // ---- template ----
-  const template = program.command('template').description('one template: show, seal');
+  const template = program.command('template').description('one template: show, seal, register, delete');
   template.command('show <template>').description('a template by name or id').action(action(async (c) => show(c, `/templates/${enc(c.args[0])}`)));
   addSysprepOptions(template.command('seal <template>'))
     .description('seal a template (default profile template-seal: machine-id left empty so that every clone makes its own); refused while clones use it')
@@ -239,7 +249,7 @@ Examples:
       const o = c.opts<{ state?: string; kind?: string; vm?: string; limit: number }>();
       const items = await client(c).list<JobLike & { requestedBy?: string }>('/jobs', { state: o.state, kind: o.kind, vm: o.vm }, o.limit);
       if (globals(c).json) printJson(items);
-      else io.out(items.length ? formatTable(items, JOB_COLUMNS) : 'no jobs\n');
+      else io.out(items.length ? renderTable(format, items, JOB_COLUMNS) : 'no jobs\n');
       return EXIT.ok;
     }));
 
@@ -282,6 +292,11 @@ Examples:
     return EXIT.ok;
   };
 
+  const ctx: CommandContext = { io, program, client, action, examples, format: () => format, printData: printJson, watchAndReport };
+  inventoryCommands(ctx, { vm, pool, template });
+  profileCommands(ctx);
+  completionCommand(ctx);
+
   for (const group of [vm, pool, template, job]) group.addHelpText('after', examples(...group.commands.map((s) => `ovirt-sysprep ${group.name()} ${s.name()} --help`)));
 
   // virt-sysprep's `--list-operations` as an alias of the `operations` command. With a
@@ -302,7 +317,7 @@ Examples:
   return program;
 }
 
-const JOB_COLUMNS: Column<JobLike & { requestedBy?: string }>[] = [
+const JOB_COLUMNS: WideColumn<JobLike & { requestedBy?: string; startedAt?: string; endedAt?: string; host?: string }>[] = [
   { header: 'ID', value: (j) => j.id },
   { header: 'KIND', value: (j) => j.kind },
   { header: 'TARGET', value: (j) => j.target.name },
@@ -310,6 +325,10 @@ const JOB_COLUMNS: Column<JobLike & { requestedBy?: string }>[] = [
   { header: 'PROGRESS', value: (j) => progressText(j.progress) },
   { header: 'CREATED', value: (j) => j.createdAt },
   { header: 'BY', value: (j) => j.requestedBy },
+  { header: 'HOST', value: (j) => j.host, wide: true },
+  { header: 'STARTED', value: (j) => j.startedAt, wide: true },
+  { header: 'ENDED', value: (j) => j.endedAt, wide: true },
+  { header: 'ERROR', value: (j) => (j.error ? describeError(j.error) : undefined), wide: true },
 ];
 
 export function describeJob(j: JobLike): string {

@@ -2,13 +2,15 @@
 // certificate. Precedence: flags > environment (OVIRT_SYSPREP_URL, OVIRT_SYSPREP_TOKEN,
 // OVIRT_SYSPREP_TOKEN_FILE, OVIRT_SYSPREP_CA_FILE) > config file (--config,
 // OVIRT_SYSPREP_CONFIG, else $XDG_CONFIG_HOME/ovirt-sysprep/cli.conf, keys url, token,
-// token_file, ca_file at the top or under [cli]) > default URL, system CAs. A token given
-// on argv is visible to every user in `ps`: it works, with a warning.
+// token_file, ca_file at the top or under [cli]) > the engine started with --local by this
+// user (localEngineFile.ts: its URL and <data dir>/admin.token) > default URL, system CAs.
+// A token given on argv is visible to every user in `ps`: it works, with a warning.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseIni } from '../../shared/config';
+import { localEngineFile } from '../localEngineFile';
 import { UsageError } from './exitCodes';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -102,7 +104,8 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
     if (conf.token) warnIfReadableByOthers(configFile, 'config file', warnings);
   }
 
-  const url = normalizeUrl(flags.engine ?? env.OVIRT_SYSPREP_URL ?? conf.url ?? DEFAULT_URL);
+  const local = readLocalEngine(env);
+  const url = normalizeUrl(flags.engine ?? env.OVIRT_SYSPREP_URL ?? conf.url ?? local?.url ?? DEFAULT_URL);
 
   let token: string | undefined;
   if (flags.token !== undefined && flags.tokenFile !== undefined) throw new UsageError('--token and --token-file: give one of them');
@@ -114,9 +117,11 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   else if (env.OVIRT_SYSPREP_TOKEN_FILE) token = readSecretFile(env.OVIRT_SYSPREP_TOKEN_FILE, 'OVIRT_SYSPREP_TOKEN_FILE', warnings);
   else if (conf.token) token = conf.token;
   else if (conf.token_file) token = readSecretFile(conf.token_file, `token_file of ${configFile}`, warnings);
+  else if (local?.token_file && normalizeUrl(local.url) === url) token = readSecretFile(local.token_file, `the --local engine's token (from ${local.file})`, warnings);
   if (!token) {
     throw new UsageError(
-      `no API token: use --token-file FILE, OVIRT_SYSPREP_TOKEN(_FILE), or "token_file = FILE" in ${configFile}`,
+      `no API token: use --token-file FILE, OVIRT_SYSPREP_TOKEN(_FILE), or "token_file = FILE" in ${configFile}` +
+        ' (an engine started with --local by this user is found by itself)',
     );
   }
   const caFile = flags.caFile ?? env.OVIRT_SYSPREP_CA_FILE ?? conf.ca_file;
@@ -124,6 +129,14 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   const ca = caFile ? readCaFile(caFile, caFrom) : undefined;
   if (ca && url.startsWith('http:')) warnings.push(`${caFrom} is not used: ${url} is not an https URL`);
   return ca ? { url, token, ca, warnings } : { url, token, warnings };
+}
+
+/** The pointer a running `ovirt-sysprep-engine --local` left for this user, if any. */
+function readLocalEngine(env: NodeJS.ProcessEnv): { url: string; token_file?: string; file: string } | undefined {
+  const file = localEngineFile(env);
+  if (!existsSync(file)) return undefined;
+  const conf = parseCliConf(readFileSync(file, 'utf8'), file);
+  return conf.url ? { url: conf.url, token_file: conf.token_file, file } : undefined;
 }
 
 /** The CA file's PEM text, once every certificate in it parses. */

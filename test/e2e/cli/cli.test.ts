@@ -3,7 +3,8 @@
 // Two real runs only, at the same time: a VM syspreped with customisations (secrets and
 // a script from files) followed live on a pseudo-terminal (bars), and a pool of two VMs
 // (one has lost its disk: fails fast at the agent) followed live through a pipe (plain
-// lines) and then replayed. Every other case fails before or without a run.
+// lines) and then replayed. Every other case fails before or without a run (the
+// inventory commands too: this stack's automatic resets are off).
 import { chmodSync, promises as fs, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { copyGuestImage } from '../../helpers/guestImage';
@@ -88,6 +89,25 @@ describe('ovirt-sysprep CLI over a running engine (real virt-sysprep)', () => {
     expect(await json(['template', 'show', 'class'])).toMatchObject({ name: 'class' });
     const shown = await cli(['vm', 'show', 'web1']);
     expect(shown.out).toMatch(/^name: web1\n(.*\n)*status: down\n/m);
+  });
+
+  it('registers, clones, creates a pool and deletes them again; only the clones\' files go (real agent and qemu-img)', async () => {
+    const disk = path.join(s.storage, 'base2.qcow2');
+    await fs.copyFile((await s.api('GET', '/templates/class')).body.disks[0].path, disk);
+    expect(await cli(['template', 'register', 'base2', '--disk', disk])).toMatchObject({ code: 0, out: expect.stringMatching(/^template base2 registered/) });
+    const clone = await cli(['vm', 'clone', 'c2', '--template', 'base2', '-o', 'yaml']);
+    expect(clone).toMatchObject({ code: 0, err: '' });
+    const overlay = /path: (\S+)/.exec(clone.out)![1];
+    await fs.access(overlay);
+    expect(await cli(['pool', 'create', 'lab2', '--template', 'base2', '--size', '2'])).toMatchObject({ code: 0, out: expect.stringMatching(/with 2 VMs/) });
+    expect(await cli(['vms', '-o', 'wide', '--search', 'lab2'])).toMatchObject({ code: 0, out: expect.stringMatching(/^NAME .* TEMPLATE\s+CREATED\n(lab2-\d .*\n){2}$/) });
+
+    expect(await cli(['template', 'delete', 'base2'])).toMatchObject({ code: 1, err: expect.stringMatching(/\[IN_USE\]/) });
+    expect(await cli(['pool', 'delete', 'lab2'])).toEqual({ code: 0, out: 'pool lab2 deleted\n', err: '' });
+    expect(await cli(['vm', 'delete', 'c2'])).toEqual({ code: 0, out: 'vm c2 deleted\n', err: '' });
+    await expect(fs.access(overlay)).rejects.toThrow(/ENOENT/);
+    expect(await cli(['template', 'delete', 'base2'])).toEqual({ code: 0, out: 'template base2 deleted\n', err: '' });
+    await fs.access(disk); // the administrator's image stays
   });
 
   it('finds the engine and token from flags, the environment or the config file', async () => {

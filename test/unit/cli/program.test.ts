@@ -3,7 +3,7 @@
 // pipe, bars on a terminal) and the exit codes. The real engine: test/e2e/cli/.
 import { PassThrough } from 'node:stream';
 import { run } from '../../../engine-plugin/cli/main';
-import type { CliIo } from '../../../engine-plugin/cli/program';
+import type { CliIo } from '../../../engine-plugin/cli/CliIo';
 
 interface Call {
   method: string;

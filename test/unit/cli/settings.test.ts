@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../../../engine-plugin/cli/exitCodes';
 import { DEFAULT_URL, normalizeUrl, parseCliConf, resolveConnection } from '../../../engine-plugin/cli/settings';
+import { writeLocalEngineFile } from '../../../engine-plugin/localEngineFile';
 import { makeTestPki, TestPki } from '../../helpers/tls';
 
 describe('resolveConnection', () => {
@@ -42,6 +43,33 @@ describe('resolveConnection', () => {
     require('node:fs').mkdirSync(path.join(xdg, 'ovirt-sysprep'), { recursive: true });
     writeFileSync(path.join(xdg, 'ovirt-sysprep', 'cli.conf'), `# mine\nurl = http://conf:3\n[cli]\ntoken_file = ${t}\n`);
     expect(resolveConnection({}, { HOME: home, XDG_CONFIG_HOME: xdg })).toEqual({ url: 'http://conf:3', token: 'tok-from-file', warnings: [] });
+  });
+
+  describe('an engine started with --local by this user (npm start)', () => {
+    const pointTo = (url: string) => {
+      const tokenFile = file('admin.token', 'local-admin-token\n');
+      const forget = writeLocalEngineFile({ XDG_STATE_HOME: path.join(dir, 'state') }, { url, tokenFile });
+      return { env: { HOME: home, XDG_STATE_HOME: path.join(dir, 'state') }, forget };
+    };
+
+    it('is found with no flags: its URL and <data dir>/admin.token', () => {
+      const { env } = pointTo('http://127.0.0.1:8384');
+      expect(readFileSync(path.join(dir, 'state', 'ovirt-sysprep', 'local-engine.conf'), 'utf8')).not.toContain('local-admin-token');
+      expect(resolveConnection({}, env)).toEqual({ url: 'http://127.0.0.1:8384', token: 'local-admin-token', warnings: [] });
+    });
+
+    it('comes after flags, environment and cli.conf, and gives its token only to its own URL', () => {
+      const { env } = pointTo('http://127.0.0.1:8384');
+      expect(resolveConnection({}, { ...env, OVIRT_SYSPREP_TOKEN: 'envtoken' }).token).toBe('envtoken');
+      expect(() => resolveConnection({ engine: 'https://prod.example:8443' }, env)).toThrow(/no API token/);
+      expect(resolveConnection({ engine: 'http://127.0.0.1:8384/api/v1' }, env).token).toBe('local-admin-token');
+    });
+
+    it('is forgotten when that engine stops', () => {
+      const { env, forget } = pointTo('http://127.0.0.1:8384');
+      forget();
+      expect(() => resolveConnection({}, env)).toThrow(/no API token/);
+    });
   });
 
   it('warns when a config file holding a token is readable by others', () => {
