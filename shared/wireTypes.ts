@@ -18,5 +18,3 @@ export type { Mode__Output as Mode } from './wire/ovirt_sysprep/v1/Mode';
 export type { HostAgentHandlers } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { HostAgentClient } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { ProtoGrpcType } from './wire/agent';
-
-export { FINAL_WIRE_STATES as FINAL_STATES } from './jobStates';
