@@ -22,5 +22,3 @@ export type { Value, Value__Output as ReceivedValue } from './wire/google/protob
 export type { HostAgentHandlers } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { HostAgentClient } from './wire/ovirt_sysprep/v1/HostAgent';
 export type { ProtoGrpcType } from './wire/agent';
-
-export { FINAL_WIRE_STATES as FINAL_STATES } from './jobStates';

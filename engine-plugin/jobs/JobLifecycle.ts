@@ -45,7 +45,7 @@ const AGENT_TRANSITION: Record<string, JobTransition> = {
   CANCELLED: 'cancelled',
 };
 
-export function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | undefined {
+function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | undefined {
   if (!e || !e.code) return undefined;
   const details = parseDetails(e.detailsJson);
   if (e.logPath) details.logPath = e.logPath;
