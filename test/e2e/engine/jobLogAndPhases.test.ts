@@ -152,6 +152,19 @@ describe('job log, phases and steps with real virt-sysprep', () => {
     expect(failed.text).toMatch(/virt-sysprep: error: .*command exited with an error/);
     expect(failed.text).not.toContain(SCRIPT_MARK);
 
+    // The agent's own GetJobLog: the same bytes; a job it does not have is NOT_FOUND.
+    const agent = clientFor(s.agent.address, s.pki);
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of agent.getJobLog(good.id)) chunks.push(c);
+      expect(Buffer.concat(chunks).toString()).toBe(log.text);
+      await expect((async () => {
+        for await (const _ of agent.getJobLog('no-such-job')) void _;
+      })()).rejects.toMatchObject({ kind: 'not-found', code: 'JOB_NOT_FOUND' });
+    } finally {
+      agent.close();
+    }
+
     const unknown = await runCli(['job', 'log', 'no-such-job'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/\[JOB_NOT_FOUND\]/);
