@@ -156,8 +156,9 @@ export class AgentJob {
     this.assertAllowed(state);
     job.endedAt = new Date().toISOString();
     job.steps = endSteps(job.steps, stepEndOf(state));
-    job.progress = { ...job.progress!, phase: '', phaseSince: '' };
-    if (state === 'SUCCEEDED') job.progress = { done: job.progress.total, total: job.progress.total, current: '', phase: '', phaseSince: '' };
+    // A final job is in no phase; a succeeded one did all its operations.
+    const { total } = job.progress!;
+    job.progress = state === 'SUCCEEDED' ? { done: total, total, current: '', phase: '', phaseSince: '' } : { ...job.progress!, phase: '', phaseSince: '' };
     job.error = error
       ? { code: error.code, message: error.message, logPath: job.logPath, detailsJson: JSON.stringify(error.details) }
       : null;

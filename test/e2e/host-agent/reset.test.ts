@@ -95,7 +95,7 @@ describe('reset job through the agent (real virt-sysprep)', () => {
     const final = await client.getJob(job.id);
     expect(final.state).toBe('SUCCEEDED');
     expect(final.requestedBy).toBe('alice@internal');
-    expect(final.progress).toEqual({ done: 7, total: 7, current: '' });
+    expect(final.progress).toEqual({ done: 7, total: 7, current: '', phase: '', phaseSince: '' }); // a final job is in no phase
 
     const operationEvents = events.filter((e) => e.type === 'operation').map((e) => e.operation);
     // One event per operation, in the order virt-sysprep performs them (customize last).
