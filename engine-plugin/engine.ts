@@ -23,6 +23,7 @@ import { JobAuthorizer, ROLE_ONLY_AUTHORIZER } from './jobs/JobAuthorizer';
 import { JobBus } from './jobs/JobBus';
 import { JobService } from './jobs/JobService';
 import { JobStore } from './jobs/JobStore';
+import { LastSysprep } from './jobs/LastSysprep';
 import { createLogger, Logger } from './logger';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
 import { LifecycleGuard } from './ovirt/LifecycleGuard';
@@ -90,6 +91,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     actions,
     jobs: c.resolve(JobService),
     store: c.resolve(JobStore),
+    lastSysprep: c.resolve(LastSysprep),
     bus: c.resolve(JobBus),
     profiles: c.resolve(ProfileStore),
     agents,

@@ -8,6 +8,7 @@ import type { InventoryActions } from '../inventory/InventoryActions';
 import type { JobBus } from '../jobs/JobBus';
 import type { JobService } from '../jobs/JobService';
 import type { JobStore } from '../jobs/JobStore';
+import type { LastSysprep } from '../jobs/LastSysprep';
 import type { Logger } from '../logger';
 import type { ProfileStore } from '../profiles/ProfileStore';
 
@@ -20,6 +21,8 @@ export interface ApiDeps {
   actions: InventoryActions | null;
   jobs: JobService;
   store: JobStore;
+  /** Adds each VM's last sysprep and host to the VM listings. */
+  lastSysprep: LastSysprep;
   bus: JobBus;
   profiles: ProfileStore;
   agents: AgentPool;

@@ -37,11 +37,14 @@ function embedded(d: ApiDeps): InventoryActions {
 
 export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   // ---- VMs ----
-  t.add({ method: 'get', path: '/vms', tag: 'vms', summary: 'VMs (filter by name with search)', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listVms(listQuery(req)));
+  t.add({ method: 'get', path: '/vms', tag: 'vms', summary: 'VMs (filter by name with search)', role: 'viewer', status: 200, query: LIST_QUERY }, async ({ req }) => {
+    const page = await d.inventory.listVms(listQuery(req));
+    return { ...page, items: d.lastSysprep.addTo(page.items) };
+  });
   t.add({ method: 'get', path: '/vms/:id', tag: 'vms', summary: 'One VM (id or name)', role: 'viewer', status: 200 }, async ({ params }) => {
     const vm = await d.inventory.getVm(params.id);
     if (!vm) throw new NotFoundError('VM_NOT_FOUND', `no VM "${params.id}"`, { field: 'id' });
-    return vm;
+    return d.lastSysprep.addToOne(vm);
   });
   t.add({ method: 'get', path: '/vms/:id/inspection', tag: 'vms', summary: "OS inspection of the VM's disks by an agent (read-only)", role: 'viewer', status: 200 }, async ({ params }) => {
     const vm = await d.inventory.getVm(params.id);

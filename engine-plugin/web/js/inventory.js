@@ -1,7 +1,9 @@
-// The inventory view: VMs (multi-select), pools and templates with their status, and the
-// buttons that open the sysprep dialog. A viewer sees the lists only.
+// The inventory view: VMs (multi-select) with their host and last sysprep, pools and
+// templates with their status, the buttons that open the sysprep dialog and, for admins,
+// clone, import and delete. A viewer sees the lists only.
 import { listAll } from './api.js';
-import { badge, h, newId, replace } from './dom.js';
+import { badge, formatTime, h, newId, replace } from './dom.js';
+import { openCloneDialog, openImportDialog } from './inventoryActions.js';
 import { app } from './state.js';
 import { openSysprepDialog } from './sysprepDialog.js';
 
@@ -42,7 +44,7 @@ export async function renderInventory(main, tab) {
     TABS.map((t) => h('a', { href: `#/inventory?tab=${t.id}`, class: 'tab', 'aria-current': t.id === tab ? 'page' : null, text: `${t.label} (${inv[t.id].length})` })));
   const refresh = h('button', { type: 'button', text: 'Refresh', onclick: () => void app.route() });
   replace(main, h('div', { class: 'view' },
-    h('div', { class: 'view-head' }, h('h2', { text: 'Inventory' }), refresh),
+    h('div', { class: 'view-head' }, h('h2', { text: 'Inventory' }), h('div', { class: 'buttons' }, tab === 'vms' ? importButton() : null, refresh)),
     tabs, panel));
   if (tab === 'vms') renderVms(panel, inv);
   else if (tab === 'pools') renderPools(panel, inv);
@@ -96,9 +98,10 @@ function renderVms(panel, inv) {
         h('td', { 'data-label': 'Status' }, badge(v.status)),
         h('td', { 'data-label': 'Pool', text: pool ?? '' }),
         h('td', { 'data-label': 'Template', text: template ?? '' }),
+        vmExtraCells(v),
         h('td', { 'data-label': 'Disks', class: 'paths', text: v.disks.map((d) => d.path).join(', ') }));
     });
-    replace(tbody, rows.length ? rows : h('tr', {}, h('td', { colspan: 6, class: 'empty', text: inv.vms.length ? 'No VM matches the filter.' : 'No VM in the inventory.' })));
+    replace(tbody, rows.length ? rows : h('tr', {}, h('td', { colspan: 8, class: 'empty', text: inv.vms.length ? 'No VM matches the filter.' : 'No VM in the inventory.' })));
     update();
   };
 
@@ -115,7 +118,7 @@ function renderVms(panel, inv) {
       h('caption', { class: 'sr-only', text: 'Virtual machines' }),
       h('thead', {}, h('tr', {},
         canRun ? h('th', { class: 'pick' }, allBox) : null,
-        ['Name', 'Status', 'Pool', 'Template', 'Disks'].map((c) => h('th', { scope: 'col', text: c })))),
+        ['Name', 'Status', 'Pool', 'Template', 'Host', 'Last sysprep', 'Disks'].map((c) => h('th', { scope: 'col', text: c })))),
       tbody));
   fill();
 }
@@ -149,12 +152,39 @@ function renderTemplates(panel, inv) {
       h('th', { scope: 'row', 'data-label': 'Name', text: t.name }),
       h('td', { 'data-label': 'Used by', text: n ? `${n} VM${n > 1 ? 's' : ''} (sealing is refused while clones use it)` : 'no VM' }),
       h('td', { 'data-label': 'Disks', class: 'paths', text: t.disks.map((d) => d.path).join(', ') }),
-      app.canRun() ? h('td', { class: 'actions' }, button) : null);
+      app.canRun() ? h('td', { class: 'actions' }, button, templateActions(t)) : null);
   });
   replace(panel, h('table', { class: 'list' },
     h('caption', { class: 'sr-only', text: 'Templates' }),
     h('thead', {}, h('tr', {}, ['Name', 'Used by', 'Disks'].map((c) => h('th', { scope: 'col', text: c })), app.canRun() ? h('th', { scope: 'col', text: 'Actions' }) : null)),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 4, class: 'empty', text: 'No template in the inventory.' })))));
+}
+
+// ---- host, last sysprep and the admin's actions ----------------------------------------
+
+/** Where the VM runs or last ran (GET /vms gives `host` where known) and its last sysprep job. */
+function vmExtraCells(v) {
+  const last = v.lastSysprep;
+  return [
+    h('td', { 'data-label': 'Host', class: 'host-cell', text: v.host ?? '' }),
+    h('td', { 'data-label': 'Last sysprep', class: 'last-sysprep' }, last
+      ? [h('a', { href: `#/jobs/${encodeURIComponent(last.jobId)}`, 'aria-label': `Last sysprep of ${v.name}: ${last.state}` }, badge(last.state)),
+        last.endedAt ? h('span', { class: 'when', text: ` ${formatTime(last.endedAt)}` }) : null,
+        ' ', h('a', { href: `#/jobs?vm=${encodeURIComponent(v.id)}`, class: 'history', 'aria-label': `All jobs of ${v.name}`, text: 'all' })]
+      : h('span', { class: 'help', text: 'never' })),
+  ];
+}
+
+function importButton() {
+  if (!app.isAdmin()) return null;
+  const button = h('button', { type: 'button', id: 'import-vm', text: 'Import VM\u2026', onclick: () => void openImportDialog(button) });
+  return button;
+}
+
+function templateActions(t) {
+  if (!app.isAdmin()) return null;
+  const button = h('button', { type: 'button', text: 'Clone\u2026', 'aria-label': `Clone a VM from ${t.name}`, onclick: () => openCloneDialog(t, button) });
+  return button;
 }
 
 /** The pattern context of a VM as the engine builds it (JobService.contextOf). */
