@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startAgent } from '../host-agent/agent';
+import { AGENT_KEYS, AgentConfig } from '../host-agent/config';
+import { parseSection } from '../shared/config';
 import { apiTransport } from './apiServer';
 import type { EngineConfig } from './config';
 import { RunningEngine, startEngine } from './engine';
@@ -20,16 +22,9 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** `[local_agent]` keys of engine.conf are agent keys (snake_case, as in agent.conf). */
-export function localAgentOverrides(section: Record<string, string> | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(section ?? {})) {
-    const key = camel(k);
-    out[key] = key === 'storageRoots' ? v.split(',').map((s) => s.trim()) : /^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
-  }
-  return out;
+/** `[local_agent]` keys of engine.conf are agent.conf keys, parsed by the agent's own key table. */
+export function localAgentOverrides(section: Record<string, string> | undefined): Partial<AgentConfig> {
+  return parseSection(AGENT_KEYS, section ?? {}, 'engine.conf: [local_agent]');
 }
 
 export async function startLocalStack(config: EngineConfig, agentSection?: Record<string, string>): Promise<LocalStack> {

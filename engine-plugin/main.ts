@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { defaultConfig, EngineConfig, loadEngineConfigFile } from './config';
 import { startEngine } from './engine';
 import { startLocalStack } from './local';
+import { exitQuietlyOnBrokenPipe } from '../shared/brokenPipe';
+import { VERSION } from '../shared/version';
 
 export const DEFAULT_CONFIG_FILE = '/etc/ovirt-sysprep/engine.conf';
 
@@ -30,9 +32,11 @@ Examples:
 `;
 
 export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnBrokenPipe();
   const program = new Command()
     .name('ovirt-sysprep-engine')
     .description('ovirt-sysprep engine: REST API (/api/v1), embedded inventory, job dispatch to host agents, automatic reset on clone and import')
+    .version(VERSION, '-V, --version', 'print the version and exit')
     .option('-c, --config <file>', 'engine configuration file', DEFAULT_CONFIG_FILE)
     .option('--listen <host:port>', 'REST API address (overrides [engine] listen)')
     .option('--data-dir <dir>', 'where engine.db lives (overrides [engine] data_dir)')

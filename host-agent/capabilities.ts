@@ -4,8 +4,9 @@ import { statfs } from 'node:fs/promises';
 import { OperationInfo } from '../shared/catalog/operations';
 import type { Capabilities } from '../shared/wireTypes';
 import { HypervisorMode } from './hypervisor';
+import { VERSION } from '../shared/version';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = VERSION;
 
 export interface ToolFacts {
   virtSysprepVersion: string;

@@ -4,9 +4,13 @@ import { Command } from 'commander';
 import { describeKeys } from '../shared/config';
 import { startAgent } from './agent';
 import { AGENT_KEYS, DEFAULT_CONFIG_FILE, loadAgentConfig } from './config';
+import { exitQuietlyOnBrokenPipe } from '../shared/brokenPipe';
+import { VERSION } from '../shared/version';
 
+exitQuietlyOnBrokenPipe();
 const program = new Command('ovirt-sysprep-agent')
   .description('Per-host agent of ovirt-sysprep: runs virt-sysprep on this host\'s disks, with leases and safe overlays, over gRPC (mutual TLS).')
+  .version(VERSION, '-V, --version', 'print the version and exit')
   .option('-c, --config <file>', `configuration file (vdsm-style ini, section [agent])`, DEFAULT_CONFIG_FILE)
   .option('--print-config', 'print the effective configuration as JSON and exit')
   .addHelpText('after', `\nConfiguration keys (file key, environment override):\n${describeKeys(AGENT_KEYS, 'text')}\n\nSee docs/agent-config.md.`)

@@ -61,7 +61,9 @@ export class RouteTable {
         body = parseOrThrow(spec.body, raw ?? {}, '') as z.output<S>;
       }
       const out = await handler({ req, res, caller, params: req.params as Record<string, string>, body });
-      if (out !== undefined && !res.headersSent) res.status(res.locals.status ?? spec.status).json(out);
+      if (res.headersSent) return;
+      if (out !== undefined) res.status(res.locals.status ?? spec.status).json(out);
+      else if (spec.status === 204) res.status(204).end(); // a delete: no body
     });
   }
 }

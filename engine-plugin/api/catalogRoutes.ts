@@ -4,8 +4,9 @@ import { resolveSpec } from '../../shared/spec';
 import { profileBodySchema } from '../profiles/ProfileStore';
 import type { ApiDeps } from './deps';
 import type { RouteTable } from './RouteTable';
+import { VERSION } from '../../shared/version';
 
-export const ENGINE_VERSION = '0.1.0';
+export const ENGINE_VERSION = VERSION;
 
 export function catalogRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'get', path: '/health', tag: 'engine', summary: 'Liveness and agent reachability (no token needed)', role: null, status: 200 }, () => {

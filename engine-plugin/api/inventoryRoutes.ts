@@ -3,7 +3,7 @@
 // import events that trigger the automatic reset.
 import { z } from 'zod';
 import { ConflictError, NotFoundError, SysprepError } from '../../shared/errors';
-import type { InventoryActions } from '../inventory/InventoryActions';
+import type { ActiveJobOf, InventoryActions } from '../inventory/InventoryActions';
 import { renderString } from '../jobs/patterns';
 import { sysprepBodySchema } from '../jobs/requestSchema';
 import type { ApiDeps } from './deps';
@@ -31,9 +31,12 @@ export const poolBodySchema = z
   .strict();
 
 function embedded(d: ApiDeps): InventoryActions {
-  if (!d.actions) throw new SysprepError('invalid', 'NOT_SUPPORTED', 'this inventory is managed by oVirt: create VMs, templates and pools there');
+  if (!d.actions) throw new SysprepError('invalid', 'NOT_SUPPORTED', 'this inventory is managed by oVirt: create and delete VMs, templates and pools there', { field: 'inventory' });
   return d.actions;
 }
+
+/** The job store's answer to "who works on it", in the inventory's terms. */
+const activeJobOf = (d: ApiDeps): ActiveJobOf => (target) => d.store.activeJobFor(`${target.type}:${target.id}`);
 
 export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   // ---- VMs ----
@@ -65,6 +68,9 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
       : await actions.importVm({ name: body.name, disks: body.disks!, hostId: body.host, status });
     const reset = await d.autoReset.onVmAdded(vm, trigger, caller.name);
     return { vm: (await d.inventory.getVm(vm.id)) ?? vm, job: reset.job, resetError: reset.error };
+  });
+  t.add({ method: 'delete', path: '/vms/:id', tag: 'vms', summary: "Embedded inventory: delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay", role: 'admin', status: 204 }, async ({ params }) => {
+    await embedded(d).deleteVm(params.id, activeJobOf(d));
   });
   for (const action of ['start', 'stop'] as const) {
     t.add({ method: 'post', path: `/vms/:id/${action}`, tag: 'vms', summary: `Embedded inventory: mark the VM ${action === 'start' ? 'up (running)' : 'down'}`, role: 'operator', status: 200 }, async ({ params }) => {
@@ -105,6 +111,9 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
     }
     return { pool, jobs, resetErrors: Object.keys(resetErrors).length ? resetErrors : undefined };
   });
+  t.add({ method: 'delete', path: '/pools/:id', tag: 'pools', summary: 'Embedded inventory: delete a pool and its VMs (refused while one of them is busy)', role: 'admin', status: 204 }, async ({ params }) => {
+    await embedded(d).deletePool(params.id, activeJobOf(d));
+  });
 
   // ---- templates ----
   t.add({ method: 'get', path: '/templates', tag: 'templates', summary: 'Templates', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listTemplates(listQuery(req)));
@@ -117,4 +126,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
     job: await d.jobs.sealTemplate(params.id, body, caller),
   }));
   t.add({ method: 'post', path: '/templates', tag: 'templates', summary: 'Embedded inventory: register disk images as a template', role: 'admin', body: templateBodySchema, status: 201 }, ({ body }) => embedded(d).registerTemplate(body));
+  t.add({ method: 'delete', path: '/templates/:id', tag: 'templates', summary: 'Embedded inventory: forget a template (refused while a clone, a pool or a job uses it); its disk files stay', role: 'admin', status: 204 }, async ({ params }) => {
+    await embedded(d).deleteTemplate(params.id, activeJobOf(d));
+  });
 }

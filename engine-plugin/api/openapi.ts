@@ -26,7 +26,9 @@ export function buildOpenApi(table: RouteTable, version: string): Record<string,
     const query = (r.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
     const ok = r.sse
       ? { description: 'Server-Sent Events: `snapshot` (the job), then `state` and `operation` events; ends after the final state', content: { 'text/event-stream': { schema: { type: 'string' } } } }
-      : { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
+      : r.status === 204
+        ? { description: 'Done; no body' }
+        : { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
     paths[p] ??= {};
     paths[p][r.method] = {
       tags: [r.tag],

@@ -2,7 +2,8 @@
 // command" (usage, unreadable input file, and the API refusing the request as invalid,
 // unauthenticated, forbidden or naming something unknown: 400, 401, 403, 404); 1 means
 // "the command was right but the work failed or cannot be done now" (job failed or
-// cancelled, 409 conflicts, 5xx, engine unreachable); 3 is a bulk job that ended partial.
+// cancelled, 409 conflicts, 5xx, engine unreachable); 3 is a bulk job that ended partial;
+// 141 (128 + SIGPIPE): the reader of stdout closed it early (shared/brokenPipe.ts).
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, interrupted: 130 } as const;
 

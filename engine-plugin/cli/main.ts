@@ -3,6 +3,7 @@
 // never calls process.exit, so tests drive it with their own io and fetch.
 import { readFileSync, statSync } from 'node:fs';
 import { CommanderError } from 'commander';
+import { exitQuietlyOnBrokenPipe } from '../../shared/brokenPipe';
 import { ApiError, ConnectionError, EXIT, UsageError } from './exitCodes';
 import { buildProgram, CliIo } from './program';
 import { flagForField } from './sysprepRequest';
@@ -61,6 +62,7 @@ export function reportError(err: unknown, io: Pick<CliIo, 'err'>): number {
 }
 
 export function main(argv: string[] = process.argv): Promise<number> {
+  exitQuietlyOnBrokenPipe();
   return run(argv, processIo());
 }
 

@@ -13,6 +13,7 @@ import { resolveConnection } from './settings';
 import { buildSysprepBody, FileReader, SYSPREP_FLAGS, SysprepOptions } from './sysprepRequest';
 import { TtyView } from './TtyView';
 import { watchJob } from './watchJob';
+import { VERSION } from '../../shared/version';
 
 export interface CliIo {
   out(text: string): void;
@@ -49,7 +50,8 @@ Engine and token (first found wins):
 Exit codes: 0 done, 1 failed (job failed or cancelled, conflict, engine error or
 unreachable), 2 bad usage (including a request the engine refused as invalid,
 unauthenticated, forbidden or unknown: HTTP 400, 401, 403, 404), 3 partial (a pool or
-list of VMs where some VMs failed), 130 interrupted (the job goes on).`;
+list of VMs where some VMs failed), 130 interrupted (the job goes on), 141 the output
+pipe was closed early (| head).`;
 
 const SYSPREP_HELP = (cmd: string, target: string) => `
 Without --no-wait the command waits for the job and shows its progress: bars on a
@@ -68,7 +70,7 @@ const collect = (value: string, prev?: string[]) => [...(prev ?? []), value];
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('ovirt-sysprep')
     .description('Sysprep oVirt / KVM VMs, pools and templates through the ovirt-sysprep engine')
-    .version('0.1.0')
+    .version(VERSION)
     .option('--engine <url>', 'engine URL (env OVIRT_SYSPREP_URL)')
     .option('--token <token>', 'API token (visible in ps: prefer --token-file or env OVIRT_SYSPREP_TOKEN)')
     .option('--token-file <file>', 'read the API token from FILE')

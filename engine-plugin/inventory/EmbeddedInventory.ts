@@ -14,18 +14,24 @@
 // unchecked) and the directory must resolve inside a storage root (cloneDir.ts). A
 // template with clones is their backing file: it must never be written again (the job
 // service refuses to seal it).
+//
+// Delete: the checks (no active job, the VM down, no clone or pool on a template) and
+// the row deletes run in one transaction with no await in between, so no job or clone
+// starts between them; the files go after the rows, and only the files the engine
+// made (a clone's overlays in its own directory, cloneDir.ts). A registered template's
+// or an imported VM's disks are the administrator's: they stay.
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { ConflictError, InputError, NotFoundError, SysprepError } from '../../shared/errors';
 import { DiskInUseError } from '../../shared/tools/qemuImg';
 import { Db, sql } from '../db';
-import { makeCloneDir, removeCloneDir } from './cloneDir';
+import { makeCloneDir, removeCloneDir, removeCloneFiles } from './cloneDir';
 import { DiskChecker } from './DiskChecker';
 import { assertDistinctDisks, validateDiskInputs } from './diskInputs';
 import { assertDisksFree, claimDisks } from './DiskOwners';
 import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm, VmStatus } from './Inventory';
-import type { DiskInput, InventoryActions } from './InventoryActions';
+import type { ActiveJobOf, DiskInput, InventoryActions } from './InventoryActions';
 import { QemuImg } from './qemuImg';
 
 interface VmRow { id: string; name: string; status: string; host_id: string | null; pool_id: string | null; pool_index: number | null; template_id: string | null; disks: string; created_at: string }
@@ -35,6 +41,9 @@ interface PoolRow { id: string; name: string; template_id: string | null }
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const NAME_MESSAGE = 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit';
 const CLONE_PARALLELISM = 8;
+
+/** 409 IN_USE naming the route's `id`: what the delete contract (docs/api.md) answers. */
+const inUse = (message: string, details: Record<string, unknown> = {}) => new ConflictError('IN_USE', message, { field: 'id', ...details });
 
 export function checkName(field: string, name: string): void {
   if (typeof name !== 'string' || !NAME.test(name)) throw new InputError(field, NAME_MESSAGE);
@@ -296,5 +305,77 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
 
   async vmsOfTemplate(templateId: string): Promise<Vm[]> {
     return (sql(this.db, 'SELECT * FROM vms WHERE template_id = ?').all(templateId) as VmRow[]).map(toVm);
+  }
+
+  // ---- delete --------------------------------------------------------------------
+
+  /** The VM may go: no active job, not running, not locked for its reset. */
+  private assertVmIdle(vm: Vm, activeJob: ActiveJobOf, what = `VM "${vm.name}"`): void {
+    const job = activeJob({ type: 'vm', id: vm.id });
+    if (job) throw inUse(`${what} has an active job ${job}`, { jobId: job });
+    if (vm.status === 'image_locked') throw inUse(`${what} is locked until its automatic reset ends`, { status: vm.status });
+    if (vm.status !== 'down' && vm.status !== 'unknown') throw inUse(`${what} is ${vm.status}: stop it first`, { status: vm.status });
+  }
+
+  /** Rows of the VMs (inside a transaction): owner rows first, they point at the VM. */
+  private deleteVmRows(ids: string[]): void {
+    for (const id of ids) {
+      sql(this.db, 'DELETE FROM disk_owners WHERE vm_id = ?').run(id);
+      sql(this.db, 'DELETE FROM vms WHERE id = ?').run(id);
+    }
+  }
+
+  private async removeFiles(vms: Vm[]): Promise<void> {
+    const roots = await this.storageRoots();
+    for (const vm of vms) if (vm.templateId) await removeCloneFiles(vm.id, vm.disks, roots);
+  }
+
+  private vmRow(ref: string): Vm | undefined {
+    const r = sql(this.db, 'SELECT * FROM vms WHERE id = ? OR name = ?').get(ref, ref) as VmRow | undefined;
+    return r && toVm(r);
+  }
+
+  async deleteVm(ref: string, activeJob: ActiveJobOf): Promise<Vm> {
+    const vm = this.db.transaction(() => {
+      const v = this.vmRow(ref);
+      if (!v) throw new NotFoundError('VM_NOT_FOUND', `no VM "${ref}"`, { field: 'id' });
+      this.assertVmIdle(v, activeJob);
+      this.deleteVmRows([v.id]);
+      return v;
+    })();
+    await this.removeFiles([vm]);
+    return vm;
+  }
+
+  async deleteTemplate(ref: string, activeJob: ActiveJobOf): Promise<Template> {
+    return this.db.transaction(() => {
+      const r = sql(this.db, 'SELECT * FROM templates WHERE id = ? OR name = ?').get(ref, ref) as TemplateRow | undefined;
+      if (!r) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${ref}"`, { field: 'id' });
+      const t = toTemplate(r);
+      const job = activeJob({ type: 'template', id: t.id });
+      if (job) throw inUse(`template "${t.name}" has an active job ${job}`, { jobId: job });
+      const clones = sql(this.db, 'SELECT name FROM vms WHERE template_id = ? ORDER BY name LIMIT 20').pluck().all(t.id) as string[];
+      if (clones.length) throw inUse(`template "${t.name}" backs the disks of VM(s) ${clones.join(', ')}: delete them first`, { vms: clones });
+      const pools = sql(this.db, 'SELECT name FROM pools WHERE template_id = ? ORDER BY name LIMIT 20').pluck().all(t.id) as string[];
+      if (pools.length) throw inUse(`template "${t.name}" is the template of pool(s) ${pools.join(', ')}: delete them first`, { pools });
+      sql(this.db, 'DELETE FROM disk_owners WHERE template_id = ?').run(t.id);
+      sql(this.db, 'DELETE FROM templates WHERE id = ?').run(t.id);
+      return t;
+    })();
+  }
+
+  async deletePool(ref: string, activeJob: ActiveJobOf): Promise<Pool> {
+    const { pool, vms } = this.db.transaction(() => {
+      const r = sql(this.db, 'SELECT * FROM pools WHERE id = ? OR name = ?').get(ref, ref) as PoolRow | undefined;
+      if (!r) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${ref}"`, { field: 'id' });
+      const p = this.toPool(r);
+      const members = (sql(this.db, 'SELECT * FROM vms WHERE pool_id = ? ORDER BY pool_index').all(p.id) as VmRow[]).map(toVm);
+      for (const vm of members) this.assertVmIdle(vm, activeJob, `VM "${vm.name}" of pool "${p.name}"`);
+      this.deleteVmRows(members.map((v) => v.id));
+      sql(this.db, 'DELETE FROM pools WHERE id = ?').run(p.id);
+      return { pool: p, vms: members };
+    })();
+    await this.removeFiles(vms);
+    return pool;
   }
 }

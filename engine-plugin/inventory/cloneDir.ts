@@ -47,3 +47,27 @@ export async function makeCloneDir(base: string, vmId: string, configuredRoots: 
 export async function removeCloneDir(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
 }
+
+/**
+ * Removes what a clone's delete may remove: each disk that lies in the clone's own
+ * directory (`.../vms/<vm id>/`, resolving inside a storage root), then that directory if
+ * it is left empty. A disk anywhere else was not made by the engine and stays; so does
+ * anything the directory holds besides the recorded disks.
+ */
+export async function removeCloneFiles(vmId: string, disks: { path: string }[], configuredRoots: string[]): Promise<void> {
+  const roots = await realRoots(configuredRoots);
+  const dirs = new Set<string>();
+  for (const d of disks) {
+    const dir = path.dirname(d.path);
+    if (path.basename(dir) !== vmId || path.basename(path.dirname(dir)) !== 'vms') continue;
+    const real = await fs.realpath(dir).catch(() => undefined);
+    if (real !== dir || !inside(real, roots)) continue;
+    await fs.rm(d.path, { force: true });
+    dirs.add(dir);
+  }
+  for (const dir of dirs) {
+    await fs.rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') throw err;
+    });
+  }
+}

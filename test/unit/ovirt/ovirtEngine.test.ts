@@ -64,6 +64,9 @@ describe('engine with the oVirt inventory (contract, oVirt API test server + fak
       expect(vms.body.next).toBe('2');
       expect((await h.api('GET', `/pools/lab`)).body.vmIds).toEqual([IDS.lab1]);
       expect((await h.api('POST', '/vms', { name: 'x', template: 'golden-el9' })).body.error.code).toBe('NOT_SUPPORTED');
+      for (const url of ['/vms/db-01', '/templates/golden-el9', '/pools/lab']) {
+        expect(await h.api('DELETE', url)).toMatchObject({ status: 400, body: { error: { code: 'NOT_SUPPORTED', details: { field: 'inventory' } } } });
+      }
       // A VM oVirt reports up is refused before anything runs.
       expect((await h.api('POST', `/vms/db-01/sysprep`, {})).body.error.code).toBe('VM_NOT_DOWN');
     });
