@@ -3,7 +3,7 @@
 // clone, import and delete. A viewer sees the lists only.
 import { listAll } from './api.js';
 import { badge, formatTime, h, newId, replace } from './dom.js';
-import { openCloneDialog, openImportDialog } from './inventoryActions.js';
+import { confirmDelete, openCloneDialog, openImportDialog } from './inventoryActions.js';
 import { app } from './state.js';
 import { openSysprepDialog } from './sysprepDialog.js';
 
@@ -99,9 +99,10 @@ function renderVms(panel, inv) {
         h('td', { 'data-label': 'Pool', text: pool ?? '' }),
         h('td', { 'data-label': 'Template', text: template ?? '' }),
         vmExtraCells(v),
-        h('td', { 'data-label': 'Disks', class: 'paths', text: v.disks.map((d) => d.path).join(', ') }));
+        h('td', { 'data-label': 'Disks', class: 'paths', text: v.disks.map((d) => d.path).join(', ') }),
+        deleteCell('vm', v));
     });
-    replace(tbody, rows.length ? rows : h('tr', {}, h('td', { colspan: 8, class: 'empty', text: inv.vms.length ? 'No VM matches the filter.' : 'No VM in the inventory.' })));
+    replace(tbody, rows.length ? rows : h('tr', {}, h('td', { colspan: 9, class: 'empty', text: inv.vms.length ? 'No VM matches the filter.' : 'No VM in the inventory.' })));
     update();
   };
 
@@ -118,7 +119,8 @@ function renderVms(panel, inv) {
       h('caption', { class: 'sr-only', text: 'Virtual machines' }),
       h('thead', {}, h('tr', {},
         canRun ? h('th', { class: 'pick' }, allBox) : null,
-        ['Name', 'Status', 'Pool', 'Template', 'Host', 'Last sysprep', 'Disks'].map((c) => h('th', { scope: 'col', text: c })))),
+        ['Name', 'Status', 'Pool', 'Template', 'Host', 'Last sysprep', 'Disks'].map((c) => h('th', { scope: 'col', text: c })),
+        app.isAdmin() ? h('th', { scope: 'col', text: 'Actions' }) : null)),
       tbody));
   fill();
 }
@@ -134,7 +136,7 @@ function renderPools(panel, inv) {
       h('td', { 'data-label': 'VMs', text: String(vms.length) }),
       h('td', { 'data-label': 'Status', text: `${down} down, ${vms.length - down} not down` }),
       h('td', { 'data-label': 'Template', text: template ?? '' }),
-      app.canRun() ? h('td', { class: 'actions' }, button) : null);
+      app.canRun() ? h('td', { class: 'actions' }, button, deleteButton('pool', p)) : null);
   });
   replace(panel, h('table', { class: 'list' },
     h('caption', { class: 'sr-only', text: 'VM pools' }),
@@ -152,7 +154,7 @@ function renderTemplates(panel, inv) {
       h('th', { scope: 'row', 'data-label': 'Name', text: t.name }),
       h('td', { 'data-label': 'Used by', text: n ? `${n} VM${n > 1 ? 's' : ''} (sealing is refused while clones use it)` : 'no VM' }),
       h('td', { 'data-label': 'Disks', class: 'paths', text: t.disks.map((d) => d.path).join(', ') }),
-      app.canRun() ? h('td', { class: 'actions' }, button, templateActions(t)) : null);
+      app.canRun() ? h('td', { class: 'actions' }, button, templateActions(t), deleteButton('template', t)) : null);
   });
   replace(panel, h('table', { class: 'list' },
     h('caption', { class: 'sr-only', text: 'Templates' }),
@@ -185,6 +187,16 @@ function templateActions(t) {
   if (!app.isAdmin()) return null;
   const button = h('button', { type: 'button', text: 'Clone\u2026', 'aria-label': `Clone a VM from ${t.name}`, onclick: () => openCloneDialog(t, button) });
   return button;
+}
+
+function deleteButton(kind, item) {
+  if (!app.isAdmin()) return null;
+  const button = h('button', { type: 'button', class: 'danger', text: 'Delete\u2026', 'aria-label': `Delete ${kind === 'vm' ? 'VM' : kind} ${item.name}`, onclick: () => confirmDelete(kind, item, button) });
+  return button;
+}
+
+function deleteCell(kind, item) {
+  return app.isAdmin() ? h('td', { class: 'actions' }, deleteButton(kind, item)) : null;
 }
 
 /** The pattern context of a VM as the engine builds it (JobService.contextOf). */

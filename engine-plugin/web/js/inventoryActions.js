@@ -107,3 +107,27 @@ export async function openImportDialog(returnFocus) {
     },
   });
 }
+
+const DELETES = {
+  vm: { path: '/vms', noun: 'VM', what: (x) => (x.templateId ? 'Its copy-on-write overlays are removed; the template stays.' : 'Its disk files stay: the engine did not create them.') },
+  template: { path: '/templates', noun: 'template', what: () => 'The engine forgets it; its disk files stay. Refused while a VM or a pool uses it.' },
+  pool: { path: '/pools', noun: 'pool', what: (x) => `Its ${x.vmIds.length} VM${x.vmIds.length === 1 ? '' : 's'} are deleted with it (their overlays removed). Refused while one of them is busy.` },
+};
+
+/** Asks, then DELETE /vms|templates|pools/{id}; a refusal (409 IN_USE) stays in the dialog. */
+export function confirmDelete(kind, item, returnFocus) {
+  const d = DELETES[kind];
+  formDialog({
+    title: `Delete ${d.noun} ${item.name}`,
+    intro: d.what(item),
+    fields: [],
+    submit: 'Delete',
+    danger: true,
+    returnFocus,
+    onSubmit: async () => {
+      await api('DELETE', `${d.path}/${encodeURIComponent(item.id)}`);
+      app.toast(`${d.noun[0].toUpperCase()}${d.noun.slice(1)} ${item.name} deleted`, 'ok');
+      void app.route();
+    },
+  });
+}

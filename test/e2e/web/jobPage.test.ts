@@ -5,6 +5,7 @@
 // operation after the operations before it ran. A second VM's job fails on the agent
 // before any tool run (heldDiskVm.ts). Screenshots: test-results/web/.
 import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -229,5 +230,34 @@ describe('job page, jobs list and inventory columns (Chromium, real virt-sysprep
     await dialog.getByRole('button', { name: 'Import' }).click();
     await page.locator('tr[data-vm="web-import"]').waitFor();
     expect((await s.api('GET', '/vms/web-import')).body.disks).toEqual([expect.objectContaining({ path: path.join(s.storage, 'to-import.qcow2'), format: 'qcow2' })]);
+  });
+
+  it('lets an admin delete a VM, and shows why a template still in use is refused', async () => {
+    await page.goto(`${s.url}/ui/#/inventory?tab=templates`);
+    await page.getByRole('button', { name: 'Delete template golden' }).click();
+    const dialog = page.locator('#action-dialog[open]');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    const refusal = dialog.locator('#action-error');
+    await until(async () => (await refusal.textContent()) !== '', 'the refusal to delete a template in use');
+    const api = await s.api('DELETE', '/templates/golden');
+    expect(api.status).toBe(409);
+    expect(await refusal.textContent()).toBe(`${api.body.error.message} (${api.body.error.code})`);
+    await screenshot(page, 'delete-refused');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('#action-dialog[open]').count()).toBe(0);
+
+    const clone = (await s.api('GET', '/vms/web-clone')).body;
+    await page.goto(`${s.url}/ui/#/inventory`);
+    await page.getByRole('button', { name: 'Delete VM web-clone' }).click();
+    expect(await dialog.innerText()).toContain('overlays are removed');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('tr[data-vm="web-clone"]').waitFor({ state: 'detached' });
+    expect((await s.api('GET', `/vms/${clone.id}`)).status).toBe(404);
+    await expect(fs.access(clone.disks[0].path)).rejects.toThrow(); // the overlay the engine made is gone
+    await page.getByRole('button', { name: 'Delete VM web-import' }).click();
+    expect(await dialog.innerText()).toContain('disk files stay');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('tr[data-vm="web-import"]').waitFor({ state: 'detached' });
+    await fs.access(path.join(s.storage, 'to-import.qcow2')); // an imported disk is not the engine's to remove
   });
 });
