@@ -15,8 +15,8 @@ export async function renderHosts(main) {
       ? [`agent ${x.versions.agent}`, `virt-sysprep ${x.versions.virtSysprep}`, `qemu-img ${x.versions.qemuImg}`].map((v) => h('div', { text: v }))
       : null),
     h('td', { 'data-label': 'Hypervisor', text: x.hypervisor ?? '' }),
-    h('td', { 'data-label': 'Storage', class: 'paths' }, (x.storage ?? x.storageRoots.map((path) => ({ path }))).map((r) =>
-      h('div', {}, r.path, r.totalBytes ? ` (${formatBytes(r.freeBytes)} free of ${formatBytes(r.totalBytes)})` : ''))),
+    h('td', { 'data-label': 'Storage' }, (x.storage ?? x.storageRoots.map((path) => ({ path }))).map((r) =>
+      h('div', {}, h('span', { class: 'paths', text: r.path }), r.totalBytes ? h('span', { class: 'free', text: ` ${formatBytes(r.freeBytes)} free of ${formatBytes(r.totalBytes)}` }) : null))),
     h('td', { 'data-label': 'Jobs', class: 'jobs-load', text: `${x.jobs.running} running, ${x.jobs.queued} queued (at most ${x.maxConcurrentJobs} at once)` }),
     h('td', { 'data-label': 'Checked', text: formatTime(x.checkedAt) })));
   replace(main, h('div', { class: 'view' },

@@ -313,6 +313,7 @@ async function showLog(panel, r) {
   try {
     const text = await apiText(`/jobs/${encodeURIComponent(r.id)}/log`);
     replace(body, text || '(the log is empty)');
+    body.scrollTop = body.scrollHeight; // a failure is told at the end
   } catch (err) {
     const why = err instanceof ApiError && (err.status === 404 || err.status === 409)
       ? (err.code === 'NO_LOG' ? `No log: ${err.message}` : `The log cannot be found: ${err.message}`)

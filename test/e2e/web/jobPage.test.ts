@@ -155,6 +155,7 @@ describe('job page, jobs list and inventory columns (Chromium, real virt-sysprep
     expect(await heldRow.locator('td[data-label="Error"] strong').textContent()).toBe(heldEnd.error.code);
     expect(await heldRow.locator('td[data-label="Error"]').innerText()).toContain(heldEnd.error.message);
     expect(await page.locator(`tr[data-job="${failedJob}"] td[data-label="Duration"]`).textContent()).toMatch(/^\d+ (s|min \d\d s)$/);
+    await screenshot(page, 'jobs-list');
 
     await page.getByLabel('VM', { exact: true }).selectOption({ label: 'held' });
     await page.waitForURL(/#\/jobs\?vm=/);
