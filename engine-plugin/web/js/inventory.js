@@ -2,8 +2,9 @@
 // templates with their status, the buttons that open the sysprep dialog and, for admins,
 // clone, import and delete. A viewer sees the lists only.
 import { listAll } from './api.js';
-import { badge, formatTime, h, newId, replace } from './dom.js';
-import { confirmDelete, openCloneDialog, openImportDialog } from './inventoryActions.js';
+import { badge, h, newId, replace } from './dom.js';
+import { cloneButton, deleteButton, deleteCell, importButton } from './inventoryActions.js';
+import { vmExtraCells } from './vmColumns.js';
 import { app } from './state.js';
 import { openSysprepDialog } from './sysprepDialog.js';
 
@@ -154,49 +155,12 @@ function renderTemplates(panel, inv) {
       h('th', { scope: 'row', 'data-label': 'Name', text: t.name }),
       h('td', { 'data-label': 'Used by', text: n ? `${n} VM${n > 1 ? 's' : ''} (sealing is refused while clones use it)` : 'no VM' }),
       h('td', { 'data-label': 'Disks', class: 'paths', text: t.disks.map((d) => d.path).join(', ') }),
-      app.canRun() ? h('td', { class: 'actions' }, button, templateActions(t), deleteButton('template', t)) : null);
+      app.canRun() ? h('td', { class: 'actions' }, button, cloneButton(t), deleteButton('template', t)) : null);
   });
   replace(panel, h('table', { class: 'list' },
     h('caption', { class: 'sr-only', text: 'Templates' }),
     h('thead', {}, h('tr', {}, ['Name', 'Used by', 'Disks'].map((c) => h('th', { scope: 'col', text: c })), app.canRun() ? h('th', { scope: 'col', text: 'Actions' }) : null)),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 4, class: 'empty', text: 'No template in the inventory.' })))));
-}
-
-// ---- host, last sysprep and the admin's actions ----------------------------------------
-
-/** Where the VM runs or last ran (GET /vms gives `host` where known) and its last sysprep job. */
-function vmExtraCells(v) {
-  const last = v.lastSysprep;
-  return [
-    h('td', { 'data-label': 'Host', class: 'host-cell', text: v.host ?? '' }),
-    h('td', { 'data-label': 'Last sysprep', class: 'last-sysprep' }, last
-      ? [h('a', { href: `#/jobs/${encodeURIComponent(last.jobId)}`, 'aria-label': `Last sysprep of ${v.name}: ${last.state}` }, badge(last.state)),
-        last.endedAt ? h('span', { class: 'when', text: ` ${formatTime(last.endedAt)}` }) : null,
-        ' ', h('a', { href: `#/jobs?vm=${encodeURIComponent(v.id)}`, class: 'history', 'aria-label': `All jobs of ${v.name}`, text: 'all' })]
-      : h('span', { class: 'help', text: 'never' })),
-  ];
-}
-
-function importButton() {
-  if (!app.isAdmin()) return null;
-  const button = h('button', { type: 'button', id: 'import-vm', text: 'Import VM\u2026', onclick: () => void openImportDialog(button) });
-  return button;
-}
-
-function templateActions(t) {
-  if (!app.isAdmin()) return null;
-  const button = h('button', { type: 'button', text: 'Clone\u2026', 'aria-label': `Clone a VM from ${t.name}`, onclick: () => openCloneDialog(t, button) });
-  return button;
-}
-
-function deleteButton(kind, item) {
-  if (!app.isAdmin()) return null;
-  const button = h('button', { type: 'button', class: 'danger', text: 'Delete\u2026', 'aria-label': `Delete ${kind === 'vm' ? 'VM' : kind} ${item.name}`, onclick: () => confirmDelete(kind, item, button) });
-  return button;
-}
-
-function deleteCell(kind, item) {
-  return app.isAdmin() ? h('td', { class: 'actions' }, deleteButton(kind, item)) : null;
 }
 
 /** The pattern context of a VM as the engine builds it (JobService.contextOf). */

@@ -62,6 +62,34 @@ function formDialog({ title, intro, fields, submit, danger = false, onSubmit, fi
   (fields[0]?.input ?? button).focus();
 }
 
+// ---- the buttons the inventory shows an admin (null for other roles) -----------------
+
+export function importButton() {
+  if (!app.isAdmin()) return null;
+  const button = h('button', { type: 'button', id: 'import-vm', text: 'Import VM\u2026', onclick: () => void openImportDialog(button) });
+  return button;
+}
+
+export function cloneButton(template) {
+  if (!app.isAdmin()) return null;
+  const button = h('button', { type: 'button', text: 'Clone\u2026', 'aria-label': `Clone a VM from ${template.name}`, onclick: () => openCloneDialog(template, button) });
+  return button;
+}
+
+/** kind: vm, pool or template. */
+export function deleteButton(kind, item) {
+  if (!app.isAdmin()) return null;
+  const button = h('button', { type: 'button', class: 'danger', text: 'Delete\u2026', 'aria-label': `Delete ${kind === 'vm' ? 'VM' : kind} ${item.name}`, onclick: () => confirmDelete(kind, item, button) });
+  return button;
+}
+
+/** The VM list's last column: a table cell for an admin, none for the others (no header either). */
+export function deleteCell(kind, item) {
+  return app.isAdmin() ? h('td', { class: 'actions' }, deleteButton(kind, item)) : null;
+}
+
+// ---- the forms ------------------------------------------------------------------------
+
 /** Tells what a new VM's automatic reset did (POST /vms answers {vm, job?, resetError?}). */
 function afterAdd(r, verb) {
   if (r.resetError) app.toast(`VM ${r.vm.name} ${verb}; its automatic reset did not start: ${r.resetError.message}`, 'bad');
@@ -69,7 +97,7 @@ function afterAdd(r, verb) {
   void app.route();
 }
 
-export function openCloneDialog(template, returnFocus) {
+function openCloneDialog(template, returnFocus) {
   const name = h('input', { type: 'text', id: 'clone-name', required: true, autocomplete: 'off' });
   formDialog({
     title: `Clone a VM from ${template.name}`,
@@ -81,7 +109,7 @@ export function openCloneDialog(template, returnFocus) {
   });
 }
 
-export async function openImportDialog(returnFocus) {
+async function openImportDialog(returnFocus) {
   const hosts = (await api('GET', '/hosts').catch(() => ({ items: [] }))).items;
   const name = h('input', { type: 'text', id: 'import-name', required: true, autocomplete: 'off' });
   const disks = h('textarea', { id: 'import-disks', rows: 3, required: true, spellcheck: 'false' });
@@ -115,7 +143,7 @@ const DELETES = {
 };
 
 /** Asks, then DELETE /vms|templates|pools/{id}; a refusal (409 IN_USE) stays in the dialog. */
-export function confirmDelete(kind, item, returnFocus) {
+function confirmDelete(kind, item, returnFocus) {
   const d = DELETES[kind];
   formDialog({
     title: `Delete ${d.noun} ${item.name}`,
