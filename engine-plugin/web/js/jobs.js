@@ -213,8 +213,9 @@ export async function renderJob(main, id) {
     }
     draw();
   };
-  // `progress` carries a phase change (contract 1) between operations.
-  for (const type of ['operation', 'state', 'progress']) es.addEventListener(type, onEvent);
+  // A phase change (contract 1) comes as a `state` event with the new progress.
+  es.addEventListener('operation', onEvent);
+  es.addEventListener('state', onEvent);
   es.addEventListener('error', () => {
     // EventSource retries by itself; a job that ended needs no stream.
     if (FINAL.has(job.state)) es.close();
