@@ -30,6 +30,7 @@ import { JobService } from './jobs/JobService';
 import { JobStream } from './jobs/JobStream';
 import { VmLocks } from './jobs/VmLocks';
 import { JobStore } from './jobs/JobStore';
+import { LastSysprep } from './jobs/LastSysprep';
 import { createLogger, Logger } from './logger';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
 import { LifecycleGuard } from './ovirt/LifecycleGuard';
@@ -101,6 +102,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     locks: c.resolve(VmLocks),
     inspector: c.resolve(Inspector),
     store: c.resolve(JobStore),
+    lastSysprep: c.resolve(LastSysprep),
     bus: c.resolve(JobBus),
     profiles: c.resolve(ProfileStore),
     agents,

@@ -12,6 +12,7 @@ import type { JobService } from '../jobs/JobService';
 import type { JobStream } from '../jobs/JobStream';
 import type { VmLocks } from '../jobs/VmLocks';
 import type { JobStore } from '../jobs/JobStore';
+import type { LastSysprep } from '../jobs/LastSysprep';
 import type { Logger } from '../logger';
 import type { ProfileStore } from '../profiles/ProfileStore';
 
@@ -27,6 +28,8 @@ export interface ApiDeps {
   locks: VmLocks;
   inspector: Inspector;
   store: JobStore;
+  /** Adds each VM's last sysprep and host to the VM listings. */
+  lastSysprep: LastSysprep;
   bus: JobBus;
   profiles: ProfileStore;
   agents: AgentPool;

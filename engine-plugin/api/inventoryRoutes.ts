@@ -41,8 +41,13 @@ const activeJobOf = (d: ApiDeps): ActiveJobOf => (target) => d.store.activeJobFo
 
 export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   // ---- VMs ----
-  t.add({ method: 'get', path: '/vms', tag: 'vms', summary: 'VMs (filter by name with search)', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listVms(listQuery(req)));
-  t.add({ method: 'get', path: '/vms/:id', tag: 'vms', summary: 'One VM (id or name)', role: 'viewer', status: 200 }, ({ params }) => requireVm(d.inventory, params.id));
+  t.add({ method: 'get', path: '/vms', tag: 'vms', summary: 'VMs (filter by name with search)', role: 'viewer', status: 200, query: LIST_QUERY }, async ({ req }) => {
+    const page = await d.inventory.listVms(listQuery(req));
+    return { ...page, items: d.lastSysprep.addTo(page.items) };
+  });
+  t.add({ method: 'get', path: '/vms/:id', tag: 'vms', summary: 'One VM (id or name)', role: 'viewer', status: 200 }, async ({ params }) =>
+    d.lastSysprep.addToOne(await requireVm(d.inventory, params.id)),
+  );
   t.add({ method: 'get', path: '/vms/:id/inspection', tag: 'vms', summary: "OS inspection of the VM's disks by an agent (read-only)", role: 'viewer', status: 200 }, async ({ params }) =>
     d.inspector.inspect(await requireVm(d.inventory, params.id)),
   );

@@ -29,8 +29,9 @@ export const session = {
   },
 };
 
-export async function api(method, path, body) {
-  const headers = { accept: 'application/json' };
+/** One request with the token; an error answer (or no answer) becomes an ApiError. */
+async function request(method, path, { body, accept = 'application/json' } = {}) {
+  const headers = { accept };
   if (session.token) headers.authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
@@ -39,18 +40,32 @@ export async function api(method, path, body) {
   } catch (err) {
     throw new ApiError(0, 'NETWORK', `the engine cannot be reached (${err.message})`);
   }
+  if (!res.ok) {
+    const text = await res.text();
+    let e = {};
+    try {
+      e = (text ? JSON.parse(text) : {})?.error ?? {};
+    } catch {
+      throw new ApiError(res.status, 'BAD_ANSWER', `the engine answered ${res.status} with something that is not JSON`);
+    }
+    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? `HTTP ${res.status}`, e.details ?? {});
+  }
+  return res;
+}
+
+export async function api(method, path, body) {
+  const res = await request(method, path, { body });
   const text = await res.text();
-  let data;
   try {
-    data = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
     throw new ApiError(res.status, 'BAD_ANSWER', `the engine answered ${res.status} with something that is not JSON`);
   }
-  if (!res.ok) {
-    const e = data?.error ?? {};
-    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? `HTTP ${res.status}`, e.details ?? {});
-  }
-  return data;
+}
+
+/** A plain-text resource (a job's log), whole. */
+export async function apiText(path) {
+  return (await request('GET', path, { accept: 'text/plain' })).text();
 }
 
 /** Every item of a paged listing ({items, next}), up to `max`. */

@@ -1,7 +1,10 @@
-// The inventory view: VMs (multi-select), pools and templates with their status, and the
-// buttons that open the sysprep dialog. A viewer sees the lists only.
+// The inventory view: VMs (multi-select) with their host and last sysprep, pools and
+// templates with their status, the buttons that open the sysprep dialog and, for admins,
+// clone, import and delete. A viewer sees the lists only.
 import { listAll } from './api.js';
 import { badge, h, newId, replace } from './dom.js';
+import { cloneButton, deleteButton, deleteCell, importButton } from './inventoryActions.js';
+import { vmExtraCells } from './vmColumns.js';
 import { app } from './state.js';
 import { openSysprepDialog } from './sysprepDialog.js';
 
@@ -42,7 +45,7 @@ export async function renderInventory(main, tab) {
     TABS.map((t) => h('a', { href: `#/inventory?tab=${t.id}`, class: 'tab', 'aria-current': t.id === tab ? 'page' : null, text: `${t.label} (${inv[t.id].length})` })));
   const refresh = h('button', { type: 'button', text: 'Refresh', onclick: () => void app.route() });
   replace(main, h('div', { class: 'view' },
-    h('div', { class: 'view-head' }, h('h2', { text: 'Inventory' }), refresh),
+    h('div', { class: 'view-head' }, h('h2', { text: 'Inventory' }), h('div', { class: 'buttons' }, tab === 'vms' ? importButton() : null, refresh)),
     tabs, panel));
   if (tab === 'vms') renderVms(panel, inv);
   else if (tab === 'pools') renderPools(panel, inv);
@@ -96,9 +99,11 @@ function renderVms(panel, inv) {
         h('td', { 'data-label': 'Status' }, badge(v.status)),
         h('td', { 'data-label': 'Pool', text: pool ?? '' }),
         h('td', { 'data-label': 'Template', text: template ?? '' }),
-        h('td', { 'data-label': 'Disks', class: 'paths', text: v.disks.map((d) => d.path).join(', ') }));
+        vmExtraCells(v),
+        h('td', { 'data-label': 'Disks', class: 'paths', text: v.disks.map((d) => d.path).join(', ') }),
+        deleteCell('vm', v));
     });
-    replace(tbody, rows.length ? rows : h('tr', {}, h('td', { colspan: 6, class: 'empty', text: inv.vms.length ? 'No VM matches the filter.' : 'No VM in the inventory.' })));
+    replace(tbody, rows.length ? rows : h('tr', {}, h('td', { colspan: 9, class: 'empty', text: inv.vms.length ? 'No VM matches the filter.' : 'No VM in the inventory.' })));
     update();
   };
 
@@ -115,7 +120,8 @@ function renderVms(panel, inv) {
       h('caption', { class: 'sr-only', text: 'Virtual machines' }),
       h('thead', {}, h('tr', {},
         canRun ? h('th', { class: 'pick' }, allBox) : null,
-        ['Name', 'Status', 'Pool', 'Template', 'Disks'].map((c) => h('th', { scope: 'col', text: c })))),
+        ['Name', 'Status', 'Pool', 'Template', 'Host', 'Last sysprep', 'Disks'].map((c) => h('th', { scope: 'col', text: c })),
+        app.isAdmin() ? h('th', { scope: 'col', text: 'Actions' }) : null)),
       tbody));
   fill();
 }
@@ -131,7 +137,7 @@ function renderPools(panel, inv) {
       h('td', { 'data-label': 'VMs', text: String(vms.length) }),
       h('td', { 'data-label': 'Status', text: `${down} down, ${vms.length - down} not down` }),
       h('td', { 'data-label': 'Template', text: template ?? '' }),
-      app.canRun() ? h('td', { class: 'actions' }, button) : null);
+      app.canRun() ? h('td', { class: 'actions' }, button, deleteButton('pool', p)) : null);
   });
   replace(panel, h('table', { class: 'list' },
     h('caption', { class: 'sr-only', text: 'VM pools' }),
@@ -149,7 +155,7 @@ function renderTemplates(panel, inv) {
       h('th', { scope: 'row', 'data-label': 'Name', text: t.name }),
       h('td', { 'data-label': 'Used by', text: n ? `${n} VM${n > 1 ? 's' : ''} (sealing is refused while clones use it)` : 'no VM' }),
       h('td', { 'data-label': 'Disks', class: 'paths', text: t.disks.map((d) => d.path).join(', ') }),
-      app.canRun() ? h('td', { class: 'actions' }, button) : null);
+      app.canRun() ? h('td', { class: 'actions' }, button, cloneButton(t), deleteButton('template', t)) : null);
   });
   replace(panel, h('table', { class: 'list' },
     h('caption', { class: 'sr-only', text: 'Templates' }),

@@ -1,11 +1,12 @@
-// The admin page: sign-in, then the inventory (VMs, pools, templates), the sysprep dialog
-// and the jobs views, chosen by the URL fragment:
-//   #/inventory[?tab=vms|pools|templates]   #/jobs   #/jobs/ID
+// The admin page: sign-in, then the inventory (VMs, pools, templates), the hosts, the
+// sysprep dialog and the jobs views, chosen by the URL fragment:
+//   #/inventory[?tab=vms|pools|templates]   #/hosts   #/jobs[?state=S&kind=K&vm=ID]   #/jobs/ID
 //   #/sysprep?kind=vm&ids=A,B | kind=pool&id=P | kind=template&id=T [&token=...]
 // The last one is what the oVirt UI plugin opens in its dialog: the token (the user's
 // oVirt SSO token) is moved from the fragment to sessionStorage at once.
 import { api, ApiError, session } from './api.js';
 import { h, replace } from './dom.js';
+import { renderHosts } from './hosts.js';
 import { renderInventory, loadInventory } from './inventory.js';
 import { renderJobs, renderJob, leaveJobs } from './jobs.js';
 import { openSysprepDialog } from './sysprepDialog.js';
@@ -70,7 +71,8 @@ async function route() {
   }
   try {
     if (view === 'jobs' && parts[1]) await renderJob(main, decodeURIComponent(parts[1]));
-    else if (view === 'jobs') await renderJobs(main);
+    else if (view === 'jobs') await renderJobs(main, query);
+    else if (view === 'hosts') await renderHosts(main);
     else if (view === 'sysprep') await embeddedSysprep(query);
     else await renderInventory(main, query.get('tab') ?? 'vms');
   } catch (err) {

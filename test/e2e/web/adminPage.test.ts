@@ -3,20 +3,14 @@
 // matters (two VMs reset in one job, progress watched to 100 %); a VM whose disk lost its
 // backing file fails before the tool runs; a cancelled job stops in its first seconds.
 // Screenshots: test-results/web/*.png.
-import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { Lease, LeaseManager } from '../../../host-agent/storage/leases';
-import { createLogger } from '../../../shared/logger';
 import { copyGuestImage } from '../../helpers/guestImage';
 import { ADMIN, Stack, startStack, VIEWER } from '../engine/stack';
 import { launchChromium, screenshot, until, watchContext } from './browser';
+import { HeldDiskVm, importHeldDiskVm } from './heldDiskVm';
 
 jest.setTimeout(10 * 60_000);
-
-const run = promisify(execFile);
 
 interface Vm { id: string; name: string; disks: { path: string }[] }
 
@@ -27,8 +21,7 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
   let page: Page;
   let problems: string[];
   const vms: Record<string, Vm> = {};
-  let otherHost: LeaseManager;
-  let heldLeases: Lease[] | undefined;
+  let held: HeldDiskVm | undefined;
 
   beforeAll(async () => {
     s = await startStack({ maxJobs: 2 });
@@ -41,17 +34,8 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
       vms[name] = r.body.vm;
     }
     expect((await s.api('POST', `/vms/${vms['web-3'].id}/start`)).status).toBe(200);
-    // A VM whose disk another host holds leased (a second lease manager in this process,
-    // as another host's agent would): the agent accepts the job and fails it with
-    // LEASE_HELD before any virt-sysprep run, so this failure, with its log file, costs no
-    // appliance boot.
-    const broken = path.join(s.storage, 'broken.qcow2');
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', broken, '64M']);
-    const imported = await s.api('POST', '/vms', { name: 'broken', disks: [{ path: broken, format: 'qcow2' }] });
-    expect(imported.status).toBe(201);
-    otherHost = new LeaseManager('other-host', 20_000, createLogger({ level: 'error', service: 'other-host' }));
-    heldLeases = await otherHost.acquireAll([{ real: await fs.realpath(broken), root: await fs.realpath(s.storage) }], 'other-host-job', () => undefined);
-    vms.broken = imported.body.vm;
+    held = await importHeldDiskVm(s, 'broken');
+    vms.broken = held.vm;
     expect((await s.api('POST', '/pools', { name: 'lab', template: 'golden', size: 2 })).status).toBe(201);
     // The operation catalog comes from the agent's probe: wait for it rather than sleep.
     await until(async () => (await s.api('GET', '/operations')).body?.items?.length > 0, 'the operation catalog');
@@ -62,13 +46,32 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
   });
 
   afterAll(async () => {
-    if (heldLeases) await otherHost.releaseAll(heldLeases);
+    await held?.release();
     await browser?.close();
     await s?.close();
   });
 
   afterEach(() => {
     expect(problems).toEqual([]);
+  });
+
+  it('shows signed out neither the views nor "Sign out", and both once signed in', async () => {
+    await page.goto(`${s.url}/ui/`);
+    await page.getByLabel('API token').waitFor();
+    const chrome = () => Promise.all([
+      page.getByRole('link', { name: 'Inventory' }).isVisible(),
+      page.getByRole('link', { name: 'Jobs' }).isVisible(),
+      page.getByRole('button', { name: 'Sign out' }).isVisible(),
+    ]);
+    expect(await chrome()).toEqual([false, false, false]);
+    await screenshot(page, 'signed-out');
+    await page.getByLabel('API token').fill(VIEWER);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('view (viewer)').waitFor();
+    expect(await chrome()).toEqual([true, true, true]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    expect(await chrome()).toEqual([false, false, false]);
   });
 
   it('signs in with a token and lists VMs with their status', async () => {

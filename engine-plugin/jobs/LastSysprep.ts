@@ -1,0 +1,54 @@
+// The last sysprep of each VM, for the VM listings (contract 6 of issue 11): the newest
+// leaf job on `vm:ID` (a single-VM job, a child of a bulk or pool job, an automatic
+// reset), with its state and end, and the VM's host where known: the host the inventory
+// gives, else the host that job ran on. One query per page of VMs, from the job table's
+// (vm_key) index; a job still active is read through the store so that its state is never
+// older than the store's write-behind.
+import { inject, injectable } from 'tsyringe';
+import { Db, sql } from '../db';
+import type { Vm } from '../inventory/Inventory';
+import { isFinal, JobState } from './Job';
+import { JobStore } from './JobStore';
+
+export interface LastSysprepInfo {
+  jobId: string;
+  state: JobState;
+  /** Absent while the job is active. */
+  endedAt?: string;
+}
+
+export type VmWithLastSysprep<T extends Vm = Vm> = T & { lastSysprep?: LastSysprepInfo; host?: string };
+
+interface Row { vm_key: string; id: string; state: JobState; ended_at: string | null; host_id: string | null }
+
+const LATEST = `SELECT j.vm_key, j.id, j.state, j.ended_at, j.host_id FROM jobs j
+  JOIN (SELECT max(seq) AS seq FROM jobs WHERE vm_key IN (SELECT value FROM json_each(?)) GROUP BY vm_key) latest ON j.seq = latest.seq`;
+
+@injectable()
+export class LastSysprep {
+  constructor(@inject(Db) private readonly db: Db, @inject(JobStore) private readonly store: JobStore) {}
+
+  /** The VMs with `lastSysprep` and `host` added (the same objects' fields, copied). */
+  addTo<T extends Vm>(vms: T[]): VmWithLastSysprep<T>[] {
+    if (vms.length === 0) return [];
+    const rows = sql(this.db, LATEST).all(JSON.stringify(vms.map((v) => `vm:${v.id}`))) as Row[];
+    const byVm = new Map(rows.map((r) => [r.vm_key.slice('vm:'.length), this.fresh(r)]));
+    return vms.map((vm) => {
+      const last = byVm.get(vm.id);
+      const host = vm.hostId ?? last?.host;
+      return { ...vm, ...(last && { lastSysprep: last.info }), ...(host && { host }) };
+    });
+  }
+
+  addToOne<T extends Vm>(vm: T): VmWithLastSysprep<T> {
+    return this.addTo([vm])[0];
+  }
+
+  /** An active row may have a newer state waiting in the write-behind: the store's read flushes it. */
+  private fresh(r: Row): { info: LastSysprepInfo; host?: string } {
+    const job = isFinal(r.state) ? undefined : this.store.header(r.id);
+    const state = job?.state ?? r.state;
+    const endedAt = job ? job.endedAt : r.ended_at ?? undefined;
+    return { info: { jobId: r.id, state, ...(endedAt && { endedAt }) }, host: job?.host ?? r.host_id ?? undefined };
+  }
+}
