@@ -4,8 +4,12 @@
 export const LEAF_FINAL_STATES = ['succeeded', 'failed', 'cancelled'] as const;
 export const FINAL_JOB_STATES = [...LEAF_FINAL_STATES, 'partial'] as const;
 
+/** Every state of an engine job, in the order a job goes through them. */
+export const JOB_STATES = ['pending', 'running', 'cancelling', ...FINAL_JOB_STATES] as const;
+
 export type LeafFinalState = (typeof LEAF_FINAL_STATES)[number];
 export type FinalJobState = (typeof FINAL_JOB_STATES)[number];
+export type JobState = (typeof JOB_STATES)[number];
 export type WireFinalState = Uppercase<LeafFinalState>;
 
 /** The agent's final states, as they cross the wire. */

@@ -4,6 +4,7 @@
 // so a view prints only what is new (a reconnect's snapshot does not repeat anything).
 // A unit's phase (queued, preparing, starting-appliance, operations, committing: the
 // engine's progress.phase) is what a view shows while no operation runs, with its age.
+import { FINAL_JOB_STATES } from '../../shared/jobStates';
 
 export interface JobLike {
   id: string;
@@ -53,7 +54,7 @@ export type Change =
   | { kind: 'phase'; unit: Unit; at?: string; /** The phase it left, and since when it was in it. */ previous?: { phase: string; since?: string } }
   | { kind: 'job'; state: string; at?: string };
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'partial']);
+const FINAL: ReadonlySet<string> = new Set(FINAL_JOB_STATES);
 export const isFinalState = (s: string) => FINAL.has(s);
 const BULK_KINDS = new Set(['pool', 'bulk']);
 

@@ -3,14 +3,13 @@
 // bulk job (pool, list of VMs) has one leaf child per VM and ends succeeded, failed or
 // partial.
 import type { ErrorInfo } from '../../shared/errors';
-import { FINAL_JOB_STATES, FinalJobState } from '../../shared/jobStates';
+import { FINAL_JOB_STATES, JobState } from '../../shared/jobStates';
 import type { StepState } from '../../shared/endSteps';
 import type { JobPhase } from '../../shared/jobPhase';
 import type { DiskRef } from '../inventory/Inventory';
 
-export type JobState = 'pending' | 'running' | 'cancelling' | FinalJobState;
-/** Every state, for query checks and the OpenAPI document. */
-export const JOB_STATES: readonly JobState[] = ['pending', 'running', 'cancelling', ...FINAL_JOB_STATES];
+export { JOB_STATES } from '../../shared/jobStates';
+export type { JobState };
 const FINAL: ReadonlySet<JobState> = new Set(FINAL_JOB_STATES);
 export const isFinal = (s: JobState) => FINAL.has(s);
 

@@ -4,12 +4,13 @@
 // 23 s"), the elapsed time, the parameters applied (secrets redacted, as the job record
 // stores them), the error of a failed VM, its log (GET /jobs/{id}/log) and Cancel for
 // those who may.
+import { FINAL_JOB_STATES, JOB_STATES } from '../lib/shared.js';
 import { api, ApiError, apiText, jobEvents, listAll } from './api.js';
 import { badge, elapsed, formatTime, h, progressBar, replace, tick } from './dom.js';
 import { app } from './state.js';
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'partial']);
-const STATES = ['pending', 'running', 'cancelling', 'succeeded', 'failed', 'partial', 'cancelled'];
+const FINAL = new Set(FINAL_JOB_STATES);
+const STATES = JOB_STATES;
 const KINDS = ['vm', 'bulk', 'pool', 'template', 'auto-reset'];
 const LIST_POLL_MS = 4000;
 const LIST_LIMIT = 100;
