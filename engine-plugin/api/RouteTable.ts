@@ -3,7 +3,7 @@
 // OpenAPI document cannot list a route that does not exist or miss one that does.
 //
 // The typed edge: for each request, in this order, authentication (app.ts), the role,
-// then the body (body.ts: media type, size, depth, reserved keys) and its schema. A
+// the query (checkQuery), the path parameters (resolveParam: short job ids), then the body (body.ts: media type, size, depth, reserved keys) and its schema. A
 // handler gets `body` already typed by its route's schema and never sees raw input.
 import express, { Request, Response, Router } from 'express';
 import type { z } from 'zod';
@@ -34,6 +34,11 @@ export interface RouteSpec<S extends z.ZodType = z.ZodType> {
   text?: boolean;
   /** Query parameters understood. */
   query?: string[];
+  /**
+   * Checks the query (throws an InputError naming the parameter) before the path's
+   * parameters are resolved: a bad query is a 400 even for a job that does not exist.
+   */
+  checkQuery?(query: Record<string, unknown>): void;
 }
 
 export interface Call<B = undefined> {
@@ -67,6 +72,7 @@ export class RouteTable {
     this.router[spec.method](spec.path, async (req, res) => {
       const caller = res.locals.caller as Caller;
       if (spec.role) requireRole(caller, spec.role, `${spec.method.toUpperCase()} ${spec.path}`);
+      spec.checkQuery?.(req.query as Record<string, unknown>);
       const params = { ...req.params } as Record<string, string>;
       for (const r of this.resolvers) if (spec.path.startsWith(r.prefix) && params[r.name] !== undefined) params[r.name] = r.resolve(params[r.name]);
       let body: z.output<S> = undefined as z.output<S>;
