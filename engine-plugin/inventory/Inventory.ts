@@ -4,6 +4,9 @@
 
 export type VmStatus = 'down' | 'up' | 'powering_up' | 'powering_down' | 'image_locked' | 'unknown';
 
+/** A disk's own state in its inventory (oVirt: ok / locked while copied or moved / illegal). */
+export type DiskStatus = 'ok' | 'locked' | 'illegal';
+
 export interface DiskRef {
   /** Drive path as the host agent sees it. */
   path: string;
@@ -11,6 +14,10 @@ export interface DiskRef {
   format: string;
   /** Storage domain / storage root id when known. */
   storageDomain?: string;
+  /** The inventory's state of the disk; undefined: the inventory keeps none (usable). */
+  status?: DiskStatus;
+  /** Why no agent can work on this disk (e.g. a block storage domain); a job on it is refused. */
+  unsupported?: string;
 }
 
 export interface Vm {
@@ -24,6 +31,8 @@ export interface Vm {
   disks: DiskRef[];
   /** Set while a sysprep job holds the VM (embedded) / from oVirt's own state. */
   createdAt?: string;
+  /** A snapshot in preview (oVirt): its description; work on the VM is refused meanwhile. */
+  snapshotInPreview?: string;
 }
 
 export interface Template {
