@@ -182,17 +182,12 @@ export class OvirtInventory implements Inventory {
   }
 
   private disksOf(owner: string, disks: OvDisk[], sds: Map<string, OvStorageDomain>): DiskRef[] {
-    const out: DiskRef[] = [];
-    for (const d of disks) {
-      try {
-        out.push(drivePath(this.config.mountRoot, d, sds));
-      } catch (err) {
-        // Listed without that disk; a job on it is refused (no agent serves an unknown path).
-        this.log.warn('disk without a drive path', { owner, diskId: d.id, error: (err as Error).message });
-        out.push({ path: `ovirt-disk:${d.id}`, format: 'raw' });
-      }
-    }
-    return out;
+    return disks.map((d) => {
+      const ref = drivePath(this.config.mountRoot, d, sds);
+      // Listed with its reason; a job on it is refused (and its path is served by no agent).
+      if (ref.unsupported) this.log.debug('disk no agent can work on', { owner, diskId: d.id, reason: ref.unsupported });
+      return ref;
+    });
   }
 
   private toVm(v: OvVm, sds: Map<string, OvStorageDomain>): Vm {

@@ -138,54 +138,120 @@ export function vmStatus(s: string | undefined): VmStatus {
   }
 }
 
-/** vdsm's name of a mount directory: the remote path with "/" replaced by "_". */
-export const mountDirName = (remote: string): string => remote.replace(/\//g, '_');
+// ---- drive paths: vdsm's layout ------------------------------------------------------
+// Modelled on oVirt/vdsm (fd4b0df): lib/vdsm/storage/storageServer.py and fileUtils.py.
+// A file domain's connection (the engine's `storage.address` + ":" + `storage.path`, see
+// ovirt-engine BackendStorageDomainsResource.mapFileDomain) is mounted by
+// MountConnection (NFS, POSIX, Gluster) at <mount root>/[glusterSD/]transformPath(
+// normalize_path(connection)); a local domain (LocalDirectoryConnection) is a symlink
+// <mount root>/transformPath(path), path as given (no normalisation).
+
+/** vdsm fileUtils.normpath: os.path.normpath (".", "..", "//", a trailing "/"), then a leading "//" is "/". */
+function vdsmNormpath(p: string): string {
+  if (p === '') return '.';
+  const n = path.posix.normalize(p); // also folds a leading "//", as vdsm does after normpath
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/** vdsm fileUtils.is_port: digits, no leading zero, 1..65535. */
+const isPort = (s: string): boolean => /^[1-9]\d{0,4}$/.test(s) && Number(s) <= 65535;
 
 /**
- * Directory under the mount root where the hosts see a storage domain, or undefined
- * when the domain's type is not known. File domains: NFS `server:_export_data`,
- * local `_data_images`, POSIX `<spec with _>`, Gluster `glusterSD/server:_vol`.
- * Block domains (iSCSI, FC): `blockSD` (each volume is a link to a logical volume).
+ * vdsm fileUtils.normalize_path of a remote path "host:[port:]path" (host maybe an IPv6
+ * literal in brackets, common/network/address.hosttail_split/_join), or undefined where
+ * vdsm raises HosttailError (it could not mount it either).
+ */
+export function vdsmNormalizePath(remote: string): string | undefined {
+  if (remote.startsWith('/') || !remote.includes(':')) return vdsmNormpath(remote);
+  let host: string;
+  let tail: string;
+  if (remote.startsWith('[')) {
+    const end = remote.indexOf(']:');
+    if (end < 0) return undefined;
+    [host, tail] = [remote.slice(1, end), remote.slice(end + 2)];
+  } else {
+    const colon = remote.indexOf(':');
+    [host, tail] = [remote.slice(0, colon), remote.slice(colon + 1)];
+  }
+  if (!host || !tail) return undefined;
+  const colon = tail.indexOf(':');
+  tail = colon >= 0 && isPort(tail.slice(0, colon)) ? `${tail.slice(0, colon)}:${vdsmNormpath(tail.slice(colon + 1))}` : vdsmNormpath(tail);
+  return `${host.includes(':') ? `[${host}]` : host}:${tail}`;
+}
+
+/** vdsm fileUtils.transformPath: "_" doubled first, then "/" -> "_" (so the name maps back). */
+export const mountDirName = (remote: string): string => remote.replace(/_/g, '__').replace(/\//g, '_');
+
+/** Storage domain types whose volumes are logical volumes, linked only while vdsm has them prepared. */
+export const BLOCK_DOMAIN_TYPES: ReadonlySet<string> = new Set(['iscsi', 'fcp']);
+
+/**
+ * Directory under the mount root where the hosts see a FILE storage domain, or undefined
+ * (block, unknown type, no connection): NFS `server:_exports_vm__data`, local
+ * `_data_images`, POSIX the spec transformed, Gluster `glusterSD/server:vmstore`.
  */
 export function domainDir(sd: OvStorageDomain): string | undefined {
   const s = sd.storage ?? {};
+  const connection = s.address && s.path ? `${s.address}:${s.path}` : s.path;
+  if (!connection) return undefined;
+  let dir: string | undefined;
   switch (s.type) {
     case 'nfs':
-      return s.address && s.path ? mountDirName(`${s.address}:${s.path}`) : undefined;
+    case 'posixfs': {
+      const remote = vdsmNormalizePath(connection);
+      dir = remote && mountDirName(remote);
+      break;
+    }
+    case 'glusterfs': {
+      const remote = vdsmNormalizePath(connection);
+      dir = remote && path.posix.join('glusterSD', mountDirName(remote));
+      break;
+    }
     case 'localfs':
-      return s.path ? mountDirName(s.path) : undefined;
-    case 'posixfs':
-      return s.path ? mountDirName(s.address ? `${s.address}:${s.path}` : s.path) : undefined;
-    case 'glusterfs':
-      return s.address && s.path ? path.join('glusterSD', mountDirName(`${s.address}:${s.path.startsWith('/') ? s.path : `/${s.path}`}`)) : undefined;
-    case 'iscsi':
-    case 'fcp':
-      return 'blockSD';
+      dir = mountDirName(s.path ?? '');
+      break;
     default:
       return undefined;
   }
+  // "." or ".." would leave the mount root (vdsm joins them as they are; we do not).
+  return dir && dir !== '.' && dir !== '..' ? dir : undefined;
 }
 
 export const diskFormat = (f: string | undefined): string => (f === 'cow' ? 'qcow2' : 'raw');
+
+/** A drive path no agent serves (it is not absolute): the disk's `unsupported` says why. */
+const unservedPath = (diskId: string): string => `ovirt-disk:${diskId}`;
 
 /**
  * The drive path of a disk's leaf volume as vdsm lays it out on every host:
  * <mount root>/<domain dir>/<sd id>/images/<disk id>/<image id>. The API's image_id is
  * the active (leaf) volume; virt-sysprep on it sees the whole snapshot chain.
+ * A disk no agent can work on gets `unsupported` (the job service refuses it):
+ *  * block domains (iSCSI, FC): the volume is a logical volume that exists under
+ *    blockSD/ only while vdsm has the image prepared (hsm.prepareImage); see
+ *    docs/engine-decisions.md "Block storage domains are refused";
+ *  * direct LUNs: a multipath device outside the storage roots, maybe shared by VMs
+ *    that run, with no lease of oVirt's around it;
+ *  * any other disk or domain type without a file layout (managed block storage, Cinder).
  */
 export function drivePath(mountRoot: string, disk: OvDisk, domains: Map<string, OvStorageDomain>): DiskRef {
+  const format = diskFormat(disk.format);
   if (disk.storage_type === 'lun') {
     const lun = disk.lun_storage?.logical_units?.logical_unit?.[0]?.id;
-    // Direct LUNs are multipath devices: the agent refuses them unless block devices are allowed.
-    return { path: `/dev/mapper/${lun ?? disk.id}`, format: 'raw' };
+    return { path: unservedPath(disk.id), format: 'raw', unsupported: `disk ${disk.id} is a direct LUN${lun ? ` (${lun})` : ''}: only disk images on file storage domains are supported` };
   }
   const sdId = disk.storage_domains?.storage_domain?.[0]?.id;
-  if (!sdId) throw new Error(`disk ${disk.id} names no storage domain`);
-  if (!disk.image_id) throw new Error(`disk ${disk.id} has no image_id (volume)`);
+  const refuse = (why: string): DiskRef => ({ path: unservedPath(disk.id), format, storageDomain: sdId, unsupported: `disk ${disk.id} ${why}` });
+  if (!sdId) return refuse('names no storage domain');
+  if (!disk.image_id) return refuse('has no image_id (volume)');
   const sd = domains.get(sdId);
+  const type = sd?.storage?.type ?? 'unknown';
+  if (BLOCK_DOMAIN_TYPES.has(type)) {
+    return refuse(`is on the block storage domain ${sd?.name ?? sdId} (${type}): block domains are not supported, only file domains (NFS, Gluster, POSIX, local)`);
+  }
   const dir = sd ? domainDir(sd) : undefined;
-  if (!dir) throw new Error(`storage domain ${sdId} of disk ${disk.id} has no known mount layout (${sd?.storage?.type ?? 'unknown domain'})`);
-  return { path: path.join(mountRoot, dir, sdId, 'images', disk.id, disk.image_id), format: diskFormat(disk.format), storageDomain: sdId };
+  if (!dir) return refuse(`is on storage domain ${sd?.name ?? sdId} (${type}), which has no known file layout`);
+  return { path: path.join(mountRoot, dir, sdId, 'images', disk.id, disk.image_id), format, storageDomain: sdId };
 }
 
 /** The active disk attachments' disks (a deactivated disk is not part of the guest). */

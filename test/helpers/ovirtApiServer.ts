@@ -30,11 +30,33 @@ export function fixture<T = any>(name: string): T {
   return j;
 }
 
+/**
+ * Where vdsm shows a volume of a file storage domain on a host: the e2e tests lay disks
+ * out here. Models oVirt/vdsm fd4b0df lib/vdsm/storage/storageServer.py
+ * (MountConnection._getLocalPath: <mount root>/[glusterSD/]transformPath(normalize_path(
+ * address:path)); LocalDirectoryConnection._getLocalPath: transformPath(path) as given)
+ * and fileUtils.py (transformPath: "_" -> "__", then "/" -> "_"; normpath: no "//", no
+ * trailing "/"). Written apart from the adapter's ovirtModel.domainDir on purpose, so
+ * a test that finds its disk here checks the adapter; covers what the fixtures hold
+ * (no ports, no "." or "..").
+ */
+export function vdsmVolumePath(mountRoot: string, sd: any, diskId: string, volumeId: string): string {
+  const { type, address, path: p } = sd.storage;
+  if (!['nfs', 'posixfs', 'glusterfs', 'localfs'].includes(type)) throw new Error(`vdsm shows no file for a ${type} domain`);
+  const squeeze = (x: string) => x.split('/').filter((seg, i) => seg !== '' || i === 0).join('/');
+  const escape = (x: string) => x.split('_').join('__').split('/').join('_');
+  const dir = type === 'localfs' ? escape(p) : (type === 'glusterfs' ? 'glusterSD/' : '') + escape(address ? `${address}:${squeeze(p)}` : squeeze(p));
+  return path.join(mountRoot, dir, sd.id, 'images', diskId, volumeId);
+}
+
 export const IDS = {
   sdNfs: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e01',
   sdLocal: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e02',
   sdGluster: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e03',
   sdIscsi: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e04',
+  sdVmData: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e05',
+  sdCephfs: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e06',
+  sdFc: '5d3a7e10-3c1b-4a8e-9d0f-0a1b2c3d4e07',
   host1: '8b1c3f5e-6a2d-4e7f-9a0b-1c2d3e4f5a01',
   host2: '8b1c3f5e-6a2d-4e7f-9a0b-1c2d3e4f5a02',
   web01: '1f0e2d3c-4b5a-4697-8a8b-9c0d1e2f3a01',

@@ -1,7 +1,6 @@
 // The [ovirt] section of engine.conf and `inventory = ovirt`.
 import { parseEngineConfig } from '../../../engine-plugin/config';
 import { defaultOvirtConfig, parseOvirtSection } from '../../../engine-plugin/ovirt/OvirtConfig';
-import { domainDir, mountDirName } from '../../../engine-plugin/ovirt/ovirtModel';
 
 const MINIMAL = { url: 'https://engine.example.com/ovirt-engine/api', username: 'ovirt-sysprep@internal', password_file: '/etc/ovirt-sysprep/ovirt.password' };
 
@@ -66,23 +65,5 @@ describe('[ovirt] configuration', () => {
     expect(() => parseEngineConfig('[engine]\ninventory = ovirt\n')).toThrow(/needs an \[ovirt\] section/);
     expect(() => parseEngineConfig('[engine]\ninventory = vmware\n')).toThrow(/inventory must be embedded or ovirt/);
     expect(parseEngineConfig('').config).toMatchObject({ inventory: 'embedded', ovirt: null });
-  });
-});
-
-describe('vdsm mount directory names', () => {
-  it.each([
-    ['nfs', 'nfs.example.com', '/exports/data', 'nfs.example.com:_exports_data'],
-    ['nfs', '10.0.0.5', '/srv/ovirt/data/', '10.0.0.5:_srv_ovirt_data_'],
-    ['localfs', undefined, '/data/images', '_data_images'],
-    ['posixfs', undefined, '/dev/mapper/vg-lv', '_dev_mapper_vg-lv'],
-    ['glusterfs', 'gl1.example.com', 'vmstore', 'glusterSD/gl1.example.com:_vmstore'],
-    ['fcp', undefined, undefined, 'blockSD'],
-  ])('%s %s %s -> %s', (type, address, p, dir) => {
-    expect(domainDir({ id: 'sd', storage: { type, address, path: p } })).toBe(dir);
-  });
-
-  it('has no layout for an unknown domain type', () => {
-    expect(domainDir({ id: 'sd', storage: { type: 'cinder' } })).toBeUndefined();
-    expect(mountDirName('a:/b/c')).toBe('a:_b_c');
   });
 });

@@ -87,15 +87,38 @@ describe('oVirt client and inventory (contract, oVirt API test server)', () => {
   });
 
   describe('mapping to drive paths', () => {
+    // Mount directories as vdsm makes them (oVirt/vdsm fd4b0df, lib/vdsm/storage/storageServer.py
+    // MountConnection._getLocalPath / LocalDirectoryConnection._getLocalPath with
+    // fileUtils.transformPath(normalize_path(...)); test/unit/ovirt/ovirtModel.test.ts has the rules).
     it.each([
       ['NFS', IDS.sdNfs, 'nfs.example.com:_exports_data'],
+      ['NFS, "_" in the path', IDS.sdVmData, 'nfs.example.com:_exports_vm__data'],
       ['local', IDS.sdLocal, '_data_images'],
-      ['Gluster', IDS.sdGluster, 'glusterSD/gluster.example.com:_vmstore'],
-      ['iSCSI (block)', IDS.sdIscsi, 'blockSD'],
+      ['Gluster "server:vol"', IDS.sdGluster, 'glusterSD/gluster.example.com:vmstore'],
+      ['POSIX (CephFS), trailing "/"', IDS.sdCephfs, 'ceph.example.com:_vm__store'],
     ])('%s domain %s -> <mount root>/%s/<sd>/images/<disk>/<volume>', async (_kind, sd, dir) => {
       const vm = server.addVm({ name: `vm-${sd.slice(-2)}`, sd, diskId: 'dddddddd-0000-4000-8000-000000000001', volumeId: 'eeeeeeee-0000-4000-8000-000000000001', format: 'raw' });
       const got = await inventory().getVm(vm.id);
       expect(got?.disks).toEqual([{ path: `${MNT}/${dir}/${sd}/images/dddddddd-0000-4000-8000-000000000001/eeeeeeee-0000-4000-8000-000000000001`, format: 'raw', storageDomain: sd }]);
+    });
+
+    it.each([
+      ['iSCSI', IDS.sdIscsi, /block storage domain data-iscsi \(iscsi\)/],
+      ['FC', IDS.sdFc, /block storage domain data-fc \(fcp\)/],
+    ])('marks a disk on a %s (block) domain unsupported, on a path no agent serves', async (_kind, sd, why) => {
+      const vm = server.addVm({ name: `blk-${sd.slice(-2)}`, sd, diskId: 'dddddddd-0000-4000-8000-000000000002', format: 'raw' });
+      const got = await inventory().getVm(vm.id);
+      expect(got?.disks).toEqual([{ path: 'ovirt-disk:dddddddd-0000-4000-8000-000000000002', format: 'raw', storageDomain: sd, unsupported: expect.stringMatching(why) }]);
+    });
+
+    it('marks a direct LUN unsupported', async () => {
+      const vm = server.addVm({ name: 'lun-vm' });
+      // A direct LUN disk as the API shows it (ovirt-engine-api-model types/Disk.java:
+      // storage_type "lun", lun_storage with logical units, no image_id, no storage domain).
+      const att = vm.disk_attachments.disk_attachment[0];
+      att.disk = { href: att.disk.href, id: att.disk.id, alias: 'lun-vm_Disk1', status: 'ok', storage_type: 'lun', lun_storage: { type: 'iscsi', logical_units: { logical_unit: [{ id: '36001405f00dcafe' }] } } };
+      const got = await inventory().getVm(vm.id);
+      expect(got?.disks).toEqual([{ path: `ovirt-disk:${att.disk.id}`, format: 'raw', unsupported: expect.stringMatching(/direct LUN \(36001405f00dcafe\)/) }]);
     });
 
     it('maps a VM: status, host, template, pool, active disks only, cow -> qcow2', async () => {
@@ -109,7 +132,7 @@ describe('oVirt client and inventory (contract, oVirt API test server)', () => {
       expect(db?.status).toBe('up');
       expect(db?.templateId).toBeUndefined(); // Blank
       expect(db?.disks.map((d) => d.path)).toEqual([
-        `${MNT}/glusterSD/gluster.example.com:_vmstore/${IDS.sdGluster}/images/a0a0a0a0-1111-4222-8333-444455556602/b1b1b1b1-2222-4333-8444-555566667702`,
+        `${MNT}/glusterSD/gluster.example.com:vmstore/${IDS.sdGluster}/images/a0a0a0a0-1111-4222-8333-444455556602/b1b1b1b1-2222-4333-8444-555566667702`,
         `${MNT}/_data_images/${IDS.sdLocal}/images/a0a0a0a0-1111-4222-8333-444455556603/b1b1b1b1-2222-4333-8444-555566667703`,
       ]);
       expect((await inv.getVm(IDS.lab1))?.poolId).toBe(IDS.poolLab);
