@@ -230,8 +230,8 @@ const unservedPath = (diskId: string): string => `ovirt-disk:${diskId}`;
  *  * block domains (iSCSI, FC): the volume is a logical volume that exists under
  *    blockSD/ only while vdsm has the image prepared (hsm.prepareImage); see
  *    docs/engine-decisions.md "Block storage domains are refused";
- *  * direct LUNs: a multipath device outside the storage roots, maybe shared by VMs
- *    that run, with no lease of oVirt's around it;
+ *  * direct LUNs: a multipath device outside the storage roots, which the host may not
+ *    be logged in to while the VM is down, and which a shareable LUN exposes to VMs that run;
  *  * any other disk or domain type without a file layout (managed block storage, Cinder).
  */
 export function drivePath(mountRoot: string, disk: OvDisk, domains: Map<string, OvStorageDomain>): DiskRef {

@@ -10,7 +10,7 @@ import { createLogger } from '../../../engine-plugin/logger';
 import { OvirtClient } from '../../../engine-plugin/ovirt/OvirtClient';
 import { OvirtConfig, ovirtWithDefaults } from '../../../engine-plugin/ovirt/OvirtConfig';
 import { OvirtInventory } from '../../../engine-plugin/ovirt/OvirtInventory';
-import { IDS, OvirtApiServer, PASSWORDS } from '../../helpers/ovirtApiServer';
+import { IDS, OvirtApiServer, PASSWORDS, vdsmVolumePath } from '../../helpers/ovirtApiServer';
 import { makeTestPki, TestPki } from '../../helpers/tls';
 
 const MNT = '/rhev/data-center/mnt';
@@ -100,6 +100,18 @@ describe('oVirt client and inventory (contract, oVirt API test server)', () => {
       const vm = server.addVm({ name: `vm-${sd.slice(-2)}`, sd, diskId: 'dddddddd-0000-4000-8000-000000000001', volumeId: 'eeeeeeee-0000-4000-8000-000000000001', format: 'raw' });
       const got = await inventory().getVm(vm.id);
       expect(got?.disks).toEqual([{ path: `${MNT}/${dir}/${sd}/images/dddddddd-0000-4000-8000-000000000001/eeeeeeee-0000-4000-8000-000000000001`, format: 'raw', storageDomain: sd }]);
+    });
+
+    it('agrees with the simulator\'s own model of vdsm on every file domain of the fixtures', async () => {
+      // Two readings of vdsm written apart (ovirtModel.domainDir, helpers vdsmVolumePath): the
+      // e2e tests lay disks out with the second, so they only pass if both agree.
+      const files = server.storageDomains.filter((sd) => ['nfs', 'posixfs', 'glusterfs', 'localfs'].includes(sd.storage.type));
+      expect(files.length).toBeGreaterThanOrEqual(5);
+      for (const sd of files) {
+        const vm = server.addVm({ name: `agree-${sd.id.slice(-2)}`, sd: sd.id, diskId: 'dddddddd-0000-4000-8000-000000000003', volumeId: 'eeeeeeee-0000-4000-8000-000000000003' });
+        const got = await inventory().getVm(vm.id);
+        expect(got?.disks[0].path).toBe(vdsmVolumePath(MNT, sd, 'dddddddd-0000-4000-8000-000000000003', 'eeeeeeee-0000-4000-8000-000000000003'));
+      }
     });
 
     it.each([
