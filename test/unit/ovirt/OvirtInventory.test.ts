@@ -95,7 +95,7 @@ describe('oVirt client and inventory (contract, oVirt API test server)', () => {
     ])('%s domain %s -> <mount root>/%s/<sd>/images/<disk>/<volume>', async (_kind, sd, dir) => {
       const vm = server.addVm({ name: `vm-${sd.slice(-2)}`, sd, diskId: 'dddddddd-0000-4000-8000-000000000001', volumeId: 'eeeeeeee-0000-4000-8000-000000000001', format: 'raw' });
       const got = await inventory().getVm(vm.id);
-      expect(got?.disks).toEqual([{ path: `${MNT}/${dir}/${sd}/images/dddddddd-0000-4000-8000-000000000001/eeeeeeee-0000-4000-8000-000000000001`, format: 'raw', storageDomain: sd }]);
+      expect(got?.disks).toEqual([{ path: `${MNT}/${dir}/${sd}/images/dddddddd-0000-4000-8000-000000000001/eeeeeeee-0000-4000-8000-000000000001`, format: 'raw', storageDomain: sd, status: 'ok' }]);
     });
 
     it('maps a VM: status, host, template, pool, active disks only, cow -> qcow2', async () => {
