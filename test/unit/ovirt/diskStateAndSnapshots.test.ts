@@ -16,8 +16,11 @@
 //  * GET /vms/{id}?follow=snapshots inlines the snapshots link (restapi LinkFollower,
 //    api-model types/Vm.java `@Link Snapshot[] snapshots()`); snapshot fields from
 //    SnapshotMapper.map and api-model types/Snapshot.java; dates are epoch ms in JSON.
+import { PassThrough } from 'node:stream';
+import type { CliIo } from '../../../engine-plugin/cli/CliIo';
+import { run } from '../../../engine-plugin/cli/main';
 import { IDS } from '../../helpers/ovirtApiServer';
-import { ovirtHarness, OvirtHarness, until } from './ovirtHarness';
+import { ADMIN_TOKEN, ovirtHarness, OvirtHarness, until } from './ovirtHarness';
 
 jest.setTimeout(60_000);
 
@@ -141,6 +144,18 @@ describe('[ovirt] disk state and snapshots before work (contract, oVirt API test
       const bulk = await h.waitJob((await h.api('POST', '/sysprep', { vms: [vm.id, 'web-01'] })).body.job.id);
       expect(bulk.children.find((c: any) => c.target.name === 'with-snaps').target.snapshotsWithOldIdentity.map((x: any) => x.description)).toEqual(['after install', 'before patch']);
       expect(bulk.children.find((c: any) => c.target.name === 'web-01').target).toEqual({ type: 'vm', id: IDS.web01, name: 'web-01' });
+
+      // The CLI's `job show` says it too (real CLI over real HTTP).
+      let out = '';
+      const io: CliIo = {
+        out: (x) => void (out += x),
+        err: () => undefined,
+        env: { OVIRT_SYSPREP_URL: h.engine.url, OVIRT_SYSPREP_TOKEN: ADMIN_TOKEN, HOME: '/nonexistent' },
+        stdout: new PassThrough() as unknown as CliIo['stdout'],
+        files: { read: () => { throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); }, mode: () => 0o100600 },
+      };
+      expect(await run(['node', 'ovirt-sysprep', 'job', 'show', r.body.job.id], io)).toBe(0);
+      expect(out).toContain('  note: 2 snapshots of with-snaps still hold the old identity: "after install" (2025-02-01), "before patch" (2025-02-10)\n');
     });
   });
 });
