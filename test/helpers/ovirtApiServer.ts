@@ -10,7 +10,8 @@
 //    permission on (himself, his groups, Everyone), else 404 as oVirt answers;
 //  * events with increasing ids (from= inclusive, max=), addEvent() appends;
 //  * external jobs and steps, every call recorded in order with its Correlation-Id;
-//  * VM tags (the lifecycle guard);
+//  * VM tags (the lifecycle guard).
+// And (issue 12, item 8):
 //  * VM snapshots (GET /vms/{id}/snapshots, follow=snapshots): the "Active VM" one, regular
 //    ones (addSnapshot) and a preview (previewSnapshot / undoPreview), as ovirt-engine's
 //    SnapshotsManager, TryBackToAllSnapshotsOfVmCommand and RestoreAllSnapshotsCommand
@@ -177,6 +178,21 @@ export class OvirtApiServer {
 
   vm(id: string): any {
     return this.vms.find((v) => v.id === id);
+  }
+
+  // ---- disk status (issue 12, item 9) ---------------------------------------------------
+  /**
+   * Sets the status of a VM's or template's disk (`index`, default every disk), as the
+   * API shows it: ovirt-engine DiskMapper.mapDiskStatus renders ImageStatus OK / LOCKED /
+   * ILLEGAL as "ok" / "locked" / "illegal". A cold move or copy locks the disk and leaves
+   * the VM's status alone (MoveDiskCommand -> MoveOrCopyDiskCommand for a Down VM;
+   * CopyImageGroupCommand.lockImage / unLockImage); a failed operation leaves it illegal.
+   */
+  setDiskStatus(owner: any, status: 'ok' | 'locked' | 'illegal', index?: number): void {
+    const attachments: any[] = owner.disk_attachments?.disk_attachment ?? [];
+    attachments.forEach((a, i) => {
+      if (index === undefined || index === i) a.disk.status = status;
+    });
   }
 
   // ---- snapshots (issue 12, item 8) ---------------------------------------------------

@@ -41,20 +41,21 @@ describe('[ovirt] disk state and snapshots before work (contract, oVirt API test
   describe('disk status (item 9)', () => {
     it('refuses a Down VM whose disk a cold move or copy holds locked: 409 DISK_LOCKED naming the VM and the disk', async () => {
       // MoveDiskCommand -> MoveOrCopyDisk for a Down VM; CopyImageGroupCommand.lockImage(): disk LOCKED, VM still Down.
-      const vm = h.ovirt.addVm({ name: 'moving-01', status: 'down', diskStatus: 'locked' });
+      const vm = h.ovirt.addVm({ name: 'moving-01', status: 'down' });
+      h.ovirt.setDiskStatus(vm, 'locked');
       const r = await h.api('POST', `/vms/${vm.id}/sysprep`, {});
       expect(r.status).toBe(409);
       expect(r.body.error).toMatchObject({ code: 'DISK_LOCKED', details: { vm: 'moving-01', status: 'locked', disk: expect.stringContaining(vm.disk_attachments.disk_attachment[0].disk.id) } });
       expect(r.body.error.message).toContain('moving-01');
       await nothingCreated();
       // The read was live (a VM read, not a cached listing): once the copy ends, it runs.
-      vm.disk_attachments.disk_attachment[0].disk.status = 'ok';
+      h.ovirt.setDiskStatus(vm, 'ok');
       expect((await h.api('POST', `/vms/${vm.id}/sysprep`, { dryRun: true })).status).toBe(202);
     });
 
     it('refuses a VM with an illegal disk: 409 DISK_ILLEGAL', async () => {
       const vm = h.ovirt.addVm({ name: 'broken-01', status: 'down', disks: 2 });
-      vm.disk_attachments.disk_attachment[1].disk.status = 'illegal'; // DiskMapper.mapDiskStatus(ImageStatus.ILLEGAL)
+      h.ovirt.setDiskStatus(vm, 'illegal', 1); // DiskMapper.mapDiskStatus(ImageStatus.ILLEGAL)
       const r = await h.api('POST', `/vms/broken-01/sysprep`, {});
       expect(r).toMatchObject({ status: 409, body: { error: { code: 'DISK_ILLEGAL', details: { vm: 'broken-01', status: 'illegal', disk: expect.stringContaining(vm.disk_attachments.disk_attachment[1].disk.id) } } } });
       await nothingCreated();
@@ -67,7 +68,7 @@ describe('[ovirt] disk state and snapshots before work (contract, oVirt API test
       h.ovirt.vms = h.ovirt.vms.filter((v) => v.id !== vm.id); // the disks are the template's only
       h.ovirt.templates.push(tpl);
       expect((await h.api('POST', `/templates/golden-copying/sysprep`, { dryRun: true })).status).toBe(202);
-      tpl.disk_attachments.disk_attachment[0].disk.status = 'locked'; // a copy to another domain (CopyImageGroupCommand.lockImage)
+      h.ovirt.setDiskStatus(tpl, 'locked'); // a copy to another domain (CopyImageGroupCommand.lockImage)
       const r = await h.api('POST', `/templates/${tplId}/sysprep`, { dryRun: true });
       expect(r).toMatchObject({ status: 409, body: { error: { code: 'DISK_LOCKED', details: { template: 'golden-copying', status: 'locked' } } } });
       expect((await h.api('GET', '/jobs')).body.total).toBe(1); // only the first, allowed one
@@ -93,7 +94,7 @@ describe('[ovirt] disk state and snapshots before work (contract, oVirt API test
       expect(refused.job).toBeUndefined();
       expect(refused.error).toMatchObject({ code: 'DISK_LOCKED' });
       expect(h.agent.startCalls).toEqual([]);
-      vm.disk_attachments.disk_attachment[0].disk.status = 'ok'; // the copy ended; oVirt still shows the VM image_locked
+      h.ovirt.setDiskStatus(vm, 'ok'); // the copy ended; oVirt still shows the VM image_locked
       const started = await h.engine.deps.autoReset.onVmAdded(await asVm(), 'clone', 'ovirt');
       expect(started.job?.kind).toBe('auto-reset');
       await until(() => h.agent.startCalls.length === 1, 5000, 'the reset dispatched');
