@@ -16,7 +16,7 @@ import { OvirtConfig } from './OvirtConfig';
 import {
   attachedDisks, BLANK_TEMPLATE_ID, drivePath, isUuid, items, OvDisk, OvHost, OvPool, OvStorageDomain, OvTemplate, OvVm, searchValue, vmStatus,
 } from './ovirtModel';
-import { FOLLOW_DISKS_AND_SNAPSHOTS, OvVmWithSnapshots, regularSnapshots, snapshotInPreview, withDiskStatus } from './ovirtModel';
+import { FOLLOW_DISKS_AND_SNAPSHOTS, isoTime, OvVmWithSnapshots, regularSnapshots, snapshotInPreview, withDiskStatus } from './ovirtModel';
 
 const FOLLOW_DISKS = 'disk_attachments.disk';
 
@@ -209,7 +209,7 @@ export class OvirtInventory implements Inventory {
       templateId,
       disks: withDiskStatus(attachedDisks(v), this.disksOf(`vm ${v.id}`, attachedDisks(v), sds)),
       ...snapshots,
-      createdAt: v.creation_time === undefined ? undefined : new Date(Number.isNaN(Number(v.creation_time)) ? v.creation_time : Number(v.creation_time)).toISOString(),
+      createdAt: isoTime(v.creation_time),
     };
   }
 

@@ -244,7 +244,7 @@ export interface OvVmWithSnapshots extends OvVm {
 /** The `follow` of a live VM read: its disks and its snapshots, in one request. */
 export const FOLLOW_DISKS_AND_SNAPSHOTS = 'disk_attachments.disk,snapshots';
 
-/** oVirt renders dates as epoch milliseconds in JSON (api-model A01-PrimitiveTypes.adoc), older fixtures as ISO text. */
+/** An oVirt date as ISO time: JSON renders dates as epoch milliseconds (api-model A01-PrimitiveTypes.adoc); ISO text is taken too. */
 export function isoTime(v: string | number | undefined): string | undefined {
   if (v === undefined || v === '') return undefined;
   const d = new Date(typeof v === 'number' || /^\d+$/.test(v) ? Number(v) : v);
