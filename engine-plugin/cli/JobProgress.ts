@@ -10,7 +10,7 @@ export interface JobLike {
   id: string;
   kind: string;
   state: string;
-  target: { type: string; id: string; name: string };
+  target: { type: string; id: string; name: string; snapshotsWithOldIdentity?: { description: string; date?: string }[] };
   host?: string;
   progress?: { done: number; total: number; current: string; phase?: string; phaseSince?: string };
   steps?: { operation: string; state: string; at: string }[];

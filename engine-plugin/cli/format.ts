@@ -48,6 +48,14 @@ export function jobSummary(job: JobLike): string {
   return job.error ? `${head}: ${describeError(job.error)}` : head;
 }
 
+/** A VM job's note on the snapshots it left as they were (docs/api.md, Job), or undefined. */
+export function oldIdentityNote(target: JobLike['target']): string | undefined {
+  const snaps = target.snapshotsWithOldIdentity;
+  if (!snaps?.length) return undefined;
+  const list = snaps.map((s) => `"${s.description}"${s.date ? ` (${s.date.slice(0, 10)})` : ''}`).join(', ');
+  return `${snaps.length === 1 ? 'snapshot' : `${snaps.length} snapshots`} of ${target.name} still hold${snaps.length === 1 ? 's' : ''} the old identity: ${list}`;
+}
+
 export function progressText(p: JobLike['progress']): string {
   return p && p.total ? `${p.done}/${p.total}` : '-';
 }

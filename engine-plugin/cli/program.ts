@@ -6,7 +6,7 @@ import { ApiClient } from './ApiClient';
 import { caFetch } from './caFetch';
 import { addJobLogCommand } from './commands/jobLog';
 import { EXIT, exitCodeForState } from './exitCodes';
-import { Column, describeError, formatTable, jobSummary, progressText } from './format';
+import { Column, describeError, formatTable, jobSummary, oldIdentityNote, progressText } from './format';
 import type { JobLike } from './JobProgress';
 import { JobView, QuietView } from './JobView';
 import { LineView } from './LineView';
@@ -334,6 +334,8 @@ const JOB_COLUMNS: WideColumn<JobLike & { requestedBy?: string; startedAt?: stri
 export function describeJob(j: JobLike): string {
   const lines = [jobSummary(j), `  created ${j.createdAt ?? '-'}  started ${j.startedAt ?? '-'}  ended ${j.endedAt ?? '-'}${j.host ? `  host ${j.host}` : ''}`];
   if (j.steps?.length) lines.push(`  steps: ${j.steps.map((s) => `${s.operation}${s.state === 'done' ? '' : ` (${s.state})`}`).join(', ')}`);
+  const notes = [j, ...(j.children ?? [])].map((x) => oldIdentityNote(x.target)).filter((n) => n !== undefined);
+  for (const n of notes) lines.push(`  note: ${n}`);
   if (j.children?.length) {
     lines.push('', formatTable(j.children, [
       { header: 'VM', value: (c) => c.target.name },

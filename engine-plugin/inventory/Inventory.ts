@@ -33,6 +33,19 @@ export interface Vm {
   createdAt?: string;
   /** A snapshot in preview (oVirt): its description; work on the VM is refused meanwhile. */
   snapshotInPreview?: string;
+  /**
+   * Snapshots the user took (oVirt "regular" ones), oldest first: they keep the disks as
+   * they were, so a job (which resets the active volume only) leaves their identity as is.
+   */
+  snapshots?: VmSnapshot[];
+}
+
+/** A snapshot kept by the inventory (oVirt: /vms/{id}/snapshots, type regular). */
+export interface VmSnapshot {
+  id: string;
+  description: string;
+  /** When it was taken (ISO time), when known. */
+  date?: string;
 }
 
 export interface Template {

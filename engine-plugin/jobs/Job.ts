@@ -6,7 +6,7 @@ import type { ErrorInfo } from '../../shared/errors';
 import { FINAL_JOB_STATES, JobState } from '../../shared/jobStates';
 import type { StepState } from '../../shared/endSteps';
 import type { JobPhase } from '../../shared/jobPhase';
-import type { DiskRef } from '../inventory/Inventory';
+import type { DiskRef, Vm, VmSnapshot } from '../inventory/Inventory';
 
 export { JOB_STATES } from '../../shared/jobStates';
 export type { JobState };
@@ -20,6 +20,19 @@ export interface JobTarget {
   type: 'vm' | 'pool' | 'template' | 'vms';
   id: string;
   name: string;
+  /**
+   * A VM's snapshots taken before the job (oVirt regular snapshots): the job resets the
+   * active volume only, so these still hold the old identity (reverting to, previewing or
+   * cloning from one brings it back). Absent when the VM has none.
+   */
+  snapshotsWithOldIdentity?: VmSnapshot[];
+}
+
+/** A leaf's target: the VM, with the snapshots the job leaves as they are. */
+export function vmTarget(vm: Pick<Vm, 'id' | 'name' | 'snapshots'>): JobTarget {
+  const target: JobTarget = { type: 'vm', id: vm.id, name: vm.name };
+  if (vm.snapshots?.length) target.snapshotsWithOldIdentity = vm.snapshots;
+  return target;
 }
 
 export type JobErrorInfo = ErrorInfo;

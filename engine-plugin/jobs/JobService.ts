@@ -18,7 +18,8 @@ import type { Profile } from '../profiles/Profile';
 import { ProfileStore } from '../profiles/ProfileStore';
 import type { Caller } from './Caller';
 import type { Job, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
-import { endedProgress, isFinal } from './Job';
+import { endedProgress, isFinal, vmTarget } from './Job';
+import { checkWorkable } from './checkWorkable';
 import { JobAuthorizer } from './JobAuthorizer';
 import { JobLifecycle } from './JobLifecycle';
 import { JobRunner } from './JobRunner';
@@ -116,7 +117,7 @@ export class JobService {
     await this.authorizer.authorize(caller, [{ type: 'vm', id: vm.id, name: vm.name }]);
     const ctx = await this.contextOf(vm, 1);
     this.checkVm(vm, opts.kind === 'auto-reset');
-    const leaf = this.leaf({ type: 'vm', id: vm.id, name: vm.name }, `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, opts.kind ?? 'vm');
+    const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, opts.kind ?? 'vm');
     return this.submitSingle(leaf);
   }
 
@@ -128,6 +129,7 @@ export class JobService {
     if (clones.length && !plan.dryRun) {
       throw new ConflictError('TEMPLATE_IN_USE', `template "${t.name}" backs ${clones.length} VM disk(s): writing it would corrupt them`, { vms: clones.slice(0, 20).map((v) => v.name) });
     }
+    checkWorkable('template', t);
     const key = `template:${t.id}`;
     this.locks.checkIdle(key, `template "${t.name}"`);
     const leaf = this.leaf({ type: 'template', id: t.id, name: t.name }, key, t.disks, undefined, { vm: t.name, index: 1, template: t.name }, plan, caller, 'template');
@@ -202,11 +204,13 @@ export class JobService {
     return patternContext(vm, index, { pool: poolName, template: template?.name });
   }
 
-  /** Pre-checks of one VM: Down, not already being worked on. */
+  /** Pre-checks of one VM: Down, its disks workable, no snapshot in preview, not already being worked on. */
   private checkVm(vm: Vm, autoReset = false): void {
-    // An auto-reset runs on a VM the engine itself holds locked until it is ready.
+    // An auto-reset runs on a VM the engine itself holds locked until it is ready (the
+    // VM's status); its DISKS must still be usable: a disk oVirt locks is never worked on.
     const ok = vm.status === 'down' || (autoReset && vm.status === 'image_locked');
     if (!ok) throw new ConflictError('VM_NOT_DOWN', `VM "${vm.name}" is ${vm.status}: it must be down`, { vm: vm.name, status: vm.status });
+    checkWorkable('vm', vm);
     this.locks.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`);
   }
 
@@ -256,7 +260,7 @@ export class JobService {
     for (const [i, vm] of vms.entries()) {
       await slicer.pause();
       const ctx = await this.contextOf(vm, i + 1, kind === 'pool' ? target.name : undefined, templates);
-      const leaf = this.leaf({ type: 'vm', id: vm.id, name: vm.name }, `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, 'vm', parentId);
+      const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, 'vm', parentId);
       try {
         this.checkVm(vm);
         this.runner.checkCanRun(vm.disks, vm.hostId, plan.needsSpace);

@@ -3,8 +3,9 @@
 // Large inventories (10,000 VMs) are never loaded whole: listings page through oVirt's
 // search ("<filter> sortby name asc page N" with max=<page size>), one oVirt request per
 // engine page, with disks in the same answer (follow=disk_attachments.disk). Listing
-// pages, pools, templates, hosts and storage domains are cached for cache_ttl_sec;
-// getVm() always asks oVirt, because the job pre-checks (status Down) need the truth.
+// pages, pools, hosts and storage domains are cached for cache_ttl_sec; getVm() (with
+// its snapshots) and getTemplate() always ask oVirt, because the job pre-checks (status
+// Down, disks OK, no snapshot in preview) need the truth.
 import { inject, injectable } from 'tsyringe';
 import { InputError } from '../../shared/errors';
 import { EngineConfig } from '../config';
@@ -15,6 +16,7 @@ import { OvirtConfig } from './OvirtConfig';
 import {
   attachedDisks, BLANK_TEMPLATE_ID, drivePath, isUuid, items, OvDisk, OvHost, OvPool, OvStorageDomain, OvTemplate, OvVm, searchValue, vmStatus,
 } from './ovirtModel';
+import { FOLLOW_DISKS_AND_SNAPSHOTS, isoTime, OvVmWithSnapshots, regularSnapshots, snapshotInPreview, diskStatus } from './ovirtModel';
 
 const FOLLOW_DISKS = 'disk_attachments.disk';
 
@@ -78,10 +80,10 @@ export class OvirtInventory implements Inventory {
   async getVm(idOrName: string): Promise<Vm | undefined> {
     const sds = await this.storageDomains();
     if (isUuid(idOrName)) {
-      const v = await this.client.find<OvVm>(`/vms/${idOrName}`, { query: { follow: FOLLOW_DISKS } });
+      const v = await this.client.find<OvVm>(`/vms/${idOrName}`, { query: { follow: FOLLOW_DISKS_AND_SNAPSHOTS } });
       if (v) return this.toVm(v, sds);
     }
-    const found = items<OvVm>(await this.client.get('/vms', { query: { search: `name=${searchValue(idOrName, 'vm')}`, follow: FOLLOW_DISKS } }), 'vm');
+    const found = items<OvVm>(await this.client.get('/vms', { query: { search: `name=${searchValue(idOrName, 'vm')}`, follow: FOLLOW_DISKS_AND_SNAPSHOTS } }), 'vm');
     const v = found.find((x) => x.name === idOrName);
     return v && this.toVm(v, sds);
   }
@@ -112,14 +114,13 @@ export class OvirtInventory implements Inventory {
     return this.list<OvTemplate, Template>('templates', 'template', query, true, (t, sds) => this.toTemplate(t, sds));
   }
 
-  getTemplate(idOrName: string): Promise<Template | undefined> {
-    return this.objects.get(`template:${idOrName}`, async () => {
-      const sds = await this.storageDomains();
-      let t: OvTemplate | undefined;
-      if (isUuid(idOrName)) t = await this.client.find<OvTemplate>(`/templates/${idOrName}`, { query: { follow: FOLLOW_DISKS } });
-      if (!t) t = items<OvTemplate>(await this.client.get('/templates', { query: { search: `name=${searchValue(idOrName, 'template')}`, follow: FOLLOW_DISKS } }), 'template').find((x) => x.name === idOrName);
-      return t && this.toTemplate(t, sds);
-    }) as Promise<Template | undefined>;
+  /** Always asks oVirt, as getVm: sealing checks the template's disks (a copy locks them). */
+  async getTemplate(idOrName: string): Promise<Template | undefined> {
+    const sds = await this.storageDomains();
+    let t: OvTemplate | undefined;
+    if (isUuid(idOrName)) t = await this.client.find<OvTemplate>(`/templates/${idOrName}`, { query: { follow: FOLLOW_DISKS } });
+    if (!t) t = items<OvTemplate>(await this.client.get('/templates', { query: { search: `name=${searchValue(idOrName, 'template')}`, follow: FOLLOW_DISKS } }), 'template').find((x) => x.name === idOrName);
+    return t && this.toTemplate(t, sds);
   }
 
   // ---- hosts ---------------------------------------------------------------------
@@ -183,15 +184,18 @@ export class OvirtInventory implements Inventory {
 
   private disksOf(owner: string, disks: OvDisk[], sds: Map<string, OvStorageDomain>): DiskRef[] {
     return disks.map((d) => {
-      const ref = drivePath(this.config.mountRoot, d, sds);
+      const status = diskStatus(d.status);
+      const ref: DiskRef = { ...drivePath(this.config.mountRoot, d, sds), ...(status && { status }) };
       // Listed with its reason; a job on it is refused (and its path is served by no agent).
       if (ref.unsupported) this.log.debug('disk no agent can work on', { owner, diskId: d.id, reason: ref.unsupported });
       return ref;
     });
   }
 
-  private toVm(v: OvVm, sds: Map<string, OvStorageDomain>): Vm {
+  /** A VM; its snapshots only when it was read with them (getVm: live, FOLLOW_DISKS_AND_SNAPSHOTS). */
+  private toVm(v: OvVmWithSnapshots, sds: Map<string, OvStorageDomain>): Vm {
     const templateId = v.template?.id && v.template.id !== BLANK_TEMPLATE_ID ? v.template.id : undefined;
+    const snapshots = v.snapshots ? { snapshotInPreview: snapshotInPreview(v), snapshots: regularSnapshots(v) } : {};
     return {
       id: v.id,
       name: v.name ?? v.id,
@@ -200,7 +204,8 @@ export class OvirtInventory implements Inventory {
       poolId: v.vm_pool?.id,
       templateId,
       disks: this.disksOf(`vm ${v.id}`, attachedDisks(v), sds),
-      createdAt: v.creation_time === undefined ? undefined : new Date(Number.isNaN(Number(v.creation_time)) ? v.creation_time : Number(v.creation_time)).toISOString(),
+      ...snapshots,
+      createdAt: isoTime(v.creation_time),
     };
   }
 

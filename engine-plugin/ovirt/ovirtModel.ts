@@ -7,7 +7,7 @@
 // lists as {"<singular>": [...]} and omits empty lists: the readers below accept both.
 import * as path from 'node:path';
 import { InputError } from '../../shared/errors';
-import type { DiskRef, VmStatus } from '../inventory/Inventory';
+import type { DiskRef, DiskStatus, VmSnapshot, VmStatus } from '../inventory/Inventory';
 
 export interface Ref {
   id: string;
@@ -268,4 +268,64 @@ export function searchValue(v: string, field: string): string {
     throw new InputError(field, 'may only hold letters, digits, "_", "." and "-" with oVirt');
   }
   return v;
+}
+
+// ---- disk status and snapshots (issue 12, items 8 and 9) ------------------------------
+
+/**
+ * oVirt's disk status -> the port's. ovirt-engine DiskMapper.mapDiskStatus renders the
+ * image status OK / LOCKED / ILLEGAL as "ok" / "locked" / "illegal" and leaves `status`
+ * out for Unassigned (disks without an image status: LUNs, ...): undefined here.
+ */
+export function diskStatus(s: string | undefined): DiskStatus | undefined {
+  return s === 'ok' || s === 'locked' || s === 'illegal' ? s : undefined;
+}
+
+/**
+ * A VM snapshot as GET /vms/{id}/snapshots (or follow=snapshots) renders it
+ * (ovirt-engine-api-model types/Snapshot.java; ovirt-engine SnapshotMapper.map):
+ * id, description, date (epoch ms in JSON), snapshot_status ok | locked | in_preview,
+ * snapshot_type regular | active | stateless | preview, persist_memorystate.
+ */
+export interface OvSnapshot extends Ref {
+  description?: string;
+  date?: string | number;
+  snapshot_status?: string;
+  snapshot_type?: string;
+}
+
+/** A VM read with follow=snapshots (the Vm type's `snapshots` link, api-model types/Vm.java). */
+export interface OvVmWithSnapshots extends OvVm {
+  snapshots?: { snapshot?: OvSnapshot[] };
+}
+
+/** The `follow` of a live VM read: its disks and its snapshots, in one request. */
+export const FOLLOW_DISKS_AND_SNAPSHOTS = 'disk_attachments.disk,snapshots';
+
+/** An oVirt date as ISO time: JSON renders dates as epoch milliseconds (api-model A01-PrimitiveTypes.adoc); ISO text is taken too. */
+export function isoTime(v: string | number | undefined): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  const d = new Date(typeof v === 'number' || /^\d+$/.test(v) ? Number(v) : v);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/**
+ * The snapshot being previewed: TryBackToAllSnapshotsOfVmCommand.restoreVmConfigFromSnapshot
+ * sets the previewed one to IN_PREVIEW (the former active becomes type "preview",
+ * "Active VM before the preview") until RestoreAllSnapshotsCommand commits or undoes it.
+ */
+export function snapshotInPreview(v: OvVmWithSnapshots): string | undefined {
+  const s = (v.snapshots?.snapshot ?? []).find((x) => x.snapshot_status === 'in_preview');
+  return s ? s.description || s.id : undefined;
+}
+
+/**
+ * The snapshots the user took (type "regular"), oldest first: they hold the disks as they
+ * were when taken. "active" is the VM itself; "stateless" and "preview" are the engine's own.
+ */
+export function regularSnapshots(v: OvVmWithSnapshots): VmSnapshot[] {
+  return (v.snapshots?.snapshot ?? [])
+    .filter((s) => s.snapshot_type === 'regular')
+    .map((s) => ({ id: s.id, description: s.description ?? '', date: isoTime(s.date) }))
+    .sort((a, b) => (a.date ?? '').localeCompare(b.date ?? ''));
 }

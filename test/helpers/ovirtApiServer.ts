@@ -11,6 +11,11 @@
 //  * events with increasing ids (from= inclusive, max=), addEvent() appends;
 //  * external jobs and steps, every call recorded in order with its Correlation-Id;
 //  * VM tags (the lifecycle guard).
+// And (issue 12, item 8):
+//  * VM snapshots (GET /vms/{id}/snapshots, follow=snapshots): the "Active VM" one, regular
+//    ones (addSnapshot) and a preview (previewSnapshot / undoPreview), as ovirt-engine's
+//    SnapshotsManager, TryBackToAllSnapshotsOfVmCommand and RestoreAllSnapshotsCommand
+//    leave them.
 import express, { Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -197,6 +202,95 @@ export class OvirtApiServer {
     return this.vms.find((v) => v.id === id);
   }
 
+  // ---- disk status (issue 12, item 9) ---------------------------------------------------
+  /**
+   * Sets the status of a VM's or template's disk (`index`, default every disk), as the
+   * API shows it: ovirt-engine DiskMapper.mapDiskStatus renders ImageStatus OK / LOCKED /
+   * ILLEGAL as "ok" / "locked" / "illegal". A cold move or copy locks the disk and leaves
+   * the VM's status alone (MoveDiskCommand -> MoveOrCopyDiskCommand for a Down VM;
+   * CopyImageGroupCommand.lockImage / unLockImage); a failed operation leaves it illegal.
+   */
+  setDiskStatus(owner: any, status: 'ok' | 'locked' | 'illegal', index?: number): void {
+    const attachments: any[] = owner.disk_attachments?.disk_attachment ?? [];
+    attachments.forEach((a, i) => {
+      if (index === undefined || index === i) a.disk.status = status;
+    });
+  }
+
+  // ---- snapshots (issue 12, item 8) ---------------------------------------------------
+  /** VM id -> its snapshots, as /vms/{id}/snapshots lists them; a VM not here has its active one only. */
+  snapshots = new Map<string, any[]>();
+
+  /**
+   * A VM's snapshots. Every VM has one of type "active" described "Active VM"
+   * (ovirt-engine SnapshotsManager.addActiveSnapshot); the shape is SnapshotMapper.map's
+   * (id, description, date, snapshot_status, snapshot_type, persist_memorystate) plus the
+   * vm link, dates as epoch ms (api-model A01-PrimitiveTypes.adoc: JSON dates are numbers).
+   */
+  snapshotsOf(vmId: string): any[] {
+    let list = this.snapshots.get(vmId);
+    if (!list) {
+      const vm = this.vm(vmId);
+      const created = Date.parse(vm?.creation_time ?? '') || Date.now();
+      list = [this.snapshotObject(vmId, 'Active VM', 'active', 'ok', created)];
+      this.snapshots.set(vmId, list);
+    }
+    return list;
+  }
+
+  /**
+   * A snapshot the user takes (CreateSnapshotForVmCommand: type regular, status ok once
+   * created; the active snapshot is made anew at that time, so it stays the newest).
+   */
+  addSnapshot(vmId: string, description: string, date = Date.now()): any {
+    const s = this.snapshotObject(vmId, description, 'regular', 'ok', date);
+    const list = this.snapshotsOf(vmId);
+    const active = list.find((x) => x.snapshot_type === 'active');
+    if (active) active.date = Math.max(Number(active.date), date);
+    list.splice(list.length - 1, 0, s);
+    return s;
+  }
+
+  /**
+   * Preview of `snapshotId`, as TryBackToAllSnapshotsOfVmCommand leaves it once done (the VM
+   * is Down again): the previewed snapshot IN_PREVIEW (restoreVmConfigFromSnapshot), the
+   * former active one kept as type PREVIEW "Active VM before the preview" status OK, and a
+   * new ACTIVE snapshot (a new leaf on top of the previewed volumes).
+   */
+  previewSnapshot(vmId: string, snapshotId: string): void {
+    const list = this.snapshotsOf(vmId);
+    const target = list.find((s) => s.id === snapshotId);
+    const active = list.find((s) => s.snapshot_type === 'active');
+    if (!target || !active) throw new Error(`no snapshot ${snapshotId} on VM ${vmId}`);
+    target.snapshot_status = 'in_preview';
+    Object.assign(active, { snapshot_type: 'preview', description: 'Active VM before the preview' });
+    list.push(this.snapshotObject(vmId, 'Active VM', 'active', 'ok', Number(target.date)));
+  }
+
+  /** Undo of a preview (RestoreAllSnapshotsCommand, UNDO): the preview leaf is removed, the former active one is active again. */
+  undoPreview(vmId: string): void {
+    const list = this.snapshotsOf(vmId).filter((s) => s.snapshot_type !== 'active');
+    for (const s of list) {
+      if (s.snapshot_status === 'in_preview') s.snapshot_status = 'ok';
+      if (s.snapshot_type === 'preview') Object.assign(s, { snapshot_type: 'active', description: 'Active VM' });
+    }
+    this.snapshots.set(vmId, list);
+  }
+
+  private snapshotObject(vmId: string, description: string, type: string, status: string, date: number): any {
+    const id = uuid('5a5a5a5a');
+    return {
+      href: `${API}/vms/${vmId}/snapshots/${id}`, id, description, date, snapshot_status: status, snapshot_type: type,
+      persist_memorystate: 'false', vm: { href: `${API}/vms/${vmId}`, id: vmId },
+    };
+  }
+
+  /** Accepts `token` as the SSO token of `user` (the UI plugin test hands one token to WebAdmin and the engine). */
+  acceptToken(token: string, user: string): void {
+    const name = user.split('@')[0];
+    this.tokens.set(token, { user, userId: USER_IDS[name], admin: name === 'admin', expired: false });
+  }
+
   async start(tls?: { cert: string; key: string }): Promise<string> {
     const app = this.app();
     const server: Server = tls ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, app) : (app.listen(0, '127.0.0.1') as Server);
@@ -264,9 +358,9 @@ export class OvirtApiServer {
     const info = (res: Response): TokenInfo => res.locals.info;
     const vmView = (req: Request, vm: any) => {
       const follow = String(req.query.follow ?? '').split(',');
-      if (follow.includes('disk_attachments.disk')) return vm;
+      if (follow.includes('disk_attachments.disk')) return this.followSnapshots(follow, vm);
       const { disk_attachments: _d, ...rest } = vm;
-      return rest;
+      return this.followSnapshots(follow, rest);
     };
 
     api.get('/', (_req, res) => {
@@ -286,6 +380,12 @@ export class OvirtApiServer {
       const vm = this.vm(req.params.id);
       if (!vm || (res.locals.filtered && !this.visible(info(res), vm.id))) return notFound(res, req.params.id);
       res.json(vmView(req, vm));
+    });
+    // The VM's snapshots sub-collection (api-model services/SnapshotsService.java List;
+    // ovirt-engine BackendSnapshotsResource.list: GetAllVmSnapshotsByVmId).
+    api.get('/vms/:id/snapshots', (req, res) => {
+      if (!this.vm(req.params.id) || (res.locals.filtered && !this.visible(info(res), req.params.id))) return notFound(res, req.params.id);
+      res.json({ snapshot: this.sortedSnapshots(req.params.id) });
     });
     api.get('/vms/:id/permissions', (req, res) => {
       if (!this.vm(req.params.id)) return notFound(res, req.params.id);
@@ -391,6 +491,20 @@ export class OvirtApiServer {
     });
     app.use(API, api);
     return app;
+  }
+
+  /**
+   * follow=snapshots on a VM: ovirt-engine's LinkFollower fetches the `snapshots` link (the
+   * Vm type's @Link Snapshot[] snapshots(), api-model types/Vm.java) and inlines the list.
+   */
+  private followSnapshots(follow: string[], o: any): any {
+    if (!follow.includes('snapshots') || !this.vms.includes(this.vm(o.id))) return o;
+    return { ...o, snapshots: { snapshot: this.sortedSnapshots(o.id) } };
+  }
+
+  /** Oldest first, as ovirt-engine's GetAllFromSnapshotsByVmId (packaging/dbscripts/snapshots_sp.sql) orders them. */
+  private sortedSnapshots(vmId: string): any[] {
+    return [...this.snapshotsOf(vmId)].sort((a, b) => Number(a.date) - Number(b.date));
   }
 
   /** The subset of oVirt's search the plugin uses. */

@@ -9,12 +9,17 @@
 // A click opens the engine's own sysprep dialog (the admin page at <engineUrl>/ui/) in a
 // WebAdmin dialog, with the selection and the user's SSO token in the URL fragment (never
 // sent to a server; the page moves the token to sessionStorage and out of the URL).
+// A template is first read from oVirt's REST API (same origin as WebAdmin, the user's SSO
+// token): WebAdmin gives plugins a template as {id, name} only (ovirt-engine
+// EntityObject.from), so its disks' status (locked while copied, illegal) is asked there.
 (function () {
   'use strict';
 
   var NAME = 'ovirt-sysprep';
   var DIALOG = 'ovirt-sysprep-dialog';
   var BLANK_TEMPLATE = '00000000-0000-0000-0000-000000000000';
+  // oVirt's REST API, served by the same engine (and origin) as WebAdmin.
+  var OVIRT_API = '/ovirt-engine/api';
 
   var api = parent.pluginApi(NAME);
   var config = api.configObject() || {};
@@ -63,12 +68,12 @@
     {
       type: 'Template',
       kind: 'template',
-      // One template, not the Blank one (it has no disk), not locked or illegal.
+      // One template, not the Blank one (it has no disk). Its status is not in the
+      // entity WebAdmin passes (id and name only): checkFirst asks oVirt on click.
       canRun: function (items) {
-        if (items.length !== 1 || items[0].id === BLANK_TEMPLATE) return false;
-        var status = lower(items[0].status);
-        return status !== 'locked' && status !== 'illegal';
+        return items.length === 1 && items[0].id !== BLANK_TEMPLATE;
       },
+      checkFirst: templateDisksUsable,
       title: function (items) {
         return 'Seal template ' + (items[0].name || items[0].id);
       },
@@ -77,6 +82,40 @@
       },
     },
   ];
+
+  function warn(message) {
+    if (typeof api.showAlert === 'function') api.showAlert('warning', message);
+  }
+
+  // Resolves true when every disk of the template is OK in oVirt; else says why (an alert)
+  // and resolves false. The engine checks again when the seal is submitted (409 DISK_LOCKED).
+  function templateDisksUsable(items) {
+    var t = items[0];
+    var label = 'Template ' + (t.name || t.id);
+    var url = OVIRT_API + '/templates/' + encodeURIComponent(t.id) + '?follow=disk_attachments.disk';
+    return fetch(url, {
+      credentials: 'omit',
+      headers: { Accept: 'application/json', Authorization: 'Bearer ' + api.ssoToken(), Filter: 'true' },
+    }).then(function (res) {
+      if (!res.ok) throw new Error('oVirt answered HTTP ' + res.status);
+      return res.json();
+    }).then(function (tpl) {
+      var attachments = ((tpl.disk_attachments || {}).disk_attachment) || [];
+      for (var i = 0; i < attachments.length; i++) {
+        var disk = attachments[i].disk || {};
+        var status = lower(disk.status);
+        if (status === 'locked' || status === 'illegal') {
+          warn(label + ' cannot be sealed now: its disk ' + (disk.alias || disk.name || disk.id) + ' is ' + status +
+            (status === 'locked' ? ' (oVirt is copying or moving it); try again once it is OK.' : '; repair it in oVirt first.'));
+          return false;
+        }
+      }
+      return true;
+    }, function (err) {
+      warn(label + ': could not read its disks from oVirt (' + err.message + '); not sealed.');
+      return false;
+    });
+  }
 
   function openDialog(entity, items) {
     var url = engineUrl + '/ui/#/sysprep?' + entity.query(items) + '&token=' + encodeURIComponent(api.ssoToken());
@@ -92,7 +131,11 @@
       api.addMenuPlaceActionButton(entity.type, 'Sysprep...', {
         onClick: function () {
           var items = selectionOf(arguments);
-          if (entity.canRun(items)) openDialog(entity, items);
+          if (!entity.canRun(items)) return;
+          if (!entity.checkFirst) return openDialog(entity, items);
+          entity.checkFirst(items).then(function (ok) {
+            if (ok) openDialog(entity, items);
+          });
         },
         isEnabled: function () {
           return Boolean(engineUrl) && entity.canRun(selectionOf(arguments));

@@ -3,13 +3,17 @@
 // are two servers; plugin files under /ovirt-engine/webadmin/plugin/NAME/ as oVirt does),
 // defines the documented window.pluginApi and records every call, and loads plugin.html in
 // an iframe so that `parent.pluginApi` resolves. The dialog the plugin opens is the
-// engine's real page (a running engine + agent; no virt-sysprep run is needed).
+// engine's real page (a running engine + agent; no virt-sysprep run is needed). oVirt's
+// REST API, which WebAdmin's origin also serves, is the oVirt API test server
+// (test/helpers/ovirtApiServer.ts) behind the same origin: the plugin asks it for a
+// template's disks before it offers the seal.
 import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { copyGuestImage, REPO_ROOT } from '../../helpers/guestImage';
+import { OvirtApiServer } from '../../helpers/ovirtApiServer';
 import { ADMIN, Stack, startStack } from '../engine/stack';
 import { launchChromium, screenshot, until, watchContext } from './browser';
 
@@ -59,6 +63,13 @@ describe('oVirt UI plugin (Chromium)', () => {
   let webadmin: Server;
   let WEBADMIN = '';
   const ids: Record<string, string> = {};
+  const ovirt = new OvirtApiServer();
+
+  /** An oVirt template (api-model types/Template.java, disks followed) with one disk in `status`. */
+  const ovirtTemplate = (id: string, name: string, status: string) => ({
+    href: `/ovirt-engine/api/templates/${id}`, id, name, status: 'ok',
+    disk_attachments: { disk_attachment: [{ id: `${id.slice(0, 24)}d15c0000${id.slice(-4)}`, active: 'true', disk: { id: `${id.slice(0, 24)}d15c0000${id.slice(-4)}`, alias: `${name}_Disk1`, format: 'cow', status, storage_type: 'image' } }] },
+  });
 
   beforeAll(async () => {
     s = await startStack();
@@ -69,8 +80,17 @@ describe('oVirt UI plugin (Chromium)', () => {
     await until(async () => (await s.api('GET', '/operations')).body?.items?.length > 0, 'the operation catalog');
 
     const config = { ...descriptor.config, engineUrl: s.url };
+    await ovirt.start();
+    // One SSO token for oVirt and the engine, as in a real install (the engine asks oVirt about it).
+    ovirt.acceptToken(ADMIN, 'admin@internal');
+    ovirt.templates = [ovirtTemplate((await s.api('GET', '/templates/golden')).body.id, 'golden', 'ok')];
     webadmin = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname.startsWith('/ovirt-engine/api/')) {
+        // oVirt's REST API on WebAdmin's origin: passed on to the oVirt API test server.
+        const headers = Object.fromEntries(['authorization', 'accept', 'filter'].filter((k) => req.headers[k]).map((k) => [k, String(req.headers[k])]));
+        return void fetch(`${ovirt.url}${req.url}`, { headers }).then(async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text()));
+      }
       const prefix = `/ovirt-engine/webadmin/plugin/${descriptor.name}/`;
       if (url.pathname === '/ovirt-engine/webadmin/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(hostPage(config, ADMIN));
       const name = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : '';
@@ -94,6 +114,7 @@ describe('oVirt UI plugin (Chromium)', () => {
   afterAll(async () => {
     await browser?.close();
     webadmin?.close();
+    await ovirt.stop();
     await s?.close();
   });
 
@@ -128,12 +149,38 @@ describe('oVirt UI plugin (Chromium)', () => {
         vmOneUp: vm.isEnabled([down, up]),
         poolOne: pool.isEnabled([{ id: 'p' }]),
         poolTwo: pool.isEnabled([{ id: 'p' }, { id: 'q' }]),
-        tplOk: tpl.isEnabled([{ id: 't', status: 'OK' }]),
-        tplLocked: tpl.isEnabled([{ id: 't', status: 'Locked' }]),
-        tplBlank: tpl.isEnabled([{ id: '00000000-0000-0000-0000-000000000000', status: 'OK' }]),
+        // A template as WebAdmin gives it: id and name only (ovirt-engine EntityObject.from).
+        tplOne: tpl.isEnabled([{ id: 't', name: 'golden' }]),
+        tplTwo: tpl.isEnabled([{ id: 't', name: 'golden' }, { id: 'u', name: 'other' }]),
+        tplBlank: tpl.isEnabled([{ id: '00000000-0000-0000-0000-000000000000', name: 'Blank' }]),
       };
     });
-    expect(enabled).toEqual({ vmNone: false, vmDown: true, vmDownVarargs: true, vmOneUp: false, poolOne: true, poolTwo: false, tplOk: true, tplLocked: false, tplBlank: false });
+    expect(enabled).toEqual({ vmNone: false, vmDown: true, vmDownVarargs: true, vmOneUp: false, poolOne: true, poolTwo: false, tplOne: true, tplTwo: false, tplBlank: false });
+  });
+
+  it('asks oVirt for a template\'s disks before the seal: a locked or illegal disk is said, no dialog opens', async () => {
+    // The entity carries no status, so the old check on it never fired; the disks' status is oVirt's
+    // (DiskMapper.mapDiskStatus: "locked" while CopyImageGroupCommand.lockImage holds it, "illegal").
+    const locked = ovirtTemplate('7e6d5c4b-3a29-4188-b7a6-9584a3b2c1aa', 'copying', 'locked');
+    const illegal = ovirtTemplate('7e6d5c4b-3a29-4188-b7a6-9584a3b2c1bb', 'broken', 'illegal');
+    ovirt.templates.push(locked, illegal);
+    const dialogsBefore = await page.evaluate(() => (window as any).__calls.filter((c: unknown[]) => c[0] === 'showDialog').length);
+    for (const t of [locked, illegal, { id: '7e6d5c4b-3a29-4188-b7a6-9584a3b2c1cc', name: 'gone' }]) {
+      await page.evaluate((x) => (window as any).__buttons[2].iface.onClick([{ id: x.id, name: x.name }]), { id: t.id, name: t.name });
+    }
+    const alerts = await until(async () => {
+      const a = await page.evaluate(() => (window as any).__calls.filter((c: unknown[]) => c[0] === 'showAlert'));
+      return a.length >= 3 ? a : undefined;
+    }, 'three alerts');
+    expect(alerts.map((c: string[]) => c.slice(1))).toEqual([
+      ['warning', 'Template copying cannot be sealed now: its disk copying_Disk1 is locked (oVirt is copying or moving it); try again once it is OK.'],
+      ['warning', 'Template broken cannot be sealed now: its disk broken_Disk1 is illegal; repair it in oVirt first.'],
+      ['warning', 'Template gone: could not read its disks from oVirt (oVirt answered HTTP 404); not sealed.'],
+    ]);
+    expect(await page.evaluate(() => (window as any).__calls.filter((c: unknown[]) => c[0] === 'showDialog').length)).toBe(dialogsBefore);
+    // Asked with the user's SSO token, filtered to what the user may see, disks followed.
+    const asked = ovirt.calls.filter((c) => c.path === `/templates/${locked.id}`);
+    expect(asked).toEqual([expect.objectContaining({ method: 'GET', user: 'admin@internal', filter: true, query: { follow: 'disk_attachments.disk' } })]);
   });
 
   it('opens the engine\'s dialog with the selection and the SSO token', async () => {
@@ -172,8 +219,10 @@ describe('oVirt UI plugin (Chromium)', () => {
     await page.evaluate(([p, t]) => {
       const b = (window as any).__buttons;
       b[1].iface.onClick([{ id: p, name: 'class' }]);
-      b[2].iface.onClick([{ id: t, name: 'golden', status: 'OK' }]);
+      b[2].iface.onClick([{ id: t, name: 'golden' }]);
     }, [pool.id, tpl.id]);
+    // The template's dialog opens once oVirt said its disks are OK.
+    await page.waitForFunction(() => (window as any).__calls.filter((c: unknown[]) => c[0] === 'showDialog' && /template/.test(String(c[1]))).length === 1);
     const dialogs = await page.evaluate(() => (window as any).__calls.filter((c: unknown[]) => c[0] === 'showDialog').slice(-2));
     expect(dialogs.map((c: string[]) => c[1])).toEqual(['Sysprep pool class', 'Seal template golden']);
     expect(dialogs[0][3]).toContain(`#/sysprep?kind=pool&id=${pool.id}&token=`);

@@ -99,7 +99,7 @@ describe('oVirt client and inventory (contract, oVirt API test server)', () => {
     ])('%s domain %s -> <mount root>/%s/<sd>/images/<disk>/<volume>', async (_kind, sd, dir) => {
       const vm = server.addVm({ name: `vm-${sd.slice(-2)}`, sd, diskId: 'dddddddd-0000-4000-8000-000000000001', volumeId: 'eeeeeeee-0000-4000-8000-000000000001', format: 'raw' });
       const got = await inventory().getVm(vm.id);
-      expect(got?.disks).toEqual([{ path: `${MNT}/${dir}/${sd}/images/dddddddd-0000-4000-8000-000000000001/eeeeeeee-0000-4000-8000-000000000001`, format: 'raw', storageDomain: sd }]);
+      expect(got?.disks).toEqual([{ path: `${MNT}/${dir}/${sd}/images/dddddddd-0000-4000-8000-000000000001/eeeeeeee-0000-4000-8000-000000000001`, format: 'raw', storageDomain: sd, status: 'ok' }]);
     });
 
     it('agrees with the simulator\'s own model of vdsm on every file domain of the fixtures', async () => {
@@ -120,7 +120,7 @@ describe('oVirt client and inventory (contract, oVirt API test server)', () => {
     ])('marks a disk on a %s (block) domain unsupported, on a path no agent serves', async (_kind, sd, why) => {
       const vm = server.addVm({ name: `blk-${sd.slice(-2)}`, sd, diskId: 'dddddddd-0000-4000-8000-000000000002', format: 'raw' });
       const got = await inventory().getVm(vm.id);
-      expect(got?.disks).toEqual([{ path: 'ovirt-disk:dddddddd-0000-4000-8000-000000000002', format: 'raw', storageDomain: sd, unsupported: expect.stringMatching(why) }]);
+      expect(got?.disks).toEqual([{ path: 'ovirt-disk:dddddddd-0000-4000-8000-000000000002', format: 'raw', storageDomain: sd, status: 'ok', unsupported: expect.stringMatching(why) }]);
     });
 
     it('marks a direct LUN unsupported', async () => {
@@ -130,7 +130,7 @@ describe('oVirt client and inventory (contract, oVirt API test server)', () => {
       const att = vm.disk_attachments.disk_attachment[0];
       att.disk = { href: att.disk.href, id: att.disk.id, alias: 'lun-vm_Disk1', status: 'ok', storage_type: 'lun', lun_storage: { type: 'iscsi', logical_units: { logical_unit: [{ id: '36001405f00dcafe' }] } } };
       const got = await inventory().getVm(vm.id);
-      expect(got?.disks).toEqual([{ path: `ovirt-disk:${att.disk.id}`, format: 'raw', unsupported: expect.stringMatching(/direct LUN \(36001405f00dcafe\)/) }]);
+      expect(got?.disks).toEqual([{ path: `ovirt-disk:${att.disk.id}`, format: 'raw', status: 'ok', unsupported: expect.stringMatching(/direct LUN \(36001405f00dcafe\)/) }]);
     });
 
     it('maps a VM: status, host, template, pool, active disks only, cow -> qcow2', async () => {
