@@ -23,7 +23,7 @@ describe('oVirt event watcher (oVirt API test server + fake agent)', () => {
   const resets = async (): Promise<JobRow[]> => {
     const out: JobRow[] = [];
     for (let cursor: string | undefined = ''; cursor !== undefined; ) {
-      const { body } = await h.api('GET', `/jobs?kind=auto-reset&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      const { body }: { body: { items: JobRow[]; next?: string } } = await h.api('GET', `/jobs?kind=auto-reset&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
       out.push(...body.items);
       cursor = body.next ?? undefined;
     }
