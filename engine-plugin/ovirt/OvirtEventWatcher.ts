@@ -58,14 +58,26 @@ export interface EventGap {
 
 export type Readiness = 'ready' | 'waiting' | 'gone' | 'skip';
 
+/** What GET /hosts shows of the watcher (ovirtEvents). */
+export interface EventWatchStatus {
+  lastPollAt: string;
+  lastError: string;
+  polls: number;
+  /** Automatic resets started. */
+  triggered: number;
+  /** Discontinuities of oVirt's audit log reported, and the last one. */
+  gaps: number;
+  lastGap?: EventGap;
+}
+
 @injectable()
 export class OvirtEventWatcher {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = true;
   private failures = 0;
-  /** For tests and the hosts page: the last poll's outcome. */
-  readonly status: { lastPollAt: string; lastError: string; polls: number; triggered: number; gaps: number; lastGap?: EventGap } = {
+  /** The last poll's outcome: GET /hosts (ovirtEvents) and the tests. */
+  readonly status: EventWatchStatus = {
     lastPollAt: '',
     lastError: '',
     polls: 0,

@@ -162,6 +162,8 @@ describe('oVirt event watcher (oVirt API test server + fake agent)', () => {
       expect(watcher().status.gaps).toBe(1);
       expect(watcher().status.lastGap).toMatchObject({ kind: 'newest_below_cursor', fromIndex: 4104, toIndex: 4102 });
       expect(watcher().lastIndex()).toBe(4102);
+      // Shown beside the hosts (GET /api/v1/hosts, viewer).
+      expect((await h.api('GET', '/hosts')).body.ovirtEvents).toMatchObject({ gaps: 1, lastError: '', lastGap: { kind: 'newest_below_cursor', fromIndex: 4104, toIndex: 4102 } });
       // The admins see it in oVirt's Events view: an external event (BackendEventsResource.add).
       const posted = h.ovirt.events.find((e) => e.origin === 'ovirt-sysprep');
       expect(posted).toMatchObject({ code: '13', severity: 'warning', description: expect.stringContaining('below the last one seen (4104)') });
