@@ -17,6 +17,9 @@
 //    its disks already there) logs VM_IMPORT_FROM_CONFIGURATION_EXECUTED_SUCCESSFULLY (174)
 //    beside 1165, never 1152 (no task, so no END_SUCCESS). 1165 alone is not watched: it
 //    starts imports that end with 1152.
+// The VM's `template` and `original_template` links are vm_static's vmt_guid and
+// original_template_id (restapi VmMapper.map); each command above sets them as noted in
+// docs/ovirt.md 5.2.
 import type { Trigger } from '../config';
 import { attachedDisks, BLANK_TEMPLATE_ID, OvVm } from './ovirtModel';
 

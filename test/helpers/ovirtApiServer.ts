@@ -132,6 +132,8 @@ export class OvirtApiServer {
     return token;
   }
 
+  /** Called after each page of GET /events is computed: the engine logging events between two reads. */
+  afterEventsPage?: (page: number) => void;
   /** audit_log_seq's last value (packaging/dbscripts/create_tables.sql: audit_log_id DEFAULT nextval('audit_log_seq')). */
   private eventSeq = 0;
 
@@ -392,6 +394,7 @@ export class OvirtApiServer {
         .sort((a, b) => Number(b.id) - Number(a.id))
         .slice((page - 1) * max, page * max)
         .map(({ deleted: _d, ...e }) => e);
+      this.afterEventsPage?.(page);
       res.json(list.length ? { event: list } : {});
     });
     // BackendEventResource.get -> GetAuditLogById -> GetAuditLogByAuditLogId

@@ -136,6 +136,24 @@ describe('oVirt event watcher (oVirt API test server + fake agent)', () => {
       expect(watcher().status.gaps).toBe(0); // deleted events and index jumps are normal
     });
 
+    it('events logged while the pages are read shift the rows: read twice, counted once, none skipped', async () => {
+      const expected = new Set<string>();
+      const burst = (tag: string) => {
+        for (let i = 0; i < 120; i++) {
+          h.ovirt.addEvent(30, undefined, `${tag} login ${i}`);
+          expected.add(h.ovirt.createVm('clone-vm', { name: `${tag}-${i}`, source: h.ovirt.vm(IDS.web01) }).id);
+        }
+      };
+      burst('before'); // 360 events: two pages
+      h.ovirt.afterEventsPage = (page) => page === 1 && burst('during'); // 360 more push every row two pages down
+      await watcher().tick();
+      h.ovirt.afterEventsPage = undefined;
+      await watcher().tick(); // the ones logged during the first read are above the new cursor
+      const counts = await resetCount();
+      expect(new Set(counts.keys())).toEqual(expected);
+      expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    });
+
     it('an engine restart with 450 events piled up: every clone is reset after the restart, once', async () => {
       const first = h.ovirt.createVm('clone-vm', { name: 'before-stop', source: h.ovirt.vm(IDS.web01) });
       await watcher().tick();
