@@ -376,14 +376,17 @@ export class OvirtApiServer {
     api.get('/hosts', (_req, res) => void res.json(this.hosts.length ? { host: this.hosts } : {}));
     api.get('/storagedomains', (_req, res) => void res.json({ storage_domain: this.storageDomains }));
 
-    // GET /events as ovirt-engine 0111fc63036 answers it (admin, no Filter header):
-    // restapi AbstractBackendCollectionResource.getSearchParameters maps `from` to
-    // SearchParameters.searchFrom and `max` to maxCount; searchbackend
-    // SyntaxChecker.generateSqlFromSyntaxContainer adds "not deleted" for events,
-    // "audit_log_id > from" only when from > 0 (exclusive), sorts by the default
-    // "audit_log_id DESC" of SearchObjectAutoCompleter (AUDIT_OBJ_NAME) unless the search
-    // has "sortby", and getPagePhrase turns "page P" into OFFSET (P-1)*max LIMIT max
-    // (PostgresPagingSyntax, packaging/dbscripts/upgrade/pre_upgrade/0000_config.sql).
+    // GET /events as oVirt/ovirt-engine 0111fc63036 answers it (admin, no Filter header):
+    //  * backend/manager/modules/restapi/jaxrs/src/main/java/org/ovirt/engine/api/restapi/
+    //    resource/AbstractBackendCollectionResource.java getSearchParameters: `from` ->
+    //    SearchParameters.searchFrom, `max` -> maxCount, `search` -> "Events : <search>";
+    //  * backend/manager/modules/searchbackend/src/main/java/org/ovirt/engine/core/
+    //    searchbackend/SyntaxChecker.java generateSqlFromSyntaxContainer: "not deleted" for
+    //    events, "audit_log_id > from" only when from > 0 (exclusive), ORDER BY the default
+    //    sort "audit_log_id DESC" of SearchObjectAutoCompleter.java (AUDIT_OBJ_NAME) when the
+    //    search has no "sortby" (the watcher sends none; "sortby" is not modelled), and
+    //    getPagePhrase: "page P" -> OFFSET (P-1)*max LIMIT max (PostgresPagingSyntax in
+    //    packaging/dbscripts/upgrade/pre_upgrade/0000_config.sql).
     api.get('/events', (req, res) => {
       const search = String(req.query.search ?? '');
       const max = req.query.max === undefined ? Number.MAX_SAFE_INTEGER : Number(req.query.max);
