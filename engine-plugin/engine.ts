@@ -114,6 +114,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   const ovirt: OvirtServices | undefined = config.inventory === 'ovirt' ? resolveOvirt(c) : undefined;
   if (ovirt) {
     deps.externalAuth = ovirt.authorizer.authenticate;
+    deps.ovirtEvents = () => ovirt.watcher.status;
     if (config.ovirt!.externalJobs) ovirt.mirror.start();
     ovirt.guard.start();
   }

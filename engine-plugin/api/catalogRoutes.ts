@@ -57,6 +57,8 @@ export function catalogRoutes(t: RouteTable, d: ApiDeps): void {
       storage: a.capabilities?.storageRoots.map((r) => ({ path: r.path, freeBytes: Number(r.freeBytes), totalBytes: Number(r.totalBytes) })),
       jobs: { ...d.dispatcher.load(a.host.id), onAgent: a.capabilities?.runningJobs ?? 0 },
     })),
+    // Beside the hosts: the oVirt event watcher that feeds the automatic resets.
+    ...(d.ovirtEvents ? { ovirtEvents: d.ovirtEvents() } : {}),
   }));
 }
 

@@ -15,6 +15,7 @@ import type { JobStore } from '../jobs/JobStore';
 import type { LastSysprep } from '../jobs/LastSysprep';
 import type { Logger } from '../logger';
 import type { ProfileStore } from '../profiles/ProfileStore';
+import type { EventWatchStatus } from '../ovirt/OvirtEventWatcher';
 
 /** What the routers use, resolved once by the composition root. */
 export interface ApiDeps {
@@ -39,4 +40,6 @@ export interface ApiDeps {
   autoReset: AutoReset;
   /** Tokens that are not in [tokens]: asked of oVirt (inventory = ovirt), else refused. */
   externalAuth?: ExternalAuthenticator;
+  /** oVirt's event watcher (inventory = ovirt): last poll, error, discontinuities. */
+  ovirtEvents?: () => EventWatchStatus;
 }

@@ -5,7 +5,8 @@
 //
 // Embedded inventory: the VM is created image_locked and set down when its reset job
 // ends (succeeded or not: a failed reset is visible on the job, and the admin decides).
-// The oVirt adapter will call onVmAdded() from its event poller (codes 53 and 1152).
+// The oVirt adapter calls onVmAdded() from its event watcher (the codes of
+// engine-plugin/ovirt/vmCreationEvents.ts).
 import { inject, injectable } from 'tsyringe';
 import type { Trigger } from '../config';
 import { EngineConfig } from '../config';

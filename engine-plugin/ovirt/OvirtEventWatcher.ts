@@ -1,36 +1,74 @@
 // Watches oVirt's audit log for new VMs and starts their automatic reset.
 //
-// Protocol of one tick:
-//  1. GET /events?from=<last index>&max=N; events are taken in increasing index order,
-//     those at or below the last index are dropped (oVirt's `from` is inclusive);
-//  2. codes 53 (USER_ADD_VM_FINISHED_SUCCESS: created from a template, clone, pool VM)
-//     and 1152 (IMPORTEXPORT_IMPORT_VM) name a VM: it is recorded as pending and the
-//     new last index is stored IN THE SAME TRANSACTION, so a restart neither misses an
-//     event nor sees it twice;
-//  3. each pending VM is asked for: once it is Down and all its disks are OK (oVirt
-//     locks the image while it copies), AutoReset.onVmAdded() starts its reset job
-//     (trigger import / pool / clone, with the profile of [auto_reset]);
-//  4. an unreachable engine backs off (interval doubling up to events_max_backoff_sec).
+// How oVirt answers GET /events (ovirt-engine 0111fc63036, read in
+// restapi AbstractBackendCollectionResource.getSearchParameters, searchbackend
+// SyntaxChecker.generateSqlFromSyntaxContainer / getPagePhrase, SearchObjectAutoCompleter):
+// the rows are sorted `audit_log_id DESC` (newest first), `from=N` adds
+// `audit_log_id > N` (exclusive), `max` is the LIMIT and `search=page P` the OFFSET
+// (P-1)*max; events marked deleted are left out. `sortby time asc` sorts by log_time with
+// audit_log_id DESC as the tie-break and there is no sortable id: it is not the index
+// order, so the watcher reads newest-first pages and orders by index itself.
 //
-// On its first start (no index stored) the watcher begins at the newest event: VMs made
+// Protocol of one tick:
+//  1. read every event above the cursor, the cursor's own event included (from=<index-1>),
+//     page by page (page 1, 2, ... of max=BATCH) until a short page: new events arriving
+//     meanwhile shift rows to later pages, which only repeats rows (deduplicated by index);
+//  2. check the cursor's event is still the one seen (its fingerprint): a different event at
+//     that index, or an engine whose newest index is below the cursor, means the index went
+//     BACKWARDS (database restored, engine reinstalled): reported (log line, status.gaps,
+//     an oVirt external event for the admins) and the watcher goes on from there. A jump
+//     in the index is normal (audit_log_seq values of rolled-back inserts, events deleted by
+//     AuditLogCleanupManager or by a user) and not reported;
+//  3. the codes of vmCreationEvents.ts name a new VM: it is recorded as pending and the new
+//     cursor is stored IN THE SAME TRANSACTION, so a restart neither misses an event nor
+//     sees it twice;
+//  4. each pending VM is asked for: once it is Down and all its disks are OK (oVirt locks
+//     the image while it copies), AutoReset.onVmAdded() starts its reset job (trigger
+//     import / pool / clone, with the profile of [auto_reset]);
+//  5. an unreachable engine backs off (interval doubling up to events_max_backoff_sec).
+//
+// On its first start (no cursor stored) the watcher begins at the newest event: VMs made
 // before the plugin was installed are not reset.
 import { inject, injectable } from 'tsyringe';
+import { NotFoundError } from '../../shared/errors';
 import { AutoReset } from '../autoreset/AutoReset';
 import type { Trigger } from '../config';
 import { Logger } from '../logger';
 import { OvirtClient } from './OvirtClient';
 import { OvirtConfig } from './OvirtConfig';
 import { OvirtInventory } from './OvirtInventory';
-import { asNum, attachedDisks, BLANK_TEMPLATE_ID, items, OvEvent } from './ovirtModel';
-import { OvirtStateStore, PendingVm } from './OvirtStateStore';
+import { asNum, attachedDisks, items, OvEvent } from './ovirtModel';
+import { EventCursor, OvirtStateStore, PendingVm } from './OvirtStateStore';
+import { creationTrigger, Inheritance, inheritance, refineTrigger } from './vmCreationEvents';
 
-export const EVENT_VM_ADDED = 53;
-export const EVENT_VM_IMPORTED = 1152;
 const BATCH = 200;
-const LAST_INDEX = 'events.last_index';
 const READY_CONCURRENCY = 8;
+/** Origin of the external events the watcher adds (oVirt refuses "oVirt": AddExternalEventCommand.validate). */
+export const EVENT_ORIGIN = 'ovirt-sysprep';
+
+/** A reported discontinuity of the audit log. */
+export interface EventGap {
+  at: string;
+  kind: 'index_reused' | 'newest_below_cursor' | 'cursor_event_gone';
+  /** Our cursor before the gap, and where the watcher goes on from. */
+  fromIndex: number;
+  toIndex: number;
+  message: string;
+}
 
 export type Readiness = 'ready' | 'waiting' | 'gone' | 'skip';
+
+/** What GET /hosts shows of the watcher (ovirtEvents). */
+export interface EventWatchStatus {
+  lastPollAt: string;
+  lastError: string;
+  polls: number;
+  /** Automatic resets started. */
+  triggered: number;
+  /** Discontinuities of oVirt's audit log reported, and the last one. */
+  gaps: number;
+  lastGap?: EventGap;
+}
 
 @injectable()
 export class OvirtEventWatcher {
@@ -38,8 +76,14 @@ export class OvirtEventWatcher {
   private running?: Promise<void>;
   private stopped = true;
   private failures = 0;
-  /** For tests and the hosts page: the last poll's outcome. */
-  readonly status = { lastPollAt: '', lastError: '', polls: 0, triggered: 0 };
+  /** The last poll's outcome: GET /hosts (ovirtEvents) and the tests. */
+  readonly status: EventWatchStatus = {
+    lastPollAt: '',
+    lastError: '',
+    polls: 0,
+    triggered: 0,
+    gaps: 0,
+  };
 
   constructor(
     @inject(OvirtClient) private readonly client: OvirtClient,
@@ -99,38 +143,112 @@ export class OvirtEventWatcher {
   }
 
   lastIndex(): number | undefined {
-    const v = this.store.get(LAST_INDEX);
-    return v === undefined ? undefined : Number(v);
+    return this.store.eventCursor()?.index;
   }
 
   async pollEvents(): Promise<void> {
-    let last = this.lastIndex();
-    if (last === undefined) {
+    const cursor = this.store.eventCursor();
+    if (cursor === undefined) {
       // First start: begin after the newest event.
-      const newest = items<OvEvent>(await this.client.get('/events', { query: { max: 1 } }), 'event');
-      last = newest.length ? indexOf(newest[0]) : 0;
-      this.store.advanceEvents(last, []);
-      this.log.info('oVirt event watcher starts after the newest event', { index: last });
+      const newest = await this.newest();
+      this.store.advanceEvents(newest, []);
+      this.log.info('oVirt event watcher starts after the newest event', { index: newest.index });
       return;
     }
-    for (;;) {
-      const events = items<OvEvent>(await this.client.get('/events', { query: { from: last, max: BATCH } }), 'event')
-        .map((e) => ({ e, index: indexOf(e) }))
-        .filter((x) => Number.isFinite(x.index) && x.index > last!)
-        .sort((a, b) => a.index - b.index);
-      if (events.length === 0) return;
-      const pending: PendingVm[] = [];
-      for (const { e, index } of events) {
-        const code = asNum(e.code);
-        if ((code === EVENT_VM_ADDED || code === EVENT_VM_IMPORTED) && e.vm?.id) {
-          pending.push({ vmId: e.vm.id, trigger: code === EVENT_VM_IMPORTED ? 'import' : 'clone', eventIndex: index, seenAt: new Date().toISOString() });
-          this.log.info('oVirt VM added', { vmId: e.vm.id, code, index });
-        }
+    const { events, anchor } = await this.readAbove(cursor.index);
+    let from = cursor;
+    let fresh = events.filter((x) => x.index > cursor.index);
+    if (anchor && cursor.fingerprint && fingerprint(anchor.e) !== cursor.fingerprint) {
+      // Another event now holds our index: the audit log was restored or recreated. The
+      // event at the cursor is new, the ones between the restored newest and it are lost.
+      await this.reportGap('index_reused', cursor.index, cursor.index, `oVirt event ${cursor.index} is not the event seen before: the engine database was restored or recreated; VMs created between the restore and now may not have been reset automatically`);
+      fresh = [anchor, ...fresh];
+    } else if (!anchor && cursor.index > 0) {
+      const gone = await this.cursorGone(cursor, fresh.length > 0);
+      if (gone) from = gone;
+    }
+    if (fresh.length === 0) {
+      if (from !== cursor) this.store.advanceEvents(from, []);
+      return;
+    }
+    const pending: PendingVm[] = [];
+    for (const { e, index } of fresh) {
+      const code = asNum(e.code);
+      const trigger = creationTrigger(code);
+      if (trigger && e.vm?.id) {
+        pending.push({ vmId: e.vm.id, trigger, eventIndex: index, seenAt: new Date().toISOString() });
+        this.log.info('oVirt VM added', { vmId: e.vm.id, code, index });
       }
-      last = events[events.length - 1].index;
-      this.store.advanceEvents(last, pending);
-      if (pending.length) this.inventory.invalidate();
-      if (events.length < BATCH) return;
+    }
+    const last = fresh[fresh.length - 1];
+    this.store.advanceEvents({ index: last.index, fingerprint: fingerprint(last.e) }, pending);
+    if (pending.length) this.inventory.invalidate();
+  }
+
+  /**
+   * Every event above `index - 1`, ascending by index, read as newest-first pages of BATCH
+   * rows. Only the events the watcher needs are kept (creation codes, the cursor's event and
+   * the newest), so a long outage does not hold every row in memory.
+   */
+  private async readAbove(index: number): Promise<{ events: Indexed[]; anchor?: Indexed }> {
+    const kept = new Map<number, Indexed>();
+    let newest: Indexed | undefined;
+    for (let page = 1; ; page++) {
+      const rows = items<OvEvent>(await this.client.get('/events', { query: { from: Math.max(index - 1, 0), max: BATCH, search: `page ${page}` } }), 'event');
+      for (const e of rows) {
+        const x = { e, index: indexOf(e) };
+        if (!Number.isFinite(x.index) || x.index < index) continue;
+        if (!newest || x.index > newest.index) newest = x;
+        if (x.index === index || creationTrigger(asNum(e.code)) !== undefined) kept.set(x.index, x);
+      }
+      if (rows.length < BATCH) break;
+    }
+    if (newest) kept.set(newest.index, newest);
+    const anchor = kept.get(index);
+    return { events: [...kept.values()].sort((a, b) => a.index - b.index), anchor };
+  }
+
+  /**
+   * The cursor's event is not in the list: a user marked it deleted (still readable by id,
+   * GetAuditLogByAuditLogId does not filter deleted rows: normal), or it is gone. Gone with
+   * nothing newer: the engine's newest index is below ours (restored database), the
+   * watcher moves its cursor down to it. Gone with newer events: reported, the newer ones are read.
+   */
+  private async cursorGone(cursor: EventCursor, newer: boolean): Promise<EventCursor | undefined> {
+    let same: OvEvent | undefined;
+    try {
+      same = await this.client.get<OvEvent>(`/events/${cursor.index}`);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    if (same && (!cursor.fingerprint || fingerprint(same) === cursor.fingerprint)) return undefined;
+    if (newer) {
+      await this.reportGap('cursor_event_gone', cursor.index, cursor.index, `oVirt event ${cursor.index}, the last one seen, is gone from the engine: VMs created before the newer events may not have been reset automatically`);
+      return undefined;
+    }
+    const newest = await this.newest();
+    await this.reportGap('newest_below_cursor', cursor.index, newest.index, `oVirt's newest event index ${newest.index} is below the last one seen (${cursor.index}): the engine database was restored or recreated; new VMs are watched from ${newest.index} on`);
+    return newest;
+  }
+
+  /** The newest event as a cursor (index 0 when the log is empty). */
+  private async newest(): Promise<EventCursor> {
+    const [e] = items<OvEvent>(await this.client.get('/events', { query: { max: 1 } }), 'event');
+    return e ? { index: indexOf(e), fingerprint: fingerprint(e) } : { index: 0, fingerprint: '' };
+  }
+
+  /** A gap: a warning line, the status, and an external event in oVirt's Events view. */
+  private async reportGap(kind: EventGap['kind'], fromIndex: number, toIndex: number, message: string): Promise<void> {
+    const gap: EventGap = { at: new Date().toISOString(), kind, fromIndex, toIndex, message };
+    this.status.gaps++;
+    this.status.lastGap = gap;
+    this.log.warn('oVirt event log discontinuity', { kind, fromIndex, toIndex, message });
+    try {
+      // custom_id must be unique per origin (AddExternalEventCommand.validate): seconds since 2020.
+      const customId = Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000) % 2_147_483_647;
+      await this.client.post('/events', { origin: EVENT_ORIGIN, severity: 'warning', custom_id: customId, description: `ovirt-sysprep: ${message}` });
+    } catch (err) {
+      this.log.warn('could not add the discontinuity to oVirt\'s events', { error: (err as Error).message });
     }
   }
 
@@ -143,7 +261,7 @@ export class OvirtEventWatcher {
 
   private async checkOne(p: PendingVm): Promise<void> {
     const log = this.log.child({ vmId: p.vmId, trigger: p.trigger });
-    const { readiness, trigger } = await this.readiness(p);
+    const { readiness, trigger, why } = await this.readiness(p);
     if (readiness === 'waiting') {
       if (Date.now() - Date.parse(p.seenAt) > this.config.readyTimeoutSec * 1000) {
         log.warn('new VM never became Down with its disks OK: no automatic reset', { readyTimeoutSec: this.config.readyTimeoutSec });
@@ -153,7 +271,7 @@ export class OvirtEventWatcher {
     }
     this.store.donePending(p.vmId);
     if (readiness !== 'ready') {
-      log.info(readiness === 'gone' ? 'new VM was removed before its reset' : 'new VM inherited nothing (Blank template, or no disk): no reset');
+      log.info(readiness === 'gone' ? 'new VM was removed before its reset' : 'new VM has no active disk: no reset');
       return;
     }
     const vm = await this.inventory.getVm(p.vmId);
@@ -161,24 +279,31 @@ export class OvirtEventWatcher {
     const r = await this.autoReset.onVmAdded(vm, trigger, 'ovirt');
     if (r.job) {
       this.status.triggered++;
-      log.info('automatic reset started', { jobId: r.job.id });
+      log.info('automatic reset started', { jobId: r.job.id, inherited: why });
     } else if (r.error) {
       log.warn('automatic reset could not start', { error: r.error.message });
     }
   }
 
-  /** Down + every disk OK -> ready; the trigger refined from the VM (pool member). */
-  private async readiness(p: PendingVm): Promise<{ readiness: Readiness; trigger: Trigger }> {
+  /** Down + every disk OK -> ready, when the VM inherited a guest (vmCreationEvents.ts); the trigger refined from the VM. */
+  private async readiness(p: PendingVm): Promise<{ readiness: Readiness; trigger: Trigger; why?: Inheritance }> {
     const vm = await this.inventory.rawVm(p.vmId);
     if (!vm) return { readiness: 'gone', trigger: p.trigger };
-    const trigger: Trigger = p.trigger === 'import' ? 'import' : vm.vm_pool?.id ? 'pool' : 'clone';
-    const disks = attachedDisks(vm);
-    if (vm.status !== 'down' || disks.some((d) => d.status !== undefined && d.status !== 'ok')) return { readiness: 'waiting', trigger };
-    // A VM made from the Blank template (code 53) got new empty disks: nothing to reset.
-    const fromBlank = p.trigger !== 'import' && (!vm.template?.id || vm.template.id === BLANK_TEMPLATE_ID);
-    if (disks.length === 0 || fromBlank) return { readiness: 'skip', trigger };
-    return { readiness: 'ready', trigger };
+    const trigger = refineTrigger(vm, p.trigger);
+    if (vm.status !== 'down' || attachedDisks(vm).some((d) => d.status !== undefined && d.status !== 'ok')) return { readiness: 'waiting', trigger };
+    const why = inheritance(vm, p.trigger);
+    return { readiness: why === 'no_disk' ? 'skip' : 'ready', trigger, why };
   }
+}
+
+interface Indexed {
+  e: OvEvent;
+  index: number;
+}
+
+/** What identifies an event beyond its index: a restored database reuses indexes. */
+function fingerprint(e: OvEvent): string {
+  return `${e.time ?? ''}|${e.code ?? ''}|${e.vm?.id ?? ''}`;
 }
 
 /** An event's index: `index` when oVirt gives it, else its id (both strictly increase). */

@@ -1,6 +1,7 @@
 // What the oVirt integration must keep across engine restarts, in engine.db (its own
 // tables, created if missing, so the engine's numbered migrations stay untouched):
-//  * ovirt_state: the last event index seen (a restart neither misses nor repeats);
+//  * ovirt_state: the event cursor, the last event index seen and that event's fingerprint
+//    (a restart neither misses nor repeats; a reused index shows a restored database);
 //  * ovirt_jobs: engine job id -> oVirt external job id and its open steps (a restart
 //    still ends the oVirt job when the engine job ends);
 //  * ovirt_pending: VMs whose event was seen but whose reset has not started yet
@@ -8,11 +9,21 @@
 import { inject, injectable } from 'tsyringe';
 import { Db, sql } from '../db';
 
+const LAST_INDEX = 'events.last_index';
+const LAST_FINGERPRINT = 'events.last_fingerprint';
+
 export interface MirroredJob {
   engineJobId: string;
   ovirtJobId: string;
   /** Step key (operation name or child job id) -> oVirt step id, for open steps. */
   steps: Record<string, string>;
+}
+
+/** Where the event watcher stands: the last index seen and what that event looked like. */
+export interface EventCursor {
+  index: number;
+  /** time|code|vm of the event at `index`; '' when unknown (stored by an older version). */
+  fingerprint: string;
 }
 
 export interface PendingVm {
@@ -38,13 +49,19 @@ export class OvirtStateStore {
     sql(this.db, 'INSERT INTO ovirt_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  /** Records the new VMs of a batch of events and the new last index in ONE transaction. */
-  advanceEvents(lastIndex: number, pending: PendingVm[]): void {
+  /** Records the new VMs of a batch of events and the new cursor in ONE transaction. */
+  advanceEvents(cursor: EventCursor, pending: PendingVm[]): void {
     this.db.transaction(() => {
       const ins = sql(this.db, 'INSERT OR IGNORE INTO ovirt_pending (vm_id, trigger, event_index, seen_at) VALUES (?, ?, ?, ?)');
       for (const p of pending) ins.run(p.vmId, p.trigger, p.eventIndex, p.seenAt);
-      this.set('events.last_index', String(lastIndex));
+      this.set(LAST_INDEX, String(cursor.index));
+      this.set(LAST_FINGERPRINT, cursor.fingerprint);
     })();
+  }
+
+  eventCursor(): EventCursor | undefined {
+    const index = this.get(LAST_INDEX);
+    return index === undefined ? undefined : { index: Number(index), fingerprint: this.get(LAST_FINGERPRINT) ?? '' };
   }
 
   pending(): PendingVm[] {

@@ -8,7 +8,10 @@
 //    max= and follow=disk_attachments.disk;
 //  * per-user visibility: with `Filter: true` a non-admin sees only the VMs he holds a
 //    permission on (himself, his groups, Everyone), else 404 as oVirt answers;
-//  * events with increasing ids (from= inclusive, max=), addEvent() appends;
+//  * events as the engine's search answers them: newest first, from= exclusive, max= rows,
+//    "page N" (see the route); addEvent() appends with the next audit_log_seq value,
+//    deleteEvent(), restoreEvents() (a database restore) and createVm() (a new VM with the
+//    fields and codes of each creation path, test/fixtures/ovirt/events.json);
 //  * external jobs and steps, every call recorded in order with its Correlation-Id;
 //  * VM tags (the lifecycle guard).
 // And (issue 12, item 8):
@@ -88,6 +91,9 @@ export const PASSWORDS: Record<string, string> = {
 };
 const USER_IDS: Record<string, string> = { admin: IDS.admin, alice: IDS.alice, bob: IDS.bob, carol: IDS.carol, dave: IDS.dave };
 
+/** The ways a VM comes to exist in oVirt (createVm). */
+export type CreationPath = 'from-template' | 'pool' | 'clone-from-template' | 'clone-vm' | 'from-snapshot' | 'scratch' | 'export-domain' | 'ova' | 'external' | 'data-domain';
+
 export interface RecordedCall {
   method: string;
   path: string;
@@ -153,8 +159,14 @@ export class OvirtApiServer {
     return token;
   }
 
+  /** Called after each page of GET /events is computed: the engine logging events between two reads. */
+  afterEventsPage?: (page: number) => void;
+  /** audit_log_seq's last value (packaging/dbscripts/create_tables.sql: audit_log_id DEFAULT nextval('audit_log_seq')). */
+  private eventSeq = 0;
+
   nextEventId(): number {
-    return Math.max(0, ...this.events.map((e) => Number(e.id))) + 1;
+    // A sequence never hands out a value twice, even when rows were deleted.
+    return Math.max(this.eventSeq, ...this.events.map((e) => Number(e.id))) + 1;
   }
 
   addEvent(code: number, vmId?: string, description = ''): any {
@@ -162,7 +174,67 @@ export class OvirtApiServer {
     const e: any = { href: `${API}/events/${id}`, id, code: String(code), description, severity: 'normal', origin: 'oVirt', custom_id: '-1', flood_rate: '30', time: new Date().toISOString() };
     if (vmId) e.vm = { href: `${API}/vms/${vmId}`, id: vmId };
     this.events.push(e);
+    this.eventSeq = Number(id);
     return e;
+  }
+
+  /** A user removed an event: DeleteAuditLog (audit_log_sp.sql) only sets `deleted`. */
+  deleteEvent(id: string | number): void {
+    const e = this.events.find((x) => x.id === String(id));
+    if (e) e.deleted = true;
+  }
+
+  /**
+   * The engine database restored from a dump taken when `upTo` was the newest event: the
+   * rows above it are gone and audit_log_seq restarts there, so the next events reuse
+   * indexes the watcher has already seen.
+   */
+  restoreEvents(upTo: number): void {
+    this.events = this.events.filter((e) => Number(e.id) <= upTo);
+    this.eventSeq = upTo;
+  }
+
+  /**
+   * A VM as each creation path of ovirt-engine 0111fc63036 leaves it (template,
+   * original_template, pool) with the audit-log codes it logs, in order. Sources, all in
+   * backend/manager/modules/bll/src/main/java/org/ovirt/engine/core/bll/:
+   *  * from-template (thin), pool: AddVmCommand (updateOriginalTemplate: original = template;
+   *    disk snapshots with tasks -> getAuditLogTypeValue 37 then 53 at END_SUCCESS); pool
+   *    VMs are AddVm children of CommonVmPoolCommand.addVmsToPool (AddVmToPool not logged);
+   *  * clone-from-template: AddVmFromTemplateCommand.executeVmCommand sets the template to
+   *    Blank after AddVmCommand recorded it as original_template; copy tasks: 37, 53;
+   *  * clone-vm: CloneVmCommand.updateOriginalTemplate keeps the source's original_template,
+   *    AddVmAndCloneImageCommand.executeVmCommand sets Blank; child commands, no task at
+   *    execute: 34, then 53 from its callback;
+   *  * from-snapshot: AddVmFromSnapshotCommand (original_template as in the snapshot, template
+   *    Blank through AddVmAndCloneImageCommand): 37, 53;
+   *  * scratch: AddVmFromScratchCommand (addVmImages no-op): 34 only, Blank/Blank, its disks
+   *    are added empty afterwards;
+   *  * export-domain, ova, external: ImportVmCommandBase.getAuditLogTypeValue 1165, then 1152;
+   *    the template fields come from the OVF (Blank for a VM converted by virt-v2v);
+   *  * data-domain: ImportVmFromConfigurationCommand.executeVmCommand 174, then 1165 from
+   *    ImportVmCommandBase (no task, so no END_SUCCESS and no 1152).
+   */
+  createVm(how: CreationPath, opts: { name: string; source?: { template?: { id: string }; original_template?: { id: string } }; template?: string; pool?: string; status?: string; diskStatus?: string; disks?: number }): any {
+    const golden = opts.template ?? IDS.golden;
+    const vm = this.addVm({ name: opts.name, template: golden, pool: opts.pool, status: opts.status, diskStatus: opts.diskStatus, disks: opts.disks });
+    const link = (id: string) => ({ href: `${API}/templates/${id}`, id });
+    const [template, original, codes]: [string, string, number[]] = {
+      'from-template': [golden, golden, [37, 53]],
+      pool: [golden, golden, [37, 53]],
+      'clone-from-template': [IDS.blank, golden, [37, 53]],
+      'clone-vm': [IDS.blank, opts.source?.original_template?.id ?? IDS.blank, [34, 53]],
+      'from-snapshot': [IDS.blank, opts.source?.original_template?.id ?? IDS.blank, [37, 53]],
+      scratch: [IDS.blank, IDS.blank, [34]],
+      'export-domain': [opts.source?.template?.id ?? IDS.blank, opts.source?.original_template?.id ?? IDS.blank, [1165, 1152]],
+      ova: [IDS.blank, IDS.blank, [1165, 1152]],
+      external: [IDS.blank, IDS.blank, [1165, 1152]],
+      'data-domain': [opts.source?.template?.id ?? IDS.blank, opts.source?.original_template?.id ?? IDS.blank, [174, 1165]],
+    }[how] as [string, string, number[]];
+    vm.template = link(template);
+    vm.original_template = link(original);
+    for (const code of codes) this.addEvent(code, vm.id, `${how}: ${opts.name}`);
+    return vm;
   }
 
   /** A VM with one disk of `format` on storage domain `sd` (default the NFS one). */
@@ -426,12 +498,54 @@ export class OvirtApiServer {
     api.get('/hosts', (_req, res) => void res.json(this.hosts.length ? { host: this.hosts } : {}));
     api.get('/storagedomains', (_req, res) => void res.json({ storage_domain: this.storageDomains }));
 
+    // GET /events as oVirt/ovirt-engine 0111fc63036 answers it (admin, no Filter header):
+    //  * backend/manager/modules/restapi/jaxrs/src/main/java/org/ovirt/engine/api/restapi/
+    //    resource/AbstractBackendCollectionResource.java getSearchParameters: `from` ->
+    //    SearchParameters.searchFrom, `max` -> maxCount, `search` -> "Events : <search>";
+    //  * backend/manager/modules/searchbackend/src/main/java/org/ovirt/engine/core/
+    //    searchbackend/SyntaxChecker.java generateSqlFromSyntaxContainer: "not deleted" for
+    //    events, "audit_log_id > from" only when from > 0 (exclusive), ORDER BY the default
+    //    sort "audit_log_id DESC" of SearchObjectAutoCompleter.java (AUDIT_OBJ_NAME) when the
+    //    search has no "sortby" (the watcher sends none; "sortby" is not modelled), and
+    //    getPagePhrase: "page P" -> OFFSET (P-1)*max LIMIT max (PostgresPagingSyntax in
+    //    packaging/dbscripts/upgrade/pre_upgrade/0000_config.sql).
     api.get('/events', (req, res) => {
-      const max = req.query.max === undefined ? Infinity : Number(req.query.max);
-      let list = [...this.events].sort((a, b) => Number(a.id) - Number(b.id));
-      if (req.query.from !== undefined) list = list.filter((e) => Number(e.id) >= Number(req.query.from)).slice(0, max);
-      else list = list.reverse().slice(0, max); // newest first without `from`
+      const search = String(req.query.search ?? '');
+      const max = req.query.max === undefined ? Number.MAX_SAFE_INTEGER : Number(req.query.max);
+      const from = req.query.from === undefined ? -1 : Number(req.query.from);
+      const page = Number(/\bpage (\d+)/.exec(search)?.[1] ?? 1);
+      const list = this.events
+        .filter((e) => !e.deleted && (from <= 0 || Number(e.id) > from))
+        .sort((a, b) => Number(b.id) - Number(a.id))
+        .slice((page - 1) * max, page * max)
+        .map(({ deleted: _d, ...e }) => e);
+      this.afterEventsPage?.(page);
       res.json(list.length ? { event: list } : {});
+    });
+    // BackendEventResource.get -> GetAuditLogById -> GetAuditLogByAuditLogId
+    // (packaging/dbscripts/audit_log_sp.sql): by id, deleted rows included.
+    api.get('/events/:id', (req, res) => {
+      const e = this.events.find((x) => x.id === req.params.id);
+      if (!e) return notFound(res, req.params.id);
+      const { deleted: _d, ...rest } = e;
+      res.json(rest);
+    });
+    // BackendEventsResource.add: origin, severity, custom_id and description are required;
+    // AddExternalEventCommand.validate refuses the origin "oVirt" and a custom_id already
+    // used by the origin (a validation failure: 400, BaseBackendResource.handleError); the
+    // severity picks EXTERNAL_EVENT_NORMAL (12) / _WARNING (13) / _ERROR (14) / EXTERNAL_ALERT (15).
+    api.post('/events', (req, res) => {
+      const b = req.body ?? {};
+      const missing = ['origin', 'severity', 'custom_id', 'description'].filter((k) => b[k] === undefined || b[k] === '');
+      if (missing.length) return void res.status(400).json({ reason: 'Incomplete parameters', detail: `Event [${missing.join(', ')}] required for add` });
+      if (String(b.origin).toLowerCase() === 'ovirt') return void res.status(400).json({ reason: 'Operation Failed', detail: '[Cannot add external event. Illegal origin.]' });
+      if (this.events.some((e) => e.origin === b.origin && String(e.custom_id) === String(b.custom_id))) {
+        return void res.status(400).json({ reason: 'Operation Failed', detail: '[Cannot add external event. Duplicate custom event id.]' });
+      }
+      const code = { normal: 12, warning: 13, error: 14, alert: 15 }[String(b.severity)] ?? 12;
+      const e = this.addEvent(code, undefined, String(b.description));
+      Object.assign(e, { origin: String(b.origin), severity: String(b.severity), custom_id: String(b.custom_id) });
+      res.status(201).json(e);
     });
 
     api.get('/users/:id', (req, res) => {
