@@ -9,7 +9,8 @@
 //  * per-user visibility: with `Filter: true` a non-admin sees only the VMs he holds a
 //    permission on (himself, his groups, Everyone), else 404 as oVirt answers;
 //  * events with increasing ids (from= inclusive, max=), addEvent() appends;
-//  * external jobs and steps, every call recorded in order with its Correlation-Id;
+//  * external jobs and steps as the engine ends them (succeeded / force read, status
+//    ignored, no refusal of an ended job), every call recorded with its Correlation-Id;
 //  * VM tags (the lifecycle guard).
 import express, { Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
@@ -76,6 +77,28 @@ interface TokenInfo {
   userId: string;
   admin: boolean;
   expired: boolean;
+}
+
+/** A boolean of oVirt's JSON input: true/false or their strings; absent -> the default. */
+const readBool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === null ? dflt : v === true || v === 'true');
+
+/** Steps still STARTED get `status` (packaging/dbscripts/job_sp.sql updateJobStepsCompleted). */
+function closeSteps(job: any, status: string): void {
+  for (const s of job.steps) {
+    if (s.status === 'started') {
+      s.status = status;
+      s.end_time = new Date().toISOString();
+    }
+  }
+}
+
+/** Job.markJobEnded (only a STARTED job changes), then updateCompletedJobAndSteps. */
+function endJob(job: any, succeeded: boolean): void {
+  if (job.status === 'started') {
+    job.status = succeeded ? 'finished' : 'failed';
+    job.end_time = job.last_updated = new Date().toISOString();
+  }
+  closeSteps(job, job.status);
 }
 
 let counter = 0;
@@ -337,7 +360,9 @@ export class OvirtApiServer {
       if (!req.body?.description) return void res.status(400).json({ reason: 'Incomplete parameters', detail: 'Job [description] required for add' });
       const id = uuid('10b10b10');
       const job = JSON.parse(JSON.stringify(jobShape.job).replace(/JOB-ID/g, id).replace(/USER-ID/g, info(res).userId));
-      Object.assign(job, { description: req.body.description, auto_cleared: String(req.body.auto_cleared ?? true), status: 'started', steps: [] });
+      // AddExternalJob: auto_cleared defaults to false, the job starts STARTED
+      // (BackendJobsResource.add, ExecutionHandler.createJob).
+      Object.assign(job, { description: req.body.description, auto_cleared: String(readBool(req.body.auto_cleared, false)), status: 'started', steps: [] });
       this.jobs.set(id, job);
       res.status(201).json(job);
     });
@@ -351,20 +376,35 @@ export class OvirtApiServer {
       job.steps.push(step);
       res.status(201).json(step);
     });
+    // Ending a step (ovirt-engine 0111fc6 BackendStepResource.end -> EndExternalStepCommand):
+    // reads `succeeded` only (default true); no refusal of a step already ended: the
+    // status is set again (common/job/Step.markStepEnded(boolean)); a failed step ends
+    // its job FAILED at once and closes the job's open steps with that status
+    // (bll/job/ExecutionHandler.endStep, ExecutionMethod.AsStep).
     api.post('/jobs/:id/steps/:step/end', (req, res) => {
-      const step = this.jobs.get(req.params.id)?.steps.find((s: any) => s.id === req.params.step);
+      const job = this.jobs.get(req.params.id);
+      const step = job?.steps.find((s: any) => s.id === req.params.step);
       if (!step) return notFound(res, req.params.step);
-      if (step.status !== 'started') return void res.status(409).json({ reason: 'Operation Failed', detail: 'step already ended' });
-      step.status = req.body?.succeeded === false ? 'failed' : 'finished';
+      const succeeded = readBool(req.body?.succeeded, true);
+      step.status = succeeded ? 'finished' : 'failed';
+      step.end_time = new Date().toISOString();
+      if (!succeeded) endJob(job, false);
       res.json(jobShape.action);
     });
+    // Ending a job (BackendJobResource.end -> EndExternalJobCommand): reads `succeeded`
+    // (default true) and `force` (default false), never `status`; only a STARTED job
+    // changes (Job.markJobEnded), so a job already ended answers 200 and stays as it
+    // was; force marks the job auto-cleared and its steps still STARTED ABORTED, after
+    // the end has closed them with the job's status (JobRepositoryImpl
+    // .updateCompletedJobAndSteps, then .closeCompletedJobSteps).
     api.post('/jobs/:id/end', (req, res) => {
       const job = this.jobs.get(req.params.id);
       if (!job) return notFound(res, req.params.id);
-      if (!['finished', 'failed', 'aborted'].includes(req.body?.status)) return void res.status(400).json({ reason: 'Incomplete parameters', detail: 'Action [status] required for end' });
-      if (job.status !== 'started') return void res.status(409).json({ reason: 'Operation Failed', detail: 'job already ended' });
-      job.status = req.body.status;
-      job.end_time = new Date().toISOString();
+      endJob(job, readBool(req.body?.succeeded, true));
+      if (readBool(req.body?.force, false)) {
+        job.auto_cleared = 'true';
+        closeSteps(job, 'aborted');
+      }
       res.json(jobShape.action);
     });
     app.use(API, api);
