@@ -7,7 +7,12 @@
 //    plugin uses ("name=x", "name=*x*", "pool=x", "tag=x", "sortby name asc", "page N"),
 //    max= and follow=disk_attachments.disk;
 //  * per-user visibility: with `Filter: true` a non-admin sees only the VMs he holds a
-//    permission on (himself, his groups, Everyone), else 404 as oVirt answers;
+//    permission on, inherited ones included (himself, his session's groups, Everyone),
+//    else 404 as oVirt answers;
+//  * users and groups with their real ids: GET /users/{id}/groups lists DIRECTORY groups
+//    whose id is the encoded directory id, GET /groups/{id} ENGINE groups (the id a
+//    permission names) with domain_entry_id; GET /vms/{id}/permissions adds the
+//    inherited permissions of the cluster, data center and system;
 //  * events with increasing ids (from= inclusive, max=), addEvent() appends;
 //  * external jobs and steps as the engine ends them (succeeded / force read, status
 //    ignored, no refusal of an ended job), every call recorded with its Correlation-Id;
@@ -23,6 +28,11 @@ import * as path from 'node:path';
 const FIXTURES = [path.resolve(__dirname, '..', 'fixtures', 'ovirt'), path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'ovirt')].find((d) => existsSync(d)) ?? '';
 const API = '/ovirt-engine/api';
 const EVERYONE = 'eee00000-0000-0000-0000-123456789eee';
+/** MultiLevelAdministrationHandler.SYSTEM_OBJECT_ID: the root of every permission tree. */
+const SYSTEM = 'aaa00000-0000-0000-0000-123456789aaa';
+
+/** ovirt-engine restapi/utils/DirectoryEntryIdUtils.encode: hex of the UTF-8 bytes (upper case, printHexBinary). */
+export const directoryEntryId = (s: string): string => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
 
 /** A fixture file without its `_source` note (deep copy). */
 export function fixture<T = any>(name: string): T {
@@ -49,6 +59,9 @@ export const IDS = {
   bob: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e03',
   carol: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e04',
   dave: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e05',
+  erin: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e06',
+  frank: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e07',
+  cluster1: 'c0c0c0c0-0000-4000-8000-000000000001',
   roleUserVmManager: 'def00006-0000-0000-0000-def000000006',
 };
 
@@ -59,8 +72,10 @@ export const PASSWORDS: Record<string, string> = {
   'bob@internal': 'bob-pw',
   'carol@internal': 'carol-pw',
   'dave@internal': 'dave-pw',
+  'erin@example.com': 'erin-pw',
+  'frank@example.com': 'frank-pw',
 };
-const USER_IDS: Record<string, string> = { admin: IDS.admin, alice: IDS.alice, bob: IDS.bob, carol: IDS.carol, dave: IDS.dave };
+const USER_IDS: Record<string, string> = { admin: IDS.admin, alice: IDS.alice, bob: IDS.bob, carol: IDS.carol, dave: IDS.dave, erin: IDS.erin, frank: IDS.frank };
 
 export interface RecordedCall {
   method: string;
@@ -117,8 +132,14 @@ export class OvirtApiServer {
   storageDomains: any[] = fixture('storagedomains').storage_domain;
   events: any[] = fixture('events').event;
   users: any[] = fixture('users').user;
-  groups: Record<string, any> = fixture('users').groups;
+  /** User id -> his directory groups (external_id, name, namespace): users.json. */
+  directory: Record<string, any[]> = fixture('users').directory;
+  /** Engine groups (DbGroup: id, name, domain, external_id): groups.json. */
+  engineGroups: any[] = fixture('groups').group;
   permissions: Record<string, any> = fixture('permissions').byVm;
+  /** Permissions on a cluster, data center or the system (inherited by their VMs). */
+  objectPermissions: Record<string, any> = fixture('permissions').byObject;
+  dataCenterOf: Record<string, string> = fixture('permissions').dataCenterOf;
   permits: Record<string, any> = fixture('permits').byRole;
   tags: any[] = fixture('tags').tag;
   vmTags = new Map<string, Set<string>>();
@@ -222,10 +243,45 @@ export class OvirtApiServer {
 
   // ---------------------------------------------------------------------------------
 
+  /** The user's domain (authz name), as his DbUser holds it. */
+  private domainOf(userId: string): string {
+    return this.users.find((u) => u.id === userId)?.domain?.name ?? '';
+  }
+
+  /**
+   * The engine groups of a user's session: his directory groups that exist as engine
+   * groups, looked up by (authz, external id) (bll/aaa/CreateUserSessionCommand.buildUser
+   * without external SSO), plus himself and Everyone (dbscripts create_views.sql
+   * engine_session_user_flat_groups).
+   */
+  private sessionIds(userId: string): Set<string> {
+    const domain = this.domainOf(userId);
+    const ext = new Set((this.directory[userId] ?? []).map((g) => g.external_id));
+    return new Set([userId, EVERYONE, ...this.engineGroups.filter((g) => g.domain === domain && ext.has(g.external_id)).map((g) => g.id)]);
+  }
+
+  /**
+   * GET /vms/{id}/permissions: the VM's own and, shown on the VM, those of its cluster,
+   * data center and the system (BackendAssignedPermissionsResource.list +
+   * getInheritedPermissions; fn_get_entity_parents), one per id (a TreeSet by id).
+   */
+  vmPermissions(vmId: string): any[] {
+    const vm = this.vm(vmId);
+    const cluster = vm?.cluster?.id;
+    const parents = [cluster, cluster ? this.dataCenterOf[cluster] : undefined, SYSTEM].filter((x): x is string => !!x);
+    const inherited = parents.flatMap((id) => (this.objectPermissions[id]?.permission ?? []).map((p: any) => {
+      const { cluster: _c, data_center: _d, ...rest } = p;
+      return { ...rest, vm: { href: `${API}/vms/${vmId}`, id: vmId } };
+    }));
+    const byId = new Map<string, any>();
+    for (const p of [...(this.permissions[vmId]?.permission ?? []), ...inherited]) byId.set(p.id, p);
+    return [...byId.values()].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  }
+
   private visible(info: TokenInfo, vmId: string): boolean {
     if (info.admin) return true;
-    const groups = new Set([EVERYONE, ...(this.groups[info.userId]?.group ?? []).map((g: any) => g.id)]);
-    return (this.permissions[vmId]?.permission ?? []).some((p: any) => p.user?.id === info.userId || groups.has(p.group?.id));
+    const mine = this.sessionIds(info.userId);
+    return this.vmPermissions(vmId).some((p: any) => mine.has(p.user?.id ?? p.group?.id));
   }
 
   private app(): express.Express {
@@ -290,7 +346,8 @@ export class OvirtApiServer {
     });
     api.get('/vms/:id/permissions', (req, res) => {
       if (!this.vm(req.params.id)) return notFound(res, req.params.id);
-      res.json(this.permissions[req.params.id] ?? {});
+      const list = this.vmPermissions(req.params.id);
+      res.json(list.length ? { permission: list } : {});
     });
     api.post('/vms/:id/tags', (req, res) => {
       if (!this.vm(req.params.id)) return notFound(res, req.params.id);
@@ -340,7 +397,24 @@ export class OvirtApiServer {
       if (!u) return notFound(res, req.params.id);
       res.json(u);
     });
-    api.get('/users/:id/groups', (req, res) => void res.json(this.groups[req.params.id] ?? {}));
+    // Directory groups, read from the directory at each call (GetAuthzGroupsByUserIdQuery),
+    // rendered by GroupMapper.map(AuthzGroup): id = encoded external id, domain = the
+    // user's authz (BackendDomainUserGroupsResource.list).
+    api.get('/users/:id/groups', (req, res) => {
+      if (!this.users.some((u) => u.id === req.params.id)) return notFound(res, req.params.id);
+      const domain = this.domainOf(req.params.id);
+      const list = (this.directory[req.params.id] ?? []).map((g) => {
+        const id = directoryEntryId(g.external_id);
+        return { href: `${API}/domains/${directoryEntryId(domain)}/groups/${id}`, id, name: g.name, namespace: g.namespace, domain: { id: directoryEntryId(domain), name: domain } };
+      });
+      res.json(list.length ? { group: list } : {});
+    });
+    // Engine groups (BackendGroupResource.get, GroupMapper.map(DbGroup)).
+    api.get('/groups/:id', (req, res) => {
+      const g = this.engineGroups.find((x) => x.id === req.params.id);
+      if (!g) return notFound(res, req.params.id);
+      res.json({ href: `${API}/groups/${g.id}`, id: g.id, name: g.name, domain: { id: directoryEntryId(g.domain), name: g.domain }, domain_entry_id: directoryEntryId(g.external_id), namespace: g.namespace });
+    });
     api.get('/roles/:id/permits', (req, res) => {
       const p = this.permits[req.params.id];
       if (!p) return notFound(res, req.params.id);
