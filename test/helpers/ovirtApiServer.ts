@@ -1,7 +1,8 @@
 // An oVirt 4.5 API test server (express) that replays the payloads of
 // test/fixtures/ovirt/*.json (their `_source` says where each shape comes from) and keeps
 // just enough state for the contract tests:
-//  * SSO: POST /ovirt-engine/sso/oauth/token (password grant, scope ovirt-app-api);
+//  * SSO: POST /ovirt-engine/sso/oauth/token (password grant, scope ovirt-app-api) with
+//    aaa-jdbc/aaa-ldap or Keycloak user names and the SSO's real error answers;
 //    expireTokens() makes every issued token answer 401 (the client must log in again);
 //  * VMs / templates / pools / hosts / storage domains with oVirt's search subset the
 //    plugin uses ("name=x", "name=*x*", "pool=x", "tag=x", "sortby name asc", "page N"),
@@ -148,6 +149,9 @@ export class OvirtApiServer {
   readonly calls: RecordedCall[] = [];
   /** SSO logins (user names), in order. */
   readonly logins: string[] = [];
+  /** How the engine's SSO authenticates: aaa profiles (internal = aaa-jdbc, example.com =
+   *  aaa-ldap) or, as new installs since 4.5.1 do, Keycloak (profile internalsso). */
+  sso: 'aaa' | 'keycloak' = 'aaa';
   /** When set, every API call answers this status (an engine outage). */
   down?: number;
   private readonly tokens = new Map<string, TokenInfo>();
@@ -289,18 +293,48 @@ export class OvirtApiServer {
     app.use(express.urlencoded({ extended: false }));
     app.use(express.json());
 
+    // The password grant of ovirt-engine's SSO (0111fc6 enginesso servlets/OAuthTokenServlet,
+    // service/SsoService, api/SsoConstants, resources/AppMessages.properties):
+    //  * the user name is split at its LAST "@" into user and profile
+    //    (SsoService.translateUser): "alice@internal", "alice@ovirt@internalsso";
+    //  * every error is HTTP 400; with the REST API's scope (ovirt-app-api without
+    //    ovirt-app-admin / ovirt-app-portal) the body is {error_code, error}, else
+    //    {error, error_description} (SsoService.sendJsonDataWithMessage, isRestApiScope);
+    //  * a refused user is access_denied, the message from AppMessages:
+    //    aaa (jdbc, ldap): CANNOT_AUTHENTICATE_USER_IN_DOMAIN with the authn's message
+    //    (AuthnMessageMapper: USER_FAILED_TO_AUTHENTICATE);
+    //    Keycloak (sso = 'keycloak', ENGINE_SSO_ENABLE_EXTERNAL_SSO, ovirt-engine-keycloak's
+    //    profile "internalsso"): ExternalOIDCService.issueTokenUsingExternalOIDC wraps
+    //    Keycloak's error_description in CANNOT_AUTHENTICATE_USER ("Invalid user
+    //    credentials" is Keycloak's own text, not in these sources).
+    //  Keycloak's realm holds "<name>@ovirt" (ovirt-engine-keycloak constants.py
+    //  OVIRT_ADMIN_USER = 'admin@ovirt') with the password of "<name>@internal".
     app.post('/ovirt-engine/sso/oauth/token', (req, res) => {
       const { grant_type, scope, username, password } = req.body ?? {};
-      if (grant_type !== 'password' || !String(scope ?? '').split(' ').includes('ovirt-app-api')) {
-        return void res.status(400).json({ error_code: 'invalid_request', error: 'grant_type=password and scope=ovirt-app-api are required' });
-      }
-      if (PASSWORDS[username] === undefined || PASSWORDS[username] !== password) {
-        return void res.status(400).json({ error_code: 'access_denied', error: `Cannot authenticate user '${username}': The username or password is incorrect.` });
-      }
-      this.logins.push(username);
+      const scopes = String(scope ?? '').split(' ').filter(Boolean);
+      const restApi = scopes.includes('ovirt-app-api') && !scopes.includes('ovirt-app-admin') && !scopes.includes('ovirt-app-portal');
+      const fail = (code: string, message: string) => void res.status(400).json(restApi ? { error_code: code, error: message } : { error: code, error_description: message });
+      if (!grant_type) return fail('invalid_request', "Missing parameter: 'grant_type'");
+      if (grant_type !== 'password') return fail('unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');
+      // Stricter than the SSO: a token without ovirt-app-api is refused by the API later;
+      // this server refuses it at once (SsoConstants.ERR_CODE_INVALID_SCOPE).
+      if (!scopes.includes('ovirt-app-api')) return fail('invalid_scope', `The requested scope '${scopes.join(' ')}' is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.`);
+      const name = String(username ?? '');
+      const at = name.lastIndexOf('@');
+      const user = at < 0 ? name : name.slice(0, at);
+      const profile = at < 0 ? undefined : name.slice(at + 1);
+      const keycloak = this.sso === 'keycloak';
+      const profiles = keycloak ? ['internalsso'] : ['internal', 'example.com'];
+      const first = user.split('@')[0];
+      const known = keycloak ? user === `${first}@ovirt` && PASSWORDS[`${first}@internal`] : PASSWORDS[name];
+      const why = !user ? 'No user name found in credentials.'
+        : !profile || !profiles.includes(profile) ? 'No valid profile found in credentials.'
+        : !known || known !== password ? (keycloak ? 'Invalid user credentials' : 'Unable to log in. Verify your login information or contact the system administrator.')
+        : undefined;
+      if (why) return fail('access_denied', keycloak ? `Cannot authenticate user ${why}.` : `Cannot authenticate user '${user}@${profile ?? 'N/A'}': ${why}.`);
+      this.logins.push(name);
       const token = `sso-${++counter}-${Math.random().toString(36).slice(2)}`;
-      const name = String(username).split('@')[0];
-      this.tokens.set(token, { user: username, userId: USER_IDS[name], admin: name === 'admin', expired: false });
+      this.tokens.set(token, { user: name, userId: USER_IDS[first], admin: first === 'admin', expired: false });
       res.json({ ...fixture('sso-token'), access_token: token });
     });
 
