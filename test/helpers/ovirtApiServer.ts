@@ -137,6 +137,7 @@ export class OvirtApiServer {
   directory: Record<string, any[]> = fixture('users').directory;
   /** Engine groups (DbGroup: id, name, domain, external_id): groups.json. */
   engineGroups: any[] = fixture('groups').group;
+  /** Permissions on a VM or a template, by its id. */
   permissions: Record<string, any> = fixture('permissions').byVm;
   /** Permissions on a cluster, data center or the system (inherited by their VMs). */
   objectPermissions: Record<string, any> = fixture('permissions').byObject;
@@ -270,15 +271,26 @@ export class OvirtApiServer {
    * getInheritedPermissions; fn_get_entity_parents), one per id (a TreeSet by id).
    */
   vmPermissions(vmId: string): any[] {
-    const vm = this.vm(vmId);
-    const cluster = vm?.cluster?.id;
-    const parents = [cluster, cluster ? this.dataCenterOf[cluster] : undefined, SYSTEM].filter((x): x is string => !!x);
-    const inherited = parents.flatMap((id) => (this.objectPermissions[id]?.permission ?? []).map((p: any) => {
+    const cluster = this.vm(vmId)?.cluster?.id;
+    return this.permissionTree(vmId, 'vm', [cluster, cluster ? this.dataCenterOf[cluster] : undefined]);
+  }
+
+  /**
+   * GET /templates/{id}/permissions: the template's own and the system's
+   * (BackendTemplateResource.getPermissionsResource; fn_get_entity_parents for a
+   * template: its storage's data center, not modelled here, and the system).
+   */
+  templatePermissions(templateId: string): any[] {
+    return this.permissionTree(templateId, 'template', []);
+  }
+
+  private permissionTree(id: string, kind: 'vm' | 'template', parents: (string | undefined)[]): any[] {
+    const inherited = [...parents, SYSTEM].filter((x): x is string => !!x).flatMap((pid) => (this.objectPermissions[pid]?.permission ?? []).map((p: any) => {
       const { cluster: _c, data_center: _d, ...rest } = p;
-      return { ...rest, vm: { href: `${API}/vms/${vmId}`, id: vmId } };
+      return { ...rest, [kind]: { href: `${API}/${kind}s/${id}`, id } };
     }));
     const byId = new Map<string, any>();
-    for (const p of [...(this.permissions[vmId]?.permission ?? []), ...inherited]) byId.set(p.id, p);
+    for (const p of [...(this.permissions[id]?.permission ?? []), ...inherited]) byId.set(p.id, p);
     return [...byId.values()].sort((a, b) => String(a.id).localeCompare(String(b.id)));
   }
 
@@ -405,6 +417,11 @@ export class OvirtApiServer {
       const t = this.templates.find((x) => x.id === req.params.id);
       if (!t) return notFound(res, req.params.id);
       res.json(vmView(req, t));
+    });
+    api.get('/templates/:id/permissions', (req, res) => {
+      if (!this.templates.some((x) => x.id === req.params.id)) return notFound(res, req.params.id);
+      const list = this.templatePermissions(req.params.id);
+      res.json(list.length ? { permission: list } : {});
     });
     api.get('/vmpools', (req, res) => {
       const list = this.search(this.pools, String(req.query.search ?? ''), req.query.max);

@@ -66,4 +66,19 @@ describe('OvirtAuthorizer: permissions through groups (oVirt API test server)', 
     // Everyone needs no group lookup.
     expect(h.ovirt.calls.some((c) => c.path.startsWith('/groups/') || c.path.endsWith('/groups'))).toBe(false);
   });
+
+  it('lets a user allowed through his group on the System object seal a template (inherited permission)', async () => {
+    h.ovirt.vms = []; // no VM is based on golden-el9: the seal is allowed for any caller
+    h.ovirt.objectPermissions['aaa00000-0000-0000-0000-123456789aaa'].permission.push({
+      id: 'e1e1e1e1-0000-4000-8000-0000000000a1',
+      role: { id: USER_VM_MANAGER },
+      group: { id: '6f6f6f6f-0000-4000-8000-00000000aa02' }, // vm-operators of example.com-authz
+    });
+    const erin = h.ovirt.tokenFor('erin@example.com');
+    const r = await h.api('POST', `/templates/${IDS.golden}/sysprep`, { dryRun: true }, erin);
+    expect(r.status).toBe(202);
+    expect(h.ovirt.calls.some((c) => c.path === `/templates/${IDS.golden}/permissions`)).toBe(true);
+    const frank = h.ovirt.tokenFor('frank@example.com');
+    expect((await h.api('POST', `/templates/${IDS.golden}/sysprep`, { dryRun: true }, frank))).toMatchObject({ status: 403, body: { error: { code: 'OVIRT_NOT_PERMITTED' } } });
+  });
 });
