@@ -20,7 +20,7 @@ import { isFinal } from '../jobs/Job';
 import { JobBus, JobEventMessage } from '../jobs/JobBus';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
-import { OvirtClient } from './OvirtClient';
+import { OvirtApiError, OvirtClient } from './OvirtClient';
 import type { Ref } from './ovirtModel';
 import { MirroredJob, OvirtStateStore } from './OvirtStateStore';
 
@@ -172,22 +172,37 @@ export class ExternalJobMirror {
   private async end(topId: string, state: JobState): Promise<void> {
     const m = await this.ensureJob(topId);
     if (!m) return;
-    for (const key of Object.keys(m.steps)) {
-      if (key.startsWith('done:')) continue;
-      const childState = this.store.header(key)?.state;
-      await this.endStep(m, key, childState ? childState === 'succeeded' : state === 'succeeded');
+    try {
+      for (const key of Object.keys(m.steps)) {
+        if (key.startsWith('done:')) continue;
+        const childState = this.store.header(key)?.state;
+        await this.endStep(m, key, childState ? childState === 'succeeded' : state === 'succeeded');
+      }
+      if (state === 'cancelled') {
+        const key = ':cancelled'; // no operation name starts with ":"
+        await this.addStep(m, key, cancelStep(this.store.header(topId)), 'finalizing');
+        await this.endStep(m, key, false);
+      }
+      await this.client.post(`/jobs/${m.ovirtJobId}/end`, jobEndBody(state), { correlationId: topId });
+    } catch (err) {
+      // oVirt deletes auto-cleared jobs some time after their end (JobRepositoryCleanupManager)
+      // and an admin may clear one; ending it then answers 400, not 404
+      // (EndExternalJobCommand.validate). A job oVirt no longer has is not ended again
+      // every minute: after a 4xx, GET /jobs/{id} tells.
+      const refused = err instanceof OvirtApiError && err.status < 500;
+      if (!refused || (await this.client.find(`/jobs/${m.ovirtJobId}`, { correlationId: topId }))) throw err;
+      this.log.info('oVirt job is gone (cleared in oVirt): nothing left to end', { jobId: topId, ovirtJobId: m.ovirtJobId, error: (err as Error).message });
+      return this.forget(topId);
     }
-    if (state === 'cancelled') {
-      const key = ':cancelled'; // no operation name starts with ":"
-      await this.addStep(m, key, cancelStep(this.store.header(topId)), 'finalizing');
-      await this.endStep(m, key, false);
-    }
-    await this.client.post(`/jobs/${m.ovirtJobId}/end`, jobEndBody(state), { correlationId: topId });
+    this.forget(topId);
+    this.log.info('oVirt job ended', { jobId: topId, ovirtJobId: m.ovirtJobId, succeeded: state === 'succeeded', state });
+  }
+
+  private forget(topId: string): void {
     // Late events of an ended job must not open a new oVirt job.
     if (this.ending.size > 10_000) this.ending.clear();
     this.ending.add(topId);
     this.jobs.delete(topId);
     this.state.dropJob(topId);
-    this.log.info('oVirt job ended', { jobId: topId, ovirtJobId: m.ovirtJobId, succeeded: state === 'succeeded', state });
   }
 }

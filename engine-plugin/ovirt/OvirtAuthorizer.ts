@@ -29,12 +29,13 @@ import { OvirtConfig } from './OvirtConfig';
 import { EVERYONE_GROUP_ID, isDirectoryGroup, items, OvApi, OvGroup, OvPermission, OvPermit, Ref, searchValue } from './ovirtModel';
 
 const CONCURRENCY = 8;
+const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** An oVirt answer kept for cache_ttl_sec; the promise, so concurrent checks share one call. */
 interface Cached<T> {
   at: number;
   value: Promise<T>;
 }
-const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 
 @injectable()
 export class OvirtAuthorizer implements JobAuthorizer {

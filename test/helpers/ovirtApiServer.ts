@@ -62,7 +62,6 @@ export const IDS = {
   dave: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e05',
   erin: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e06',
   frank: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e07',
-  cluster1: 'c0c0c0c0-0000-4000-8000-000000000001',
   roleUserVmManager: 'def00006-0000-0000-0000-def000000006',
 };
 
@@ -157,6 +156,31 @@ export class OvirtApiServer {
   down?: number;
   private readonly tokens = new Map<string, TokenInfo>();
   private server?: Server;
+
+  /**
+   * oVirt deletes an ended, auto-cleared job after Succeeded/FailedJobCleanupTimeInMinutes
+   * (bll/job/JobRepositoryCleanupManager, dbscripts job_sp.sql
+   * DeleteCompletedJobsOlderThanDate: FINISHED, FAILED, ABORTED, UNKNOWN); an admin
+   * can clear one too. Done at once here.
+   */
+  clearJob(id: string): void {
+    this.jobs.delete(id);
+  }
+
+  /**
+   * What an engine restart does to jobs still running: STARTED jobs and steps become
+   * UNKNOWN (JobRepositoryImpl.finalizeJobs, job_sp.sql
+   * UpdateStartedExecutionEntitiesToUnknown); an end changes such a job no more.
+   */
+  restartEngine(): void {
+    for (const job of this.jobs.values()) {
+      if (job.status === 'started') {
+        job.status = 'unknown';
+        job.end_time = new Date().toISOString();
+      }
+      closeSteps(job, 'unknown');
+    }
+  }
 
   /** Calls on /jobs..., in order: what the external-job mirror did. */
   jobCalls(): RecordedCall[] {
@@ -491,6 +515,12 @@ export class OvirtApiServer {
       this.jobs.set(id, job);
       res.status(201).json(job);
     });
+    // BackendJobResource.get (GetJobByJobId): 404 for a job oVirt does not have (any more).
+    api.get('/jobs/:id', (req, res) => {
+      const job = this.jobs.get(req.params.id);
+      if (!job) return notFound(res, req.params.id);
+      res.json(job);
+    });
     api.post('/jobs/:id/steps', (req, res) => {
       const job = this.jobs.get(req.params.id);
       if (!job) return notFound(res, req.params.id);
@@ -509,7 +539,9 @@ export class OvirtApiServer {
     api.post('/jobs/:id/steps/:step/end', (req, res) => {
       const job = this.jobs.get(req.params.id);
       const step = job?.steps.find((s: any) => s.id === req.params.step);
-      if (!step) return notFound(res, req.params.step);
+      // EndExternalStepCommand.validate: ACTION_TYPE_NO_STEP, ErrorType.BAD_PARAMETERS -> 400
+      // (restapi ErrorMessageHelper.getStatus; text of AppErrors.properties).
+      if (!step) return void res.status(400).json({ reason: 'Operation Failed', detail: '[Cannot End External Step. Step not found.]' });
       const succeeded = readBool(req.body?.succeeded, true);
       step.status = succeeded ? 'finished' : 'failed';
       step.end_time = new Date().toISOString();
@@ -524,7 +556,10 @@ export class OvirtApiServer {
     // .updateCompletedJobAndSteps, then .closeCompletedJobSteps).
     api.post('/jobs/:id/end', (req, res) => {
       const job = this.jobs.get(req.params.id);
-      if (!job) return notFound(res, req.params.id);
+      // EndExternalJobCommand.validate: ACTION_TYPE_NO_JOB (with VAR__ACTION__CLEAR, as
+      // the command has it), BAD_PARAMETERS -> 400, not 404: the resource does not look
+      // the job up first.
+      if (!job) return void res.status(400).json({ reason: 'Operation Failed', detail: '[Cannot Clear External Job. Job not found.]' });
       endJob(job, readBool(req.body?.succeeded, true));
       if (readBool(req.body?.force, false)) {
         job.auto_cleared = 'true';

@@ -17,6 +17,16 @@ describe('ExternalJobMirror (oVirt API test server + fake agent)', () => {
     h = undefined;
   });
 
+  /** A one-VM job of 1.5 s whose oVirt job exists and whose first calls are done. */
+  async function runningMirroredJob(): Promise<{ run: OvirtHarness; s: OvirtApiServer; jobId: string }> {
+    const run = (h = await ovirtHarness({ agentMs: 1500 }));
+    const r = await run.api('POST', `/vms/${IDS.web01}/sysprep`, {});
+    const s = run.ovirt;
+    await until(() => s.jobs.size > 0, 5000, 'oVirt job created');
+    await run.engine.ovirt!.mirror.idle();
+    return { run, s, jobId: r.body.job.id };
+  }
+
   it('ends a job that failed before its first operation FAILED: the end says succeeded=false, no status', async () => {
     h = await ovirtHarness();
     h.agent.opts.refuseMissingDisks = true; // the agent refuses the job before any operation
@@ -62,5 +72,31 @@ describe('ExternalJobMirror (oVirt API test server + fake agent)', () => {
     // Through the plugin's own client (HTTPS with the test CA): a refusal would throw.
     await expect(h.engine.ovirt!.client.post(`/jobs/${ovirtJob.id}/end`, { succeeded: false, force: true })).resolves.toMatchObject({ status: 'complete' });
     expect(ovirtJob.status).toBe('finished');
+  });
+
+  it('forgets a job oVirt cleared before its end could reach it, instead of ending it every minute', async () => {
+    const { run, s, jobId } = await runningMirroredJob();
+    s.down = 503; // the end cannot reach oVirt
+    await run.waitJob(jobId);
+    await run.engine.ovirt!.mirror.idle();
+    const [ovirtJob] = [...s.jobs.values()];
+    s.clearJob(ovirtJob.id); // oVirt's cleanup, or an admin, removed it meanwhile
+    s.down = undefined;
+    await run.engine.ovirt!.mirror.reconcile();
+    // EndExternalJobCommand.validate: an unknown job is 400 ACTION_TYPE_NO_JOB; GET /jobs/{id} 404.
+    expect(s.jobCalls().filter((c) => c.path === `/jobs/${ovirtJob.id}`)).toHaveLength(1);
+    const calls = s.jobCalls().length;
+    await run.engine.ovirt!.mirror.reconcile();
+    expect(s.jobCalls().length).toBe(calls);
+  });
+
+  it('the test server keeps a job Unknown after an engine restart, whatever end follows (as oVirt does)', async () => {
+    const { run, s, jobId } = await runningMirroredJob();
+    // JobRepositoryImpl.finalizeJobs at engine start: STARTED -> UNKNOWN; markJobEnded then changes nothing.
+    s.restartEngine();
+    await run.waitJob(jobId);
+    await until(() => !!jobEnd(s), 5000, 'oVirt job end');
+    await run.engine.ovirt!.mirror.idle();
+    expect([...s.jobs.values()][0].status).toBe('unknown');
   });
 });
