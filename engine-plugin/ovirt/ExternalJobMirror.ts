@@ -5,10 +5,11 @@
 //     id, stored (ovirt_jobs) with its open steps;
 //  2. a one-VM job: a step per virt-sysprep operation (POST /jobs/{id}/steps
 //     {type: executing, description, job}); the previous step is ended
-//     (POST .../steps/{sid}/end {succeeded, force}) when the next operation starts;
+//     (POST .../steps/{sid}/end {succeeded}) when the next operation starts;
 //     a bulk job: a step per VM, from the VM's start to its end;
-//  3. at its final state: open steps end, then POST /jobs/{id}/end
-//     {status: finished | failed | aborted, force: true};
+//  3. at its final state: open steps end; a cancelled job gets one more step,
+//     "cancelled ...", ended failed (oVirt has no way to show an external job aborted,
+//     see jobEndBody); then POST /jobs/{id}/end {succeeded, force: true};
 //  4. every call carries Correlation-Id = the engine job id; the calls of one job are
 //     made in order (one promise chain per job); a failing oVirt never fails a job:
 //     the error is logged, and jobs left open (engine restart, oVirt unreachable) are
@@ -19,14 +20,30 @@ import { isFinal } from '../jobs/Job';
 import { JobBus, JobEventMessage } from '../jobs/JobBus';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
-import { OvirtClient } from './OvirtClient';
+import { OvirtApiError, OvirtClient } from './OvirtClient';
 import type { Ref } from './ovirtModel';
 import { MirroredJob, OvirtStateStore } from './OvirtStateStore';
 
 const RECONCILE_MS = 60_000;
 
-export function ovirtJobStatus(state: JobState): 'finished' | 'failed' | 'aborted' {
-  return state === 'succeeded' ? 'finished' : state === 'cancelled' ? 'aborted' : 'failed';
+/**
+ * The body of POST /jobs/{id}/end. oVirt reads only `succeeded` (default true) and
+ * `force`, and ignores `status` (ovirt-engine 0111fc6 BackendJobResource.end); the job
+ * becomes FINISHED or FAILED (common/job/Job.markJobEnded): no end gives ABORTED, since
+ * `force` marks ABORTED only the steps still open, and the end has just closed them with
+ * the job's own status (EndExternalJobCommand.executeCommand after
+ * JobRepositoryImpl.updateCompletedJobAndSteps). So failed, partial and cancelled all
+ * end failed; a cancel is told by its own step (cancelStep).
+ * `force: true` makes the job auto-cleared even if it was created otherwise.
+ */
+export function jobEndBody(state: JobState): { succeeded: boolean; force: true } {
+  return { succeeded: state === 'succeeded', force: true };
+}
+
+/** The description of the last step of a cancelled job (the Tasks view shows no "aborted"). */
+function cancelStep(job: Job | undefined): string {
+  const why = job?.error?.message;
+  return `cancelled${why ? `: ${why}` : ''}`;
 }
 
 function describe(job: Job): string {
@@ -136,8 +153,8 @@ export class ExternalJobMirror {
     return m;
   }
 
-  private async addStep(m: MirroredJob, key: string, description: string): Promise<void> {
-    const step = await this.client.post<Ref>(`/jobs/${m.ovirtJobId}/steps`, { type: 'executing', description, job: { id: m.ovirtJobId } }, { correlationId: m.engineJobId });
+  private async addStep(m: MirroredJob, key: string, description: string, type: 'executing' | 'finalizing' = 'executing'): Promise<void> {
+    const step = await this.client.post<Ref>(`/jobs/${m.ovirtJobId}/steps`, { type, description, job: { id: m.ovirtJobId } }, { correlationId: m.engineJobId });
     m.steps[key] = step.id;
     this.state.saveJob(m);
   }
@@ -145,7 +162,9 @@ export class ExternalJobMirror {
   private async endStep(m: MirroredJob, key: string, succeeded: boolean): Promise<void> {
     const id = m.steps[key];
     if (!id) return;
-    await this.client.post(`/jobs/${m.ovirtJobId}/steps/${id}/end`, { succeeded, force: true }, { correlationId: m.engineJobId });
+    // A step's end reads `succeeded` only (BackendStepResource.end); a failed step also
+    // ends its job FAILED at once (ExecutionHandler.endStep, ExecutionMethod.AsStep).
+    await this.client.post(`/jobs/${m.ovirtJobId}/steps/${id}/end`, { succeeded }, { correlationId: m.engineJobId });
     delete m.steps[key];
     this.state.saveJob(m);
   }
@@ -153,17 +172,37 @@ export class ExternalJobMirror {
   private async end(topId: string, state: JobState): Promise<void> {
     const m = await this.ensureJob(topId);
     if (!m) return;
-    for (const key of Object.keys(m.steps)) {
-      if (key.startsWith('done:')) continue;
-      const childState = this.store.header(key)?.state;
-      await this.endStep(m, key, childState ? childState === 'succeeded' : state === 'succeeded');
+    try {
+      for (const key of Object.keys(m.steps)) {
+        if (key.startsWith('done:')) continue;
+        const childState = this.store.header(key)?.state;
+        await this.endStep(m, key, childState ? childState === 'succeeded' : state === 'succeeded');
+      }
+      if (state === 'cancelled') {
+        const key = ':cancelled'; // no operation name starts with ":"
+        await this.addStep(m, key, cancelStep(this.store.header(topId)), 'finalizing');
+        await this.endStep(m, key, false);
+      }
+      await this.client.post(`/jobs/${m.ovirtJobId}/end`, jobEndBody(state), { correlationId: topId });
+    } catch (err) {
+      // oVirt deletes auto-cleared jobs some time after their end (JobRepositoryCleanupManager)
+      // and an admin may clear one; ending it then answers 400, not 404
+      // (EndExternalJobCommand.validate). A job oVirt no longer has is not ended again
+      // every minute: after a 4xx, GET /jobs/{id} tells.
+      const refused = err instanceof OvirtApiError && err.status < 500;
+      if (!refused || (await this.client.find(`/jobs/${m.ovirtJobId}`, { correlationId: topId }))) throw err;
+      this.log.info('oVirt job is gone (cleared in oVirt): nothing left to end', { jobId: topId, ovirtJobId: m.ovirtJobId, error: (err as Error).message });
+      return this.forget(topId);
     }
-    await this.client.post(`/jobs/${m.ovirtJobId}/end`, { status: ovirtJobStatus(state), force: true }, { correlationId: topId });
+    this.forget(topId);
+    this.log.info('oVirt job ended', { jobId: topId, ovirtJobId: m.ovirtJobId, succeeded: state === 'succeeded', state });
+  }
+
+  private forget(topId: string): void {
     // Late events of an ended job must not open a new oVirt job.
     if (this.ending.size > 10_000) this.ending.clear();
     this.ending.add(topId);
     this.jobs.delete(topId);
     this.state.dropJob(topId);
-    this.log.info('oVirt job ended', { jobId: topId, ovirtJobId: m.ovirtJobId, status: ovirtJobStatus(state) });
   }
 }

@@ -8,9 +8,14 @@
 //  2. authorize, before any job of that caller is created, for EACH VM / template:
 //     a. visible: GET /vms/{id} with the USER's token and `Filter: true` (what the
 //        user sees in the VM portal); not found -> 403;
-//     b. permitted: the object's permissions (GET /vms/{id}/permissions, inherited
-//        ones included) held by the user, one of the user's groups or Everyone, whose
-//        role has one of required_permits (GET /roles/{id}/permits, cached) -> else 403.
+//     b. permitted: the object's permissions (GET /vms/{id}/permissions: the engine adds
+//        the inherited ones, of the cluster, data center and system) held by the user,
+//        by Everyone, or by an engine group that is one of the user's directory groups,
+//        whose role has one of required_permits (GET /roles/{id}/permits) -> else 403.
+//        A permission names an engine group id; GET /users/{id}/groups lists directory
+//        groups by their encoded directory id: the two meet through GET /groups/{id}
+//        and its domain_entry_id (ovirtModel.isDirectoryGroup). Groups, directory
+//        memberships and permits are cached for cache_ttl_sec.
 //  Callers with a configured token (admins, automation, auto-reset) are not asked.
 //  For every caller, a template that VMs are based on is never sealed (409).
 import { createHash } from 'node:crypto';
@@ -21,16 +26,23 @@ import type { Caller } from '../jobs/Caller';
 import { Logger } from '../logger';
 import { OvirtClient } from './OvirtClient';
 import { OvirtConfig } from './OvirtConfig';
-import { EVERYONE_GROUP_ID, items, OvApi, OvPermission, OvPermit, Ref, searchValue } from './ovirtModel';
+import { EVERYONE_GROUP_ID, isDirectoryGroup, items, OvApi, OvGroup, OvPermission, OvPermit, Ref, searchValue } from './ovirtModel';
 
 const CONCURRENCY = 8;
 const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** An oVirt answer kept for cache_ttl_sec; the promise, so concurrent checks share one call. */
+interface Cached<T> {
+  at: number;
+  value: Promise<T>;
+}
+
 @injectable()
 export class OvirtAuthorizer implements JobAuthorizer {
   private readonly users = new Map<string, { at: number; caller: Caller }>();
-  private readonly groups = new Map<string, { at: number; ids: Set<string> }>();
-  private readonly permits = new Map<string, { at: number; names: Set<string> }>();
+  private readonly directoryGroups = new Map<string, Cached<OvGroup[]>>();
+  private readonly engineGroups = new Map<string, Cached<OvGroup | undefined>>();
+  private readonly permits = new Map<string, Cached<Set<string>>>();
 
   constructor(
     @inject(OvirtClient) private readonly client: OvirtClient,
@@ -72,8 +84,8 @@ export class OvirtAuthorizer implements JobAuthorizer {
       throw new PermissionError('OVIRT_NOT_VISIBLE', `${name} does not see ${what} in oVirt`, { [t.type]: t.name });
     }
     const perms = items<OvPermission>(await this.client.get(`/${collection}/${t.id}/permissions`), 'permission');
-    const groups = await this.groupsOf(who.userId);
-    const roles = new Set(perms.filter((p) => p.user?.id === who.userId || (p.group?.id && groups.has(p.group.id))).map((p) => p.role?.id).filter((r): r is string => !!r));
+    const roles = new Set<string>();
+    for (const p of perms) if (p.role?.id && !roles.has(p.role.id) && (await this.holds(who.userId, p))) roles.add(p.role.id);
     for (const role of roles) {
       const names = await this.permitsOf(role);
       if (this.config.requiredPermits.some((n) => names.has(n))) return;
@@ -99,20 +111,30 @@ export class OvirtAuthorizer implements JobAuthorizer {
     }
   }
 
-  private async groupsOf(userId: string): Promise<Set<string>> {
-    const known = this.groups.get(userId);
-    if (known && Date.now() - known.at < this.config.cacheTtlSec * 1000) return known.ids;
-    const body = await this.client.find(`/users/${userId}/groups`);
-    const ids = new Set([EVERYONE_GROUP_ID, ...items<Ref>(body, 'group').map((g) => g.id)]);
-    this.groups.set(userId, { at: Date.now(), ids });
-    return ids;
+  /** The permission is the user's own, Everyone's, or one of his directory groups'. */
+  private async holds(userId: string, p: OvPermission): Promise<boolean> {
+    if (p.user?.id) return p.user.id === userId;
+    const groupId = p.group?.id;
+    if (!groupId) return false;
+    if (groupId.toLowerCase() === EVERYONE_GROUP_ID) return true;
+    const group = await this.cached(this.engineGroups, groupId, () => this.client.find<OvGroup>(`/groups/${groupId}`));
+    if (!group) return false;
+    const mine = await this.cached(this.directoryGroups, userId, async () => items<OvGroup>(await this.client.find(`/users/${userId}/groups`), 'group'));
+    return mine.some((d) => isDirectoryGroup(group, d));
   }
 
-  private async permitsOf(roleId: string): Promise<Set<string>> {
-    const known = this.permits.get(roleId);
-    if (known && Date.now() - known.at < this.config.cacheTtlSec * 1000) return known.names;
-    const names = new Set(items<OvPermit>(await this.client.get(`/roles/${roleId}/permits`), 'permit').map((p) => p.name ?? ''));
-    this.permits.set(roleId, { at: Date.now(), names });
-    return names;
+  /** One oVirt call per key and cache_ttl_sec, shared by concurrent checks; a failure is not kept. */
+  private cached<T>(cache: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const known = cache.get(key);
+    if (known && Date.now() - known.at < this.config.cacheTtlSec * 1000) return known.value;
+    if (cache.size > 10_000) cache.clear();
+    const value = load();
+    cache.set(key, { at: Date.now(), value });
+    value.catch(() => cache.get(key)?.value === value && cache.delete(key));
+    return value;
+  }
+
+  private permitsOf(roleId: string): Promise<Set<string>> {
+    return this.cached(this.permits, roleId, async () => new Set(items<OvPermit>(await this.client.get(`/roles/${roleId}/permits`), 'permit').map((p) => p.name ?? '')));
   }
 }

@@ -2,7 +2,10 @@
 //
 // Protocol:
 //  1. token: POST <url>/ovirt-engine/sso/oauth/token (form: grant_type=password,
-//     scope=ovirt-app-api, username, password) -> {access_token}; kept in memory only;
+//     scope=ovirt-app-api, username, password) -> {access_token}; kept in memory only.
+//     The user name is <user>@<profile>: "name@internal" (aaa-jdbc), "name@ovirt@internalsso"
+//     (Keycloak, new installs since 4.5.1); a refusal is 400 {error_code, error}
+//     (ssoRefusal), reported with the code and a hint on the user name;
 //  2. every call: Accept: application/json, Authorization: Bearer <token>, and
 //     Correlation-Id: <engine job id> when the call belongs to a job (oVirt then shows
 //     it in its own logs and events);
@@ -56,6 +59,26 @@ function faultOf(body: string): string {
     return body.slice(0, 200);
   }
 }
+
+/**
+ * The SSO's refusal of a login: always HTTP 400, {error_code, error} for the REST API's
+ * scope, {error, error_description} otherwise (ovirt-engine 0111fc6 enginesso
+ * SsoService.sendJsonDataWithMessage); undefined when the body is neither.
+ */
+export function ssoRefusal(body: string): { code: string; message: string } | undefined {
+  let j: { error_code?: unknown; error?: unknown; error_description?: unknown };
+  try {
+    j = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof j.error_code === 'string') return { code: j.error_code, message: typeof j.error === 'string' ? j.error : '' };
+  if (typeof j.error === 'string') return { code: j.error, message: typeof j.error_description === 'string' ? j.error_description : '' };
+  return undefined;
+}
+
+/** What to check when the SSO says access_denied: the profile part of the user name. */
+const LOGIN_HINT = 'check username and password in [ovirt]: the user name ends with its profile, e.g. "ovirt-sysprep@internal" (aaa-jdbc) or "ovirt-sysprep@ovirt@internalsso" (Keycloak, new installs since oVirt 4.5.1), see docs/ovirt.md 1.1';
 
 @injectable()
 export class OvirtClient {
@@ -158,18 +181,21 @@ export class OvirtClient {
     const form = new URLSearchParams({ grant_type: 'password', scope: 'ovirt-app-api', username: this.config.username, password }).toString();
     const url = new URL(`${this.base.pathname.replace(/\/$/, '')}${OVIRT_SSO_TOKEN}`, this.base);
     const res = await this.send('POST', url, { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' }, form);
-    let j: { access_token?: string; error?: string; error_code?: string } = {};
+    let token: unknown;
     try {
-      j = JSON.parse(res.body);
+      token = (JSON.parse(res.body) as { access_token?: unknown }).access_token;
     } catch {
       /* reported below */
     }
-    if (res.status !== 200 || !j.access_token) {
+    if (res.status !== 200 || typeof token !== 'string' || !token) {
       // Never log the password; oVirt's own message names the user.
-      throw new UnavailableError('OVIRT_LOGIN_FAILED', `oVirt SSO login of ${this.config.username} failed (${res.status}): ${j.error ?? j.error_code ?? res.body.slice(0, 200)}`);
+      const refusal = ssoRefusal(res.body);
+      const what = refusal ? `${refusal.code}: ${refusal.message}` : `HTTP ${res.status}: ${res.body.slice(0, 200)}`;
+      const hint = refusal?.code === 'access_denied' ? ` (${LOGIN_HINT})` : '';
+      throw new UnavailableError('OVIRT_LOGIN_FAILED', `oVirt SSO refused the login of ${this.config.username} (${what})${hint}`, { status: res.status, ssoError: refusal?.code });
     }
     this.stats.logins++;
-    return j.access_token;
+    return token;
   }
 
   private send(method: string, url: URL, headers: Record<string, string>, body?: string): Promise<RawResponse> {

@@ -145,6 +145,11 @@ export function parseOvirtSection(values: Record<string, string>, file = 'engine
 export function checkOvirtConfig(c: OvirtConfig, file = 'engine.conf'): void {
   if (!c.url) throw new Error(`${file}: [ovirt] url is required with inventory = ovirt`);
   if (!c.username) throw new Error(`${file}: [ovirt] username is required (the plugin's oVirt account, e.g. ovirt-sysprep@internal)`);
+  // The SSO takes the profile from after the last "@" and refuses a name without one
+  // (ovirt-engine enginesso SsoService.translateUser, areCredentialsValid).
+  if (!/@[^@]+$/.test(c.username)) {
+    throw new Error(`${file}: [ovirt] username must end with its oVirt profile: ovirt-sysprep@internal (aaa-jdbc) or ovirt-sysprep@ovirt@internalsso (Keycloak), see docs/ovirt.md 1.1`);
+  }
   if (!c.password && !c.passwordFile) throw new Error(`${file}: [ovirt] needs password_file (preferred) or password`);
 }
 

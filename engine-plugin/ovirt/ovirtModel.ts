@@ -329,3 +329,34 @@ export function regularSnapshots(v: OvVmWithSnapshots): VmSnapshot[] {
     .map((s) => ({ id: s.id, description: s.description ?? '', date: isoTime(s.date) }))
     .sort((a, b) => (a.date ?? '').localeCompare(b.date ?? ''));
 }
+
+// ---- groups (issue 12, item 6) -------------------------------------------------------
+
+/**
+ * A group as oVirt's API shows it. Two kinds share the type and NOT their ids
+ * (ovirt-engine 0111fc6 restapi/types/GroupMapper.java):
+ *  * an engine group (GET /groups/{id}, the `group` of a permission): `id` is the
+ *    engine's own id, `domain_entry_id` the directory's id of the group, encoded;
+ *  * a directory group (GET /users/{id}/groups, read live from the directory):
+ *    `id` IS the encoded directory id (DirectoryEntryIdUtils.encode: hex of the UTF-8
+ *    bytes), and it carries no engine id.
+ */
+export interface OvGroup extends Ref {
+  domain_entry_id?: string;
+  domain?: { id?: string; name?: string };
+  namespace?: string;
+}
+
+/**
+ * The engine group (GET /groups/{id}) is one of the user's directory groups (GET
+ * /users/{id}/groups): same directory id in the same authz domain, the pair the engine
+ * itself looks groups up by (GetPermissionsOnBehalfByAdElementIdQuery:
+ * dbGroupDao.getByExternalId(authz, external id)). Hex case is not significant.
+ */
+export function isDirectoryGroup(engineGroup: OvGroup, directoryGroup: OvGroup): boolean {
+  const entry = engineGroup.domain_entry_id?.toLowerCase();
+  if (!entry || entry !== directoryGroup.id?.toLowerCase()) return false;
+  const a = engineGroup.domain?.name;
+  const b = directoryGroup.domain?.name;
+  return !a || !b || a === b;
+}

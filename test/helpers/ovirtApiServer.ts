@@ -1,18 +1,25 @@
 // An oVirt 4.5 API test server (express) that replays the payloads of
 // test/fixtures/ovirt/*.json (their `_source` says where each shape comes from) and keeps
 // just enough state for the contract tests:
-//  * SSO: POST /ovirt-engine/sso/oauth/token (password grant, scope ovirt-app-api);
+//  * SSO: POST /ovirt-engine/sso/oauth/token (password grant, scope ovirt-app-api) with
+//    aaa-jdbc/aaa-ldap or Keycloak user names and the SSO's real error answers;
 //    expireTokens() makes every issued token answer 401 (the client must log in again);
 //  * VMs / templates / pools / hosts / storage domains with oVirt's search subset the
 //    plugin uses ("name=x", "name=*x*", "pool=x", "tag=x", "sortby name asc", "page N"),
 //    max= and follow=disk_attachments.disk;
 //  * per-user visibility: with `Filter: true` a non-admin sees only the VMs he holds a
-//    permission on (himself, his groups, Everyone), else 404 as oVirt answers;
+//    permission on, inherited ones included (himself, his session's groups, Everyone),
+//    else 404 as oVirt answers;
+//  * users and groups with their real ids: GET /users/{id}/groups lists DIRECTORY groups
+//    whose id is the encoded directory id, GET /groups/{id} ENGINE groups (the id a
+//    permission names) with domain_entry_id; GET /vms/{id}/permissions adds the
+//    inherited permissions of the cluster, data center and system;
 //  * events as the engine's search answers them: newest first, from= exclusive, max= rows,
 //    "page N" (see the route); addEvent() appends with the next audit_log_seq value,
 //    deleteEvent(), restoreEvents() (a database restore) and createVm() (a new VM with the
 //    fields and codes of each creation path, test/fixtures/ovirt/events.json);
-//  * external jobs and steps, every call recorded in order with its Correlation-Id;
+//  * external jobs and steps as the engine ends them (succeeded / force read, status
+//    ignored, no refusal of an ended job), every call recorded with its Correlation-Id;
 //  * VM tags (the lifecycle guard).
 // And (issue 12, item 8):
 //  * VM snapshots (GET /vms/{id}/snapshots, follow=snapshots): the "Active VM" one, regular
@@ -30,6 +37,11 @@ import * as path from 'node:path';
 const FIXTURES = [path.resolve(__dirname, '..', 'fixtures', 'ovirt'), path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'ovirt')].find((d) => existsSync(d)) ?? '';
 const API = '/ovirt-engine/api';
 const EVERYONE = 'eee00000-0000-0000-0000-123456789eee';
+/** MultiLevelAdministrationHandler.SYSTEM_OBJECT_ID: the root of every permission tree. */
+const SYSTEM = 'aaa00000-0000-0000-0000-123456789aaa';
+
+/** ovirt-engine restapi/utils/DirectoryEntryIdUtils.encode: hex of the UTF-8 bytes (upper case, printHexBinary). */
+export const directoryEntryId = (s: string): string => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
 
 /** A fixture file without its `_source` note (deep copy). */
 export function fixture<T = any>(name: string): T {
@@ -78,6 +90,8 @@ export const IDS = {
   bob: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e03',
   carol: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e04',
   dave: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e05',
+  erin: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e06',
+  frank: '0c2d4e6f-8a0b-4c2d-8e4f-6a8b0c2d4e07',
   roleUserVmManager: 'def00006-0000-0000-0000-def000000006',
 };
 
@@ -88,8 +102,10 @@ export const PASSWORDS: Record<string, string> = {
   'bob@internal': 'bob-pw',
   'carol@internal': 'carol-pw',
   'dave@internal': 'dave-pw',
+  'erin@example.com': 'erin-pw',
+  'frank@example.com': 'frank-pw',
 };
-const USER_IDS: Record<string, string> = { admin: IDS.admin, alice: IDS.alice, bob: IDS.bob, carol: IDS.carol, dave: IDS.dave };
+const USER_IDS: Record<string, string> = { admin: IDS.admin, alice: IDS.alice, bob: IDS.bob, carol: IDS.carol, dave: IDS.dave, erin: IDS.erin, frank: IDS.frank };
 
 /** The ways a VM comes to exist in oVirt (createVm). */
 export type CreationPath = 'from-template' | 'pool' | 'clone-from-template' | 'clone-vm' | 'from-snapshot' | 'scratch' | 'export-domain' | 'ova' | 'external' | 'data-domain';
@@ -111,6 +127,28 @@ interface TokenInfo {
   expired: boolean;
 }
 
+/** A boolean of oVirt's JSON input: true/false or their strings; absent -> the default. */
+const readBool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === null ? dflt : v === true || v === 'true');
+
+/** Steps still STARTED get `status` (packaging/dbscripts/job_sp.sql updateJobStepsCompleted). */
+function closeSteps(job: any, status: string): void {
+  for (const s of job.steps) {
+    if (s.status === 'started') {
+      s.status = status;
+      s.end_time = new Date().toISOString();
+    }
+  }
+}
+
+/** Job.markJobEnded (only a STARTED job changes), then updateCompletedJobAndSteps. */
+function endJob(job: any, succeeded: boolean): void {
+  if (job.status === 'started') {
+    job.status = succeeded ? 'finished' : 'failed';
+    job.end_time = job.last_updated = new Date().toISOString();
+  }
+  closeSteps(job, job.status);
+}
+
 let counter = 0;
 const uuid = (prefix: string) => {
   counter++;
@@ -127,8 +165,15 @@ export class OvirtApiServer {
   storageDomains: any[] = fixture('storagedomains').storage_domain;
   events: any[] = fixture('events').event;
   users: any[] = fixture('users').user;
-  groups: Record<string, any> = fixture('users').groups;
+  /** User id -> his directory groups (external_id, name, namespace): users.json. */
+  directory: Record<string, any[]> = fixture('users').directory;
+  /** Engine groups (DbGroup: id, name, domain, external_id): groups.json. */
+  engineGroups: any[] = fixture('groups').group;
+  /** Permissions on a VM or a template, by its id. */
   permissions: Record<string, any> = fixture('permissions').byVm;
+  /** Permissions on a cluster, data center or the system (inherited by their VMs). */
+  objectPermissions: Record<string, any> = fixture('permissions').byObject;
+  dataCenterOf: Record<string, string> = fixture('permissions').dataCenterOf;
   permits: Record<string, any> = fixture('permits').byRole;
   tags: any[] = fixture('tags').tag;
   vmTags = new Map<string, Set<string>>();
@@ -137,10 +182,38 @@ export class OvirtApiServer {
   readonly calls: RecordedCall[] = [];
   /** SSO logins (user names), in order. */
   readonly logins: string[] = [];
+  /** How the engine's SSO authenticates: aaa profiles (internal = aaa-jdbc, example.com =
+   *  aaa-ldap) or, as new installs since 4.5.1 do, Keycloak (profile internalsso). */
+  sso: 'aaa' | 'keycloak' = 'aaa';
   /** When set, every API call answers this status (an engine outage). */
   down?: number;
   private readonly tokens = new Map<string, TokenInfo>();
   private server?: Server;
+
+  /**
+   * oVirt deletes an ended, auto-cleared job after Succeeded/FailedJobCleanupTimeInMinutes
+   * (bll/job/JobRepositoryCleanupManager, dbscripts job_sp.sql
+   * DeleteCompletedJobsOlderThanDate: FINISHED, FAILED, ABORTED, UNKNOWN); an admin
+   * can clear one too. Done at once here.
+   */
+  clearJob(id: string): void {
+    this.jobs.delete(id);
+  }
+
+  /**
+   * What an engine restart does to jobs still running: STARTED jobs and steps become
+   * UNKNOWN (JobRepositoryImpl.finalizeJobs, job_sp.sql
+   * UpdateStartedExecutionEntitiesToUnknown); an end changes such a job no more.
+   */
+  restartEngine(): void {
+    for (const job of this.jobs.values()) {
+      if (job.status === 'started') {
+        job.status = 'unknown';
+        job.end_time = new Date().toISOString();
+      }
+      closeSteps(job, 'unknown');
+    }
+  }
 
   /** Calls on /jobs..., in order: what the external-job mirror did. */
   jobCalls(): RecordedCall[] {
@@ -387,10 +460,56 @@ export class OvirtApiServer {
 
   // ---------------------------------------------------------------------------------
 
+  /** The user's domain (authz name), as his DbUser holds it. */
+  private domainOf(userId: string): string {
+    return this.users.find((u) => u.id === userId)?.domain?.name ?? '';
+  }
+
+  /**
+   * The engine groups of a user's session: his directory groups that exist as engine
+   * groups, looked up by (authz, external id) (bll/aaa/CreateUserSessionCommand.buildUser
+   * without external SSO), plus himself and Everyone (dbscripts create_views.sql
+   * engine_session_user_flat_groups).
+   */
+  private sessionIds(userId: string): Set<string> {
+    const domain = this.domainOf(userId);
+    const ext = new Set((this.directory[userId] ?? []).map((g) => g.external_id));
+    return new Set([userId, EVERYONE, ...this.engineGroups.filter((g) => g.domain === domain && ext.has(g.external_id)).map((g) => g.id)]);
+  }
+
+  /**
+   * GET /vms/{id}/permissions: the VM's own and, shown on the VM, those of its cluster,
+   * data center and the system (BackendAssignedPermissionsResource.list +
+   * getInheritedPermissions; fn_get_entity_parents), one per id (a TreeSet by id).
+   */
+  vmPermissions(vmId: string): any[] {
+    const cluster = this.vm(vmId)?.cluster?.id;
+    return this.permissionTree(vmId, 'vm', [cluster, cluster ? this.dataCenterOf[cluster] : undefined]);
+  }
+
+  /**
+   * GET /templates/{id}/permissions: the template's own and the system's
+   * (BackendTemplateResource.getPermissionsResource; fn_get_entity_parents for a
+   * template: its storage's data center, not modelled here, and the system).
+   */
+  templatePermissions(templateId: string): any[] {
+    return this.permissionTree(templateId, 'template', []);
+  }
+
+  private permissionTree(id: string, kind: 'vm' | 'template', parents: (string | undefined)[]): any[] {
+    const inherited = [...parents, SYSTEM].filter((x): x is string => !!x).flatMap((pid) => (this.objectPermissions[pid]?.permission ?? []).map((p: any) => {
+      const { cluster: _c, data_center: _d, ...rest } = p;
+      return { ...rest, [kind]: { href: `${API}/${kind}s/${id}`, id } };
+    }));
+    const byId = new Map<string, any>();
+    for (const p of [...(this.permissions[id]?.permission ?? []), ...inherited]) byId.set(p.id, p);
+    return [...byId.values()].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  }
+
   private visible(info: TokenInfo, vmId: string): boolean {
     if (info.admin) return true;
-    const groups = new Set([EVERYONE, ...(this.groups[info.userId]?.group ?? []).map((g: any) => g.id)]);
-    return (this.permissions[vmId]?.permission ?? []).some((p: any) => p.user?.id === info.userId || groups.has(p.group?.id));
+    const mine = this.sessionIds(info.userId);
+    return this.vmPermissions(vmId).some((p: any) => mine.has(p.user?.id ?? p.group?.id));
   }
 
   private app(): express.Express {
@@ -398,18 +517,48 @@ export class OvirtApiServer {
     app.use(express.urlencoded({ extended: false }));
     app.use(express.json());
 
+    // The password grant of ovirt-engine's SSO (0111fc6 enginesso servlets/OAuthTokenServlet,
+    // service/SsoService, api/SsoConstants, resources/AppMessages.properties):
+    //  * the user name is split at its LAST "@" into user and profile
+    //    (SsoService.translateUser): "alice@internal", "alice@ovirt@internalsso";
+    //  * every error is HTTP 400; with the REST API's scope (ovirt-app-api without
+    //    ovirt-app-admin / ovirt-app-portal) the body is {error_code, error}, else
+    //    {error, error_description} (SsoService.sendJsonDataWithMessage, isRestApiScope);
+    //  * a refused user is access_denied, the message from AppMessages:
+    //    aaa (jdbc, ldap): CANNOT_AUTHENTICATE_USER_IN_DOMAIN with the authn's message
+    //    (AuthnMessageMapper: USER_FAILED_TO_AUTHENTICATE);
+    //    Keycloak (sso = 'keycloak', ENGINE_SSO_ENABLE_EXTERNAL_SSO, ovirt-engine-keycloak's
+    //    profile "internalsso"): ExternalOIDCService.issueTokenUsingExternalOIDC wraps
+    //    Keycloak's error_description in CANNOT_AUTHENTICATE_USER ("Invalid user
+    //    credentials" is Keycloak's own text, not in these sources).
+    //  Keycloak's realm holds "<name>@ovirt" (ovirt-engine-keycloak constants.py
+    //  OVIRT_ADMIN_USER = 'admin@ovirt') with the password of "<name>@internal".
     app.post('/ovirt-engine/sso/oauth/token', (req, res) => {
       const { grant_type, scope, username, password } = req.body ?? {};
-      if (grant_type !== 'password' || !String(scope ?? '').split(' ').includes('ovirt-app-api')) {
-        return void res.status(400).json({ error_code: 'invalid_request', error: 'grant_type=password and scope=ovirt-app-api are required' });
-      }
-      if (PASSWORDS[username] === undefined || PASSWORDS[username] !== password) {
-        return void res.status(400).json({ error_code: 'access_denied', error: `Cannot authenticate user '${username}': The username or password is incorrect.` });
-      }
-      this.logins.push(username);
+      const scopes = String(scope ?? '').split(' ').filter(Boolean);
+      const restApi = scopes.includes('ovirt-app-api') && !scopes.includes('ovirt-app-admin') && !scopes.includes('ovirt-app-portal');
+      const fail = (code: string, message: string) => void res.status(400).json(restApi ? { error_code: code, error: message } : { error: code, error_description: message });
+      if (!grant_type) return fail('invalid_request', "Missing parameter: 'grant_type'");
+      if (grant_type !== 'password') return fail('unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');
+      // Stricter than the SSO: a token without ovirt-app-api is refused by the API later;
+      // this server refuses it at once (SsoConstants.ERR_CODE_INVALID_SCOPE).
+      if (!scopes.includes('ovirt-app-api')) return fail('invalid_scope', `The requested scope '${scopes.join(' ')}' is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.`);
+      const name = String(username ?? '');
+      const at = name.lastIndexOf('@');
+      const user = at < 0 ? name : name.slice(0, at);
+      const profile = at < 0 ? undefined : name.slice(at + 1);
+      const keycloak = this.sso === 'keycloak';
+      const profiles = keycloak ? ['internalsso'] : ['internal', 'example.com'];
+      const first = user.split('@')[0];
+      const known = keycloak ? user === `${first}@ovirt` && PASSWORDS[`${first}@internal`] : PASSWORDS[name];
+      const why = !user ? 'No user name found in credentials.'
+        : !profile || !profiles.includes(profile) ? 'No valid profile found in credentials.'
+        : !known || known !== password ? (keycloak ? 'Invalid user credentials' : 'Unable to log in. Verify your login information or contact the system administrator.')
+        : undefined;
+      if (why) return fail('access_denied', keycloak ? `Cannot authenticate user ${why}.` : `Cannot authenticate user '${user}@${profile ?? 'N/A'}': ${why}.`);
+      this.logins.push(name);
       const token = `sso-${++counter}-${Math.random().toString(36).slice(2)}`;
-      const name = String(username).split('@')[0];
-      this.tokens.set(token, { user: username, userId: USER_IDS[name], admin: name === 'admin', expired: false });
+      this.tokens.set(token, { user: name, userId: USER_IDS[first], admin: first === 'admin', expired: false });
       res.json({ ...fixture('sso-token'), access_token: token });
     });
 
@@ -461,7 +610,8 @@ export class OvirtApiServer {
     });
     api.get('/vms/:id/permissions', (req, res) => {
       if (!this.vm(req.params.id)) return notFound(res, req.params.id);
-      res.json(this.permissions[req.params.id] ?? {});
+      const list = this.vmPermissions(req.params.id);
+      res.json(list.length ? { permission: list } : {});
     });
     api.post('/vms/:id/tags', (req, res) => {
       if (!this.vm(req.params.id)) return notFound(res, req.params.id);
@@ -485,6 +635,11 @@ export class OvirtApiServer {
       const t = this.templates.find((x) => x.id === req.params.id);
       if (!t) return notFound(res, req.params.id);
       res.json(vmView(req, t));
+    });
+    api.get('/templates/:id/permissions', (req, res) => {
+      if (!this.templates.some((x) => x.id === req.params.id)) return notFound(res, req.params.id);
+      const list = this.templatePermissions(req.params.id);
+      res.json(list.length ? { permission: list } : {});
     });
     api.get('/vmpools', (req, res) => {
       const list = this.search(this.pools, String(req.query.search ?? ''), req.query.max);
@@ -553,7 +708,24 @@ export class OvirtApiServer {
       if (!u) return notFound(res, req.params.id);
       res.json(u);
     });
-    api.get('/users/:id/groups', (req, res) => void res.json(this.groups[req.params.id] ?? {}));
+    // Directory groups, read from the directory at each call (GetAuthzGroupsByUserIdQuery),
+    // rendered by GroupMapper.map(AuthzGroup): id = encoded external id, domain = the
+    // user's authz (BackendDomainUserGroupsResource.list).
+    api.get('/users/:id/groups', (req, res) => {
+      if (!this.users.some((u) => u.id === req.params.id)) return notFound(res, req.params.id);
+      const domain = this.domainOf(req.params.id);
+      const list = (this.directory[req.params.id] ?? []).map((g) => {
+        const id = directoryEntryId(g.external_id);
+        return { href: `${API}/domains/${directoryEntryId(domain)}/groups/${id}`, id, name: g.name, namespace: g.namespace, domain: { id: directoryEntryId(domain), name: domain } };
+      });
+      res.json(list.length ? { group: list } : {});
+    });
+    // Engine groups (BackendGroupResource.get, GroupMapper.map(DbGroup)).
+    api.get('/groups/:id', (req, res) => {
+      const g = this.engineGroups.find((x) => x.id === req.params.id);
+      if (!g) return notFound(res, req.params.id);
+      res.json({ href: `${API}/groups/${g.id}`, id: g.id, name: g.name, domain: { id: directoryEntryId(g.domain), name: g.domain }, domain_entry_id: directoryEntryId(g.external_id), namespace: g.namespace });
+    });
     api.get('/roles/:id/permits', (req, res) => {
       const p = this.permits[req.params.id];
       if (!p) return notFound(res, req.params.id);
@@ -573,9 +745,17 @@ export class OvirtApiServer {
       if (!req.body?.description) return void res.status(400).json({ reason: 'Incomplete parameters', detail: 'Job [description] required for add' });
       const id = uuid('10b10b10');
       const job = JSON.parse(JSON.stringify(jobShape.job).replace(/JOB-ID/g, id).replace(/USER-ID/g, info(res).userId));
-      Object.assign(job, { description: req.body.description, auto_cleared: String(req.body.auto_cleared ?? true), status: 'started', steps: [] });
+      // AddExternalJob: auto_cleared defaults to false, the job starts STARTED
+      // (BackendJobsResource.add, ExecutionHandler.createJob).
+      Object.assign(job, { description: req.body.description, auto_cleared: String(readBool(req.body.auto_cleared, false)), status: 'started', steps: [] });
       this.jobs.set(id, job);
       res.status(201).json(job);
+    });
+    // BackendJobResource.get (GetJobByJobId): 404 for a job oVirt does not have (any more).
+    api.get('/jobs/:id', (req, res) => {
+      const job = this.jobs.get(req.params.id);
+      if (!job) return notFound(res, req.params.id);
+      res.json(job);
     });
     api.post('/jobs/:id/steps', (req, res) => {
       const job = this.jobs.get(req.params.id);
@@ -587,20 +767,40 @@ export class OvirtApiServer {
       job.steps.push(step);
       res.status(201).json(step);
     });
+    // Ending a step (ovirt-engine 0111fc6 BackendStepResource.end -> EndExternalStepCommand):
+    // reads `succeeded` only (default true); no refusal of a step already ended: the
+    // status is set again (common/job/Step.markStepEnded(boolean)); a failed step ends
+    // its job FAILED at once and closes the job's open steps with that status
+    // (bll/job/ExecutionHandler.endStep, ExecutionMethod.AsStep).
     api.post('/jobs/:id/steps/:step/end', (req, res) => {
-      const step = this.jobs.get(req.params.id)?.steps.find((s: any) => s.id === req.params.step);
-      if (!step) return notFound(res, req.params.step);
-      if (step.status !== 'started') return void res.status(409).json({ reason: 'Operation Failed', detail: 'step already ended' });
-      step.status = req.body?.succeeded === false ? 'failed' : 'finished';
+      const job = this.jobs.get(req.params.id);
+      const step = job?.steps.find((s: any) => s.id === req.params.step);
+      // EndExternalStepCommand.validate: ACTION_TYPE_NO_STEP, ErrorType.BAD_PARAMETERS -> 400
+      // (restapi ErrorMessageHelper.getStatus; text of AppErrors.properties).
+      if (!step) return void res.status(400).json({ reason: 'Operation Failed', detail: '[Cannot End External Step. Step not found.]' });
+      const succeeded = readBool(req.body?.succeeded, true);
+      step.status = succeeded ? 'finished' : 'failed';
+      step.end_time = new Date().toISOString();
+      if (!succeeded) endJob(job, false);
       res.json(jobShape.action);
     });
+    // Ending a job (BackendJobResource.end -> EndExternalJobCommand): reads `succeeded`
+    // (default true) and `force` (default false), never `status`; only a STARTED job
+    // changes (Job.markJobEnded), so a job already ended answers 200 and stays as it
+    // was; force marks the job auto-cleared and its steps still STARTED ABORTED, after
+    // the end has closed them with the job's status (JobRepositoryImpl
+    // .updateCompletedJobAndSteps, then .closeCompletedJobSteps).
     api.post('/jobs/:id/end', (req, res) => {
       const job = this.jobs.get(req.params.id);
-      if (!job) return notFound(res, req.params.id);
-      if (!['finished', 'failed', 'aborted'].includes(req.body?.status)) return void res.status(400).json({ reason: 'Incomplete parameters', detail: 'Action [status] required for end' });
-      if (job.status !== 'started') return void res.status(409).json({ reason: 'Operation Failed', detail: 'job already ended' });
-      job.status = req.body.status;
-      job.end_time = new Date().toISOString();
+      // EndExternalJobCommand.validate: ACTION_TYPE_NO_JOB (with VAR__ACTION__CLEAR, as
+      // the command has it), BAD_PARAMETERS -> 400, not 404: the resource does not look
+      // the job up first.
+      if (!job) return void res.status(400).json({ reason: 'Operation Failed', detail: '[Cannot Clear External Job. Job not found.]' });
+      endJob(job, readBool(req.body?.succeeded, true));
+      if (readBool(req.body?.force, false)) {
+        job.auto_cleared = 'true';
+        closeSteps(job, 'aborted');
+      }
       res.json(jobShape.action);
     });
     app.use(API, api);

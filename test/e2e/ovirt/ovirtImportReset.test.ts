@@ -133,7 +133,7 @@ describe('oVirt import and clone -> automatic reset (real agent, real virt-syspr
     await engine.ovirt!.mirror.idle();
     const calls = ovirt.jobCalls();
     expect(calls[0]).toMatchObject({ method: 'POST', path: '/jobs', correlationId: job.id });
-    expect(calls.at(-1)).toMatchObject({ method: 'POST', path: expect.stringMatching(/^\/jobs\/[^/]+\/end$/), body: { status: 'finished', force: true }, correlationId: job.id });
+    expect(calls.at(-1)).toMatchObject({ method: 'POST', path: expect.stringMatching(/^\/jobs\/[^/]+\/end$/), body: { succeeded: true, force: true }, correlationId: job.id });
     const ovirtJob = [...ovirt.jobs.values()][0];
     expect(ovirtJob.status).toBe('finished');
     expect(ovirtJob.steps.map((s: { description: string }) => s.description)).toEqual(expect.arrayContaining(['machine-id on VM imported-web', 'ssh-hostkeys on VM imported-web']));

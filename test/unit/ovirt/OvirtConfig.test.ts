@@ -53,8 +53,15 @@ describe('[ovirt] configuration', () => {
     ['an unknown guard', { ...MINIMAL, guard: 'lock' }, /guard must be tag or none/],
     ['no password', { url: MINIMAL.url, username: MINIMAL.username }, /needs password_file/],
     ['no username', { url: MINIMAL.url, password: 'x' }, /username is required/],
+    // ovirt-engine 0111fc6 enginesso SsoService.translateUser: the profile follows the last "@".
+    ['a username without its profile', { ...MINIMAL, username: 'ovirt-sysprep' }, /username must end with its oVirt profile/],
+    ['a username ending with "@"', { ...MINIMAL, username: 'ovirt-sysprep@ovirt@' }, /username must end with its oVirt profile/],
   ])('refuses %s, naming the key', (_what, section, message) => {
     expect(() => parseOvirtSection(section as Record<string, string>, 'engine.conf')).toThrow(message);
+  });
+
+  it('accepts a Keycloak user name (user "ovirt-sysprep@ovirt", profile "internalsso")', () => {
+    expect(parseOvirtSection({ ...MINIMAL, username: 'ovirt-sysprep@ovirt@internalsso' }, 'engine.conf').username).toBe('ovirt-sysprep@ovirt@internalsso');
   });
 
   it('selects the oVirt inventory from engine.conf, which then needs [ovirt]', () => {

@@ -97,7 +97,7 @@ describe('engine with the oVirt inventory (contract, oVirt API test server + fak
       expect(calls.filter((c) => c.path === `/jobs/${ovirtJob.id}/steps`).map((c) => c.body)).toEqual(
         job.operations.map((op: string) => ({ type: 'executing', description: `${op} on VM web-01`, job: { id: ovirtJob.id } })),
       );
-      expect(calls.at(-1)?.body).toEqual({ status: 'finished', force: true });
+      expect(calls.at(-1)?.body).toEqual({ succeeded: true, force: true });
       expect(ovirtJob).toMatchObject({ status: 'finished', external: 'true' });
       expect(ovirtJob.steps.every((s: { status: string }) => s.status === 'finished')).toBe(true);
     });
@@ -217,7 +217,7 @@ describe('engine with the oVirt inventory (contract, oVirt API test server + fak
       expect(job.state).toBe('cancelled');
       await until(() => h.ovirt.vmTags.get(IDS.web01)?.size === 0, 5000, 'tag removed');
       await until(jobEnded(h.ovirt), 5000, 'oVirt job end');
-      expect(h.ovirt.jobCalls().at(-1)?.body).toEqual({ status: 'aborted', force: true });
+      expect(h.ovirt.jobCalls().at(-1)?.body).toEqual({ succeeded: false, force: true }); // no "aborted" end in oVirt
     });
   });
 });
