@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseIni, parsers } from '../shared/config';
 import type { TlsFiles } from '../shared/grpc';
+import { checkLibvirtUri, defaultLibvirtConfig, LibvirtConfig, parseLibvirtSection } from './libvirt/LibvirtConfig';
 import { OvirtConfig, parseOvirtSection } from './ovirt/OvirtConfig';
 import type { Role } from './Role';
 
@@ -27,6 +28,8 @@ export interface HostConfig {
   /** host:port of the host's agent. */
   address: string;
   storageRoots: string[];
+  /** inventory = libvirt: the daemon holding this host's domains; undefined: [libvirt] uri. */
+  libvirtUri?: string;
 }
 
 /** Automatic reset triggers of the inventory: a VM cloned, imported, or created in a pool. */
@@ -65,11 +68,16 @@ export interface EngineConfig {
   /** Seconds between agent health probes. */
   healthIntervalSec: number;
   autoReset: Record<Trigger, TriggerConfig>;
-  /** Where VMs, pools, templates and hosts come from: the engine's own database, or oVirt. */
-  inventory: 'embedded' | 'ovirt';
+  /** Where VMs, pools, templates and hosts come from: the engine's own database, oVirt, or libvirt. */
+  inventory: InventoryKind;
   /** The [ovirt] section (docs/ovirt.md); required with inventory = ovirt. */
   ovirt: OvirtConfig | null;
+  /** The [libvirt] section (docs/libvirt.md), read with inventory = libvirt; defaults without one. */
+  libvirt: LibvirtConfig;
 }
+
+export const INVENTORY_KINDS = ['embedded', 'ovirt', 'libvirt'] as const;
+export type InventoryKind = (typeof INVENTORY_KINDS)[number];
 
 export function defaultConfig(): EngineConfig {
   return {
@@ -94,6 +102,7 @@ export function defaultConfig(): EngineConfig {
     },
     inventory: 'embedded',
     ovirt: null,
+    libvirt: defaultLibvirtConfig(),
   };
 }
 
@@ -142,15 +151,15 @@ export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: stri
     process.emitWarning(`${f}: min_free_bytes_for_install is ignored; set min_free_bytes_for_packages in each agent's agent.conf`, 'DeprecationWarning');
   },
   inventory: (c, v, f) => {
-    if (v !== 'embedded' && v !== 'ovirt') throw new Error(`${f}: inventory must be embedded or ovirt, got ${JSON.stringify(v)}`);
-    c.inventory = v;
+    if (!(INVENTORY_KINDS as readonly string[]).includes(v)) throw new Error(`${f}: inventory must be ${INVENTORY_KINDS.slice(0, -1).join(', ')} or ${INVENTORY_KINDS.at(-1)}, got ${JSON.stringify(v)}`);
+    c.inventory = v as InventoryKind;
   },
 };
 
 /**
  * Parses an engine.conf text. Sections: [engine] (keys above), [tls] (ca, cert, key: the
  * engine's client certificate towards the agents), [tokens] (`name = role:token`),
- * [host:ID] (address, storage_roots, name), [auto_reset] (`clone|import|pool = PROFILE|off`).
+ * [host:ID] (address, storage_roots, name, libvirt_uri), [libvirt] (docs/libvirt.md), [auto_reset] (`clone|import|pool = PROFILE|off`).
  * Other sections (e.g. [local_agent], read by main.ts) are returned untouched.
  */
 export function parseEngineConfig(text: string, file = 'engine.conf'): { config: EngineConfig; sections: IniSections } {
@@ -183,9 +192,21 @@ export function parseEngineConfig(text: string, file = 'engine.conf'): { config:
       const id = name.slice(5).trim();
       const address = kv.get('address');
       if (!address) throw new Error(`${file}: [${name}] needs address = HOST:PORT`);
-      c.hosts.push({ id, name: kv.get('name') ?? id, address, storageRoots: list(kv.get('storage_roots') ?? '').map((p) => path.resolve(p)) });
+      const libvirtUri = kv.get('libvirt_uri');
+      const err = (msg: string): never => {
+        throw new Error(`${file}: [${name}] ${msg}`);
+      };
+      c.hosts.push({
+        id,
+        name: kv.get('name') ?? id,
+        address,
+        storageRoots: list(kv.get('storage_roots') ?? '').map((p) => path.resolve(p)),
+        ...(libvirtUri !== undefined && { libvirtUri: checkLibvirtUri(libvirtUri, 'libvirt_uri', err) }),
+      });
     } else if (name === 'ovirt') {
       c.ovirt = parseOvirtSection(values, file);
+    } else if (name === 'libvirt') {
+      c.libvirt = parseLibvirtSection(values, file);
     } else if (name === 'auto_reset') {
       for (const [k, v] of kv) {
         if (!(TRIGGERS as string[]).includes(k)) throw new Error(`${file}: [auto_reset] knows ${TRIGGERS.join(', ')}, not "${k}"`);

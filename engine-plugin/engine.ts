@@ -31,6 +31,8 @@ import { JobStream } from './jobs/JobStream';
 import { VmLocks } from './jobs/VmLocks';
 import { JobStore } from './jobs/JobStore';
 import { LastSysprep } from './jobs/LastSysprep';
+import { LibvirtConfig } from './libvirt/LibvirtConfig';
+import { LibvirtInventory } from './libvirt/LibvirtInventory';
 import { createLogger, Logger } from './logger';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
 import { LifecycleGuard } from './ovirt/LifecycleGuard';
@@ -75,6 +77,14 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(Inventory, { useToken: OvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
+  } else if (config.inventory === 'libvirt') {
+    // libvirt owns domains, their state and disks (docs/libvirt.md); its actions (clone,
+    // import, pools, power) come next: until then the routes that need them answer NOT_SUPPORTED.
+    c.register(LibvirtConfig, { useValue: config.libvirt });
+    c.registerSingleton(LibvirtInventory);
+    c.register(Inventory, { useToken: LibvirtInventory });
+    c.register(InventoryActions, { useFactory: () => null });
+    c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   } else {
     c.registerSingleton(EmbeddedInventory);
     c.register(DiskChecker, { useClass: AgentDiskChecker });

@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libguestfs-tools qemu-utils qemu-system-x86 linux-image-amd64 busybox-static openssl procps util-linux faketime)
+# libvirt-*: the libvirt inventory's tests run a real libvirtd (test/helpers/libvirtd.ts starts it
+# without systemd); its own package defines a "default" network, left inactive.
+packages=(libguestfs-tools qemu-utils qemu-system-x86 linux-image-amd64 busybox-static openssl procps util-linux faketime libvirt-daemon-system libvirt-clients)
 [[ "${1:-}" == "--with-browser" ]] && packages+=(chromium)
 
 missing=()

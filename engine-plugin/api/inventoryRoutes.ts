@@ -31,8 +31,14 @@ export const poolBodySchema = z
   })
   .strict();
 
+/** Why an inventory without actions refuses them, by [engine] inventory. */
+const MANAGED_ELSEWHERE: Partial<Record<string, string>> = {
+  ovirt: 'this inventory is managed by oVirt: create and delete VMs, templates and pools there',
+  libvirt: 'the libvirt inventory reads domains only for now: define, clone and delete them with libvirt (virsh, virt-manager) until these actions come (docs/libvirt.md)',
+};
+
 function embedded(d: ApiDeps): InventoryActions {
-  if (!d.actions) throw new SysprepError('invalid', 'NOT_SUPPORTED', 'this inventory is managed by oVirt: create and delete VMs, templates and pools there', { field: 'inventory' });
+  if (!d.actions) throw new SysprepError('invalid', 'NOT_SUPPORTED', MANAGED_ELSEWHERE[d.config.inventory] ?? `the ${d.config.inventory} inventory has no such action`, { field: 'inventory' });
   return d.actions;
 }
 

@@ -8,7 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
 export class CommandError extends Error {
-  constructor(readonly argv: string[], readonly exitCode: number | null, readonly stderr: string) {
+  constructor(readonly argv: string[], readonly exitCode: number | null, readonly stderr: string, readonly timedOut = false) {
     super(`${argv[0]} exited with ${exitCode}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
 }
@@ -120,7 +120,7 @@ export async function run(
   const exit = await proc.exited;
   const argv = [cmd, ...args];
   if (exit.spawnError) throw new CommandError(argv, null, exit.spawnError.message);
-  if (exit.stopped === 'timeout') throw new CommandError(argv, exit.code, `timed out after ${timeoutMs} ms\n${stderr}`);
+  if (exit.stopped === 'timeout') throw new CommandError(argv, exit.code, `timed out after ${timeoutMs} ms\n${stderr}`, true);
   if (exit.code !== 0) throw new CommandError(argv, exit.code, stderr);
   return { stdout, stderr };
 }

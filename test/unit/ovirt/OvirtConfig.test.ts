@@ -70,7 +70,7 @@ describe('[ovirt] configuration', () => {
     expect(config.inventory).toBe('ovirt');
     expect(config.ovirt?.url).toBe('https://engine.example.com');
     expect(() => parseEngineConfig('[engine]\ninventory = ovirt\n')).toThrow(/needs an \[ovirt\] section/);
-    expect(() => parseEngineConfig('[engine]\ninventory = vmware\n')).toThrow(/inventory must be embedded or ovirt/);
+    expect(() => parseEngineConfig('[engine]\ninventory = vmware\n')).toThrow(/inventory must be embedded, ovirt or libvirt/);
     expect(parseEngineConfig('').config).toMatchObject({ inventory: 'embedded', ovirt: null });
   });
 });

@@ -1,0 +1,148 @@
+// The one wrapper of `virsh` (libvirt's own client): no well-kept Node binding of libvirt
+// exists (docs/engine-decisions.md). Typed options -> a pure argv builder -> one spawn site
+// (shared/tools/exec.ts run: argv array, no shell, own process group, timeout) -> typed
+// errors:
+//   * libvirtd not reachable (no socket, refused, bad URI), or no answer in time:
+//     503 LIBVIRT_UNREACHABLE;
+//   * a domain that does not exist: 404 LIBVIRT_DOMAIN_NOT_FOUND;
+//   * anything else: VIRSH_FAILED with virsh's own message.
+// Read commands connect read-only (`-r`: libvirt-sock-ro, no write right needed). Domain
+// arguments come after `--`, and only UUIDs read from libvirt itself are passed (never a
+// name from a request), so a value is never taken for a flag or for a domain id.
+import { NotFoundError, SysprepError, UnavailableError } from '../../shared/errors';
+import { CommandError, run } from '../../shared/tools/exec';
+
+/** A domain as `virsh list --all --uuid --name` prints it. */
+export interface DomainId {
+  uuid: string;
+  name: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const isDomainUuid = (v: string): boolean => UUID.test(v);
+
+/** The argv of one virsh command on `uri`; `readonly` connects through libvirt's read-only socket. */
+export function virshArgv(uri: string, command: string[], opts: { readonly?: boolean } = {}): string[] {
+  return [...(opts.readonly ? ['-r'] : []), '-q', '-c', uri, ...command];
+}
+
+/**
+ * Several `dumpxml` in ONE virsh process (virsh runs `;`-separated commands given as its
+ * argument): a listing of N domains costs one spawn, not N. Only UUIDs are allowed in,
+ * so the command string holds nothing virsh's own parser could read otherwise.
+ */
+export function dumpXmlBatch(uuids: readonly string[]): string {
+  for (const u of uuids) if (!isDomainUuid(u)) throw new Error(`not a domain UUID: ${JSON.stringify(u)}`);
+  return uuids.map((u) => `dumpxml --domain ${u}`).join(' ; ');
+}
+
+/** `list --all --uuid --name`: "UUID NAME" lines (a name may hold spaces, never a newline). */
+export function parseDomainList(stdout: string): DomainId[] {
+  const out: DomainId[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^([0-9a-f-]{36}) (.+)$/.exec(line.trim());
+    if (m && isDomainUuid(m[1])) out.push({ uuid: m[1], name: m[2] });
+  }
+  return out;
+}
+
+/**
+ * `domstats --state`: blocks of "Domain: 'NAME'" then "  state.state=N" (libvirt's
+ * virDomainState number). Libvirt refuses a newline in a domain name, so the name line is
+ * unambiguous.
+ */
+export function parseDomainStates(stdout: string): Map<string, number> {
+  const states = new Map<string, number>();
+  let current: string | undefined;
+  for (const line of stdout.split('\n')) {
+    const dom = /^Domain: '(.*)'$/.exec(line);
+    if (dom) {
+      current = dom[1];
+      continue;
+    }
+    const st = /^\s+state\.state=(\d+)$/.exec(line);
+    if (st && current !== undefined) states.set(current, Number(st[1]));
+  }
+  return states;
+}
+
+/** Splits the output of several dumpxml into their documents. */
+export function splitDomainXml(stdout: string): string[] {
+  return stdout
+    .split(/(?<=<\/domain>)\s*/)
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('<domain'));
+}
+
+/** virsh's words for a domain that does not exist (any more). */
+const GONE = /failed to get domain|Domain not found/i;
+
+/** The typed error of a failed virsh run. */
+export function virshError(err: unknown, uri: string): SysprepError {
+  if (!(err instanceof CommandError)) return new SysprepError('failed', 'VIRSH_FAILED', `virsh: ${(err as Error).message}`, { uri });
+  const message = err.stderr
+    .split('\n')
+    .map((l) => l.replace(/^error: /, '').trim())
+    .filter(Boolean)
+    .join(': ');
+  if (err.timedOut) return new UnavailableError('LIBVIRT_UNREACHABLE', `libvirt at ${uri} did not answer in time`, { uri, reason: 'timeout' });
+  if (err.exitCode === null) return new UnavailableError('LIBVIRT_UNREACHABLE', `virsh could not be run: ${message} (is libvirt-clients installed?)`, { uri });
+  if (/failed to connect to the hypervisor|Failed to connect socket|Connection refused|End of file while reading data/i.test(err.stderr)) {
+    return new UnavailableError('LIBVIRT_UNREACHABLE', `libvirt at ${uri} is unreachable: ${message}`, { uri });
+  }
+  if (GONE.test(err.stderr)) return new NotFoundError('LIBVIRT_DOMAIN_NOT_FOUND', message, { uri });
+  return new SysprepError('failed', 'VIRSH_FAILED', `virsh: ${message || `exit code ${err.exitCode}`}`, { uri });
+}
+
+/** virsh on one libvirt URI. */
+export class Virsh {
+  constructor(
+    readonly uri: string,
+    private readonly timeoutMs: number,
+    private readonly bin = 'virsh',
+  ) {}
+
+  /** Every domain, defined or transient, running or not. */
+  async list(): Promise<DomainId[]> {
+    return parseDomainList(await this.read(['list', '--all', '--uuid', '--name']));
+  }
+
+  /** virDomainState number by domain name, read now (never cached: it changes behind our back). */
+  async states(uuids?: readonly string[]): Promise<Map<string, number>> {
+    for (const u of uuids ?? []) if (!isDomainUuid(u)) throw new Error(`not a domain UUID: ${JSON.stringify(u)}`);
+    return parseDomainStates(await this.read(['domstats', '--state', ...(uuids?.length ? ['--', ...uuids] : [])]));
+  }
+
+  /** The XML of these domains (live definition of a running one); a domain gone meanwhile is left out. */
+  async dumpXml(uuids: readonly string[]): Promise<string[]> {
+    if (uuids.length === 0) return [];
+    if (uuids.length === 1) {
+      try {
+        return [await this.read(['dumpxml', '--', uuids[0]])];
+      } catch (err) {
+        if (err instanceof NotFoundError) return [];
+        throw err;
+      }
+    }
+    // virsh goes on after a failed command of a batch and exits with the LAST command's
+    // status: a closing `echo` makes that 0, and stderr tells the domains gone meanwhile
+    // (tolerated) from anything else (a lost connection fails every command: thrown).
+    const { stdout, stderr } = await this.exec([`${dumpXmlBatch(uuids)} ; echo`]);
+    const errors = stderr.split('\n').filter((l) => l.trim() && !GONE.test(l));
+    if (errors.length) throw virshError(new CommandError(['virsh'], 1, errors.join('\n')), this.uri);
+    return splitDomainXml(stdout);
+  }
+
+  private async read(command: string[]): Promise<string> {
+    return (await this.exec(command)).stdout;
+  }
+
+  private async exec(command: string[]): Promise<{ stdout: string; stderr: string }> {
+    try {
+      return await run(this.bin, virshArgv(this.uri, command, { readonly: true }), { timeoutMs: this.timeoutMs });
+    } catch (err) {
+      throw virshError(err, this.uri);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+// What the libvirt adapter reads from libvirt, in the inventory port's terms: a domain's
+// state number (virDomainState) as a VmStatus, and a domain's XML as its disks and our
+// metadata (template mark, pool membership, the template it was cloned from). Pure
+// functions over virsh's output, so each mapping has a table test (docs/libvirt.md has
+// the same tables for the administrator).
+import { XMLParser } from 'fast-xml-parser';
+import type { DiskRef, VmStatus } from '../inventory/Inventory';
+
+/**
+ * libvirt's virDomainState (include/libvirt/libvirt-domain.h) -> VmStatus. Only "shut off"
+ * is down: a paused, suspended (pmsuspended) or crashed-and-preserved domain still has its
+ * QEMU process, which holds its disks open.
+ */
+export const DOMAIN_STATES: Record<number, { name: string; status: VmStatus }> = {
+  0: { name: 'no state', status: 'unknown' },
+  1: { name: 'running', status: 'up' },
+  2: { name: 'blocked', status: 'up' },
+  3: { name: 'paused', status: 'up' },
+  4: { name: 'in shutdown', status: 'powering_down' },
+  5: { name: 'shut off', status: 'down' },
+  6: { name: 'crashed', status: 'up' },
+  7: { name: 'pmsuspended', status: 'up' },
+};
+
+/** The VM status of a virDomainState number; unknown (never down) for anything else. */
+export function vmStatusOf(state: number | undefined): VmStatus {
+  return (state !== undefined && DOMAIN_STATES[state]?.status) || 'unknown';
+}
+
+/**
+ * Our XML namespaces in a domain's <metadata> (set with `virsh metadata DOMAIN --uri NS
+ * --key ovirt-sysprep --set XML`). They name, never locate: nothing is fetched from them.
+ * The prefix is whatever the writer chose; only the namespace is compared.
+ */
+export const METADATA_NS = {
+  /** `<template/>`: the domain is a template, not a VM. */
+  template: 'https://ovirt-sysprep.example/xmlns/template/1',
+  /** `<pool name="web" index="3"/>`: the domain is VM number `index` of pool `name`. */
+  pool: 'https://ovirt-sysprep.example/xmlns/pool/1',
+  /** `<clone template="UUID"/>`: the domain was cloned from that template domain. */
+  clone: 'https://ovirt-sysprep.example/xmlns/clone/1',
+} as const;
+
+export interface DomainInfo {
+  uuid: string;
+  name: string;
+  /** Disks (device "disk" or "lun"), in XML order; cdrom and floppy drives are left out. */
+  disks: DiskRef[];
+  template: boolean;
+  pool?: { name: string; index?: number };
+  /** UUID of the template domain it was cloned from. */
+  cloneOf?: string;
+}
+
+type Node = Record<string, unknown>;
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  isArray: (_name, jpath) => jpath === 'domain.devices.disk',
+});
+
+const asNode = (v: unknown): Node => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Node) : {});
+const attr = (n: Node, name: string): string | undefined => (typeof n[`@${name}`] === 'string' ? (n[`@${name}`] as string) : undefined);
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof asNode(v)['#text'] === 'string' ? (asNode(v)['#text'] as string) : '').trim();
+
+/** Formats the agents work on; libvirt's default for a file disk without a driver type is raw. */
+const FORMATS = new Set(['qcow2', 'raw']);
+
+/** A <disk> of the domain XML as a DiskRef; undefined for a cdrom or floppy drive. */
+export function diskOf(disk: Node): DiskRef | undefined {
+  const device = attr(disk, 'device') ?? 'disk';
+  if (device === 'cdrom' || device === 'floppy') return undefined;
+  const type = attr(disk, 'type') ?? 'file';
+  const source = asNode(disk.source);
+  const format = attr(asNode(disk.driver), 'type') ?? 'raw';
+  const target = attr(asNode(disk.target), 'dev') ?? '?';
+  if (type === 'file') {
+    const file = attr(source, 'file');
+    if (!file) return { path: `(${target}: no source file)`, format, unsupported: 'the disk has no source file' };
+    if (!FORMATS.has(format)) return { path: file, format, unsupported: `format "${format}": only qcow2 and raw disks are worked on` };
+    if (device === 'lun') return { path: file, format, unsupported: 'a "lun" device passes SCSI commands to the host: only plain disks are worked on' };
+    return { path: file, format };
+  }
+  if (type === 'block') {
+    return { path: attr(source, 'dev') ?? `(${target})`, format, unsupported: 'a block device (type "block"): the host agents work on image files in their storage roots' };
+  }
+  if (type === 'network') {
+    const protocol = attr(source, 'protocol') ?? 'network';
+    const host = attr(asNode(source.host), 'name');
+    return { path: `${protocol}://${host ?? ''}/${attr(source, 'name') ?? ''}`, format, unsupported: `a network disk (protocol "${protocol}"): the host agents work on image files in their storage roots` };
+  }
+  if (type === 'volume') {
+    return { path: `${attr(source, 'pool') ?? '?'}/${attr(source, 'volume') ?? '?'}`, format, unsupported: 'a storage-pool volume (type "volume"): give the domain the image file itself (type "file")' };
+  }
+  return { path: `(${target})`, format, unsupported: `a disk of type "${type}": only image files (type "file") are worked on` };
+}
+
+/** Our elements in <metadata>, by namespace, whatever their prefix. */
+function ourMetadata(metadata: Node): Map<string, Node> {
+  const found = new Map<string, Node>();
+  for (const [key, value] of Object.entries(metadata)) {
+    if (key.startsWith('@') || key === '#text') continue;
+    const prefix = key.includes(':') ? key.slice(0, key.indexOf(':')) : '';
+    for (const el of Array.isArray(value) ? value : [value]) {
+      const node = asNode(el);
+      const ns = attr(node, prefix ? `xmlns:${prefix}` : 'xmlns');
+      if (ns) found.set(ns, node);
+    }
+  }
+  return found;
+}
+
+/** A domain's XML (virsh dumpxml) as the adapter uses it. */
+export function parseDomainXml(xml: string): DomainInfo {
+  const domain = asNode(parser.parse(xml).domain);
+  const uuid = text(domain.uuid);
+  const name = text(domain.name);
+  if (!uuid || !name) throw new Error('not a libvirt domain XML (no <name> or <uuid>)');
+  const devices = asNode(domain.devices);
+  const disks = ((devices.disk as unknown[] | undefined) ?? []).map((d) => diskOf(asNode(d))).filter((d): d is DiskRef => d !== undefined);
+  const meta = ourMetadata(asNode(domain.metadata));
+  const info: DomainInfo = { uuid, name, disks, template: meta.has(METADATA_NS.template) };
+  const pool = meta.get(METADATA_NS.pool);
+  const poolName = pool && attr(pool, 'name')?.trim();
+  if (poolName) {
+    const index = attr(pool, 'index');
+    info.pool = { name: poolName, ...(index !== undefined && /^\d{1,9}$/.test(index) && { index: Number(index) }) };
+  }
+  const cloneOf = attr(meta.get(METADATA_NS.clone) ?? {}, 'template');
+  if (cloneOf) info.cloneOf = cloneOf;
+  return info;
+}
