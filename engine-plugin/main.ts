@@ -16,14 +16,16 @@ const CONFIG_HELP = `
 Configuration file (vdsm-style ini; every key in docs/engine.md):
   [engine]      listen, tls_cert, tls_key, allow_insecure_http, data_dir, log_level,
                 log_file, max_jobs_per_host, job_timeout_sec, agent_lost_timeout_sec,
-                health_interval_sec, inventory (embedded | ovirt)
+                health_interval_sec, inventory (embedded | ovirt | libvirt)
                 (a non-loopback listen needs tls_cert + tls_key: HTTPS; or allow_insecure_http = true)
   [tls]         ca, cert, key            client certificate towards the agents (mutual TLS)
   [tokens]      NAME = admin|operator|viewer:TOKEN
-  [host:ID]     address = HOST:PORT, storage_roots = DIR[,DIR...], name
+  [host:ID]     address = HOST:PORT, storage_roots = DIR[,DIR...], name, libvirt_uri
   [auto_reset]  clone|import|pool = PROFILE | off     (default clone-reset)
   [ovirt]       url, ca_file, username, password_file, agent_port, mount_root, ...
                 (with [engine] inventory = ovirt; every key in docs/ovirt.md)
+  [libvirt]     uri (default qemu:///system), timeout_sec, cache_ttl_sec
+                (with [engine] inventory = libvirt; every key in docs/libvirt.md)
   [local_agent] agent.conf keys for the --local agent (e.g. max_jobs = 2)
 
 Examples:

@@ -1,6 +1,8 @@
 // The [libvirt] section of engine.conf, `libvirt_uri` in [host:ID] and `inventory = libvirt`.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseEngineConfig } from '../../../engine-plugin/config';
-import { defaultLibvirtConfig, libvirtSources, parseLibvirtSection } from '../../../engine-plugin/libvirt/LibvirtConfig';
+import { defaultLibvirtConfig, LIBVIRT_KEYS, libvirtSources, parseLibvirtSection } from '../../../engine-plugin/libvirt/LibvirtConfig';
 
 describe('[libvirt] configuration', () => {
   it('parses every key, with defaults for the rest', () => {
@@ -50,5 +52,15 @@ describe('[libvirt] configuration', () => {
     const c = defaultLibvirtConfig();
     expect(libvirtSources([], c)).toEqual([{ uri: 'qemu:///system' }]);
     expect(() => libvirtSources([{ id: 'a' }, { id: 'b' }], c)).toThrow('[host:a] and [host:b] both read libvirt at qemu:///system: give each host its own libvirt_uri');
+  });
+});
+
+describe('docs/libvirt.md', () => {
+  it('documents every [libvirt] key in its table', () => {
+    const doc = readFileSync(path.join(__dirname, '../../../docs/libvirt.md'), 'utf8');
+    const start = doc.indexOf('### `[libvirt]` keys');
+    const table = doc.slice(start, doc.indexOf('\n#', start + 1));
+    const rows = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+    expect(rows.sort()).toEqual(Object.keys(LIBVIRT_KEYS).sort());
   });
 });
