@@ -20,6 +20,7 @@ import type { Host, Inventory, ListQuery, Page, Pool, Template, Vm } from '../in
 import { Logger } from '../logger';
 import { LibvirtConfig, libvirtSources } from './LibvirtConfig';
 import { DomainInfo, parseDomainXml, vmStatusOf } from './libvirtModel';
+import { pageOf } from './pageOf';
 import { DomainId, Virsh } from './Virsh';
 
 /** A domain as read from one daemon. */
@@ -33,21 +34,6 @@ interface Domain {
 interface Source {
   virsh: Virsh;
   hostId?: string;
-}
-
-/** One page of `items` (already in listing order): name filter, offset cursor, limit 1..1000 (100). */
-export function pageOf<T extends { name: string }>(items: T[], query: ListQuery = {}): Page<T> {
-  const search = query.search?.toLowerCase();
-  const matching = search ? items.filter((i) => i.name.toLowerCase().includes(search)) : items;
-  const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
-  let offset = 0;
-  if (query.cursor !== undefined) {
-    if (!/^\d{1,9}$/.test(query.cursor)) throw new InputError('cursor', 'is not a cursor of this listing');
-    offset = Number(query.cursor);
-  }
-  const slice = matching.slice(offset, offset + limit);
-  const end = offset + slice.length;
-  return { items: slice, total: matching.length, next: end < matching.length ? String(end) : undefined };
 }
 
 const byName = <T extends { name: string; id: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1);

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { ENGINE_KEYS, parseEngineConfig, withDefaults } from '../../../engine-plugin/config';
+import { docTableKeys } from '../../helpers/docTableKeys';
 
 describe('engine configuration file', () => {
   const text = `
@@ -59,10 +58,6 @@ pool = template-seal
   });
 
   it('documents every [engine] key in the table of docs/engine.md', () => {
-    const doc = readFileSync(path.join(__dirname, '../../../docs/engine.md'), 'utf8');
-    const start = doc.indexOf('### `[engine]` keys');
-    const table = doc.slice(start, doc.indexOf('\n#', start + 1));
-    const rows = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
-    expect(rows.sort()).toEqual(Object.keys(ENGINE_KEYS).sort());
+    expect(docTableKeys('engine.md', '### `[engine]` keys')).toEqual(Object.keys(ENGINE_KEYS).sort());
   });
 });

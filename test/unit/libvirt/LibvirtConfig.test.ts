@@ -1,8 +1,7 @@
 // The [libvirt] section of engine.conf, `libvirt_uri` in [host:ID] and `inventory = libvirt`.
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseEngineConfig } from '../../../engine-plugin/config';
 import { defaultLibvirtConfig, LIBVIRT_KEYS, libvirtSources, parseLibvirtSection } from '../../../engine-plugin/libvirt/LibvirtConfig';
+import { docTableKeys } from '../../helpers/docTableKeys';
 
 describe('[libvirt] configuration', () => {
   it('parses every key, with defaults for the rest', () => {
@@ -57,10 +56,7 @@ describe('[libvirt] configuration', () => {
 
 describe('docs/libvirt.md', () => {
   it('documents every [libvirt] key in its table', () => {
-    const doc = readFileSync(path.join(__dirname, '../../../docs/libvirt.md'), 'utf8');
-    const start = doc.indexOf('### `[libvirt]` keys');
-    const table = doc.slice(start, doc.indexOf('\n#', start + 1));
-    const rows = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
-    expect(rows.sort()).toEqual(Object.keys(LIBVIRT_KEYS).sort());
+    expect(docTableKeys('libvirt.md', '### `[libvirt]` keys')).toEqual(Object.keys(LIBVIRT_KEYS).sort());
+    expect(docTableKeys('libvirt.md', '### `[host:ID]` key for libvirt')).toEqual(['libvirt_uri']);
   });
 });
