@@ -20,7 +20,7 @@ import { METADATA_NS } from '../../../engine-plugin/libvirt/libvirtModel';
 import { guestRead } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_HOSTNAME, IDENTITY_PATHS } from '../../helpers/guestImage';
 import { ensureLibvirtd, LIBVIRT_URI } from '../../helpers/libvirtd';
-import { Stack, startStack } from '../engine/stack';
+import { restApi, Stack, startStack } from '../engine/stack';
 
 jest.setTimeout(8 * 60_000);
 
@@ -145,6 +145,7 @@ describe('libvirt inventory against a real libvirtd', () => {
 
     // By name or UUID; a job on the odd domain is refused for its disks; actions are not there yet.
     expect((await s.api('GET', `/vms/${NAMES.sys}`)).body.id).toBe(uuids[NAMES.sys]);
+    expect(await s.api('GET', '/vms/00000000-0000-4000-8000-00000000d0d0')).toMatchObject({ status: 404, body: { error: { code: 'VM_NOT_FOUND' } } });
     const refused = await s.api('POST', `/vms/${uuids[NAMES.odd]}/sysprep`, {});
     expect(refused).toMatchObject({ status: 409, body: { error: { code: 'DISK_UNSUPPORTED', details: { disk: '/dev/lvinv-none' } } } });
     const clone = await s.api('POST', '/vms', { name: `${PREFIX}clone`, template: NAMES.tpl });
@@ -165,6 +166,20 @@ describe('libvirt inventory against a real libvirtd', () => {
     expect(await statusOf(NAMES.b)).toBe('up'); // paused: QEMU still holds the disk
     await virsh('destroy', '--domain', NAMES.b);
     expect(await waitListed(NAMES.b, 'down', 5_000)).toBeLessThan(5_000);
+  });
+
+  it('answers 503 LIBVIRT_UNREACHABLE naming the URI when libvirtd cannot be reached', async () => {
+    // A real virsh on a socket where no daemon listens: what a stopped libvirtd looks like.
+    const uri = `qemu+unix:///system?socket=${path.join(s.dir, 'no-libvirt-sock')}`;
+    const other = await startEngine({ ...s.engineConfig, dataDir: path.join(s.dir, 'engine-unreachable'), inventory: 'libvirt', libvirt: libvirtWithDefaults({ uri }), hosts: [] });
+    try {
+      const { api } = restApi(other);
+      for (const url of ['/vms', '/vms/anything', '/templates', '/pools']) {
+        expect(await api('GET', url)).toMatchObject({ status: 503, body: { error: { code: 'LIBVIRT_UNREACHABLE', details: { uri } } } });
+      }
+    } finally {
+      await other.stop();
+    }
   });
 
   it('runs a real sysprep on a shut-off domain: succeeded, the hostname on its disk is the domain name', async () => {
