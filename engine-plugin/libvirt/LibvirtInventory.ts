@@ -14,7 +14,7 @@
 //   * A daemon that cannot be reached makes listings answer 503 LIBVIRT_UNREACHABLE; a
 //     lookup by id or name answers from the daemons that did, and 503 only when none had it.
 import { inject, injectable } from 'tsyringe';
-import { InputError } from '../../shared/errors';
+import { InputError, NotFoundError } from '../../shared/errors';
 import { EngineConfig } from '../config';
 import type { Host, Inventory, ListQuery, Page, Pool, Template, Vm } from '../inventory/Inventory';
 import { Logger } from '../logger';
@@ -144,9 +144,14 @@ export class LibvirtInventory implements Inventory {
   }
 
   private async readOne(s: Source, id: DomainId): Promise<Domain | undefined> {
-    const [states, xml] = await Promise.all([s.virsh.states([id.uuid]).catch(() => undefined), s.virsh.dumpXml([id.uuid])]);
+    // Undefined meanwhile: not found; anything else (unreachable, timeout) is thrown.
+    const gone = (err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    };
+    const [states, xml] = await Promise.all([s.virsh.states([id.uuid]).catch(gone), s.virsh.dumpXml([id.uuid])]);
     const info = this.parse(xml, s)[0];
-    if (!info || !states) return undefined; // undefined meanwhile
+    if (!info || !states) return undefined;
     this.xml.set(`${s.virsh.uri}|${info.uuid}`, { at: Date.now(), info });
     return { info, state: states.get(info.name), hostId: s.hostId };
   }
