@@ -4,7 +4,7 @@
 // `virsh -c qemu:///system version` does. Idempotent; jest workers that call it at once
 // take turns through a lock file, so the daemons are started once.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,8 @@ const execFileAsync = promisify(execFile);
 export const LIBVIRT_URI = 'qemu:///system';
 const SOCKET = '/run/libvirt/libvirt-sock';
 const VIRTLOGD_SOCKET = '/run/libvirt/virtlogd-sock';
+/** libvirtd starts every network linked here: tests must never start one (no traffic leaves loopback). */
+const NETWORK_AUTOSTART = '/etc/libvirt/qemu/networks/autostart';
 
 const answers = () => execFileAsync('virsh', ['-c', LIBVIRT_URI, 'version'], { timeout: 10_000 }).then(() => true, () => false);
 
@@ -29,6 +31,8 @@ export async function ensureLibvirtd(timeoutMs = 60_000): Promise<void> {
   try {
     if (existsSync(SOCKET) && (await answers())) return; // another worker started it meanwhile
     if (process.getuid?.() !== 0) throw new Error(`libvirtd is not running (${SOCKET}) and only root can start it: run virtlogd -d && libvirtd -d as root`);
+    const autostart = existsSync(NETWORK_AUTOSTART) ? readdirSync(NETWORK_AUTOSTART) : [];
+    if (autostart.length) throw new Error(`libvirtd would start the networks ${autostart.join(', ')} (${NETWORK_AUTOSTART}): the tests never start a libvirt network; disable them with virsh net-autostart --disable NAME`);
     // Daemons, not our children: they outlive the test run, as a service would.
     if (!existsSync(VIRTLOGD_SOCKET)) await execFileAsync('virtlogd', ['-d']);
     await execFileAsync('libvirtd', ['-d']).catch(() => undefined); // a daemon still starting holds the pid file: wait below
