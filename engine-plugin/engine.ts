@@ -20,7 +20,9 @@ import { Inspector } from './dispatch/Inspector';
 import { DiskChecker } from './inventory/DiskChecker';
 import { EmbeddedInventory } from './inventory/EmbeddedInventory';
 import { Inventory } from './inventory/Inventory';
+import { EmbeddedVmPower } from './inventory/EmbeddedVmPower';
 import { InventoryActions } from './inventory/InventoryActions';
+import { VmPower } from './inventory/VmPower';
 import { QemuImg, qemuImg } from './inventory/qemuImg';
 import { JobAuthorizer, ROLE_ONLY_AUTHORIZER } from './jobs/JobAuthorizer';
 import { JobBus } from './jobs/JobBus';
@@ -32,7 +34,9 @@ import { VmLocks } from './jobs/VmLocks';
 import { JobStore } from './jobs/JobStore';
 import { LastSysprep } from './jobs/LastSysprep';
 import { LibvirtConfig } from './libvirt/LibvirtConfig';
+import { LibvirtDaemons } from './libvirt/LibvirtDaemons';
 import { LibvirtInventory } from './libvirt/LibvirtInventory';
+import { LibvirtPower } from './libvirt/LibvirtPower';
 import { createLogger, Logger } from './logger';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
 import { LifecycleGuard } from './ovirt/LifecycleGuard';
@@ -76,20 +80,25 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     for (const cls of OVIRT_SERVICES) c.registerSingleton(cls as never);
     c.register(Inventory, { useToken: OvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
+    c.register(VmPower, { useFactory: () => null });
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
   } else if (config.inventory === 'libvirt') {
-    // libvirt owns domains, their state and disks (docs/libvirt.md); its actions (clone,
-    // import, pools, power) come next: until then the routes that need them answer NOT_SUPPORTED.
+    // libvirt owns domains, their state and disks (docs/libvirt.md); power acts on the
+    // domains; its other actions (clone, import, pools, delete) come next: until then the
+    // routes that need them answer NOT_SUPPORTED.
     c.register(LibvirtConfig, { useValue: config.libvirt });
+    c.registerSingleton(LibvirtDaemons);
     c.registerSingleton(LibvirtInventory);
     c.register(Inventory, { useToken: LibvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
+    c.register(VmPower, { useClass: LibvirtPower });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   } else {
     c.registerSingleton(EmbeddedInventory);
     c.register(DiskChecker, { useClass: AgentDiskChecker });
     c.register(Inventory, { useToken: EmbeddedInventory });
     c.register(InventoryActions, { useToken: EmbeddedInventory });
+    c.register(VmPower, { useClass: EmbeddedVmPower });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   }
   for (const cls of [JobStore, JobBus, JobLifecycle, JobStream, VmLocks, ProfileStore, AgentPool, HostSelector, Inspector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
@@ -107,6 +116,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     log,
     inventory: c.resolve<Inventory>(Inventory),
     actions,
+    power: c.resolve<VmPower | null>(VmPower),
     jobs: c.resolve(JobService),
     jobStream: c.resolve(JobStream),
     locks: c.resolve(VmLocks),

@@ -7,6 +7,7 @@ import type { Dispatcher } from '../dispatch/Dispatcher';
 import type { Inspector } from '../dispatch/Inspector';
 import type { Inventory } from '../inventory/Inventory';
 import type { InventoryActions } from '../inventory/InventoryActions';
+import type { VmPower } from '../inventory/VmPower';
 import type { JobBus } from '../jobs/JobBus';
 import type { JobService } from '../jobs/JobService';
 import type { JobStream } from '../jobs/JobStream';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   inventory: Inventory;
   /** null with an inventory the engine does not own (oVirt): embedded actions answer 501. */
   actions: InventoryActions | null;
+  /** Start, shutdown, stop of the inventory's VMs; null where the inventory does not allow it (oVirt): NOT_SUPPORTED. */
+  power: VmPower | null;
   jobs: JobService;
   jobStream: JobStream;
   locks: VmLocks;

@@ -1,9 +1,11 @@
 // VMs, pools and templates: read from the inventory port; the embedded inventory's
-// actions (register, clone, import, pool, start/stop marks) produce the clone and
-// import events that trigger the automatic reset.
+// actions (register, clone, import, pool) produce the clone and import events that
+// trigger the automatic reset; start, shutdown and stop go through the power port
+// (VmPower: libvirt acts on the domain, the embedded inventory marks the VM).
 import { z } from 'zod';
 import { SysprepError } from '../../shared/errors';
 import type { ActiveJobOf, InventoryActions } from '../inventory/InventoryActions';
+import type { VmPower } from '../inventory/VmPower';
 import { requirePool, requireTemplate, requireVm } from '../inventory/requireEntity';
 import { renderString } from '../../shared/catalog/patterns';
 import { sysprepBodySchema } from '../jobs/requestSchema';
@@ -22,6 +24,9 @@ export const vmBodySchema = z
     else if (b.template === undefined && b.disks === undefined) ctx.addIssue({ code: 'custom', path: ['template'], message: 'is required to clone ({"name", "template"}); to import, send "disks" instead' });
     else if (b.template !== undefined && b.host !== undefined) ctx.addIssue({ code: 'custom', path: ['host'], message: 'applies only to an import ({"name", "disks", "host"})' });
   });
+/** Default wait of a shutdown for the guest to power off (a request is held that long). */
+export const SHUTDOWN_TIMEOUT_SEC = 60;
+export const shutdownBodySchema = z.object({ timeoutSec: z.number().int().min(0).max(600).optional() }).strict();
 export const poolBodySchema = z
   .object({
     name: z.string(),
@@ -34,12 +39,16 @@ export const poolBodySchema = z
 /** Why an inventory without actions refuses them, by [engine] inventory. */
 const MANAGED_ELSEWHERE: Partial<Record<string, string>> = {
   ovirt: 'this inventory is managed by oVirt: create and delete VMs, templates and pools there',
-  libvirt: 'the libvirt inventory reads domains only for now: define, clone and delete them with libvirt (virsh, virt-manager) until these actions come (docs/libvirt.md)',
+  libvirt: 'the libvirt inventory reads domains and powers them on and off only for now: define, clone and delete them with libvirt (virsh, virt-manager) until these actions come (docs/libvirt.md)',
 };
 
-function embedded(d: ApiDeps): InventoryActions {
-  if (!d.actions) throw new SysprepError('invalid', 'NOT_SUPPORTED', MANAGED_ELSEWHERE[d.config.inventory] ?? `the ${d.config.inventory} inventory has no such action`, { field: 'inventory' });
-  return d.actions;
+const embedded = (d: ApiDeps): InventoryActions => portOf(d, d.actions);
+const powerOf = (d: ApiDeps): VmPower => portOf(d, d.power);
+
+/** The port of an action, or 400 NOT_SUPPORTED where the inventory registered none. */
+function portOf<T>(d: ApiDeps, port: T | null): T {
+  if (!port) throw new SysprepError('invalid', 'NOT_SUPPORTED', MANAGED_ELSEWHERE[d.config.inventory] ?? `the ${d.config.inventory} inventory has no such action`, { field: 'inventory' });
+  return port;
 }
 
 /** The job store's answer to "who works on it", in the inventory's terms. */
@@ -73,14 +82,24 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'delete', path: '/vms/:id', tag: 'vms', summary: "Embedded inventory: delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay", role: 'admin', status: 204 }, async ({ params }) => {
     await embedded(d).deleteVm(params.id, activeJobOf(d));
   });
-  for (const action of ['start', 'stop'] as const) {
-    t.add({ method: 'post', path: `/vms/:id/${action}`, tag: 'vms', summary: `Embedded inventory: mark the VM ${action === 'start' ? 'up (running)' : 'down'}`, role: 'operator', status: 200 }, async ({ params }) => {
-      const actions = embedded(d);
-      const vm = await requireVm(d.inventory, params.id);
-      d.locks.checkFree(vm);
-      return actions.setVmStatus(vm.id, action === 'start' ? 'up' : 'down');
-    });
-  }
+  /** The VM a power action may act on: known, and no job holding it. */
+  const powerTarget = async (id: string) => {
+    const vm = await requireVm(d.inventory, id);
+    d.locks.checkFree(vm);
+    return vm;
+  };
+  t.add({ method: 'post', path: '/vms/:id/start', tag: 'vms', summary: 'Start the VM (libvirt: virsh start; embedded: mark it up); refused while a job holds it', role: 'operator', status: 200 }, async ({ params }) => {
+    const power = powerOf(d);
+    return power.start(await powerTarget(params.id));
+  });
+  t.add({ method: 'post', path: '/vms/:id/shutdown', tag: 'vms', summary: `Shut the VM down (libvirt: ACPI power button, then wait up to timeoutSec, default ${SHUTDOWN_TIMEOUT_SEC}, and answer the VM as it then is; embedded: mark it down)`, role: 'operator', status: 200, body: shutdownBodySchema, emptyBody: true }, async ({ params, body }) => {
+    const power = powerOf(d);
+    return power.shutdown(await powerTarget(params.id), (body.timeoutSec ?? SHUTDOWN_TIMEOUT_SEC) * 1000);
+  });
+  t.add({ method: 'post', path: '/vms/:id/stop', tag: 'vms', summary: 'Stop the VM at once (libvirt: virsh destroy; embedded: mark it down)', role: 'operator', status: 200 }, async ({ params }) => {
+    const power = powerOf(d);
+    return power.stop(await powerTarget(params.id));
+  });
 
   // ---- pools ----
   t.add({ method: 'get', path: '/pools', tag: 'pools', summary: 'VM pools', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listPools(listQuery(req)));

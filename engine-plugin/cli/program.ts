@@ -20,6 +20,7 @@ import type { CliIo } from './CliIo';
 import type { CommandContext } from './commands/CommandContext';
 import { completionCommand } from './commands/completionCommand';
 import { inventoryCommands } from './commands/inventoryCommands';
+import { powerCommands } from './commands/powerCommands';
 import { profileCommands } from './commands/profileCommands';
 import { isData, OUTPUT_FORMATS, OutputFormat, outputFormat, renderData, renderTable, WideColumn } from './output';
 
@@ -210,7 +211,7 @@ Examples:
     addCatalogOptions(cmd).option('--no-wait', 'return once the job is accepted (print its id, or the job with --json)');
 
   // ---- vm ----
-  const vm = program.command('vm').description('one VM: show, sysprep, clone, import, delete');
+  const vm = program.command('vm').description('one VM: show, sysprep, clone, import, delete, start, shutdown, stop');
   vm.command('show <vm>').description('a VM by name or id').action(action(async (c) => show(c, `/vms/${enc(c.args[0])}`)));
   addSysprepOptions(vm.command('sysprep <vm...>'))
     .description('sysprep VMs (by name or id; they must be down); several VMs make one bulk job')
@@ -294,6 +295,7 @@ Examples:
 
   const ctx: CommandContext = { io, program, client, action, examples, format: () => format, printData: printJson, watchAndReport };
   inventoryCommands(ctx, { vm, pool, template });
+  powerCommands(ctx, vm);
   profileCommands(ctx);
   completionCommand(ctx);
 

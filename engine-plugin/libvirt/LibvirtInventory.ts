@@ -18,10 +18,11 @@ import { InputError, NotFoundError } from '../../shared/errors';
 import { EngineConfig } from '../config';
 import type { Host, Inventory, ListQuery, Page, Pool, Template, Vm } from '../inventory/Inventory';
 import { Logger } from '../logger';
-import { LibvirtConfig, libvirtSources } from './LibvirtConfig';
+import { LibvirtConfig } from './LibvirtConfig';
+import { LibvirtDaemon, LibvirtDaemons } from './LibvirtDaemons';
 import { DomainInfo, parseDomainXml, vmStatusOf } from './libvirtModel';
 import { pageOf } from './pageOf';
-import { DomainId, Virsh } from './Virsh';
+import type { DomainId } from './Virsh';
 
 /** A domain as read from one daemon. */
 interface Domain {
@@ -31,16 +32,13 @@ interface Domain {
   hostId?: string;
 }
 
-interface Source {
-  virsh: Virsh;
-  hostId?: string;
-}
+type Source = LibvirtDaemon;
 
 const byName = <T extends { name: string; id: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1);
 
 @injectable()
 export class LibvirtInventory implements Inventory {
-  private readonly sources: Source[];
+  private readonly sources: readonly Source[];
   /** Parsed XML by "uri|uuid", for listings only. */
   private readonly xml = new Map<string, { at: number; info: DomainInfo }>();
   private readonly ttlMs: number;
@@ -48,9 +46,10 @@ export class LibvirtInventory implements Inventory {
   constructor(
     @inject(EngineConfig) private readonly engineConfig: EngineConfig,
     @inject(LibvirtConfig) config: LibvirtConfig,
+    @inject(LibvirtDaemons) daemons: LibvirtDaemons,
     @inject(Logger) private readonly log: Logger,
   ) {
-    this.sources = libvirtSources(engineConfig.hosts, config).map((s) => ({ virsh: new Virsh(s.uri, config.timeoutSec * 1000), hostId: s.hostId }));
+    this.sources = daemons.all;
     this.ttlMs = config.cacheTtlSec * 1000;
   }
 

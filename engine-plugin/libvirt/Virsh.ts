@@ -5,11 +5,14 @@
 //   * libvirtd not reachable (no socket, refused, bad URI), or no answer in time:
 //     503 LIBVIRT_UNREACHABLE;
 //   * a domain that does not exist: 404 LIBVIRT_DOMAIN_NOT_FOUND;
+//   * an action libvirt refuses in the domain's state (start a running one, ...): 409
+//     LIBVIRT_INVALID_STATE;
 //   * anything else: VIRSH_FAILED with virsh's own message.
-// Read commands connect read-only (`-r`: libvirt-sock-ro, no write right needed). Domain
+// Read commands connect read-only (`-r`: libvirt-sock-ro, no write right needed); the
+// power actions (start, shutdown, destroy) connect read-write. Domain
 // arguments come after `--`, and only UUIDs read from libvirt itself are passed (never a
 // name from a request), so a value is never taken for a flag or for a domain id.
-import { NotFoundError, SysprepError, UnavailableError } from '../../shared/errors';
+import { ConflictError, NotFoundError, SysprepError, UnavailableError } from '../../shared/errors';
 import { CommandError, run } from '../../shared/tools/exec';
 
 /** A domain as `virsh list --all --uuid --name` prints it. */
@@ -35,6 +38,15 @@ export function virshArgv(uri: string, command: string[], opts: { readonly?: boo
 export function dumpXmlBatch(uuids: readonly string[]): string {
   for (const u of uuids) if (!isDomainUuid(u)) throw new Error(`not a domain UUID: ${JSON.stringify(u)}`);
   return uuids.map((u) => `dumpxml --domain ${u}`).join(' ; ');
+}
+
+/**
+ * The command of a power action on one domain, by UUID only (read from libvirt). Shutdown
+ * names its mode: ACPI only, never the guest agent, which a template's clone may not run.
+ */
+export function powerArgv(action: 'start' | 'shutdown' | 'destroy', uuid: string): string[] {
+  if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
+  return [action, ...(action === 'shutdown' ? ['--mode', 'acpi'] : []), '--', uuid];
 }
 
 /** `list --all --uuid --name`: "UUID NAME" lines (a name may hold spaces, never a newline). */
@@ -92,6 +104,9 @@ export function virshError(err: unknown, uri: string): SysprepError {
     return new UnavailableError('LIBVIRT_UNREACHABLE', `libvirt at ${uri} is unreachable: ${message}`, { uri });
   }
   if (GONE.test(err.stderr)) return new NotFoundError('LIBVIRT_DOMAIN_NOT_FOUND', message, { uri });
+  // libvirt's VIR_ERR_OPERATION_INVALID ("domain is not running"), and virsh's own check
+  // before a start ("Domain is already active").
+  if (/Requested operation is not valid|Domain is already active/i.test(err.stderr)) return new ConflictError('LIBVIRT_INVALID_STATE', message, { uri });
   return new SysprepError('failed', 'VIRSH_FAILED', `virsh: ${message || `exit code ${err.exitCode}`}`, { uri });
 }
 
@@ -134,13 +149,28 @@ export class Virsh {
     return splitDomainXml(stdout);
   }
 
+  /** Boots a shut-off domain (`virsh start`); resolves once libvirt reports it running. */
+  async start(uuid: string): Promise<void> {
+    await this.exec(powerArgv('start', uuid), false);
+  }
+
+  /** Asks the guest to power off through an ACPI power-button event; returns at once (the guest decides). */
+  async shutdown(uuid: string): Promise<void> {
+    await this.exec(powerArgv('shutdown', uuid), false);
+  }
+
+  /** Stops a domain at once (`virsh destroy`: QEMU is killed, as pulling the plug). */
+  async destroy(uuid: string): Promise<void> {
+    await this.exec(powerArgv('destroy', uuid), false);
+  }
+
   private async read(command: string[]): Promise<string> {
     return (await this.exec(command)).stdout;
   }
 
-  private async exec(command: string[]): Promise<{ stdout: string; stderr: string }> {
+  private async exec(command: string[], readonly = true): Promise<{ stdout: string; stderr: string }> {
     try {
-      return await run(this.bin, virshArgv(this.uri, command, { readonly: true }), { timeoutMs: this.timeoutMs });
+      return await run(this.bin, virshArgv(this.uri, command, { readonly }), { timeoutMs: this.timeoutMs });
     } catch (err) {
       throw virshError(err, this.uri);
     }

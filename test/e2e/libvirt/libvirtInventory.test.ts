@@ -19,13 +19,13 @@ import { libvirtWithDefaults } from '../../../engine-plugin/libvirt/LibvirtConfi
 import { METADATA_NS } from '../../../engine-plugin/libvirt/libvirtModel';
 import { guestRead } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_HOSTNAME, IDENTITY_PATHS } from '../../helpers/guestImage';
-import { ensureLibvirtd, LIBVIRT_URI } from '../../helpers/libvirtd';
+import { ensureLibvirtd } from '../../helpers/libvirtd';
+import { removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
 import { restApi, Stack, startStack } from '../engine/stack';
 
 jest.setTimeout(8 * 60_000);
 
 const execFileAsync = promisify(execFile);
-const virsh = (...args: string[]) => execFileAsync('virsh', ['-q', '-c', LIBVIRT_URI, ...args], { timeout: 60_000 }).then((r) => r.stdout);
 
 const PREFIX = `lvinv-${process.pid}-`;
 const NAMES = { a: `${PREFIX}a`, b: `${PREFIX}b`, odd: `${PREFIX}odd`, tpl: `${PREFIX}tpl`, sys: `${PREFIX}sys` };
@@ -88,22 +88,11 @@ describe('libvirt inventory against a real libvirtd', () => {
     await virsh('metadata', '--domain', NAMES.b, '--uri', METADATA_NS.pool, '--key', 'ovirt-sysprep', '--set', `<pool name="${POOL}" index="1"/>`);
     await virsh('metadata', '--domain', NAMES.a, '--uri', METADATA_NS.clone, '--key', 'ovirt-sysprep', '--set', `<clone template="${uuids[NAMES.tpl]}"/>`);
 
-    s.engine = await startEngine({
-      ...s.engineConfig,
-      inventory: 'libvirt',
-      libvirt: libvirtWithDefaults({ uri: LIBVIRT_URI }),
-      hosts: [{ id: s.agent.hostId, address: s.agent.address, storageRoots: [s.storage] }],
-    });
-    s.url = s.engine.url;
+    await startLibvirtEngine(s);
   });
 
   afterAll(async () => {
-    // Every domain this file made, whatever happened: by prefix, not by the names above.
-    const names = (await virsh('list', '--all', '--name').catch(() => '')).split('\n').map((n) => n.trim()).filter((n) => n.startsWith(PREFIX));
-    for (const n of names) {
-      await virsh('destroy', '--domain', n).catch(() => undefined);
-      await virsh('undefine', '--domain', n).catch(() => undefined);
-    }
+    await removeDomains(PREFIX); // by prefix, not by the names above: whatever happened
     await s?.close();
   });
 

@@ -51,6 +51,16 @@ describe('inventory and profile commands', () => {
     await h.waitJob(doc.job.id);
   });
 
+  it('vm start | shutdown | stop mark an embedded VM up and down (nothing runs it)', async () => {
+    expect(await cli(['vm', 'start', 'legacy'])).toEqual({ code: 0, out: 'VM legacy is up\n', err: '' });
+    expect((await h.api('GET', '/vms/legacy')).body.status).toBe('up');
+    expect(await cli(['vm', 'shutdown', 'legacy', '--timeout', '0'])).toEqual({ code: 0, out: 'VM legacy is down\n', err: '' });
+    expect((await cli(['vm', 'start', 'legacy', '-o', 'json'])).out).toContain('"status": "up"');
+    expect(await cli(['vm', 'stop', 'legacy'])).toEqual({ code: 0, out: 'VM legacy is down\n', err: '' });
+    expect(await cli(['vm', 'shutdown', 'legacy', '--timeout', '601'])).toMatchObject({ code: 2, err: expect.stringMatching(/--timeout must be a number of seconds from 0 to 600/) });
+    expect(await cli(['vm', 'stop', 'nope'])).toMatchObject({ code: 2, err: expect.stringMatching(/VM_NOT_FOUND/) });
+  });
+
   it('prints lists as a table, -o wide with more columns, -o json and -o yaml the same data', async () => {
     const table = await cli(['vms']);
     expect(table.out.split('\n')[0]).toMatch(/^NAME\s+ID\s+STATUS\s+HOST\s+DISKS$/);

@@ -2,7 +2,7 @@
 // 9.0's output as captured from a real libvirtd. The spawning itself is exercised against a
 // real libvirtd in test/e2e/libvirt.
 import { CommandError } from '../../../shared/tools/exec';
-import { dumpXmlBatch, parseDomainList, parseDomainStates, splitDomainXml, virshArgv, virshError } from '../../../engine-plugin/libvirt/Virsh';
+import { dumpXmlBatch, parseDomainList, parseDomainStates, powerArgv, splitDomainXml, virshArgv, virshError } from '../../../engine-plugin/libvirt/Virsh';
 
 const A = 'da5884e6-c6e1-4f37-ad4f-569ee7d098af';
 const B = 'd6a82c60-adcb-48cc-98b7-b90e4ad667c2';
@@ -11,6 +11,17 @@ describe('virsh argv and output', () => {
   it('builds argv arrays: read-only, quiet, the URI as the value of -c', () => {
     expect(virshArgv('qemu:///system', ['dumpxml', '--', A], { readonly: true })).toEqual(['-r', '-q', '-c', 'qemu:///system', 'dumpxml', '--', A]);
     expect(virshArgv('qemu:///session', ['list'])).toEqual(['-q', '-c', 'qemu:///session', 'list']);
+  });
+
+  it.each([
+    ['start', ['start', '--', A]],
+    ['shutdown', ['shutdown', '--mode', 'acpi', '--', A]],
+    ['destroy', ['destroy', '--', A]],
+  ] as const)('builds the power command %s on a UUID after --, connected read-write', (action, command) => {
+    expect(powerArgv(action, A)).toEqual(command);
+    expect(virshArgv('qemu:///system', powerArgv(action, A))).toEqual(['-q', '-c', 'qemu:///system', ...command]);
+    expect(() => powerArgv(action, '--all')).toThrow('not a domain UUID');
+    expect(() => powerArgv(action, 'web-1')).toThrow('not a domain UUID');
   });
 
   it('batches dumpxml of UUIDs only', () => {
@@ -35,6 +46,9 @@ describe('virsh argv and output', () => {
     ['timed out after 30000 ms\n', null, true, 'unavailable', 'LIBVIRT_UNREACHABLE'],
     ["error: failed to get domain 'web'\n", 1, false, 'not-found', 'LIBVIRT_DOMAIN_NOT_FOUND'],
     ['error: operation failed: something else\n', 1, false, 'failed', 'VIRSH_FAILED'],
+    // virsh 9.0 (captured) starting a running domain / destroying a shut-off one.
+    ['error: Domain is already active\n', 1, false, 'conflict', 'LIBVIRT_INVALID_STATE'],
+    ['error: Failed to destroy domain \'web\'\nerror: Requested operation is not valid: domain is not running\n', 1, false, 'conflict', 'LIBVIRT_INVALID_STATE'],
   ])('maps virsh stderr %j to a typed error', (stderr, code, timedOut, kind, errorCode) => {
     const err = virshError(new CommandError(['virsh'], code, stderr, timedOut), 'qemu:///system');
     expect(err).toMatchObject({ kind, code: errorCode, details: { uri: 'qemu:///system' } });
