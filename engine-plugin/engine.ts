@@ -22,6 +22,7 @@ import { EmbeddedInventory } from './inventory/EmbeddedInventory';
 import { Inventory } from './inventory/Inventory';
 import { EmbeddedVmPower } from './inventory/EmbeddedVmPower';
 import { InventoryActions } from './inventory/InventoryActions';
+import { InventoryDeletion } from './inventory/InventoryDeletion';
 import { VmPower } from './inventory/VmPower';
 import { QemuImg, qemuImg } from './inventory/qemuImg';
 import { JobAuthorizer, ROLE_ONLY_AUTHORIZER } from './jobs/JobAuthorizer';
@@ -35,6 +36,7 @@ import { JobStore } from './jobs/JobStore';
 import { LastSysprep } from './jobs/LastSysprep';
 import { LibvirtConfig } from './libvirt/LibvirtConfig';
 import { LibvirtDaemons } from './libvirt/LibvirtDaemons';
+import { LibvirtDeletion } from './libvirt/LibvirtDeletion';
 import { LibvirtInventory } from './libvirt/LibvirtInventory';
 import { LibvirtPower } from './libvirt/LibvirtPower';
 import { createLogger, Logger } from './logger';
@@ -81,10 +83,11 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(Inventory, { useToken: OvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
     c.register(VmPower, { useFactory: () => null });
+    c.register(InventoryDeletion, { useFactory: () => null });
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
   } else if (config.inventory === 'libvirt') {
-    // libvirt owns domains, their state and disks (docs/libvirt.md); power acts on the
-    // domains; its other actions (clone, import, pools, delete) come next: until then the
+    // libvirt owns domains, their state and disks (docs/libvirt.md); power and delete act
+    // on the domains; its other actions (clone, import, pools) come next: until then the
     // routes that need them answer NOT_SUPPORTED.
     c.register(LibvirtConfig, { useValue: config.libvirt });
     c.registerSingleton(LibvirtDaemons);
@@ -92,6 +95,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(Inventory, { useToken: LibvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
     c.register(VmPower, { useClass: LibvirtPower });
+    c.register(InventoryDeletion, { useClass: LibvirtDeletion });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   } else {
     c.registerSingleton(EmbeddedInventory);
@@ -99,6 +103,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(Inventory, { useToken: EmbeddedInventory });
     c.register(InventoryActions, { useToken: EmbeddedInventory });
     c.register(VmPower, { useClass: EmbeddedVmPower });
+    c.register(InventoryDeletion, { useToken: EmbeddedInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   }
   for (const cls of [JobStore, JobBus, JobLifecycle, JobStream, VmLocks, ProfileStore, AgentPool, HostSelector, Inspector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
@@ -117,6 +122,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     inventory: c.resolve<Inventory>(Inventory),
     actions,
     power: c.resolve<VmPower | null>(VmPower),
+    deletion: c.resolve<InventoryDeletion | null>(InventoryDeletion),
     jobs: c.resolve(JobService),
     jobStream: c.resolve(JobStream),
     locks: c.resolve(VmLocks),

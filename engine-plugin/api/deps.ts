@@ -7,6 +7,7 @@ import type { Dispatcher } from '../dispatch/Dispatcher';
 import type { Inspector } from '../dispatch/Inspector';
 import type { Inventory } from '../inventory/Inventory';
 import type { InventoryActions } from '../inventory/InventoryActions';
+import type { InventoryDeletion } from '../inventory/InventoryDeletion';
 import type { VmPower } from '../inventory/VmPower';
 import type { JobBus } from '../jobs/JobBus';
 import type { JobService } from '../jobs/JobService';
@@ -27,6 +28,8 @@ export interface ApiDeps {
   actions: InventoryActions | null;
   /** Start, shutdown, stop of the inventory's VMs; null where the inventory does not allow it (oVirt): NOT_SUPPORTED. */
   power: VmPower | null;
+  /** DELETE of VMs, templates, pools; null where the inventory does not allow it (oVirt): NOT_SUPPORTED. */
+  deletion: InventoryDeletion | null;
   jobs: JobService;
   jobStream: JobStream;
   locks: VmLocks;

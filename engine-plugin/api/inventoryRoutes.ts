@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { SysprepError } from '../../shared/errors';
 import type { ActiveJobOf, InventoryActions } from '../inventory/InventoryActions';
+import type { InventoryDeletion } from '../inventory/InventoryDeletion';
 import type { VmPower } from '../inventory/VmPower';
 import { requirePool, requireTemplate, requireVm } from '../inventory/requireEntity';
 import { renderString } from '../../shared/catalog/patterns';
@@ -39,11 +40,12 @@ export const poolBodySchema = z
 /** Why an inventory without actions refuses them, by [engine] inventory. */
 const MANAGED_ELSEWHERE: Partial<Record<string, string>> = {
   ovirt: 'this inventory is managed by oVirt: create and delete VMs, templates and pools there',
-  libvirt: 'the libvirt inventory reads domains and powers them on and off only for now: define, clone and delete them with libvirt (virsh, virt-manager) until these actions come (docs/libvirt.md)',
+  libvirt: 'the libvirt inventory reads, powers and deletes domains only for now: define and clone them with libvirt (virsh, virt-manager) until these actions come (docs/libvirt.md)',
 };
 
 const embedded = (d: ApiDeps): InventoryActions => portOf(d, d.actions);
 const powerOf = (d: ApiDeps): VmPower => portOf(d, d.power);
+const deletionOf = (d: ApiDeps): InventoryDeletion => portOf(d, d.deletion);
 
 /** The port of an action, or 400 NOT_SUPPORTED where the inventory registered none. */
 function portOf<T>(d: ApiDeps, port: T | null): T {
@@ -79,8 +81,8 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
     const reset = await d.autoReset.onVmAdded(vm, trigger, caller.name);
     return { vm: (await d.inventory.getVm(vm.id)) ?? vm, job: reset.job, resetError: reset.error };
   });
-  t.add({ method: 'delete', path: '/vms/:id', tag: 'vms', summary: "Embedded inventory: delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay", role: 'admin', status: 204 }, async ({ params }) => {
-    await embedded(d).deleteVm(params.id, activeJobOf(d));
+  t.add({ method: 'delete', path: '/vms/:id', tag: 'vms', summary: "Delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay (libvirt: the domain is undefined)", role: 'admin', status: 204 }, async ({ params }) => {
+    await deletionOf(d).deleteVm(params.id, activeJobOf(d));
   });
   /** The VM a power action may act on: known, and no job holding it. */
   const powerTarget = async (id: string) => {
@@ -119,7 +121,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
     return { pool, ...(await d.autoReset.onVmsAdded(vms, 'pool', caller.name)) };
   });
   t.add({ method: 'delete', path: '/pools/:id', tag: 'pools', summary: 'Embedded inventory: delete a pool and its VMs (refused while one of them is busy)', role: 'admin', status: 204 }, async ({ params }) => {
-    await embedded(d).deletePool(params.id, activeJobOf(d));
+    await deletionOf(d).deletePool(params.id, activeJobOf(d));
   });
 
   // ---- templates ----
@@ -129,7 +131,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
     job: await d.jobs.sealTemplate(params.id, body, caller),
   }));
   t.add({ method: 'post', path: '/templates', tag: 'templates', summary: 'Embedded inventory: register disk images as a template', role: 'admin', body: templateBodySchema, status: 201 }, ({ body }) => embedded(d).registerTemplate(body));
-  t.add({ method: 'delete', path: '/templates/:id', tag: 'templates', summary: 'Embedded inventory: forget a template (refused while a clone, a pool or a job uses it); its disk files stay', role: 'admin', status: 204 }, async ({ params }) => {
-    await embedded(d).deleteTemplate(params.id, activeJobOf(d));
+  t.add({ method: 'delete', path: '/templates/:id', tag: 'templates', summary: 'Forget a template (refused while a clone, a pool or a job uses it); its disk files stay (libvirt: the domain is undefined)', role: 'admin', status: 204 }, async ({ params }) => {
+    await deletionOf(d).deleteTemplate(params.id, activeJobOf(d));
   });
 }

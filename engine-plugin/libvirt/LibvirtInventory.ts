@@ -25,7 +25,7 @@ import { pageOf } from './pageOf';
 import type { DomainId } from './Virsh';
 
 /** A domain as read from one daemon. */
-interface Domain {
+export interface Domain {
   info: DomainInfo;
   /** virDomainState number; undefined when the domain changed between two reads. */
   state: number | undefined;
@@ -92,6 +92,18 @@ export class LibvirtInventory implements Inventory {
   /** The configured hosts ([host:ID]): libvirt knows no agents. */
   async listHosts(): Promise<Host[]> {
     return this.engineConfig.hosts.map((h) => ({ id: h.id, name: h.name ?? h.id, agentAddress: h.address, storageRoots: h.storageRoots }));
+  }
+
+  // ---- domains (for the adapter's actions) ---------------------------------------
+
+  /** One domain, VM or template, by UUID or name, read now; undefined when unknown. */
+  findDomain(idOrName: string): Promise<Domain | undefined> {
+    return this.lookup(idOrName);
+  }
+
+  /** Every domain of every daemon (listing rules: XML reused for cache_ttl_sec). */
+  listDomains(): Promise<Domain[]> {
+    return this.all();
   }
 
   // ---- reading -------------------------------------------------------------------
@@ -168,7 +180,7 @@ export class LibvirtInventory implements Inventory {
   }
 }
 
-function toVm(d: Domain): Vm {
+export function toVm(d: Domain): Vm {
   return {
     id: d.info.uuid,
     name: d.info.name,
@@ -180,7 +192,7 @@ function toVm(d: Domain): Vm {
   };
 }
 
-function toTemplate(d: Domain): Template {
+export function toTemplate(d: Domain): Template {
   return { id: d.info.uuid, name: d.info.name, disks: d.info.disks };
 }
 

@@ -9,7 +9,7 @@
 //     LIBVIRT_INVALID_STATE;
 //   * anything else: VIRSH_FAILED with virsh's own message.
 // Read commands connect read-only (`-r`: libvirt-sock-ro, no write right needed); the
-// power actions (start, shutdown, destroy) connect read-write. Domain
+// actions (start, shutdown, destroy, undefine) connect read-write. Domain
 // arguments come after `--`, and only UUIDs read from libvirt itself are passed (never a
 // name from a request), so a value is never taken for a flag or for a domain id.
 import { ConflictError, NotFoundError, SysprepError, UnavailableError } from '../../shared/errors';
@@ -41,10 +41,10 @@ export function dumpXmlBatch(uuids: readonly string[]): string {
 }
 
 /**
- * The command of a power action on one domain, by UUID only (read from libvirt). Shutdown
+ * The command of an action on one domain (power, undefine), by UUID only (read from libvirt). Shutdown
  * names its mode: ACPI only, never the guest agent, which a template's clone may not run.
  */
-export function powerArgv(action: 'start' | 'shutdown' | 'destroy', uuid: string): string[] {
+export function powerArgv(action: 'start' | 'shutdown' | 'destroy' | 'undefine', uuid: string): string[] {
   if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
   return [action, ...(action === 'shutdown' ? ['--mode', 'acpi'] : []), '--', uuid];
 }
@@ -162,6 +162,11 @@ export class Virsh {
   /** Stops a domain at once (`virsh destroy`: QEMU is killed, as pulling the plug). */
   async destroy(uuid: string): Promise<void> {
     await this.exec(powerArgv('destroy', uuid), false);
+  }
+
+  /** Removes a shut-off domain's definition (its disk files stay: removing ours is the caller's). */
+  async undefine(uuid: string): Promise<void> {
+    await this.exec(powerArgv('undefine', uuid), false);
   }
 
   private async read(command: string[]): Promise<string> {

@@ -37,7 +37,11 @@ export const METADATA_NS = {
   template: 'https://ovirt-sysprep.example/xmlns/template/1',
   /** `<pool name="web" index="3"/>`: the domain is VM number `index` of pool `name`. */
   pool: 'https://ovirt-sysprep.example/xmlns/pool/1',
-  /** `<clone template="UUID"/>`: the domain was cloned from that template domain. */
+  /**
+   * `<clone template="UUID"><overlay file="PATH"/>...</clone>`: the domain was cloned from
+   * that template domain; each overlay is a file the product made for it (a delete removes
+   * those, and only those, docs/libvirt.md).
+   */
   clone: 'https://ovirt-sysprep.example/xmlns/clone/1',
 } as const;
 
@@ -50,6 +54,8 @@ export interface DomainInfo {
   pool?: { name: string; index?: number };
   /** UUID of the template domain it was cloned from. */
   cloneOf?: string;
+  /** The files our clone metadata says the product made for this domain (absent: none). */
+  overlays?: string[];
 }
 
 type Node = Record<string, unknown>;
@@ -129,7 +135,15 @@ export function parseDomainXml(xml: string): DomainInfo {
     const index = attr(pool, 'index');
     info.pool = { name: poolName, ...(index !== undefined && /^\d{1,9}$/.test(index) && { index: Number(index) }) };
   }
-  const cloneOf = attr(meta.get(METADATA_NS.clone) ?? {}, 'template');
+  const clone = meta.get(METADATA_NS.clone) ?? {};
+  const cloneOf = attr(clone, 'template');
   if (cloneOf) info.cloneOf = cloneOf;
+  // libvirt writes the children with the root's prefix: matched by local name.
+  const overlays = Object.entries(clone)
+    .filter(([k]) => k === 'overlay' || k.endsWith(':overlay'))
+    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
+    .map((o) => attr(asNode(o), 'file'))
+    .filter((f): f is string => Boolean(f));
+  if (overlays.length) info.overlays = overlays;
   return info;
 }

@@ -65,7 +65,7 @@ export function inventoryCommands(ctx: CommandContext, groups: { vm: Command; po
       else io.out(`template ${t.name} registered (${t.id})\n`);
       return EXIT.ok;
     }));
-  deleteCommand(groups.template, 'template', '/templates', 'embedded inventory: forget a template (refused while clones, a pool or a job use it); its disk files stay');
+  deleteCommand(groups.template, 'template', '/templates', 'forget a template (refused while clones, a pool or a job use it); its disk files stay (libvirt: undefines the template domain)');
 
   // ---- vm ----
   groups.vm
@@ -84,7 +84,7 @@ export function inventoryCommands(ctx: CommandContext, groups: { vm: Command; po
       const o = c.opts<{ disk: string[]; format?: string; host?: string }>();
       return afterVmAdded(c, await ctx.client(c).post('/vms', { name: c.args[0], disks: disksOf(o), ...(o.host ? { host: o.host } : {}) }));
     }));
-  deleteCommand(groups.vm, 'vm', '/vms', "embedded inventory: delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay");
+  deleteCommand(groups.vm, 'vm', '/vms', "delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay (libvirt: undefines the domain)");
 
   // ---- pool ----
   groups.pool

@@ -17,7 +17,8 @@ describe('virsh argv and output', () => {
     ['start', ['start', '--', A]],
     ['shutdown', ['shutdown', '--mode', 'acpi', '--', A]],
     ['destroy', ['destroy', '--', A]],
-  ] as const)('builds the power command %s on a UUID after --, connected read-write', (action, command) => {
+    ['undefine', ['undefine', '--', A]],
+  ] as const)('builds the action command %s on a UUID after --, connected read-write', (action, command) => {
     expect(powerArgv(action, A)).toEqual(command);
     expect(virshArgv('qemu:///system', powerArgv(action, A))).toEqual(['-q', '-c', 'qemu:///system', ...command]);
     expect(() => powerArgv(action, '--all')).toThrow('not a domain UUID');

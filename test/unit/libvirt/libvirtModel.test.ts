@@ -97,6 +97,14 @@ describe('domain XML -> our metadata', () => {
     expect(parseDomainXml(domain('', '    <ovirt-sysprep:template xmlns:ovirt-sysprep="https://other.example/ns"/>')).template).toBe(false);
   });
 
+  it('reads the overlays our clone metadata lists (children written with the root\'s prefix, as libvirt 9.0 stores them)', () => {
+    const xml = (inner: string) => `<domain type='qemu'><name>c</name><uuid>0b1c2d3e-0000-4000-8000-000000000002</uuid><metadata>${inner}</metadata><devices/></domain>`;
+    const two = parseDomainXml(xml(`<ovirt-sysprep:clone xmlns:ovirt-sysprep="${METADATA_NS.clone}" template="t"><ovirt-sysprep:overlay file="/s/vms/c/disk0.qcow2"/><ovirt-sysprep:overlay file="/s/vms/c/disk1.qcow2"/></ovirt-sysprep:clone>`));
+    expect(two).toMatchObject({ cloneOf: 't', overlays: ['/s/vms/c/disk0.qcow2', '/s/vms/c/disk1.qcow2'] });
+    expect(parseDomainXml(xml(`<x:clone xmlns:x="${METADATA_NS.clone}" template="t"><x:overlay file="/one"/></x:clone>`)).overlays).toEqual(['/one']);
+    expect(parseDomainXml(xml(`<x:clone xmlns:x="${METADATA_NS.clone}" template="t"/>`)).overlays).toBeUndefined();
+  });
+
   it('reads pool membership and the template a clone came from, next to other tools\' metadata', () => {
     const info = parseDomainXml(domain('', [
       '    <libosinfo:libosinfo xmlns:libosinfo="http://libosinfo.org/xmlns/libvirt/domain/1.0"><libosinfo:os id="http://debian.org/debian/12"/></libosinfo:libosinfo>',
