@@ -1,12 +1,13 @@
 // DELETE on the libvirt inventory against a REAL libvirtd (qemu:///system, started by
 // helpers/libvirtd.ts when it is not running): a clone domain is undefined and only the
 // overlay the product made is removed (listed in our clone metadata AND a disk of the
-// domain AND in a clone directory inside a storage root); a running clone and a template
-// that still has a clone are refused 409 IN_USE; the template's disk stays. The clone
+// domain AND in a clone directory inside a storage root); a running clone, a clone a job
+// works on and a template that still has a clone are refused 409 IN_USE (and the busy
+// clone's start 409 VM_BUSY); the template's disk stays. The clone
 // domain is made here as the product's clone action will make it (an overlay in
 // `<storage>/vms/<dir>/`, our clone metadata listing it). Domains are of type qemu with no
 // OS and NO network interface, named `lvdel-<pid>-*`; afterAll undefines every one of them.
-// No virt-sysprep runs here.
+// One virt-sysprep starts here (to hold the VM with a job) and is cancelled.
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -66,6 +67,23 @@ describe('libvirt delete against a real libvirtd', () => {
   afterAll(async () => {
     await removeDomains(PREFIX);
     await s?.close();
+  });
+
+  it('refuses a VM a job works on: delete 409 IN_USE, start 409 VM_BUSY (the product never boots a disk being worked on)', async () => {
+    // A sysprep on the clone (no OS on its disks: virt-sysprep would boot its appliance for
+    // tens of seconds under TCG, then fail); cancelled once the refusals are seen.
+    const { status, body } = await s.api('POST', `/vms/${CLONE}/sysprep`, { profile: 'clone-reset' });
+    expect(status).toBe(202);
+    const jobId = body.job.id;
+    try {
+      expect(await s.api('DELETE', `/vms/${CLONE}`)).toMatchObject({ status: 409, body: { error: { code: 'IN_USE', details: { field: 'id', jobId } } } });
+      expect(await s.api('POST', `/vms/${CLONE}/start`)).toMatchObject({ status: 409, body: { error: { code: 'VM_BUSY', details: { jobId } } } });
+      expect(await defined(CLONE)).toBe(true);
+      expect((await virsh('domstate', '--domain', CLONE)).trim()).toBe('shut off');
+    } finally {
+      await s.api('POST', `/jobs/${jobId}/cancel`);
+      await s.waitJob(jobId, 3 * 60_000);
+    }
   });
 
   it('refuses a template with a clone and a running clone (409 IN_USE), then undefines the clone and removes only its overlay', async () => {
