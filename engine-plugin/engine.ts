@@ -23,6 +23,7 @@ import { Inventory } from './inventory/Inventory';
 import { EmbeddedVmPower } from './inventory/EmbeddedVmPower';
 import { InventoryActions } from './inventory/InventoryActions';
 import { InventoryDeletion } from './inventory/InventoryDeletion';
+import { TemplateClones } from './inventory/TemplateClones';
 import { VmPower } from './inventory/VmPower';
 import { QemuImg, qemuImg } from './inventory/qemuImg';
 import { JobAuthorizer, ROLE_ONLY_AUTHORIZER } from './jobs/JobAuthorizer';
@@ -84,6 +85,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(InventoryActions, { useFactory: () => null });
     c.register(VmPower, { useFactory: () => null });
     c.register(InventoryDeletion, { useFactory: () => null });
+    c.register(TemplateClones, { useFactory: () => null }); // OvirtAuthorizer asks oVirt
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
   } else if (config.inventory === 'libvirt') {
     // libvirt owns domains, their state and disks (docs/libvirt.md); power and delete act
@@ -96,6 +98,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(InventoryActions, { useFactory: () => null });
     c.register(VmPower, { useClass: LibvirtPower });
     c.register(InventoryDeletion, { useClass: LibvirtDeletion });
+    c.register(TemplateClones, { useToken: LibvirtInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   } else {
     c.registerSingleton(EmbeddedInventory);
@@ -104,6 +107,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(InventoryActions, { useToken: EmbeddedInventory });
     c.register(VmPower, { useClass: EmbeddedVmPower });
     c.register(InventoryDeletion, { useToken: EmbeddedInventory });
+    c.register(TemplateClones, { useToken: EmbeddedInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   }
   for (const cls of [JobStore, JobBus, JobLifecycle, JobStream, VmLocks, ProfileStore, AgentPool, HostSelector, Inspector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);

@@ -4,13 +4,14 @@
 // there, oVirt itself does these things and the engine sees them as events.
 import type { DiskRef, Host, Pool, Template, Vm, VmStatus } from './Inventory';
 import type { ActiveJobOf, InventoryDeletion } from './InventoryDeletion';
+import type { TemplateClones } from './TemplateClones';
 
 export interface DiskInput {
   path: string;
   format?: string;
 }
 
-export interface InventoryActions extends InventoryDeletion {
+export interface InventoryActions extends InventoryDeletion, TemplateClones {
   upsertHost(host: Host): Promise<void>;
   registerTemplate(input: { name: string; disks: DiskInput[] }): Promise<Template>;
   /** A copy-on-write clone of the template's disks; created with `status`. */
@@ -19,8 +20,6 @@ export interface InventoryActions extends InventoryDeletion {
   /** `size` clones named by `vmNames(index)` (1-based index). */
   createPool(input: { name: string; template: string; size: number; vmName: (index: number) => string; status: VmStatus }): Promise<{ pool: Pool; vms: Vm[] }>;
   setVmStatus(id: string, status: VmStatus): Promise<Vm>;
-  /** VMs whose disks are backed by this template (a seal would corrupt them). */
-  vmsOfTemplate(templateId: string): Promise<Vm[]>;
 }
 
 export const InventoryActions = Symbol('InventoryActions');

@@ -10,7 +10,7 @@ import { ConflictError, InputError, NotFoundError, PermissionError, SysprepError
 import { checkSelection, OperationSelection, resolveSpec } from '../../shared/spec';
 import { Inventory } from '../inventory/Inventory';
 import type { DiskRef, Template, Vm } from '../inventory/Inventory';
-import { InventoryActions } from '../inventory/InventoryActions';
+import { TemplateClones } from '../inventory/TemplateClones';
 import { requirePool, requireTemplate, requireVm } from '../inventory/requireEntity';
 import { Logger } from '../logger';
 import { Slicer } from '../slicer';
@@ -75,7 +75,7 @@ export class JobService {
     @inject(VmLocks) private readonly locks: VmLocks,
     @inject(ProfileStore) private readonly profiles: ProfileStore,
     @inject(Inventory) private readonly inventory: Inventory,
-    @inject(InventoryActions) private readonly actions: InventoryActions | null,
+    @inject(TemplateClones) private readonly templateClones: TemplateClones | null,
     @inject(Logger) private readonly log: Logger,
     @inject(JobAuthorizer) private readonly authorizer: JobAuthorizer,
   ) {}
@@ -125,7 +125,7 @@ export class JobService {
     const t = await requireTemplate(this.inventory, ref);
     const plan = this.plan(body, caller, 'template-seal');
     await this.authorizer.authorize(caller, [{ type: 'template', id: t.id, name: t.name }]);
-    const clones = (await this.actions?.vmsOfTemplate(t.id)) ?? [];
+    const clones = (await this.templateClones?.vmsOfTemplate(t.id)) ?? [];
     if (clones.length && !plan.dryRun) {
       throw new ConflictError('TEMPLATE_IN_USE', `template "${t.name}" backs ${clones.length} VM disk(s): writing it would corrupt them`, { vms: clones.slice(0, 20).map((v) => v.name) });
     }

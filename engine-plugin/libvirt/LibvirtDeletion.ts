@@ -48,7 +48,7 @@ export class LibvirtDeletion implements InventoryDeletion {
     if (!d?.info.template) throw new NotFoundError('TEMPLATE_NOT_FOUND', `no template "${ref}"`, { field: 'id' });
     const job = activeJob({ type: 'template', id: d.info.uuid });
     if (job) throw inUse(`template "${d.info.name}" has an active job ${job}`, { jobId: job });
-    const clones = (await this.inventory.listDomains()).filter((c) => c.info.cloneOf === d.info.uuid).map((c) => c.info.name).sort();
+    const clones = (await this.inventory.vmsOfTemplate(d.info.uuid)).map((c) => c.name);
     if (clones.length) throw inUse(`template "${d.info.name}" backs the disks of VM(s) ${clones.slice(0, 20).join(', ')}: delete them first`, { vms: clones.slice(0, 20) });
     const status = vmStatusOf(d.state);
     if (status !== 'down') throw inUse(`template "${d.info.name}" is ${status}: stop it first`, { status });

@@ -17,6 +17,7 @@ import { inject, injectable } from 'tsyringe';
 import { InputError, NotFoundError } from '../../shared/errors';
 import { EngineConfig } from '../config';
 import type { Host, Inventory, ListQuery, Page, Pool, Template, Vm } from '../inventory/Inventory';
+import type { TemplateClones } from '../inventory/TemplateClones';
 import { Logger } from '../logger';
 import { LibvirtConfig } from './LibvirtConfig';
 import { LibvirtDaemon, LibvirtDaemons } from './LibvirtDaemons';
@@ -37,7 +38,7 @@ type Source = LibvirtDaemon;
 const byName = <T extends { name: string; id: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1);
 
 @injectable()
-export class LibvirtInventory implements Inventory {
+export class LibvirtInventory implements Inventory, TemplateClones {
   private readonly sources: readonly Source[];
   /** Parsed XML by "uri|uuid", for listings only. */
   private readonly xml = new Map<string, { at: number; info: DomainInfo }>();
@@ -104,6 +105,11 @@ export class LibvirtInventory implements Inventory {
   /** Every domain of every daemon (listing rules: XML reused for cache_ttl_sec). */
   listDomains(): Promise<Domain[]> {
     return this.all();
+  }
+
+  /** The clones of a template: domains whose clone metadata names it (a seal would corrupt them). */
+  async vmsOfTemplate(templateId: string): Promise<Vm[]> {
+    return (await this.all()).filter((d) => !d.info.template && d.info.cloneOf === templateId).map(toVm).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   // ---- reading -------------------------------------------------------------------

@@ -86,9 +86,13 @@ describe('libvirt delete against a real libvirtd', () => {
     }
   });
 
-  it('refuses a template with a clone and a running clone (409 IN_USE), then undefines the clone and removes only its overlay', async () => {
+  it('refuses a template with a clone (delete 409 IN_USE, seal 409 TEMPLATE_IN_USE) and a running clone (409 IN_USE), then undefines the clone and removes only its overlay', async () => {
     expect(await s.api('DELETE', `/templates/${TPL}`)).toMatchObject({ status: 409, body: { error: { code: 'IN_USE', details: { field: 'id', vms: [CLONE] } } } });
     expect(await defined(TPL)).toBe(true);
+    // A seal would write the disk the clone's overlay is backed by: refused, nothing queued.
+    const jobsBefore = (await s.api('GET', '/jobs')).body.items.length;
+    expect(await s.api('POST', `/templates/${TPL}/sysprep`, {})).toMatchObject({ status: 409, body: { error: { code: 'TEMPLATE_IN_USE', details: { vms: [CLONE] } } } });
+    expect((await s.api('GET', '/jobs')).body.items).toHaveLength(jobsBefore);
 
     expect((await s.api('POST', `/vms/${CLONE}/start`)).body.status).toBe('up');
     expect(await s.api('DELETE', `/vms/${CLONE}`)).toMatchObject({ status: 409, body: { error: { code: 'IN_USE', details: { field: 'id', status: 'up' } } } });
