@@ -2,6 +2,7 @@
 // the domains of a single-machine set-up, and how the adapter talks to it. Several hosts
 // name their own daemon with `libvirt_uri` in their [host:ID] section (config.ts). Every
 // key is documented in docs/libvirt.md; parseLibvirtSection() is the one parser.
+import { KeySetter, parseSection } from '../configSection';
 
 export interface LibvirtConfig {
   /** The daemon of every [host:ID] without its own libvirt_uri (and of a set-up with no host). */
@@ -19,7 +20,7 @@ export function defaultLibvirtConfig(): LibvirtConfig {
   return { uri: 'qemu:///system', timeoutSec: 30, cacheTtlSec: 10 };
 }
 
-type Setter = (c: LibvirtConfig, v: string, err: (msg: string) => never) => void;
+type Setter = KeySetter<LibvirtConfig>;
 
 /**
  * A libvirt connection URI: driver[+transport]://[user@][host][:port]/path[?query]
@@ -46,16 +47,7 @@ export const LIBVIRT_KEYS: Record<string, Setter> = {
 
 /** Parses the [libvirt] section; throws naming the file and key. */
 export function parseLibvirtSection(values: Record<string, string>, file = 'engine.conf'): LibvirtConfig {
-  const c = defaultLibvirtConfig();
-  for (const [k, v] of Object.entries(values)) {
-    const err = (msg: string): never => {
-      throw new Error(`${file}: [libvirt] ${msg}`);
-    };
-    const set = LIBVIRT_KEYS[k];
-    if (!set) err(`has no key "${k}" (known: ${Object.keys(LIBVIRT_KEYS).join(', ')})`);
-    set(c, v.trim(), err);
-  }
-  return c;
+  return parseSection('libvirt', LIBVIRT_KEYS, defaultLibvirtConfig(), values, file);
 }
 
 

@@ -3,6 +3,7 @@
 // documented in docs/ovirt.md; parseOvirtSection() is the one parser (config.ts calls it).
 import * as path from 'node:path';
 import type { Role } from '../Role';
+import { KeySetter, parseSection } from '../configSection';
 
 export type GuardMode = 'tag' | 'none';
 
@@ -70,7 +71,7 @@ export function defaultOvirtConfig(): OvirtConfig {
   };
 }
 
-type Setter = (c: OvirtConfig, v: string, err: (msg: string) => never) => void;
+type Setter = KeySetter<OvirtConfig>;
 
 const posInt = (v: string, err: (m: string) => never, key: string): number => {
   if (!/^\d+$/.test(v) || Number(v) === 0) err(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
@@ -129,15 +130,7 @@ export const OVIRT_KEYS: Record<string, Setter> = {
 
 /** Parses the [ovirt] section; throws naming the file and key. */
 export function parseOvirtSection(values: Record<string, string>, file = 'engine.conf'): OvirtConfig {
-  const c = defaultOvirtConfig();
-  for (const [k, v] of Object.entries(values)) {
-    const err = (msg: string): never => {
-      throw new Error(`${file}: [ovirt] ${msg}`);
-    };
-    const set = OVIRT_KEYS[k];
-    if (!set) err(`has no key "${k}" (known: ${Object.keys(OVIRT_KEYS).join(', ')})`);
-    set(c, v.trim(), err);
-  }
+  const c = parseSection('ovirt', OVIRT_KEYS, defaultOvirtConfig(), values, file);
   checkOvirtConfig(c, file);
   return c;
 }
