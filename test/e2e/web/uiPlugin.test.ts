@@ -165,13 +165,16 @@ describe('oVirt UI plugin (Chromium)', () => {
     const illegal = ovirtTemplate('7e6d5c4b-3a29-4188-b7a6-9584a3b2c1bb', 'broken', 'illegal');
     ovirt.templates.push(locked, illegal);
     const dialogsBefore = await page.evaluate(() => (window as any).__calls.filter((c: unknown[]) => c[0] === 'showDialog').length);
+    // One click at a time, each waited for: the answers of clicks fired together come in any order.
+    let alerts: string[][] = [];
     for (const t of [locked, illegal, { id: '7e6d5c4b-3a29-4188-b7a6-9584a3b2c1cc', name: 'gone' }]) {
       await page.evaluate((x) => (window as any).__buttons[2].iface.onClick([{ id: x.id, name: x.name }]), { id: t.id, name: t.name });
+      const want = alerts.length + 1;
+      alerts = await until(async () => {
+        const a = await page.evaluate(() => (window as any).__calls.filter((c: unknown[]) => c[0] === 'showAlert'));
+        return a.length >= want ? a : undefined;
+      }, `alert for ${t.name}`);
     }
-    const alerts = await until(async () => {
-      const a = await page.evaluate(() => (window as any).__calls.filter((c: unknown[]) => c[0] === 'showAlert'));
-      return a.length >= 3 ? a : undefined;
-    }, 'three alerts');
     expect(alerts.map((c: string[]) => c.slice(1))).toEqual([
       ['warning', 'Template copying cannot be sealed now: its disk copying_Disk1 is locked (oVirt is copying or moving it); try again once it is OK.'],
       ['warning', 'Template broken cannot be sealed now: its disk broken_Disk1 is illegal; repair it in oVirt first.'],
