@@ -100,7 +100,11 @@ export function virshError(err: unknown, uri: string): SysprepError {
     .join(': ');
   if (err.timedOut) return new UnavailableError('LIBVIRT_UNREACHABLE', `libvirt at ${uri} did not answer in time`, { uri, reason: 'timeout' });
   if (err.exitCode === null) return new UnavailableError('LIBVIRT_UNREACHABLE', `virsh could not be run: ${message} (is libvirt-clients installed?)`, { uri });
-  if (/failed to connect to the hypervisor|Failed to connect socket|Connection refused|End of file while reading data/i.test(err.stderr)) {
+  // Unreachable: virsh could not connect (its first line), or the daemon went away mid-call.
+  // A socket refused AFTER the connection (a start whose virtlogd does not run) is the
+  // action's failure, told in libvirt's words below.
+  const first = err.stderr.split('\n').find((l) => l.trim()) ?? '';
+  if (/failed to connect to the hypervisor|Failed to connect socket|Connection refused/i.test(first) || /End of file while reading data/i.test(err.stderr)) {
     return new UnavailableError('LIBVIRT_UNREACHABLE', `libvirt at ${uri} is unreachable: ${message}`, { uri });
   }
   if (GONE.test(err.stderr)) return new NotFoundError('LIBVIRT_DOMAIN_NOT_FOUND', message, { uri });

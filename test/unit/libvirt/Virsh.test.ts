@@ -49,6 +49,8 @@ describe('virsh argv and output', () => {
     ['error: operation failed: something else\n', 1, false, 'failed', 'VIRSH_FAILED'],
     // virsh 9.0 (captured) starting a running domain / destroying a shut-off one.
     ['error: Domain is already active\n', 1, false, 'conflict', 'LIBVIRT_INVALID_STATE'],
+    // virsh 9.0 (captured): libvirtd answered, but the domain's start needs virtlogd, which does not run.
+    ["error: Failed to start domain 'web'\nerror: Failed to connect socket to '/run/libvirt/virtlogd-sock': Connection refused\n", 1, false, 'failed', 'VIRSH_FAILED'],
     ['error: Failed to destroy domain \'web\'\nerror: Requested operation is not valid: domain is not running\n', 1, false, 'conflict', 'LIBVIRT_INVALID_STATE'],
   ])('maps virsh stderr %j to a typed error', (stderr, code, timedOut, kind, errorCode) => {
     const err = virshError(new CommandError(['virsh'], code, stderr, timedOut), 'qemu:///system');
