@@ -8,12 +8,11 @@
 // undefines it. No virt-sysprep runs here (the refusal comes before any job).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureLibvirtd } from '../../helpers/libvirtd';
-import { cli as cliOf, removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
-import { OPERATOR, Stack, startStack, VIEWER } from '../engine/stack';
+import { cli as cliOf, removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
+import { OPERATOR, Stack, VIEWER } from '../engine/stack';
 
 jest.setTimeout(4 * 60_000);
 
@@ -30,11 +29,7 @@ describe('libvirt power actions against a real libvirtd', () => {
   const cli = (args: string[]) => cliOf(s, args);
 
   beforeAll(async () => {
-    await ensureLibvirtd();
-    s = await startStack({ engine: false, maxJobs: 1 });
-    // QEMU runs as libvirt-qemu: it must reach the started domain's disk in the storage root.
-    chmodSync(s.dir, 0o755);
-    chmodSync(s.storage, 0o755);
+    s = await startLibvirtStack();
     const disk = path.join(s.storage, `${VM}.qcow2`);
     await execFileAsync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
     const xml = path.join(s.dir, `${VM}.xml`);

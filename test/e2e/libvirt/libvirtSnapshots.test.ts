@@ -14,14 +14,13 @@
 //   * `vm snapshots` and `vm snapshot create | revert | delete` from the CLI.
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { guestRead } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_HOSTNAME, IDENTITY_PATHS } from '../../helpers/guestImage';
-import { ensureLibvirtd } from '../../helpers/libvirtd';
-import { cli as cliOf, removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
-import { OPERATOR, Stack, startStack, VIEWER } from '../engine/stack';
+import { cli as cliOf, removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
+import { OPERATOR, Stack, VIEWER } from '../engine/stack';
 
 jest.setTimeout(15 * 60_000);
 
@@ -55,11 +54,7 @@ describe('libvirt snapshots against a real libvirtd and a real virt-sysprep', ()
   const cli = (args: string[]) => cliOf(s, args);
 
   beforeAll(async () => {
-    await ensureLibvirtd();
-    s = await startStack({ engine: false, maxJobs: 1 });
-    // QEMU runs as libvirt-qemu: it must reach the started domain's disk in the storage root.
-    chmodSync(s.dir, 0o755);
-    chmodSync(s.storage, 0o755);
+    s = await startLibvirtStack();
     disk = path.join(s.storage, `${VM}.qcow2`);
     await copyGuestImage(disk);
     const raw = path.join(s.storage, `${RAW}.img`);
