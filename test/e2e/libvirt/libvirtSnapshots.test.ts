@@ -9,7 +9,8 @@
 //     revert puts the golden hostname back on the disk -> delete removes the snapshot;
 //   * refusals: a running VM (409 VM_NOT_DOWN), a VM a job holds (409 VM_BUSY), a bad
 //     name (400 naming "name"), an unknown snapshot (404, "sid"), a raw disk (409
-//     DISK_UNSUPPORTED), a viewer (403);
+//     DISK_UNSUPPORTED), a viewer (403), a revert to a snapshot virsh took of the running
+//     domain (409 SNAPSHOT_NOT_OFFLINE: it would start it);
 //   * a snapshot made with virsh under an odd name is listed and deleted (virsh quoting);
 //   * `vm snapshots` and `vm snapshot create | revert | delete` from the CLI.
 import 'reflect-metadata';
@@ -121,9 +122,15 @@ describe('libvirt snapshots against a real libvirtd and a real virt-sysprep', ()
     try {
       expect(await s.api('POST', snapshotsUrl, { name: 'live' }, OPERATOR)).toMatchObject({ status: 409, body: { error: { code: 'VM_NOT_DOWN', details: { status: 'up' } } } });
       expect((await s.api('GET', snapshotsUrl)).status).toBe(200); // reading is fine
+      // A snapshot of the running domain made with virsh (RAM included): listed, never reverted to.
+      await virsh('snapshot-create-as', '--domain', VM, '--name=live');
     } finally {
       await virsh('destroy', '--domain', VM);
     }
+    expect((await s.api('GET', snapshotsUrl)).body.items).toEqual([expect.objectContaining({ name: 'live', vmState: 'running' })]);
+    expect(await s.api('POST', `${snapshotsUrl}/live/revert`, undefined, OPERATOR)).toMatchObject({ status: 409, body: { error: { code: 'SNAPSHOT_NOT_OFFLINE', details: { field: 'sid' } } } });
+    expect((await virsh('domstate', '--domain', VM)).trim()).toBe('shut off');
+    expect(await s.api('DELETE', `${snapshotsUrl}/live`, undefined, OPERATOR)).toMatchObject({ status: 204 });
     expect(await qemuTags()).toEqual([]);
   });
 
