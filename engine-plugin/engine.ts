@@ -25,6 +25,7 @@ import { InventoryActions } from './inventory/InventoryActions';
 import { InventoryDeletion } from './inventory/InventoryDeletion';
 import { TemplateClones } from './inventory/TemplateClones';
 import { VmPower } from './inventory/VmPower';
+import { VmSnapshots } from './inventory/VmSnapshots';
 import { QemuImg, qemuImg } from './inventory/qemuImg';
 import { JobAuthorizer, ROLE_ONLY_AUTHORIZER } from './jobs/JobAuthorizer';
 import { JobBus } from './jobs/JobBus';
@@ -40,6 +41,7 @@ import { LibvirtDaemons } from './libvirt/LibvirtDaemons';
 import { LibvirtDeletion } from './libvirt/LibvirtDeletion';
 import { LibvirtInventory } from './libvirt/LibvirtInventory';
 import { LibvirtPower } from './libvirt/LibvirtPower';
+import { LibvirtSnapshots } from './libvirt/LibvirtSnapshots';
 import { createLogger, Logger } from './logger';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
 import { LifecycleGuard } from './ovirt/LifecycleGuard';
@@ -84,6 +86,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(Inventory, { useToken: OvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
     c.register(VmPower, { useFactory: () => null });
+    c.register(VmSnapshots, { useFactory: () => null }); // taken in oVirt (docs/engine-decisions.md)
     c.register(InventoryDeletion, { useFactory: () => null });
     c.register(TemplateClones, { useFactory: () => null }); // OvirtAuthorizer asks oVirt
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
@@ -97,6 +100,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(Inventory, { useToken: LibvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
     c.register(VmPower, { useClass: LibvirtPower });
+    c.register(VmSnapshots, { useClass: LibvirtSnapshots });
     c.register(InventoryDeletion, { useClass: LibvirtDeletion });
     c.register(TemplateClones, { useToken: LibvirtInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
@@ -106,6 +110,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(Inventory, { useToken: EmbeddedInventory });
     c.register(InventoryActions, { useToken: EmbeddedInventory });
     c.register(VmPower, { useClass: EmbeddedVmPower });
+    c.register(VmSnapshots, { useFactory: () => null }); // none (docs/engine-decisions.md)
     c.register(InventoryDeletion, { useToken: EmbeddedInventory });
     c.register(TemplateClones, { useToken: EmbeddedInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
@@ -126,6 +131,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     inventory: c.resolve<Inventory>(Inventory),
     actions,
     power: c.resolve<VmPower | null>(VmPower),
+    snapshots: c.resolve<VmSnapshots | null>(VmSnapshots),
     deletion: c.resolve<InventoryDeletion | null>(InventoryDeletion),
     jobs: c.resolve(JobService),
     jobStream: c.resolve(JobStream),

@@ -14,6 +14,7 @@ import { jobLogRoutes } from './jobLogRoutes';
 import { jobRoutes } from './jobRoutes';
 import { buildOpenApi } from './openapi';
 import { RouteTable } from './RouteTable';
+import { snapshotRoutes } from './snapshotRoutes';
 
 export const API_BASE = '/api/v1';
 const PUBLIC = new Set(['/health', '/openapi.json']);
@@ -26,6 +27,7 @@ export function createRouteTable(d: ApiDeps): RouteTable {
   const table = new RouteTable();
   catalogRoutes(table, d);
   inventoryRoutes(table, d);
+  snapshotRoutes(table, d);
   jobRoutes(table, d);
   jobLogRoutes(table, d);
   return table;

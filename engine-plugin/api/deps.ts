@@ -9,6 +9,7 @@ import type { Inventory } from '../inventory/Inventory';
 import type { InventoryActions } from '../inventory/InventoryActions';
 import type { InventoryDeletion } from '../inventory/InventoryDeletion';
 import type { VmPower } from '../inventory/VmPower';
+import type { VmSnapshots } from '../inventory/VmSnapshots';
 import type { JobBus } from '../jobs/JobBus';
 import type { JobService } from '../jobs/JobService';
 import type { JobStream } from '../jobs/JobStream';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   actions: InventoryActions | null;
   /** Start, shutdown, stop of the inventory's VMs; null where the inventory does not allow it (oVirt): NOT_SUPPORTED. */
   power: VmPower | null;
+  /** A VM's snapshots; null where the inventory keeps none through the API (embedded, oVirt): NOT_SUPPORTED. */
+  snapshots: VmSnapshots | null;
   /** DELETE of VMs, templates, pools; null where the inventory does not allow it (oVirt): NOT_SUPPORTED. */
   deletion: InventoryDeletion | null;
   jobs: JobService;

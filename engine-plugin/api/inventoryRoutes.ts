@@ -47,9 +47,9 @@ const embedded = (d: ApiDeps): InventoryActions => portOf(d, d.actions);
 const powerOf = (d: ApiDeps): VmPower => portOf(d, d.power);
 const deletionOf = (d: ApiDeps): InventoryDeletion => portOf(d, d.deletion);
 
-/** The port of an action, or 400 NOT_SUPPORTED where the inventory registered none. */
-function portOf<T>(d: ApiDeps, port: T | null): T {
-  if (!port) throw new SysprepError('invalid', 'NOT_SUPPORTED', MANAGED_ELSEWHERE[d.config.inventory] ?? `the ${d.config.inventory} inventory has no such action`, { field: 'inventory' });
+/** The port of an action, or 400 NOT_SUPPORTED (saying `why`, else the inventory's reason) where the inventory registered none. */
+export function portOf<T>(d: ApiDeps, port: T | null, why?: string): T {
+  if (!port) throw new SysprepError('invalid', 'NOT_SUPPORTED', why ?? MANAGED_ELSEWHERE[d.config.inventory] ?? `the ${d.config.inventory} inventory has no such action`, { field: 'inventory' });
   return port;
 }
 

@@ -21,6 +21,7 @@ import type { CommandContext } from './commands/CommandContext';
 import { completionCommand } from './commands/completionCommand';
 import { inventoryCommands } from './commands/inventoryCommands';
 import { powerCommands } from './commands/powerCommands';
+import { snapshotCommands } from './commands/snapshotCommands';
 import { profileCommands } from './commands/profileCommands';
 import { isData, OUTPUT_FORMATS, OutputFormat, outputFormat, renderData, renderTable, WideColumn } from './output';
 
@@ -211,7 +212,7 @@ Examples:
     addCatalogOptions(cmd).option('--no-wait', 'return once the job is accepted (print its id, or the job with --json)');
 
   // ---- vm ----
-  const vm = program.command('vm').description('one VM: show, sysprep, clone, import, delete, start, shutdown, stop');
+  const vm = program.command('vm').description('one VM: show, sysprep, clone, import, delete, start, shutdown, stop, snapshots');
   vm.command('show <vm>').description('a VM by name or id').action(action(async (c) => show(c, `/vms/${enc(c.args[0])}`)));
   addSysprepOptions(vm.command('sysprep <vm...>'))
     .description('sysprep VMs (by name or id; they must be down); several VMs make one bulk job')
@@ -296,6 +297,7 @@ Examples:
   const ctx: CommandContext = { io, program, client, action, examples, format: () => format, printData: printJson, watchAndReport };
   inventoryCommands(ctx, { vm, pool, template });
   powerCommands(ctx, vm);
+  snapshotCommands(ctx, vm);
   profileCommands(ctx);
   completionCommand(ctx);
 

@@ -19,7 +19,7 @@ import { ProfileStore } from '../profiles/ProfileStore';
 import type { Caller } from './Caller';
 import type { Job, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
 import { endedProgress, isFinal, vmTarget } from './Job';
-import { checkWorkable } from './checkWorkable';
+import { checkWorkable, vmNotDown } from './checkWorkable';
 import { JobAuthorizer } from './JobAuthorizer';
 import { JobLifecycle } from './JobLifecycle';
 import { JobRunner } from './JobRunner';
@@ -209,7 +209,7 @@ export class JobService {
     // An auto-reset runs on a VM the engine itself holds locked until it is ready (the
     // VM's status); its DISKS must still be usable: a disk oVirt locks is never worked on.
     const ok = vm.status === 'down' || (autoReset && vm.status === 'image_locked');
-    if (!ok) throw new ConflictError('VM_NOT_DOWN', `VM "${vm.name}" is ${vm.status}: it must be down`, { vm: vm.name, status: vm.status });
+    if (!ok) throw vmNotDown(vm);
     checkWorkable('vm', vm);
     this.locks.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`);
   }

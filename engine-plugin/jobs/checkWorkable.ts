@@ -16,6 +16,11 @@ export interface Workable {
   snapshotInPreview?: string;
 }
 
+/** 409 VM_NOT_DOWN: the VM's state forbids the work (a job, a snapshot change). */
+export function vmNotDown(vm: { name: string; status: string }): ConflictError {
+  return new ConflictError('VM_NOT_DOWN', `VM "${vm.name}" is ${vm.status}: it must be down`, { vm: vm.name, status: vm.status });
+}
+
 /** Throws 409 DISK_LOCKED, DISK_ILLEGAL, DISK_UNSUPPORTED or SNAPSHOT_IN_PREVIEW; nothing else. */
 export function checkWorkable(kind: 'vm' | 'template', target: Workable): void {
   const who = `${kind === 'vm' ? 'VM' : 'template'} "${target.name}"`;

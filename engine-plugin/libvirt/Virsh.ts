@@ -9,9 +9,11 @@
 //     LIBVIRT_INVALID_STATE;
 //   * anything else: VIRSH_FAILED with virsh's own message.
 // Read commands connect read-only (`-r`: libvirt-sock-ro, no write right needed); the
-// actions (start, shutdown, destroy, undefine) connect read-write. Domain
+// actions (start, shutdown, destroy, undefine, snapshot changes) connect read-write. Domain
 // arguments come after `--`, and only UUIDs read from libvirt itself are passed (never a
-// name from a request), so a value is never taken for a flag or for a domain id.
+// name from a request), so a value is never taken for a flag or for a domain id. Snapshot
+// names and descriptions go in virsh's `--option=VALUE` form, which virsh never reads as
+// another option whatever VALUE holds.
 import { ConflictError, NotFoundError, SysprepError, UnavailableError } from '../../shared/errors';
 import { CommandError, run } from '../../shared/tools/exec';
 
@@ -87,6 +89,45 @@ export function splitDomainXml(stdout: string): string[] {
     .filter((s) => s.startsWith('<domain'));
 }
 
+/** virsh's `'...'` quoting inside a `;`-separated command string (as a POSIX shell's: `'` is `'\''`). */
+export function virshQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `snapshot-create-as` of one domain: internal snapshots of its disks when it is shut off. */
+export function snapshotCreateArgv(uuid: string, name: string, description?: string): string[] {
+  if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
+  return ['snapshot-create-as', '--domain', uuid, `--name=${name}`, ...(description ? [`--description=${description}`] : []), '--atomic'];
+}
+
+/** A command on one snapshot of one domain. */
+export function snapshotArgv(action: 'snapshot-revert' | 'snapshot-delete' | 'snapshot-dumpxml', uuid: string, name: string): string[] {
+  if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
+  return [action, '--domain', uuid, `--snapshotname=${name}`];
+}
+
+/** Several `snapshot-dumpxml` in ONE virsh process, each name quoted for virsh's own parser. */
+export function snapshotXmlBatch(uuid: string, names: readonly string[]): string {
+  if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
+  return names.map((n) => `snapshot-dumpxml --domain ${uuid} --snapshotname=${virshQuote(n)}`).join(' ; ');
+}
+
+/** `snapshot-list --name`: one name a line (a name may hold spaces; libvirt refuses none but the empty one). */
+export function parseSnapshotNames(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l !== '');
+}
+
+/** Splits the output of several snapshot-dumpxml into their documents. */
+export function splitSnapshotXml(stdout: string): string[] {
+  return stdout
+    .split(/(?<=<\/domainsnapshot>)\s*/)
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('<domainsnapshot'));
+}
+
+/** virsh's words for a snapshot that does not exist (any more). */
+const SNAPSHOT_GONE = /Domain snapshot not found|no domain snapshot with matching name/i;
+
 /** virsh's words for a domain that does not exist (any more). */
 const GONE = /failed to get domain|Domain not found/i;
 
@@ -108,6 +149,7 @@ export function virshError(err: unknown, uri: string): SysprepError {
     return new UnavailableError('LIBVIRT_UNREACHABLE', `libvirt at ${uri} is unreachable: ${message}`, { uri });
   }
   if (GONE.test(err.stderr)) return new NotFoundError('LIBVIRT_DOMAIN_NOT_FOUND', message, { uri });
+  if (SNAPSHOT_GONE.test(err.stderr)) return new NotFoundError('SNAPSHOT_NOT_FOUND', message, { uri, field: 'sid' });
   // libvirt's VIR_ERR_OPERATION_INVALID ("domain is not running"), and virsh's own check
   // before a start ("Domain is already active").
   if (/Requested operation is not valid|Domain is already active/i.test(err.stderr)) return new ConflictError('LIBVIRT_INVALID_STATE', message, { uri });
@@ -171,6 +213,57 @@ export class Virsh {
   /** Removes a shut-off domain's definition (its disk files stay: removing ours is the caller's). */
   async undefine(uuid: string): Promise<void> {
     await this.exec(powerArgv('undefine', uuid), false);
+  }
+
+  // ---- snapshots (LibvirtSnapshots) ----
+
+  /** The domain's snapshot names, parents before their children. */
+  async snapshotNames(uuid: string): Promise<string[]> {
+    if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
+    return parseSnapshotNames(await this.read(['snapshot-list', '--domain', uuid, '--name', '--topological']));
+  }
+
+  /** The XML of these snapshots, in one virsh process; a snapshot deleted meanwhile is left out. */
+  async snapshotXml(uuid: string, names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    // As dumpXml: the closing `echo` makes the exit status 0, stderr tells what failed.
+    const { stdout, stderr } = await this.exec([`${snapshotXmlBatch(uuid, names)} ; echo`]);
+    const errors = stderr.split('\n').filter((l) => l.trim() && !SNAPSHOT_GONE.test(l));
+    if (errors.length) throw virshError(new CommandError(['virsh'], 1, errors.join('\n')), this.uri);
+    return splitSnapshotXml(stdout);
+  }
+
+  /** The name of the domain's current snapshot; undefined when it has none. */
+  async currentSnapshot(uuid: string): Promise<string | undefined> {
+    if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
+    try {
+      return (await this.read(['snapshot-current', '--domain', uuid, '--name'])).replace(/\n$/, '');
+    } catch (err) {
+      if (err instanceof SysprepError && /has no current snapshot/i.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+
+  /** A snapshot of a shut-off domain: internal qcow2 snapshots of its disks (all or none: --atomic). */
+  async snapshotCreate(uuid: string, name: string, description?: string): Promise<void> {
+    try {
+      await this.exec(snapshotCreateArgv(uuid, name, description), false);
+    } catch (err) {
+      if (err instanceof SysprepError && err.code === 'VIRSH_FAILED' && /already exists/i.test(err.message)) {
+        throw new ConflictError('SNAPSHOT_EXISTS', `the VM already has a snapshot "${name}"`, { field: 'name', uri: this.uri });
+      }
+      throw err;
+    }
+  }
+
+  /** Puts the domain's disks back as they were in the snapshot. */
+  async snapshotRevert(uuid: string, name: string): Promise<void> {
+    await this.exec(snapshotArgv('snapshot-revert', uuid, name), false);
+  }
+
+  /** Removes the snapshot (its children are kept, re-parented by libvirt). */
+  async snapshotDelete(uuid: string, name: string): Promise<void> {
+    await this.exec(snapshotArgv('snapshot-delete', uuid, name), false);
   }
 
   private async read(command: string[]): Promise<string> {

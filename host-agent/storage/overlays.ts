@@ -7,6 +7,10 @@
 // commit leaves it there; its successor commits every overlay again before anything
 // else (a committed overlay is empty, so committing it again writes nothing) and the
 // disks end complete, never half-written.
+//
+// `qemu-img commit` writes the disk's active layer only: the internal snapshots in the
+// disk's snapshot table (libvirt's, docs/libvirt.md 6) stay as they were
+// (test/e2e/libvirt/libvirtSnapshots.test.ts).
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { JobFailure } from '../../shared/errors';

@@ -8,15 +8,11 @@
 // undefines it. No virt-sysprep runs here (the refusal comes before any job).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import type { CliIo } from '../../../engine-plugin/cli/CliIo';
-import { run } from '../../../engine-plugin/cli/main';
-import { ensureLibvirtd } from '../../helpers/libvirtd';
-import { removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
-import { OPERATOR, Stack, startStack, VIEWER } from '../engine/stack';
+import { cli as cliOf, removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
+import { OPERATOR, Stack, VIEWER } from '../engine/stack';
 
 jest.setTimeout(4 * 60_000);
 
@@ -30,26 +26,10 @@ describe('libvirt power actions against a real libvirtd', () => {
   let uuid: string;
   /** libvirt's own word on the domain's state, not the engine's. */
   const domstate = async () => (await virsh('domstate', '--domain', uuid)).trim();
-  const cli = async (args: string[]) => {
-    let out = '';
-    let err = '';
-    const io: CliIo = {
-      out: (t) => void (out += t),
-      err: (t) => void (err += t),
-      env: { OVIRT_SYSPREP_URL: s.url, OVIRT_SYSPREP_TOKEN: OPERATOR, HOME: '/nonexistent' },
-      stdout: new PassThrough() as unknown as CliIo['stdout'],
-      files: { read: () => { throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); }, mode: () => 0o100600 },
-    };
-    const code = await run(['node', 'ovirt-sysprep', ...args], io);
-    return { code, out, err };
-  };
+  const cli = (args: string[]) => cliOf(s, args);
 
   beforeAll(async () => {
-    await ensureLibvirtd();
-    s = await startStack({ engine: false, maxJobs: 1 });
-    // QEMU runs as libvirt-qemu: it must reach the started domain's disk in the storage root.
-    chmodSync(s.dir, 0o755);
-    chmodSync(s.storage, 0o755);
+    s = await startLibvirtStack();
     const disk = path.join(s.storage, `${VM}.qcow2`);
     await execFileAsync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
     const xml = path.join(s.dir, `${VM}.xml`);

@@ -1,17 +1,32 @@
-// What the libvirt e2e files share: virsh on the tests' daemon, an engine with
-// inventory = libvirt on a stack's agent, and the removal of every domain a file made.
+// What the libvirt e2e files share: virsh on the tests' daemon, a stack QEMU can reach, an
+// engine with inventory = libvirt on its agent, the real CLI against it, and the removal
+// of every domain a file made.
 import { execFile } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
+import type { CliIo } from '../../../engine-plugin/cli/CliIo';
+import { run } from '../../../engine-plugin/cli/main';
 import { startEngine } from '../../../engine-plugin/engine';
 import { libvirtWithDefaults } from '../../../engine-plugin/libvirt/LibvirtConfig';
-import { LIBVIRT_URI } from '../../helpers/libvirtd';
-import type { Stack } from '../engine/stack';
+import { ensureLibvirtd, LIBVIRT_URI } from '../../helpers/libvirtd';
+import { OPERATOR, Stack, startStack } from '../engine/stack';
 
 const execFileAsync = promisify(execFile);
 
 /** virsh on the tests' daemon (read-write), its stdout. */
 export const virsh = (...args: string[]): Promise<string> =>
   execFileAsync('virsh', ['-q', '-c', LIBVIRT_URI, ...args], { timeout: 60_000 }).then((r) => r.stdout);
+
+/** libvirtd up, then a stack (agent, storage root; no engine yet) whose files QEMU can reach. */
+export async function startLibvirtStack(): Promise<Stack> {
+  await ensureLibvirtd();
+  const s = await startStack({ engine: false, maxJobs: 1 });
+  // QEMU runs as libvirt-qemu: it must reach a started domain's disk in the storage root.
+  chmodSync(s.dir, 0o755);
+  chmodSync(s.storage, 0o755);
+  return s;
+}
 
 /** Starts the stack's engine with inventory = libvirt, its one host being the stack's agent. */
 export async function startLibvirtEngine(s: Stack): Promise<void> {
@@ -31,4 +46,19 @@ export async function removeDomains(prefix: string): Promise<void> {
     await virsh('destroy', '--domain', n).catch(() => undefined);
     await virsh('undefine', '--domain', n).catch(() => undefined);
   }
+}
+
+/** The real CLI against the stack's engine as an operator: its exit code, stdout and stderr. */
+export async function cli(s: Stack, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    env: { OVIRT_SYSPREP_URL: s.url, OVIRT_SYSPREP_TOKEN: OPERATOR, HOME: '/nonexistent' },
+    stdout: new PassThrough() as unknown as CliIo['stdout'],
+    files: { read: () => { throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); }, mode: () => 0o100600 },
+  };
+  const code = await run(['node', 'ovirt-sysprep', ...args], io);
+  return { code, out, err };
 }

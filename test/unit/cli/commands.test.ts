@@ -61,6 +61,12 @@ describe('inventory and profile commands', () => {
     expect(await cli(['vm', 'stop', 'nope'])).toMatchObject({ code: 2, err: expect.stringMatching(/VM_NOT_FOUND/) });
   });
 
+  it('vm snapshots and vm snapshot create answer NOT_SUPPORTED on the embedded inventory (libvirt only), naming the inventory', async () => {
+    expect(await cli(['vm', 'snapshots', 'legacy'])).toMatchObject({ code: 2, err: expect.stringMatching(/keeps no snapshots.*libvirt.*NOT_SUPPORTED/) });
+    expect(await cli(['vm', 'snapshot', 'create', 'legacy', 's1'])).toMatchObject({ code: 2, err: expect.stringMatching(/NOT_SUPPORTED/) });
+    expect(await h.api('DELETE', '/vms/legacy/snapshots/s1')).toMatchObject({ status: 400, body: { error: { code: 'NOT_SUPPORTED', details: { field: 'inventory' } } } });
+  });
+
   it('prints lists as a table, -o wide with more columns, -o json and -o yaml the same data', async () => {
     const table = await cli(['vms']);
     expect(table.out.split('\n')[0]).toMatch(/^NAME\s+ID\s+STATUS\s+HOST\s+DISKS$/);
