@@ -1,11 +1,12 @@
 // What the libvirt e2e files share: virsh on the tests' daemon, an engine with
 // inventory = libvirt on a stack's agent, and the removal of every domain a file made.
 import { execFile } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { startEngine } from '../../../engine-plugin/engine';
 import { libvirtWithDefaults } from '../../../engine-plugin/libvirt/LibvirtConfig';
-import { LIBVIRT_URI } from '../../helpers/libvirtd';
-import type { Stack } from '../engine/stack';
+import { ensureLibvirtd, LIBVIRT_URI } from '../../helpers/libvirtd';
+import { Stack, startStack } from '../engine/stack';
 
 const execFileAsync = promisify(execFile);
 
@@ -31,4 +32,26 @@ export async function removeDomains(prefix: string): Promise<void> {
     await virsh('destroy', '--domain', n).catch(() => undefined);
     await virsh('undefine', '--domain', n).catch(() => undefined);
   }
+}
+
+/** A domain of type qemu (TCG, no OS), NO network interface, with these <disk> elements. */
+export const domainXml = (name: string, disks: string): string => `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>${disks}</devices>
+</domain>`;
+
+/** A qcow2 file disk. */
+export const fileDisk = (file: string, dev = 'vda'): string =>
+  `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${file}'/><target dev='${dev}' bus='virtio'/></disk>`;
+
+/** A running libvirtd and a stack (no engine yet) whose dirs QEMU (user libvirt-qemu) can reach. */
+export async function startLibvirtStack(): Promise<Stack> {
+  await ensureLibvirtd();
+  const s = await startStack({ engine: false, maxJobs: 1 });
+  chmodSync(s.dir, 0o755);
+  chmodSync(s.storage, 0o755);
+  return s;
 }
