@@ -57,10 +57,9 @@ export class AutoReset {
     const t = triggerConfig(this.config, trigger);
     if (!t.enabled) return {};
     try {
-      const job = await this.jobs.sysprepVm(vm.id, EMPTY_SYSPREP_BODY, this.caller(trigger, by), { kind: 'auto-reset', profile: t.profile });
-      // Refused by the pre-check (VM_NOT_DOWN...): recorded failed, no end event will come.
-      if (job.state === 'failed') await this.markReady(job);
-      return { job };
+      // A VM not down comes back as a job recorded failed (VM_NOT_DOWN): it was not
+      // locked by us (the pre-check lets image_locked through), so its status stays.
+      return { job: await this.jobs.sysprepVm(vm.id, EMPTY_SYSPREP_BODY, this.caller(trigger, by), { kind: 'auto-reset', profile: t.profile }) };
     } catch (err) {
       const e = asSysprepError(err);
       this.log.warn('automatic reset could not start', { vmId: vm.id, trigger, error: e.message });
@@ -77,7 +76,6 @@ export class AutoReset {
   async skipped(vm: Vm, trigger: Trigger, by: string, error: SysprepError): Promise<Job> {
     const job = await this.jobs.autoResetSkipped(vm.id, error, this.caller(trigger, by), triggerConfig(this.config, trigger).profile);
     this.log.warn('automatic reset skipped', { jobId: job.id, vmId: vm.id, trigger, code: error.code, reason: error.message });
-    await this.markReady(job);
     return job;
   }
 

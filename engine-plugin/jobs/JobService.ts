@@ -120,9 +120,11 @@ export class JobService {
     try {
       this.checkVm(vm, opts.kind === 'auto-reset');
     } catch (err) {
-      // Nobody waits on an automatic reset's answer: its refusal (a VM started before its
-      // reset, VM_NOT_DOWN) must stay visible as a failed job, not only as a thrown 409.
-      if (opts.kind !== 'auto-reset' || !(err instanceof SysprepError)) throw err;
+      // Nobody waits on an automatic reset's answer: a VM started before its reset ran
+      // (booted with its source's identity: the reset is off for good) stays visible as a
+      // failed job, not only as a thrown 409. Other refusals (a disk oVirt still copies)
+      // are passing: thrown, for the caller to try again.
+      if (opts.kind !== 'auto-reset' || !(err instanceof SysprepError) || err.code !== 'VM_NOT_DOWN') throw err;
       return this.recordRefused(vm, err, plan, ctx, caller, opts.kind);
     }
     const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, opts.kind ?? 'vm');
