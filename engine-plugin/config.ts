@@ -32,13 +32,41 @@ export interface HostConfig {
   libvirtUri?: string;
 }
 
-/** Automatic reset triggers of the inventory: a VM cloned, imported, or created in a pool. */
-export type Trigger = 'clone' | 'import' | 'pool';
-export const TRIGGERS: readonly Trigger[] = ['clone', 'import', 'pool'];
+/**
+ * Automatic reset triggers of the inventory: a VM cloned, imported, or created in a pool;
+ * libvirt_defined: a domain defined outside the product (LibvirtEventWatcher.ts).
+ */
+export type Trigger = 'clone' | 'import' | 'pool' | 'libvirt_defined';
+export const TRIGGERS: readonly Trigger[] = ['clone', 'import', 'pool', 'libvirt_defined'];
 
 export interface TriggerConfig {
   enabled: boolean;
   profile: string;
+  /**
+   * libvirt_defined only (`all:PROFILE`): every domain defined outside the product is
+   * reset, not only those whose disk has a template's disk in its backing chain.
+   */
+  everyDomain?: boolean;
+}
+
+/**
+ * The [auto_reset] triggers. libvirt_defined may be left out of a Partial<EngineConfig>
+ * (callers written before it existed list the first three): triggerConfig() fills it.
+ */
+export type AutoResetConfig = Record<Exclude<Trigger, 'libvirt_defined'>, TriggerConfig> & { libvirt_defined?: TriggerConfig };
+
+/** A trigger's settings, its default when the config leaves it out. */
+export function triggerConfig(c: Pick<EngineConfig, 'autoReset'>, trigger: Trigger): TriggerConfig {
+  return c.autoReset[trigger] ?? defaultConfig().autoReset[trigger]!;
+}
+
+/** An [auto_reset] value: PROFILE, off, or (libvirt_defined only) all:PROFILE. */
+export function parseTrigger(trigger: Trigger, v: string, current: TriggerConfig, file: string): TriggerConfig {
+  if (v === 'off') return { enabled: false, profile: current.profile };
+  const all = /^all:(.+)$/.exec(v);
+  if (!all) return { enabled: true, profile: v };
+  if (trigger !== 'libvirt_defined') throw new Error(`${file}: [auto_reset] ${trigger}: "all:" is for libvirt_defined only, got ${JSON.stringify(v)}`);
+  return { enabled: true, profile: all[1].trim(), everyDomain: true };
 }
 
 export interface EngineConfig {
@@ -67,7 +95,7 @@ export interface EngineConfig {
   agentLostTimeoutSec: number;
   /** Seconds between agent health probes. */
   healthIntervalSec: number;
-  autoReset: Record<Trigger, TriggerConfig>;
+  autoReset: AutoResetConfig;
   /** Where VMs, pools, templates and hosts come from: the engine's own database, oVirt, or libvirt. */
   inventory: InventoryKind;
   /** The [ovirt] section (docs/ovirt.md); required with inventory = ovirt. */
@@ -99,6 +127,7 @@ export function defaultConfig(): EngineConfig {
       clone: { enabled: true, profile: 'clone-reset' },
       import: { enabled: true, profile: 'clone-reset' },
       pool: { enabled: true, profile: 'clone-reset' },
+      libvirt_defined: { enabled: true, profile: 'clone-reset' },
     },
     inventory: 'embedded',
     ovirt: null,
@@ -110,7 +139,7 @@ export function defaultConfig(): EngineConfig {
 export function withDefaults(partial: Partial<EngineConfig>): EngineConfig {
   const d = defaultConfig();
   const autoReset = { ...d.autoReset };
-  for (const t of TRIGGERS) autoReset[t] = { ...d.autoReset[t], ...partial.autoReset?.[t] };
+  for (const t of TRIGGERS) autoReset[t] = { ...d.autoReset[t]!, ...partial.autoReset?.[t] };
   return { ...d, ...partial, autoReset };
 }
 
@@ -159,7 +188,7 @@ export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: stri
 /**
  * Parses an engine.conf text. Sections: [engine] (keys above), [tls] (ca, cert, key: the
  * engine's client certificate towards the agents), [tokens] (`name = role:token`),
- * [host:ID] (address, storage_roots, name, libvirt_uri), [libvirt] (docs/libvirt.md), [auto_reset] (`clone|import|pool = PROFILE|off`).
+ * [host:ID] (address, storage_roots, name, libvirt_uri), [libvirt] (docs/libvirt.md), [auto_reset] (`clone|import|pool|libvirt_defined = PROFILE|off`, `libvirt_defined = all:PROFILE`).
  * Other sections (e.g. [local_agent], read by main.ts) are returned untouched.
  */
 export function parseEngineConfig(text: string, file = 'engine.conf'): { config: EngineConfig; sections: IniSections } {
@@ -210,7 +239,7 @@ export function parseEngineConfig(text: string, file = 'engine.conf'): { config:
     } else if (name === 'auto_reset') {
       for (const [k, v] of kv) {
         if (!(TRIGGERS as string[]).includes(k)) throw new Error(`${file}: [auto_reset] knows ${TRIGGERS.join(', ')}, not "${k}"`);
-        c.autoReset[k as Trigger] = v === 'off' ? { enabled: false, profile: c.autoReset[k as Trigger].profile } : { enabled: true, profile: v };
+        c.autoReset[k as Trigger] = parseTrigger(k as Trigger, v, triggerConfig(c, k as Trigger), file);
       }
     }
   }

@@ -38,10 +38,13 @@ import { JobStore } from './jobs/JobStore';
 import { LastSysprep } from './jobs/LastSysprep';
 import { LibvirtConfig } from './libvirt/LibvirtConfig';
 import { LibvirtDaemons } from './libvirt/LibvirtDaemons';
+import { EngineDefinedDomains } from './libvirt/EngineDefinedDomains';
 import { LibvirtDeletion } from './libvirt/LibvirtDeletion';
+import { LibvirtEventWatcher } from './libvirt/LibvirtEventWatcher';
 import { LibvirtInventory } from './libvirt/LibvirtInventory';
 import { LibvirtPower } from './libvirt/LibvirtPower';
 import { LibvirtSnapshots } from './libvirt/LibvirtSnapshots';
+import { TemplateBacking } from './libvirt/TemplateBacking';
 import { createLogger, Logger } from './logger';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
 import { LifecycleGuard } from './ovirt/LifecycleGuard';
@@ -61,6 +64,8 @@ export interface RunningEngine {
   deps: ApiDeps;
   /** The oVirt integration's services (inventory = ovirt), for tests and the demo. */
   ovirt?: OvirtServices;
+  /** The libvirt event watcher (inventory = libvirt), for tests. */
+  libvirtEvents?: LibvirtEventWatcher;
   /** Graceful stop: the HTTP server, watches and clients; jobs on agents go on. */
   stop(): Promise<void>;
 }
@@ -102,7 +107,10 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(VmPower, { useClass: LibvirtPower });
     c.register(VmSnapshots, { useClass: LibvirtSnapshots });
     c.register(InventoryDeletion, { useClass: LibvirtDeletion });
-    c.register(TemplateClones, { useToken: LibvirtInventory });
+    // Backing chains are read by the agents (CheckDisks): outside clones carry no metadata.
+    c.register(DiskChecker, { useClass: AgentDiskChecker });
+    for (const cls of [EngineDefinedDomains, TemplateBacking, LibvirtEventWatcher]) c.registerSingleton(cls as never);
+    c.register(TemplateClones, { useToken: TemplateBacking });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   } else {
     c.registerSingleton(EmbeddedInventory);
@@ -164,6 +172,9 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   const { server, url } = await listenApi(app, config.listen, transport);
   log.info('engine listening', { url, dataDir: config.dataDir, hosts: agents.all().length });
   ovirt?.watcher.start();
+  // libvirt: domains defined outside the product are reset before their first start.
+  const libvirtEvents = config.inventory === 'libvirt' ? c.resolve(LibvirtEventWatcher) : undefined;
+  libvirtEvents?.start();
 
   let stopped = false;
   return {
@@ -171,10 +182,12 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     config,
     deps,
     ovirt,
+    libvirtEvents,
     async stop() {
       if (stopped) return;
       stopped = true;
       await ovirt?.watcher.stop();
+      await libvirtEvents?.stop();
       deps.dispatcher.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

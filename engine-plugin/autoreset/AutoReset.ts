@@ -6,14 +6,17 @@
 // Embedded inventory: the VM is created image_locked and set down when its reset job
 // ends (succeeded or not: a failed reset is visible on the job, and the admin decides).
 // The oVirt adapter calls onVmAdded() from its event watcher (the codes of
-// engine-plugin/ovirt/vmCreationEvents.ts).
+// engine-plugin/ovirt/vmCreationEvents.ts), the libvirt adapter from its own
+// (libvirt/LibvirtEventWatcher.ts: domains defined outside the product), which calls
+// skipped() instead for a domain started before its reset could run. A reset its
+// pre-check refuses is recorded as a failed job (JobService): nobody waits on its answer.
 import { inject, injectable } from 'tsyringe';
 import type { Trigger } from '../config';
-import { EngineConfig } from '../config';
+import { EngineConfig, triggerConfig } from '../config';
 import type { Inventory, Vm, VmStatus } from '../inventory/Inventory';
 import { InventoryActions } from '../inventory/InventoryActions';
 import type { Job, JobErrorInfo } from '../jobs/Job';
-import { asSysprepError } from '../../shared/errors';
+import { asSysprepError, SysprepError } from '../../shared/errors';
 import { JobBus } from '../jobs/JobBus';
 import { JobService } from '../jobs/JobService';
 import { EMPTY_SYSPREP_BODY } from '../jobs/requestSchema';
@@ -42,7 +45,7 @@ export class AutoReset {
 
   /** The status a new VM is created with: locked while its reset is to come. */
   initialStatus(trigger: Trigger): VmStatus {
-    return this.config.autoReset[trigger].enabled ? 'image_locked' : 'down';
+    return triggerConfig(this.config, trigger).enabled ? 'image_locked' : 'down';
   }
 
   /**
@@ -51,10 +54,12 @@ export class AutoReset {
    * released (down) rather than locked forever, and the caller shows the error.
    */
   async onVmAdded(vm: Vm, trigger: Trigger, by: string): Promise<{ job?: Job; error?: JobErrorInfo }> {
-    const t = this.config.autoReset[trigger];
+    const t = triggerConfig(this.config, trigger);
     if (!t.enabled) return {};
     try {
-      return { job: await this.jobs.sysprepVm(vm.id, EMPTY_SYSPREP_BODY, { name: `${AUTO_RESET_REQUESTER} (${trigger} by ${by})`, role: 'admin' }, { kind: 'auto-reset', profile: t.profile }) };
+      // A VM not down comes back as a job recorded failed (VM_NOT_DOWN): it was not
+      // locked by us (the pre-check lets image_locked through), so its status stays.
+      return { job: await this.jobs.sysprepVm(vm.id, EMPTY_SYSPREP_BODY, this.caller(trigger, by), { kind: 'auto-reset', profile: t.profile }) };
     } catch (err) {
       const e = asSysprepError(err);
       this.log.warn('automatic reset could not start', { vmId: vm.id, trigger, error: e.message });
@@ -62,6 +67,20 @@ export class AutoReset {
       await this.actions?.setVmStatus(vm.id, 'down');
       return { error: e.toJSON() };
     }
+  }
+
+  /**
+   * A new VM whose reset must not run (libvirt: the domain was started before it):
+   * recorded as an auto-reset job already failed with `error`, so GET /jobs shows it.
+   */
+  async skipped(vm: Vm, trigger: Trigger, by: string, error: SysprepError): Promise<Job> {
+    const job = await this.jobs.autoResetSkipped(vm.id, error, this.caller(trigger, by), triggerConfig(this.config, trigger).profile);
+    this.log.warn('automatic reset skipped', { jobId: job.id, vmId: vm.id, trigger, code: error.code, reason: error.message });
+    return job;
+  }
+
+  private caller(trigger: Trigger, by: string) {
+    return { name: `${AUTO_RESET_REQUESTER} (${trigger} by ${by})`, role: 'admin' as const };
   }
 
   /** A pool's new VMs, one reset each: the jobs started, and the errors by VM name of those that could not start. */

@@ -84,6 +84,6 @@ function accept(reply: CheckDisksResult, disks: DiskInput[], a: AgentState): Che
     if (!path.isAbsolute(c.realPath) || !roots.some((r) => underRoot(c.realPath, r))) {
       throw new InputError(field, `${asked.path} resolves to ${c.realPath}, outside the storage roots configured for host "${a.host.id}" (${roots.join(', ')}; configure them by their real path)`, 'PATH_OUTSIDE_ROOTS', { path: asked.path, realPath: c.realPath });
     }
-    return { path: asked.path, realPath: c.realPath, storageRoot: c.storageRoot, format: c.format, hostId: a.host.id, inUse: c.inUse };
+    return { path: asked.path, realPath: c.realPath, storageRoot: c.storageRoot, format: c.format, hostId: a.host.id, inUse: c.inUse, backingFile: c.backingFile };
   });
 }

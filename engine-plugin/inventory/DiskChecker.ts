@@ -21,6 +21,8 @@ export interface CheckedDisk {
   hostId: string;
   /** A running QEMU (or another tool) holds the image's write lock. */
   inUse: boolean;
+  /** The image's backing file (real path, confined like the image), '' or absent for none. */
+  backingFile?: string;
 }
 
 export interface DiskChecker {

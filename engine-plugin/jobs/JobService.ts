@@ -26,6 +26,7 @@ import { JobRunner } from './JobRunner';
 import { JobStore, NewJob } from './JobStore';
 import { PatternContext, patternContext, renderParams, SAMPLE_CONTEXT, validatePatternParams } from '../../shared/catalog/patterns';
 import { deniedParam } from '../../shared/catalog/senderRole';
+import { EMPTY_SYSPREP_BODY } from './requestSchema';
 import type { BulkBody, SysprepBody } from './requestSchema';
 import { VmLocks } from './VmLocks';
 
@@ -116,9 +117,37 @@ export class JobService {
     const plan = this.plan(body, caller, opts.profile);
     await this.authorizer.authorize(caller, [{ type: 'vm', id: vm.id, name: vm.name }]);
     const ctx = await this.contextOf(vm, 1);
-    this.checkVm(vm, opts.kind === 'auto-reset');
+    try {
+      this.checkVm(vm, opts.kind === 'auto-reset');
+    } catch (err) {
+      // Nobody waits on an automatic reset's answer: a VM started before its reset ran
+      // (booted with its source's identity: the reset is off for good) stays visible as a
+      // failed job, not only as a thrown 409. Other refusals (a disk oVirt still copies)
+      // are passing: thrown, for the caller to try again.
+      if (opts.kind !== 'auto-reset' || !(err instanceof SysprepError) || err.code !== 'VM_NOT_DOWN') throw err;
+      return this.recordRefused(vm, err, plan, ctx, caller, opts.kind);
+    }
     const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, opts.kind ?? 'vm');
     return this.submitSingle(leaf);
+  }
+
+  /**
+   * An automatic reset that must not run: recorded as a job already `failed` with `error`
+   * (nothing is dispatched), so GET /jobs shows what was skipped and why.
+   */
+  async autoResetSkipped(ref: string, error: SysprepError, caller: Caller, profile: string): Promise<Job> {
+    const vm = await requireVm(this.inventory, ref);
+    const plan = this.plan(EMPTY_SYSPREP_BODY, caller, profile);
+    return this.recordRefused(vm, error, plan, await this.contextOf(vm, 1), caller, 'auto-reset');
+  }
+
+  private recordRefused(vm: Vm, error: SysprepError, plan: Plan, ctx: PatternContext, caller: Caller, kind: JobKind): Job {
+    const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, kind, undefined, false);
+    const endedAt = new Date().toISOString();
+    Object.assign(leaf.job, { state: 'failed' as JobState, error: error.toJSON(), endedAt, progress: endedProgress(leaf.job.progress) });
+    this.lifecycle.created(leaf.job);
+    this.log.warn('job refused and recorded as failed', { jobId: leaf.job.id, kind, target: vm.name, code: error.code, by: caller.name });
+    return this.store.get(leaf.job.id)!;
   }
 
   async sealTemplate(ref: string, body: SysprepBody, caller: Caller): Promise<Job> {
@@ -214,7 +243,7 @@ export class JobService {
     this.locks.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`);
   }
 
-  private leaf(target: JobTarget, vmKey: string, disks: DiskRef[], preferHost: string | undefined, ctx: PatternContext, plan: Plan, caller: Caller, kind: JobKind, parentId?: string): { job: NewJob; secrets: Params } {
+  private leaf(target: JobTarget, vmKey: string, disks: DiskRef[], preferHost: string | undefined, ctx: PatternContext, plan: Plan, caller: Caller, kind: JobKind, parentId?: string, checkRun = !parentId): { job: NewJob; secrets: Params } {
     const params = renderParams(plan.params, ctx);
     const secrets = secretsOf(params);
     const request: JobRequest = { profile: plan.profile, params: redact(params), mode: plan.mode, dryRun: plan.dryRun };
@@ -237,7 +266,7 @@ export class JobService {
       vmKey,
       hasSecrets: Object.keys(secrets).length > 0,
     };
-    if (!parentId) this.runner.checkCanRun(disks, preferHost, plan.needsSpace);
+    if (checkRun) this.runner.checkCanRun(disks, preferHost, plan.needsSpace);
     return { job, secrets };
   }
 

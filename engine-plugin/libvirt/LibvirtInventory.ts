@@ -102,6 +102,17 @@ export class LibvirtInventory implements Inventory, TemplateClones {
     return this.lookup(idOrName);
   }
 
+  /** One domain of one daemon by name (libvirt's events name domains), read now; undefined when gone. */
+  async findDomainOn(daemon: LibvirtDaemon, name: string): Promise<Domain | undefined> {
+    const id = (await daemon.virsh.list()).find((d) => d.name === name);
+    return id && this.readOne(daemon, id);
+  }
+
+  /** Drops the cached XML of a daemon's domains (a domain was defined or undefined: LibvirtEventWatcher). */
+  forget(uri: string): void {
+    for (const k of this.xml.keys()) if (k.startsWith(`${uri}|`)) this.xml.delete(k);
+  }
+
   /** Every domain of every daemon (listing rules: XML reused for cache_ttl_sec). */
   listDomains(): Promise<Domain[]> {
     return this.all();

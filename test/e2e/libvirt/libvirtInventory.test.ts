@@ -20,7 +20,7 @@ import { METADATA_NS } from '../../../engine-plugin/libvirt/libvirtModel';
 import { guestRead } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_HOSTNAME, IDENTITY_PATHS } from '../../helpers/guestImage';
 import { ensureLibvirtd } from '../../helpers/libvirtd';
-import { removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
+import { domainXml, fileDisk, removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
 import { restApi, Stack, startStack } from '../engine/stack';
 
 jest.setTimeout(8 * 60_000);
@@ -30,16 +30,6 @@ const execFileAsync = promisify(execFile);
 const PREFIX = `lvinv-${process.pid}-`;
 const NAMES = { a: `${PREFIX}a`, b: `${PREFIX}b`, odd: `${PREFIX}odd`, tpl: `${PREFIX}tpl`, sys: `${PREFIX}sys` };
 const POOL = `${PREFIX}pool`;
-
-/** A domain of type qemu (TCG), no <interface>, with these <disk> elements. */
-const domainXml = (name: string, disks: string) => `<domain type='qemu'>
-  <name>${name}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>${disks}</devices>
-</domain>`;
-const fileDisk = (file: string, dev = 'vda') => `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${file}'/><target dev='${dev}' bus='virtio'/></disk>`;
 
 describe('libvirt inventory against a real libvirtd', () => {
   let s: Stack;

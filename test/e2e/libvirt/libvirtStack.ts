@@ -62,3 +62,16 @@ export async function cli(s: Stack, args: string[]): Promise<{ code: number; out
   const code = await run(['node', 'ovirt-sysprep', ...args], io);
   return { code, out, err };
 }
+
+/** A domain of type qemu (TCG, no OS), NO network interface, with these <disk> elements. */
+export const domainXml = (name: string, disks: string): string => `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>${disks}</devices>
+</domain>`;
+
+/** A qcow2 file disk. */
+export const fileDisk = (file: string, dev = 'vda'): string =>
+  `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${file}'/><target dev='${dev}' bus='virtio'/></disk>`;

@@ -1,4 +1,4 @@
-import { ENGINE_KEYS, parseEngineConfig, withDefaults } from '../../../engine-plugin/config';
+import { ENGINE_KEYS, parseEngineConfig, TRIGGERS, triggerConfig, withDefaults } from '../../../engine-plugin/config';
 import { docTableKeys } from '../../helpers/docTableKeys';
 
 describe('engine configuration file', () => {
@@ -51,13 +51,28 @@ pool = template-seal
     expect(() => parseEngineConfig(bad, 'engine.conf')).toThrow(message);
   });
 
+  it.each([
+    ['clone-reset', { enabled: true, profile: 'clone-reset' }],
+    ['off', { enabled: false, profile: 'clone-reset' }],
+    ['all:my-reset', { enabled: true, profile: 'my-reset', everyDomain: true }],
+  ])('reads [auto_reset] libvirt_defined = %s', (value, expected) => {
+    expect(parseEngineConfig(`[auto_reset]\nlibvirt_defined = ${value}\n`).config.autoReset.libvirt_defined).toEqual(expected);
+  });
+
+  it('defaults libvirt_defined to clone-reset for template-backed domains, also when a caller leaves it out', () => {
+    expect(parseEngineConfig('').config.autoReset.libvirt_defined).toEqual({ enabled: true, profile: 'clone-reset' });
+    expect(triggerConfig({ autoReset: { clone: { enabled: false, profile: 'x' }, import: { enabled: false, profile: 'x' }, pool: { enabled: false, profile: 'x' } } }, 'libvirt_defined')).toEqual({ enabled: true, profile: 'clone-reset' });
+    expect(() => parseEngineConfig('[auto_reset]\nclone = all:clone-reset\n', 'engine.conf')).toThrow(/"all:" is for libvirt_defined only/);
+  });
+
   it('merges partial auto-reset settings with the defaults', () => {
     const c = withDefaults({ autoReset: { clone: { enabled: false, profile: 'clone-reset' } } as never });
     expect(c.autoReset.import).toEqual({ enabled: true, profile: 'clone-reset' });
     expect(c.autoReset.clone.enabled).toBe(false);
   });
 
-  it('documents every [engine] key in the table of docs/engine.md', () => {
+  it('documents every [engine] key and [auto_reset] trigger in the tables of docs/engine.md', () => {
     expect(docTableKeys('engine.md', '### `[engine]` keys')).toEqual(Object.keys(ENGINE_KEYS).sort());
+    expect(docTableKeys('engine.md', '### `[auto_reset]` keys')).toEqual([...TRIGGERS].sort());
   });
 });
