@@ -35,6 +35,7 @@ import { JobStream } from './jobs/JobStream';
 import { VmLocks } from './jobs/VmLocks';
 import { JobStore } from './jobs/JobStore';
 import { LastSysprep } from './jobs/LastSysprep';
+import { LibvirtActions } from './libvirt/LibvirtActions';
 import { LibvirtConfig } from './libvirt/LibvirtConfig';
 import { LibvirtDaemons } from './libvirt/LibvirtDaemons';
 import { LibvirtDeletion } from './libvirt/LibvirtDeletion';
@@ -88,14 +89,14 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(TemplateClones, { useFactory: () => null }); // OvirtAuthorizer asks oVirt
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
   } else if (config.inventory === 'libvirt') {
-    // libvirt owns domains, their state and disks (docs/libvirt.md); power and delete act
-    // on the domains; its other actions (clone, import, pools) come next: until then the
-    // routes that need them answer NOT_SUPPORTED.
+    // libvirt owns domains, their state and disks (docs/libvirt.md); the actions (clone,
+    // import, pools, power, delete) act on the domains, disks checked by the agents.
     c.register(LibvirtConfig, { useValue: config.libvirt });
     c.registerSingleton(LibvirtDaemons);
     c.registerSingleton(LibvirtInventory);
+    c.register(DiskChecker, { useClass: AgentDiskChecker });
     c.register(Inventory, { useToken: LibvirtInventory });
-    c.register(InventoryActions, { useFactory: () => null });
+    c.register(InventoryActions, { useClass: LibvirtActions });
     c.register(VmPower, { useClass: LibvirtPower });
     c.register(InventoryDeletion, { useClass: LibvirtDeletion });
     c.register(TemplateClones, { useToken: LibvirtInventory });
