@@ -5,6 +5,8 @@
 //
 // Embedded inventory: the VM is created image_locked and set down when its reset job
 // ends (succeeded or not: a failed reset is visible on the job, and the admin decides).
+// libvirt: the new domain is held so that libvirt itself cannot start it, and released
+// by the same setVmStatus(id, 'down') (libvirt/heldOverlays.ts).
 // The oVirt adapter calls onVmAdded() from its event watcher (the codes of
 // engine-plugin/ovirt/vmCreationEvents.ts).
 import { inject, injectable } from 'tsyringe';
