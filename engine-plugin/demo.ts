@@ -64,6 +64,7 @@ async function main(argv: string[]): Promise<void> {
     say(`engine: ${base}`);
     const disk = path.join(stack.imagesDir, 'golden.qcow2');
     copyFileSync(image, disk);
+    chmodSync(disk, 0o644); // libvirt: QEMU (libvirt-qemu) reads the template's disk under the clones' overlays
     const tpl = await call('POST', '/templates', { name: `${prefix}golden`, disks: [{ path: disk }] });
     made.template = tpl.id;
     say(`template "${tpl.name}" registered (${tpl.id})${libvirt ? ': a domain marked as template' : ''}`);
@@ -74,11 +75,14 @@ async function main(argv: string[]): Promise<void> {
       say(`cloned ${name}: status ${r.vm.status}, automatic reset job ${r.job.id}`);
       vms.push(r);
     }
+    const held = await call('POST', `/vms/${vms[0].vm.id}/start`).then(() => undefined, (e) => e);
+    if (!held) throw new Error(`${vms[0].vm.name} could be started before its automatic reset`);
+    say(`start ${vms[0].vm.name} while its reset runs: HTTP ${held.status} ${held.body.error.code}${libvirt ? ' (and virsh start fails: its disk file appears when the reset ends)' : ''}`);
     await Promise.all(vms.map(({ vm, job }) => follow(vm.name, job.id)));
     say('');
     for (const { vm, job } of vms) {
       const j = await call('GET', `/jobs/${job.id}`);
-      const v = await call('GET', `/vms/${vm.id}`);
+      const v = await untilReleased(call, vm.id);
       say(`${vm.name.padEnd(prefix.length + 6)} job ${j.state.padEnd(9)} hostname=${j.request.params.hostname}  VM status now: ${v.status}`);
     }
     const first = vms[0].vm;
@@ -98,10 +102,20 @@ async function main(argv: string[]): Promise<void> {
     say(`inspection of ${first.name}: hostname "${inspectedAgain.hostname}"`);
   } finally {
     // Undefine what the demo defined (libvirt: the domains; their files go with the data dir).
+    for (const id of made.vms) await call('POST', `/vms/${id}/stop`).catch(() => undefined);
     for (const id of made.vms) await call('DELETE', `/vms/${id}`).catch((e) => say(`could not delete VM ${id}: ${(e as Error).message}`));
     if (made.template) await call('DELETE', `/templates/${made.template}`).catch((e) => say(`could not delete the template: ${(e as Error).message}`));
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The VM once its automatic reset has released it (libvirt: the held files are renamed just after the job ends). */
+async function untilReleased(call: Call, id: string): Promise<any> {
+  for (let i = 0; ; i++) {
+    const vm = await call('GET', `/vms/${id}`);
+    if (vm.status !== 'image_locked' || i >= 120) return vm;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

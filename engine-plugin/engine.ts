@@ -36,6 +36,7 @@ import { JobStream } from './jobs/JobStream';
 import { VmLocks } from './jobs/VmLocks';
 import { JobStore } from './jobs/JobStore';
 import { LastSysprep } from './jobs/LastSysprep';
+import { LibvirtActions } from './libvirt/LibvirtActions';
 import { LibvirtConfig } from './libvirt/LibvirtConfig';
 import { LibvirtDaemons } from './libvirt/LibvirtDaemons';
 import { EngineDefinedDomains } from './libvirt/EngineDefinedDomains';
@@ -96,20 +97,21 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(TemplateClones, { useFactory: () => null }); // OvirtAuthorizer asks oVirt
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
   } else if (config.inventory === 'libvirt') {
-    // libvirt owns domains, their state and disks (docs/libvirt.md); power and delete act
-    // on the domains; its other actions (clone, import, pools) come next: until then the
-    // routes that need them answer NOT_SUPPORTED.
+    // libvirt owns domains, their state and disks (docs/libvirt.md); the actions (clone,
+    // import, pools, power, delete) act on the domains, disks checked by the agents.
     c.register(LibvirtConfig, { useValue: config.libvirt });
     c.registerSingleton(LibvirtDaemons);
     c.registerSingleton(LibvirtInventory);
+    // Disks and their backing chains are read by the agents (CheckDisks): outside clones carry no metadata.
+    c.register(DiskChecker, { useClass: AgentDiskChecker });
     c.register(Inventory, { useToken: LibvirtInventory });
-    c.register(InventoryActions, { useFactory: () => null });
+    c.register(InventoryActions, { useClass: LibvirtActions });
     c.register(VmPower, { useClass: LibvirtPower });
     c.register(VmSnapshots, { useClass: LibvirtSnapshots });
     c.register(InventoryDeletion, { useClass: LibvirtDeletion });
-    // Backing chains are read by the agents (CheckDisks): outside clones carry no metadata.
-    c.register(DiskChecker, { useClass: AgentDiskChecker });
-    for (const cls of [EngineDefinedDomains, TemplateBacking, LibvirtEventWatcher]) c.registerSingleton(cls as never);
+    c.registerSingleton(EngineDefinedDomains);
+    c.registerSingleton(TemplateBacking);
+    c.registerSingleton(LibvirtEventWatcher);
     c.register(TemplateClones, { useToken: TemplateBacking });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   } else {

@@ -1,7 +1,7 @@
-// VMs, pools and templates: read from the inventory port; the embedded inventory's
-// actions (register, clone, import, pool) produce the clone and import events that
-// trigger the automatic reset; start, shutdown and stop go through the power port
-// (VmPower: libvirt acts on the domain, the embedded inventory marks the VM).
+// VMs, pools and templates: read from the inventory port; the inventory's actions
+// (register, clone, import, pool: InventoryActions, embedded or libvirt) produce the clone
+// and import events that trigger the automatic reset; start, shutdown and stop go through
+// the power port (VmPower: libvirt acts on the domain, the embedded inventory marks the VM).
 import { z } from 'zod';
 import { SysprepError } from '../../shared/errors';
 import type { ActiveJobOf, InventoryActions } from '../inventory/InventoryActions';
@@ -40,10 +40,9 @@ export const poolBodySchema = z
 /** Why an inventory without actions refuses them, by [engine] inventory. */
 const MANAGED_ELSEWHERE: Partial<Record<string, string>> = {
   ovirt: 'this inventory is managed by oVirt: create and delete VMs, templates and pools there',
-  libvirt: 'the libvirt inventory reads, powers and deletes domains only for now: define and clone them with libvirt (virsh, virt-manager) until these actions come (docs/libvirt.md)',
 };
 
-const embedded = (d: ApiDeps): InventoryActions => portOf(d, d.actions);
+const actionsOf = (d: ApiDeps): InventoryActions => portOf(d, d.actions);
 const powerOf = (d: ApiDeps): VmPower => portOf(d, d.power);
 const deletionOf = (d: ApiDeps): InventoryDeletion => portOf(d, d.deletion);
 
@@ -71,8 +70,8 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'post', path: '/vms/:id/sysprep', tag: 'sysprep', summary: 'Sysprep one VM (must be down)', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sysprepVm(params.id, body, caller),
   }));
-  t.add({ method: 'post', path: '/vms', tag: 'vms', summary: 'Embedded inventory: clone a VM from a template ({name, template}) or import one ({name, disks}); starts its automatic reset', role: 'admin', body: vmBodySchema, status: 201 }, async ({ body, caller }) => {
-    const actions = embedded(d);
+  t.add({ method: 'post', path: '/vms', tag: 'vms', summary: 'Clone a VM from a template ({name, template}) or import one ({name, disks, host?}); starts its automatic reset (libvirt: a new domain)', role: 'admin', body: vmBodySchema, status: 201 }, async ({ body, caller }) => {
+    const actions = actionsOf(d);
     const trigger = body.template !== undefined ? 'clone' : 'import';
     const status = d.autoReset.initialStatus(trigger);
     const vm = body.template !== undefined
@@ -109,8 +108,8 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'post', path: '/pools/:id/sysprep', tag: 'sysprep', summary: 'Sysprep every VM of the pool: one child job per VM, per-VM values from ${vm} ${pool} ${index} ${template}', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sysprepPool(params.id, body, caller),
   }));
-  t.add({ method: 'post', path: '/pools', tag: 'pools', summary: 'Embedded inventory: create a pool of N copy-on-write clones of a template, named by vmNamePattern', role: 'admin', body: poolBodySchema, status: 201 }, async ({ body, caller }) => {
-    const actions = embedded(d);
+  t.add({ method: 'post', path: '/pools', tag: 'pools', summary: 'Create a pool of N copy-on-write clones of a template, named by vmNamePattern', role: 'admin', body: poolBodySchema, status: 201 }, async ({ body, caller }) => {
+    const actions = actionsOf(d);
     const { pool, vms } = await actions.createPool({
       name: body.name,
       template: body.template,
@@ -120,7 +119,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
     });
     return { pool, ...(await d.autoReset.onVmsAdded(vms, 'pool', caller.name)) };
   });
-  t.add({ method: 'delete', path: '/pools/:id', tag: 'pools', summary: 'Embedded inventory: delete a pool and its VMs (refused while one of them is busy)', role: 'admin', status: 204 }, async ({ params }) => {
+  t.add({ method: 'delete', path: '/pools/:id', tag: 'pools', summary: 'Delete a pool and its VMs (refused while one of them is busy or up)', role: 'admin', status: 204 }, async ({ params }) => {
     await deletionOf(d).deletePool(params.id, activeJobOf(d));
   });
 
@@ -130,7 +129,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'post', path: '/templates/:id/sysprep', tag: 'sysprep', summary: 'Seal a template (default profile template-seal: machine-id left empty); refused while clones use it', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sealTemplate(params.id, body, caller),
   }));
-  t.add({ method: 'post', path: '/templates', tag: 'templates', summary: 'Embedded inventory: register disk images as a template', role: 'admin', body: templateBodySchema, status: 201 }, ({ body }) => embedded(d).registerTemplate(body));
+  t.add({ method: 'post', path: '/templates', tag: 'templates', summary: 'Register disk images as a template (libvirt: a new domain marked as template)', role: 'admin', body: templateBodySchema, status: 201 }, ({ body }) => actionsOf(d).registerTemplate(body));
   t.add({ method: 'delete', path: '/templates/:id', tag: 'templates', summary: 'Forget a template (refused while a clone, a pool or a job uses it); its disk files stay (libvirt: the domain is undefined)', role: 'admin', status: 204 }, async ({ params }) => {
     await deletionOf(d).deleteTemplate(params.id, activeJobOf(d));
   });

@@ -5,6 +5,8 @@
 //
 // Embedded inventory: the VM is created image_locked and set down when its reset job
 // ends (succeeded or not: a failed reset is visible on the job, and the admin decides).
+// libvirt: the new domain is held so that libvirt itself cannot start it, and released
+// by the same setVmStatus(id, 'down') (libvirt/heldOverlays.ts).
 // The oVirt adapter calls onVmAdded() from its event watcher (the codes of
 // engine-plugin/ovirt/vmCreationEvents.ts), the libvirt adapter from its own
 // (libvirt/LibvirtEventWatcher.ts: domains defined outside the product), which calls
@@ -99,16 +101,22 @@ export class AutoReset {
   async reconcile(inventory: Inventory): Promise<void> {
     if (!this.actions) return; // oVirt keeps its own VM status
     let cursor: string | undefined;
-    do {
-      const page = await inventory.listVms({ limit: 1000, cursor });
-      for (const vm of page.items) {
-        if (vm.status === 'image_locked' && !this.store.activeJobFor(`vm:${vm.id}`)) {
-          await this.actions.setVmStatus(vm.id, 'down');
-          this.log.info('VM released after a restart: its automatic reset had ended', { vmId: vm.id });
+    try {
+      do {
+        const page = await inventory.listVms({ limit: 1000, cursor });
+        for (const vm of page.items) {
+          if (vm.status === 'image_locked' && !this.store.activeJobFor(`vm:${vm.id}`)) {
+            await this.actions.setVmStatus(vm.id, 'down');
+            this.log.info('VM released after a restart: its automatic reset had ended', { vmId: vm.id });
+          }
         }
-      }
-      cursor = page.next;
-    } while (cursor);
+        cursor = page.next;
+      } while (cursor);
+    } catch (err) {
+      // An inventory out of reach at start-up (a libvirt daemon down) must not stop the
+      // engine: the VMs left locked are released at its next start.
+      this.log.warn('could not release the VMs left locked by an automatic reset', { error: (err as Error).message });
+    }
   }
 
   private async markReady(job: Job): Promise<void> {

@@ -23,12 +23,11 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { ConflictError, InputError, NotFoundError, SysprepError } from '../../shared/errors';
-import { DiskInUseError } from '../../shared/tools/qemuImg';
+import { ConflictError, InputError, NotFoundError } from '../../shared/errors';
 import { Db, sql } from '../db';
 import { makeCloneDir, removeCloneDir, removeCloneFiles } from './cloneDir';
-import { DiskChecker } from './DiskChecker';
-import { assertDistinctDisks, validateDiskInputs } from './diskInputs';
+import { asTemplateRefusal, checkedDisks, DiskChecker } from './DiskChecker';
+import { validateDiskInputs } from './diskInputs';
 import { assertDisksFree, claimDisks } from './DiskOwners';
 import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm, VmStatus } from './Inventory';
 import type { ActiveJobOf, DiskInput, InventoryActions } from './InventoryActions';
@@ -126,16 +125,8 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       .run(h.id, h.name, h.agentAddress, JSON.stringify(h.storageRoots));
   }
 
-  /**
-   * Disks as an agent found them (after validateDiskInputs): CheckDisks, each real path
-   * once; `idle`: none may be open read-write elsewhere (a template's disk backs clones).
-   */
-  private async checkDisks(disks: DiskInput[], opts: { hostId?: string; idle?: boolean } = {}): Promise<DiskRef[]> {
-    const checked = await this.checker.check(disks, { hostId: opts.hostId });
-    assertDistinctDisks(checked.map((c) => c.realPath));
-    const busy = opts.idle ? checked.findIndex((c) => c.inUse) : -1;
-    if (busy >= 0) throw new DiskInUseError(checked[busy].realPath, 'a running VM or tool holds its write lock', `disks[${busy}].path`);
-    return checked.map((c) => ({ path: c.realPath, format: c.format, storageDomain: c.storageRoot }));
+  private checkDisks(disks: DiskInput[], opts: { hostId?: string; idle?: boolean } = {}): Promise<DiskRef[]> {
+    return checkedDisks(this.checker, disks, opts);
   }
 
   /**
@@ -158,8 +149,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     try {
       disks = await this.checkDisks(validateDiskInputs(t.disks.map((d) => ({ path: d.path, format: d.format }))), { idle: true });
     } catch (err) {
-      if (!(err instanceof SysprepError) || !['invalid', 'not-found', 'denied', 'conflict'].includes(err.kind)) throw err;
-      throw new ConflictError(err.code, `template "${t.name}" cannot be cloned: ${err.message}`, { ...err.details, field: 'template', templateDisk: err.details.field });
+      throw asTemplateRefusal(err, t.name);
     }
     // A recorded path that now resolves elsewhere may only lead to the template's own disk.
     assertDisksFree(this.db, paths(disks), disks.map(() => 'template'), { type: 'template', id: t.id });

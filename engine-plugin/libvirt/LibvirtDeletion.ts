@@ -9,10 +9,11 @@
 //     inventory), then that directory when empty. Metadata edited to name another file, or
 //     a disk added by hand, is never removed. A template's disks are the administrator's.
 //   * Undefine comes first: a domain that cannot be undefined keeps its disks.
-//   * Pools: not yet (docs/libvirt.md): 400 NOT_SUPPORTED.
+//   * A pool (the domains with its pool mark): every member is checked first, then each
+//     is deleted as above; a member refused stops the delete before anything is undefined.
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { ConflictError, NotFoundError, SysprepError } from '../../shared/errors';
+import { ConflictError, NotFoundError } from '../../shared/errors';
 import { EngineConfig } from '../config';
 import { removeCloneFiles } from '../inventory/cloneDir';
 import type { Pool, Template, Vm } from '../inventory/Inventory';
@@ -34,13 +35,24 @@ export class LibvirtDeletion implements InventoryDeletion {
   async deleteVm(ref: string, activeJob: ActiveJobOf): Promise<Vm> {
     const d = await this.inventory.findDomain(ref);
     if (!d || d.info.template) throw new NotFoundError('VM_NOT_FOUND', `no VM "${ref}"`, { field: 'id' });
-    const vm = toVm(d);
-    const job = activeJob({ type: 'vm', id: vm.id });
-    if (job) throw inUse(`VM "${vm.name}" has an active job ${job}`, { jobId: job });
-    if (vm.status !== 'down') throw inUse(`VM "${vm.name}" is ${vm.status}: stop it first`, { status: vm.status });
+    const vm = assertDeletable(d, activeJob);
+    await this.remove(d);
+    return vm;
+  }
+
+  async deletePool(ref: string, activeJob: ActiveJobOf): Promise<Pool> {
+    const pool = await this.inventory.getPool(ref);
+    if (!pool) throw new NotFoundError('POOL_NOT_FOUND', `no pool "${ref}"`, { field: 'id' });
+    const members = (await this.inventory.listDomains()).filter((d) => !d.info.template && d.info.pool?.name === pool.id);
+    for (const d of members) assertDeletable(d, activeJob, ` of pool "${pool.name}"`);
+    for (const d of members) await this.remove(d);
+    return pool;
+  }
+
+  /** Undefine, then our overlays. */
+  private async remove(d: Domain): Promise<void> {
     await this.daemons.of(d.hostId).undefine(d.info.uuid);
     await this.removeOverlays(d);
-    return vm;
   }
 
   async deleteTemplate(ref: string, activeJob: ActiveJobOf): Promise<Template> {
@@ -56,10 +68,6 @@ export class LibvirtDeletion implements InventoryDeletion {
     return toTemplate(d);
   }
 
-  async deletePool(): Promise<Pool> {
-    throw new SysprepError('invalid', 'NOT_SUPPORTED', 'deleting a pool on libvirt comes with pool creation (docs/libvirt.md): delete its VMs one by one', { field: 'inventory' });
-  }
-
   /** Our overlays that are still the domain's disks, each through the shared clone-directory checks. */
   private async removeOverlays(d: Domain): Promise<void> {
     const disks = new Set(d.info.disks.map((x) => x.path));
@@ -69,4 +77,14 @@ export class LibvirtDeletion implements InventoryDeletion {
       await removeCloneFiles(path.basename(path.dirname(file)), [{ path: file }], roots);
     }
   }
+}
+
+/** The VM a delete may remove: no job on it, shut off (a held clone waits for its reset); else 409 IN_USE. */
+function assertDeletable(d: Domain, activeJob: ActiveJobOf, of = ''): Vm {
+  const vm = toVm(d);
+  const job = activeJob({ type: 'vm', id: vm.id });
+  if (job) throw inUse(`VM "${vm.name}"${of} has an active job ${job}`, { jobId: job });
+  if (vm.status === 'image_locked') throw inUse(`VM "${vm.name}"${of} is locked until its automatic reset ends`, { status: vm.status });
+  if (vm.status !== 'down') throw inUse(`VM "${vm.name}"${of} is ${vm.status}: stop it first`, { status: vm.status });
+  return vm;
 }

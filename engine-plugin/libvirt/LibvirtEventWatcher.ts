@@ -8,8 +8,8 @@
 //     a new domain's metadata shows at the next listing;
 //  2. the domain is pending: a "Started" event for it from now on is remembered;
 //  3. after a settle delay (tools define, then set metadata or start at once), the domain
-//     is read; it is left alone when it is gone, a template, one of ours (our clone
-//     metadata, or held in EngineDefinedDomains while the engine defines it), when the
+//     is read; it is left alone when it is gone, a template, one of ours (our clone or
+//     hold metadata, or held in EngineDefinedDomains after the engine defined it), when the
 //     [auto_reset] libvirt_defined trigger is off, when one of its disks IS a template's
 //     own file (a reset would write the template), or, unless the trigger says `all:`,
 //     when no template disk is in its disks' backing chains (TemplateBacking);
@@ -163,7 +163,7 @@ export class LibvirtEventWatcher {
       log.info('domain undefined before its automatic reset');
       return;
     }
-    if (d.info.template || d.info.cloneOf || this.own.has(uri, name)) return;
+    if (d.info.template || d.info.cloneOf || d.info.held || this.own.has(uri, name)) return;
     const backing = await this.backing.of(d);
     if (backing.sharesDisk.length) {
       log.warn('new domain runs on a template\'s own disk: never reset automatically (a reset would write the template)', { templates: backing.sharesDisk.map((x) => x.info.name) });

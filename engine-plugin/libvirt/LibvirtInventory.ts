@@ -21,7 +21,7 @@ import type { TemplateClones } from '../inventory/TemplateClones';
 import { Logger } from '../logger';
 import { LibvirtConfig } from './LibvirtConfig';
 import { LibvirtDaemon, LibvirtDaemons } from './LibvirtDaemons';
-import { DomainInfo, parseDomainXml, vmStatusOf } from './libvirtModel';
+import { DomainInfo, domainStatus, parseDomainXml, workDisks } from './libvirtModel';
 import { pageOf } from './pageOf';
 import type { DomainId } from './Virsh';
 
@@ -201,11 +201,11 @@ export function toVm(d: Domain): Vm {
   return {
     id: d.info.uuid,
     name: d.info.name,
-    status: vmStatusOf(d.state),
+    status: domainStatus(d.info, d.state),
     hostId: d.hostId,
     poolId: d.info.pool?.name,
     templateId: d.info.cloneOf,
-    disks: d.info.disks,
+    disks: workDisks(d.info),
   };
 }
 

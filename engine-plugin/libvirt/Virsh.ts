@@ -9,11 +9,17 @@
 //     LIBVIRT_INVALID_STATE;
 //   * anything else: VIRSH_FAILED with virsh's own message.
 // Read commands connect read-only (`-r`: libvirt-sock-ro, no write right needed); the
-// actions (start, shutdown, destroy, undefine, snapshot changes) connect read-write. Domain
-// arguments come after `--`, and only UUIDs read from libvirt itself are passed (never a
-// name from a request), so a value is never taken for a flag or for a domain id. Snapshot
-// names and descriptions go in virsh's `--option=VALUE` form, which virsh never reads as
-// another option whatever VALUE holds.
+// actions (start, shutdown, destroy, undefine, define, metadata, snapshot changes) connect
+// read-write. A definition is written to a file in a private temporary directory (0700,
+// removed at once): virsh reads it and sends the XML to the daemon. (Not stdin: Node's
+// pipes are sockets, which /dev/stdin cannot open.) Domain arguments come after `--`, and
+// only UUIDs read from libvirt itself are passed (never a name from a request), so a value
+// is never taken for a flag or for a domain id. Snapshot names and descriptions go in
+// virsh's `--option=VALUE` form, which virsh never reads as another option whatever VALUE
+// holds.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ConflictError, NotFoundError, SysprepError, UnavailableError } from '../../shared/errors';
 import { CommandError, run } from '../../shared/tools/exec';
 
@@ -49,6 +55,20 @@ export function dumpXmlBatch(uuids: readonly string[]): string {
 export function powerArgv(action: 'start' | 'shutdown' | 'destroy' | 'undefine', uuid: string): string[] {
   if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
   return [action, ...(action === 'shutdown' ? ['--mode', 'acpi'] : []), '--', uuid];
+}
+
+/**
+ * `metadata` on our namespace `ns` of a shut-off domain's definition: set `xml` (an
+ * element without prefix: libvirt adds `--key`'s), or remove the element (xml undefined).
+ */
+export function metadataArgv(uuid: string, ns: string, key: string, xml?: string): string[] {
+  if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
+  return ['metadata', '--domain', uuid, '--uri', ns, '--key', key, '--config', ...(xml === undefined ? ['--remove'] : ['--set', xml])];
+}
+
+/** `define` of an XML file (--validate: libvirt checks it against its schema first). */
+export function defineArgv(file: string): string[] {
+  return ['define', '--validate', '--file', file];
 }
 
 /** `list --all --uuid --name`: "UUID NAME" lines (a name may hold spaces, never a newline). */
@@ -208,6 +228,29 @@ export class Virsh {
   /** Stops a domain at once (`virsh destroy`: QEMU is killed, as pulling the plug). */
   async destroy(uuid: string): Promise<void> {
     await this.exec(powerArgv('destroy', uuid), false);
+  }
+
+  /** The persistent definition of a domain (`dumpxml --inactive`): what a clone copies. */
+  async definitionXml(uuid: string): Promise<string> {
+    if (!isDomainUuid(uuid)) throw new Error(`not a domain UUID: ${JSON.stringify(uuid)}`);
+    return this.read(['dumpxml', '--inactive', '--', uuid]);
+  }
+
+  /** Defines a domain from `xml` (through a file in a private temporary directory, removed after). */
+  async define(xml: string): Promise<void> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ovirt-sysprep-define-'));
+    try {
+      const file = path.join(dir, 'domain.xml');
+      await fs.writeFile(file, xml, { mode: 0o600 });
+      await this.exec(defineArgv(file), false);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Sets (xml) or removes (undefined) our metadata element of namespace `ns`. */
+  async setMetadata(uuid: string, ns: string, key: string, xml?: string): Promise<void> {
+    await this.exec(metadataArgv(uuid, ns, key, xml), false);
   }
 
   /** Removes a shut-off domain's definition (its disk files stay: removing ours is the caller's). */

@@ -43,6 +43,11 @@ export const METADATA_NS = {
    * those, and only those, docs/libvirt.md).
    */
   clone: 'https://ovirt-sysprep.example/xmlns/clone/1',
+  /**
+   * `<hold/>`: an imported domain whose automatic reset is to come (image_locked). A clone
+   * is held by its overlays' `pending` attribute instead (heldOverlays.ts).
+   */
+  hold: 'https://ovirt-sysprep.example/xmlns/hold/1',
 } as const;
 
 export interface DomainInfo {
@@ -56,6 +61,13 @@ export interface DomainInfo {
   cloneOf?: string;
   /** The files our clone metadata says the product made for this domain (absent: none). */
   overlays?: string[];
+  /**
+   * Held clone overlays, final path -> staging path (`<overlay file=FINAL pending=STAGING/>`):
+   * the domain's disk is the final path, which does not exist until the reset ends.
+   */
+  pending?: Record<string, string>;
+  /** Held until its automatic reset ends: pending overlays, or our hold mark (an import). */
+  held?: boolean;
 }
 
 type Node = Record<string, unknown>;
@@ -139,11 +151,34 @@ export function parseDomainXml(xml: string): DomainInfo {
   const cloneOf = attr(clone, 'template');
   if (cloneOf) info.cloneOf = cloneOf;
   // libvirt writes the children with the root's prefix: matched by local name.
-  const overlays = Object.entries(clone)
+  const overlayNodes = Object.entries(clone)
     .filter(([k]) => k === 'overlay' || k.endsWith(':overlay'))
     .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
-    .map((o) => attr(asNode(o), 'file'))
-    .filter((f): f is string => Boolean(f));
+    .map(asNode);
+  const overlays = overlayNodes.map((o) => attr(o, 'file')).filter((f): f is string => Boolean(f));
   if (overlays.length) info.overlays = overlays;
+  const pending: Record<string, string> = {};
+  for (const o of overlayNodes) {
+    const file = attr(o, 'file');
+    const staging = attr(o, 'pending');
+    if (file && staging) pending[file] = staging;
+  }
+  if (Object.keys(pending).length) info.pending = pending;
+  if (info.pending || meta.has(METADATA_NS.hold)) info.held = true;
   return info;
+}
+
+/**
+ * The disks a job works on: a held clone's disk is its staging file (the final path
+ * the domain names does not exist yet, so that nobody can start it before its reset).
+ */
+export function workDisks(info: DomainInfo): DiskRef[] {
+  const pending = info.pending;
+  return pending ? info.disks.map((d) => (pending[d.path] ? { ...d, path: pending[d.path] } : d)) : info.disks;
+}
+
+/** The VM status of a domain: libvirt's state, except that a held shut-off domain is image_locked. */
+export function domainStatus(info: DomainInfo, state: number | undefined): VmStatus {
+  const status = vmStatusOf(state);
+  return info.held && status === 'down' ? 'image_locked' : status;
 }

@@ -108,11 +108,11 @@ describe('libvirt delete against a real libvirtd', () => {
     expect(await s.api('DELETE', `/vms/${CLONE}`)).toMatchObject({ status: 404, body: { error: { code: 'VM_NOT_FOUND' } } });
   });
 
-  it('then undefines the template domain; its disk stays, unchanged; pools are not deleted yet', async () => {
+  it('then undefines the template domain; its disk stays, unchanged', async () => {
     expect(await s.api('DELETE', `/vms/${TPL}`)).toMatchObject({ status: 404, body: { error: { code: 'VM_NOT_FOUND' } } });
     expect((await s.api('DELETE', `/templates/${f.tplUuid}`)).status).toBe(204);
     expect(await defined(TPL)).toBe(false);
     expect(sha256(f.tpl)).toBe(f.tplSum);
-    expect(await s.api('DELETE', '/pools/anything')).toMatchObject({ status: 400, body: { error: { code: 'NOT_SUPPORTED', details: { field: 'inventory' } } } });
+    expect(await s.api('DELETE', '/pools/anything')).toMatchObject({ status: 404, body: { error: { code: 'POOL_NOT_FOUND' } } });
   });
 });

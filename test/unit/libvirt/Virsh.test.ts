@@ -2,7 +2,7 @@
 // 9.0's output as captured from a real libvirtd. The spawning itself is exercised against a
 // real libvirtd in test/e2e/libvirt.
 import { CommandError } from '../../../shared/tools/exec';
-import { dumpXmlBatch, parseDomainList, parseDomainStates, powerArgv, splitDomainXml, virshArgv, virshError } from '../../../engine-plugin/libvirt/Virsh';
+import { defineArgv, dumpXmlBatch, metadataArgv, parseDomainList, parseDomainStates, powerArgv, splitDomainXml, virshArgv, virshError } from '../../../engine-plugin/libvirt/Virsh';
 
 const A = 'da5884e6-c6e1-4f37-ad4f-569ee7d098af';
 const B = 'd6a82c60-adcb-48cc-98b7-b90e4ad667c2';
@@ -23,6 +23,18 @@ describe('virsh argv and output', () => {
     expect(virshArgv('qemu:///system', powerArgv(action, A))).toEqual(['-q', '-c', 'qemu:///system', ...command]);
     expect(() => powerArgv(action, '--all')).toThrow('not a domain UUID');
     expect(() => powerArgv(action, 'web-1')).toThrow('not a domain UUID');
+  });
+
+  it.each([
+    ['set', '<clone template="x"/>', ['metadata', '--domain', A, '--uri', 'https://ns/1', '--key', 'ovirt-sysprep', '--config', '--set', '<clone template="x"/>']],
+    ['remove', undefined, ['metadata', '--domain', A, '--uri', 'https://ns/1', '--key', 'ovirt-sysprep', '--config', '--remove']],
+  ])('builds metadata %s on a UUID, the XML as the value of --set', (_, xml, argv) => {
+    expect(metadataArgv(A, 'https://ns/1', 'ovirt-sysprep', xml)).toEqual(argv);
+    expect(() => metadataArgv('--all', 'https://ns/1', 'ovirt-sysprep')).toThrow('not a domain UUID');
+  });
+
+  it('defines from a file, validated against the schema', () => {
+    expect(defineArgv('/tmp/ovirt-sysprep-define-x/domain.xml')).toEqual(['define', '--validate', '--file', '/tmp/ovirt-sysprep-define-x/domain.xml']);
   });
 
   it('batches dumpxml of UUIDs only', () => {
