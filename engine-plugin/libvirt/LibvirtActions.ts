@@ -32,6 +32,7 @@ import { checkName } from '../inventory/EmbeddedInventory';
 import type { DiskRef, Pool, Template, Vm, VmStatus } from '../inventory/Inventory';
 import type { ActiveJobOf, DiskInput, InventoryActions } from '../inventory/InventoryActions';
 import { QemuImg } from '../inventory/qemuImg';
+import { underRoot } from '../inventory/storageRoots';
 import { Logger } from '../logger';
 import { cloneDomainXml, cloneMetadataXml, METADATA_KEY, metadataXml, newDomainXml, OverlayRecord } from './domainXml';
 import { finalOverlay, releaseHeld, stagingOf } from './heldOverlays';
@@ -214,13 +215,23 @@ export class LibvirtActions implements InventoryActions {
     if (d.info.pending) {
       // A clone: its staging files renamed, then the pending marks dropped (heldOverlays.ts step 4).
       const refused = await releaseHeld(d.info.pending, this.rootsOf(d.hostId));
-      if (refused.length) this.log.warn('held overlays not renamed: not in a clone directory of a storage root', { vmId: d.info.uuid, files: refused });
+      if (refused.length) return this.notOurs(d, refused);
       const overlays = (d.info.overlays ?? []).map((file) => ({ file }));
       await virsh.setMetadata(d.info.uuid, METADATA_NS.clone, METADATA_KEY, cloneMetadataXml(d.info.cloneOf ?? '', overlays));
     } else {
-      await virsh.setMetadata(d.info.uuid, METADATA_NS.hold, METADATA_KEY, undefined); // an import: its hold mark
+      // An import: its hold mark, when its disks are in this engine's storage roots.
+      const roots = this.rootsOf(d.hostId);
+      const outside = d.info.disks.filter((x) => !roots.some((r) => underRoot(x.path, r))).map((x) => x.path);
+      if (outside.length) return this.notOurs(d, outside);
+      await virsh.setMetadata(d.info.uuid, METADATA_NS.hold, METADATA_KEY, undefined);
     }
     return this.reread(d.info.uuid, d.info.name);
+  }
+
+  /** A held domain this engine may not release: left held, as it is. */
+  private notOurs(d: Domain, files: string[]): Vm {
+    this.log.warn('held VM left held: its files are not in a clone directory of this engine\'s storage roots (another engine\'s, or edited metadata)', { vmId: d.info.uuid, files });
+    return toVm(d);
   }
 
   // ---- delete and clones (the libvirt ports this one extends) --------------------

@@ -9,7 +9,9 @@
 //    the reset job works on the staging files (libvirtModel.ts workDisks).
 // 4. When the reset ends (AutoReset calls setVmStatus(id, 'down'), even after a failure),
 //    releaseHeld() renames each staging file to its final path, then the caller rewrites
-//    the metadata without the pending marks. A crash between the two is repaired at the
+//    the metadata without the pending marks. A clone whose files are not in this engine's
+//    storage roots is not its to release (another engine on the same daemon, whose
+//    start-up reconcile sees every held domain): it stays held, marks and files untouched. A crash between the two is repaired at the
 //    next release (a staging file already renamed is skipped), which AutoReset.reconcile
 //    runs at start-up for every image_locked VM without an active job.
 // Metadata can be edited by anyone with write access to libvirt: a pair is renamed only
@@ -39,9 +41,11 @@ export function isHeldPair(final: string, staging: string): boolean {
 }
 
 /**
- * Step 4: renames each staging file to its final path. A pair that is not one step 1
- * makes, or whose directory does not resolve inside `roots`, is left alone and returned
- * (the caller logs it); a staging file already gone (renamed before a crash) is skipped.
+ * Step 4: renames each staging file to its final path, all or none: when one pair is not
+ * one step 1 makes, or its directory does not resolve inside `roots` (edited metadata, or
+ * another engine's clone on a shared daemon), nothing is renamed and the refused finals
+ * are returned (the caller keeps the hold). A staging file already gone (renamed before a
+ * crash) is skipped.
  */
 export async function releaseHeld(pending: Record<string, string>, roots: string[]): Promise<string[]> {
   const realRoots = (await Promise.all(roots.map((r) => fs.realpath(r).catch(() => undefined)))).filter((r): r is string => r !== undefined);
@@ -49,13 +53,13 @@ export async function releaseHeld(pending: Record<string, string>, roots: string
   for (const [final, staging] of Object.entries(pending)) {
     const dir = path.dirname(final);
     const real = await fs.realpath(dir).catch(() => undefined);
-    if (!isHeldPair(final, staging) || real !== dir || !realRoots.some((r) => underRoot(real, r))) {
-      refused.push(final);
-      continue;
-    }
+    if (!isHeldPair(final, staging) || real !== dir || !realRoots.some((r) => underRoot(real, r))) refused.push(final);
+  }
+  if (refused.length) return refused;
+  for (const [final, staging] of Object.entries(pending)) {
     await fs.rename(staging, final).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
   }
-  return refused;
+  return [];
 }

@@ -17,13 +17,15 @@
 // afterAll destroys and undefines every one of them; the stack's directory goes with it.
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { startEngine } from '../../../engine-plugin/engine';
+import { libvirtWithDefaults } from '../../../engine-plugin/libvirt/LibvirtConfig';
 import { METADATA_NS, parseDomainXml } from '../../../engine-plugin/libvirt/libvirtModel';
 import { sha256File } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_MACHINE_ID, IDENTITY_PATHS } from '../../helpers/guestImage';
-import { ensureLibvirtd } from '../../helpers/libvirtd';
+import { ensureLibvirtd, LIBVIRT_URI } from '../../helpers/libvirtd';
 import { readGuestFiles } from '../engine/guestFiles';
 import { Stack, startStack } from '../engine/stack';
 import { removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
@@ -110,6 +112,23 @@ describe('libvirt clone, pools and import against a real libvirtd', () => {
     await expect(virsh('start', '--domain', clones[0].vm.name)).rejects.toThrow(/Cannot access storage file|No such file/);
     expect(await s.api('POST', `/vms/${clones[1].vm.id}/start`)).toMatchObject({ status: 409, body: { error: { code: 'VM_BUSY' } } });
     expect(await s.api('DELETE', `/vms/${clones[2].vm.id}`)).toMatchObject({ status: 409, body: { error: { code: 'IN_USE' } } });
+    // A second engine on the same daemon (its own storage root): its start-up release of the
+    // VMs left locked sees these held clones with no job of its own, and leaves them held
+    // (they were released with their files missing when it dropped their marks: CI, 2026-12-06).
+    const elsewhere = path.join(s.dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const other = await startEngine({
+      ...s.engineConfig,
+      dataDir: path.join(s.dir, 'engine-2'),
+      inventory: 'libvirt',
+      libvirt: libvirtWithDefaults({ uri: LIBVIRT_URI }),
+      hosts: [{ id: s.agent.hostId, address: s.agent.address, storageRoots: [elsewhere] }],
+    });
+    await other.stop();
+    for (const c of clones) {
+      expect(parseDomainXml(await virsh('dumpxml', '--inactive', '--domain', c.vm.id)).held).toBe(true);
+      expect(existsSync(c.vm.disks[0].path)).toBe(true);
+    }
 
     const jobs = await Promise.all(clones.map((c) => s.waitJob(c.job.id, 25 * 60_000)));
     for (const job of jobs) expect(job).toMatchObject({ state: 'succeeded', host: s.agent.hostId });

@@ -25,7 +25,7 @@ describe('held overlays', () => {
     expect(isHeldPair(final, staging)).toBe(ok);
   });
 
-  it('renames staging to final inside a storage root, skips one already renamed, refuses one outside', async () => {
+  it('renames staging to final inside a storage root, skips one already renamed; one pair outside: nothing renamed', async () => {
     const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'held-')));
     const outside = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'held-out-')));
     try {
@@ -36,19 +36,20 @@ describe('held overlays', () => {
       writeFileSync(stagingOf(finalOverlay(dir, 0)), 'a');
       writeFileSync(finalOverlay(dir, 1), 'b'); // renamed before a crash
       writeFileSync(stagingOf(finalOverlay(far, 0)), 'c');
-      const refused = await releaseHeld(
-        {
-          [finalOverlay(dir, 0)]: stagingOf(finalOverlay(dir, 0)),
-          [finalOverlay(dir, 1)]: stagingOf(finalOverlay(dir, 1)),
-          [finalOverlay(far, 0)]: stagingOf(finalOverlay(far, 0)),
-        },
-        [root],
-      );
-      expect(refused).toEqual([finalOverlay(far, 0)]);
+      const ours = {
+        [finalOverlay(dir, 0)]: stagingOf(finalOverlay(dir, 0)),
+        [finalOverlay(dir, 1)]: stagingOf(finalOverlay(dir, 1)),
+      };
+      // With a pair outside the roots (another engine's clone, edited metadata): all or none.
+      expect(await releaseHeld({ ...ours, [finalOverlay(far, 0)]: stagingOf(finalOverlay(far, 0)) }, [root])).toEqual([finalOverlay(far, 0)]);
+      expect(existsSync(stagingOf(finalOverlay(dir, 0)))).toBe(true);
+      expect(existsSync(finalOverlay(dir, 0))).toBe(false);
+      expect(existsSync(stagingOf(finalOverlay(far, 0)))).toBe(true);
+      // Ours only: renamed, the one renamed before a crash skipped.
+      expect(await releaseHeld(ours, [root])).toEqual([]);
       expect(existsSync(finalOverlay(dir, 0))).toBe(true);
       expect(existsSync(stagingOf(finalOverlay(dir, 0)))).toBe(false);
       expect(existsSync(finalOverlay(dir, 1))).toBe(true);
-      expect(existsSync(stagingOf(finalOverlay(far, 0)))).toBe(true);
     } finally {
       rmSync(root, { recursive: true, force: true });
       rmSync(outside, { recursive: true, force: true });
