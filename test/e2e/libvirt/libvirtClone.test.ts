@@ -25,10 +25,10 @@ import { libvirtWithDefaults } from '../../../engine-plugin/libvirt/LibvirtConfi
 import { METADATA_NS, parseDomainXml } from '../../../engine-plugin/libvirt/libvirtModel';
 import { sha256File } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_MACHINE_ID, IDENTITY_PATHS } from '../../helpers/guestImage';
-import { ensureLibvirtd, LIBVIRT_URI } from '../../helpers/libvirtd';
+import { LIBVIRT_URI } from '../../helpers/libvirtd';
 import { readGuestFiles } from '../engine/guestFiles';
-import { Stack, startStack } from '../engine/stack';
-import { removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
+import type { Stack } from '../engine/stack';
+import { removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
 
 jest.setTimeout(30 * 60_000);
 
@@ -67,11 +67,7 @@ describe('libvirt clone, pools and import against a real libvirtd', () => {
   const defined = async (name: string) => (await virsh('list', '--all', '--name')).split('\n').map((n) => n.trim()).includes(name);
 
   beforeAll(async () => {
-    await ensureLibvirtd();
-    s = await startStack({ engine: false, autoResetClone: true, maxJobs: 2 });
-    // QEMU runs as libvirt-qemu: it must reach a started domain's disks in the storage root.
-    chmodSync(s.dir, 0o755);
-    chmodSync(s.storage, 0o755);
+    s = await startLibvirtStack({ autoResetClone: true, maxJobs: 2 });
     f.tpl = path.join(s.storage, `${TPL}.qcow2`);
     await copyGuestImage(f.tpl);
     chmodSync(f.tpl, 0o644);

@@ -15,9 +15,8 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { METADATA_NS } from '../../../engine-plugin/libvirt/libvirtModel';
-import { ensureLibvirtd } from '../../helpers/libvirtd';
-import { Stack, startStack } from '../engine/stack';
-import { removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
+import type { Stack } from '../engine/stack';
+import { removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
 
 jest.setTimeout(4 * 60_000);
 
@@ -42,10 +41,7 @@ describe('libvirt delete against a real libvirtd', () => {
   const defined = async (name: string) => (await virsh('list', '--all', '--name')).split('\n').map((n) => n.trim()).includes(name);
 
   beforeAll(async () => {
-    await ensureLibvirtd();
-    s = await startStack({ engine: false, maxJobs: 1 });
-    chmodSync(s.dir, 0o755);
-    chmodSync(s.storage, 0o755);
+    s = await startLibvirtStack();
     f.tpl = path.join(s.storage, `${TPL}.qcow2`);
     f.dir = path.join(s.storage, 'vms', `${PREFIX}c`);
     f.overlay = path.join(f.dir, 'disk0.qcow2');

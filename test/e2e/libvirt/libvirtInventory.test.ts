@@ -11,7 +11,7 @@
 //     the hostname on the disk is the domain's name.
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startEngine } from '../../../engine-plugin/engine';
@@ -19,9 +19,8 @@ import { libvirtWithDefaults } from '../../../engine-plugin/libvirt/LibvirtConfi
 import { METADATA_NS } from '../../../engine-plugin/libvirt/libvirtModel';
 import { guestRead } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_HOSTNAME, IDENTITY_PATHS } from '../../helpers/guestImage';
-import { ensureLibvirtd } from '../../helpers/libvirtd';
-import { domainXml, fileDisk, removeDomains, startLibvirtEngine, virsh } from './libvirtStack';
-import { restApi, Stack, startStack } from '../engine/stack';
+import { domainXml, fileDisk, removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
+import { restApi, Stack } from '../engine/stack';
 
 jest.setTimeout(8 * 60_000);
 
@@ -55,11 +54,7 @@ describe('libvirt inventory against a real libvirtd', () => {
   };
 
   beforeAll(async () => {
-    await ensureLibvirtd();
-    s = await startStack({ engine: false, maxJobs: 1 });
-    // QEMU runs as libvirt-qemu: it must reach a started domain's disk in the storage root.
-    chmodSync(s.dir, 0o755);
-    chmodSync(s.storage, 0o755);
+    s = await startLibvirtStack();
     for (const n of [NAMES.a, NAMES.b, NAMES.tpl]) await execFileAsync('qemu-img', ['create', '-q', '-f', 'qcow2', disk(n), '16M']);
     await copyGuestImage(disk(NAMES.sys));
     await define(NAMES.a, fileDisk(disk(NAMES.a)));

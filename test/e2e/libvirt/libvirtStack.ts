@@ -19,9 +19,9 @@ export const virsh = (...args: string[]): Promise<string> =>
   execFileAsync('virsh', ['-q', '-c', LIBVIRT_URI, ...args], { timeout: 60_000 }).then((r) => r.stdout);
 
 /** libvirtd up, then a stack (agent, storage root; no engine yet) whose files QEMU can reach. */
-export async function startLibvirtStack(): Promise<Stack> {
+export async function startLibvirtStack(opts: { autoResetClone?: boolean; maxJobs?: number } = {}): Promise<Stack> {
   await ensureLibvirtd();
-  const s = await startStack({ engine: false, maxJobs: 1 });
+  const s = await startStack({ engine: false, maxJobs: 1, ...opts });
   // QEMU runs as libvirt-qemu: it must reach a started domain's disk in the storage root.
   chmodSync(s.dir, 0o755);
   chmodSync(s.storage, 0o755);
