@@ -26,6 +26,7 @@ import { InventoryDeletion } from './inventory/InventoryDeletion';
 import { TemplateClones } from './inventory/TemplateClones';
 import { VmPower } from './inventory/VmPower';
 import { VmSnapshots } from './inventory/VmSnapshots';
+import { VmCloning } from './inventory/VmCloning';
 import { QemuImg, qemuImg } from './inventory/qemuImg';
 import { JobAuthorizer, ROLE_ONLY_AUTHORIZER } from './jobs/JobAuthorizer';
 import { JobBus } from './jobs/JobBus';
@@ -91,6 +92,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     for (const cls of OVIRT_SERVICES) c.registerSingleton(cls as never);
     c.register(Inventory, { useToken: OvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
+    c.register(VmCloning, { useFactory: () => null });
     c.register(VmPower, { useFactory: () => null });
     c.register(VmSnapshots, { useFactory: () => null }); // taken in oVirt (docs/engine-decisions.md)
     c.register(InventoryDeletion, { useFactory: () => null });
@@ -105,7 +107,9 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     // Disks and their backing chains are read by the agents (CheckDisks): outside clones carry no metadata.
     c.register(DiskChecker, { useClass: AgentDiskChecker });
     c.register(Inventory, { useToken: LibvirtInventory });
-    c.register(InventoryActions, { useClass: LibvirtActions });
+    c.registerSingleton(LibvirtActions);
+    c.register(InventoryActions, { useToken: LibvirtActions });
+    c.register(VmCloning, { useToken: LibvirtActions });
     c.register(VmPower, { useClass: LibvirtPower });
     c.register(VmSnapshots, { useClass: LibvirtSnapshots });
     c.register(InventoryDeletion, { useClass: LibvirtDeletion });
@@ -119,6 +123,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(DiskChecker, { useClass: AgentDiskChecker });
     c.register(Inventory, { useToken: EmbeddedInventory });
     c.register(InventoryActions, { useToken: EmbeddedInventory });
+    c.register(VmCloning, { useToken: EmbeddedInventory });
     c.register(VmPower, { useClass: EmbeddedVmPower });
     c.register(VmSnapshots, { useFactory: () => null }); // none (docs/engine-decisions.md)
     c.register(InventoryDeletion, { useToken: EmbeddedInventory });

@@ -20,6 +20,7 @@
 // starts between them; the files go after the rows, and only the files the engine
 // made (a clone's overlays in its own directory, cloneDir.ts). A registered template's
 // or an imported VM's disks are the administrator's: they stay.
+import type { CloneInput } from './VmCloning';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -220,7 +221,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     claimDisks(this.db, paths(vm.disks), { type: 'vm', id: vm.id });
   }
 
-  async cloneVm(input: { name: string; template: string; status: VmStatus }): Promise<Vm> {
+  async cloneVm(input: CloneInput): Promise<Vm> {
     checkName('name', input.name);
     const t = await this.templateOrThrow(input.template);
     this.assertFree('vms', input.name);

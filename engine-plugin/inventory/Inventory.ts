@@ -38,6 +38,8 @@ export interface Vm {
    * they were, so a job (which resets the active volume only) leaves their identity as is.
    */
   snapshots?: VmSnapshot[];
+  /** The product's labels on the VM (VmCloning's `marks`: a room marks the VMs it created). */
+  marks?: Record<string, string>;
 }
 
 /** A snapshot kept by the inventory (oVirt: /vms/{id}/snapshots, type regular). */

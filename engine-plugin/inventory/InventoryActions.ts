@@ -5,17 +5,18 @@
 import type { DiskRef, Host, Pool, Template, Vm, VmStatus } from './Inventory';
 import type { ActiveJobOf, InventoryDeletion } from './InventoryDeletion';
 import type { TemplateClones } from './TemplateClones';
+import type { CloneInput, VmCloning } from './VmCloning';
 
 export interface DiskInput {
   path: string;
   format?: string;
 }
 
-export interface InventoryActions extends InventoryDeletion, TemplateClones {
+export interface InventoryActions extends InventoryDeletion, TemplateClones, VmCloning {
   upsertHost(host: Host): Promise<void>;
   registerTemplate(input: { name: string; disks: DiskInput[] }): Promise<Template>;
   /** A copy-on-write clone of the template's disks; created with `status`. */
-  cloneVm(input: { name: string; template: string; status: VmStatus }): Promise<Vm>;
+  cloneVm(input: CloneInput): Promise<Vm>;
   importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus }): Promise<Vm>;
   /** `size` clones named by `vmNames(index)` (1-based index). */
   createPool(input: { name: string; template: string; size: number; vmName: (index: number) => string; status: VmStatus }): Promise<{ pool: Pool; vms: Vm[] }>;

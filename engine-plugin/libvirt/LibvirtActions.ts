@@ -20,6 +20,7 @@
 // runs, QEMU's image lock refuses any other start.
 // setVmStatus(id, 'down') is the release (AutoReset, when the reset ends or at start-up):
 // libvirt owns every other state, so other statuses change nothing.
+import type { CloneInput } from '../inventory/VmCloning';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -71,7 +72,7 @@ export class LibvirtActions implements InventoryActions {
 
   // ---- clone and pools -----------------------------------------------------------
 
-  async cloneVm(input: { name: string; template: string; status: VmStatus }): Promise<Vm> {
+  async cloneVm(input: CloneInput): Promise<Vm> {
     checkName('name', input.name);
     const t = await this.cloneSource(input.template);
     await this.assertNameFree('name', [input.name]);

@@ -1,0 +1,46 @@
+// The contract between a room file (shared/rooms: parsed, validated and expanded, with
+// errors naming the file, line and key) and what acts on it (engine-plugin/rooms:
+// show, rollout, reset, delete). A plan is pure data: the same for the CLI's
+// `--dry-run` listing, the REST answer and the service that clones and resets.
+import type { Params } from '../catalog/customizations';
+
+/** When a VM is started after a reset: always, if it was running before (auto), never. */
+export type StartPolicy = 'always' | 'auto' | 'never';
+
+/** One VM of a room, everything rendered for it. */
+export interface RoomVmPlan {
+  /** Its id in the room (from `ids`): `${id}`, and `${index}` of the catalog's patterns. */
+  id: number;
+  /** Its VM name (the `names` pattern rendered). */
+  name: string;
+  /** Template (id or name) it is cloned from. */
+  template: string;
+  /** Profile of its sysprep (default clone-reset). */
+  profile?: string;
+  /** Its customisation params, patterns rendered and validated for this VM (secrets as given). */
+  params: Params;
+  /** Its static addresses (ADDRESS/PREFIX), for listings; empty with DHCP only. */
+  addresses: string[];
+  /** Description of its rollout snapshot; `${rollout_time}` is left for the rollout to fill (renderRolloutTime). */
+  snapshotDescription: string;
+}
+
+export interface RoomPlan {
+  /** The room file's name as given (in messages). */
+  file: string;
+  room: string;
+  vms: RoomVmPlan[];
+  /** Regular expression (source) on snapshot descriptions: `room reset` reverts to the newest match. */
+  resetToSnapshot: string;
+  startAfterRollout: boolean;
+  startAfterReset: StartPolicy;
+}
+
+/** The mark a room puts on each VM it creates (VmCloning's `marks`), and its value. */
+export const ROOM_MARK = 'ovirt-sysprep-room';
+export const roomMarkValue = (room: string): string => room;
+
+/** A snapshot description with `${rollout_time}` filled (ISO time, seconds). */
+export function renderRolloutTime(description: string, at: Date): string {
+  return description.split('${rollout_time}').join(at.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+}
