@@ -7,6 +7,15 @@ import type { Params } from '../catalog/customizations';
 /** When a VM is started after a reset: always, if it was running before (auto), never. */
 export type StartPolicy = 'always' | 'auto' | 'never';
 
+/** Where something was written in the room file: for messages about it found later (a template unknown to the inventory, a name taken). */
+export interface RoomSource {
+  /** Key path in the file, e.g. `rooms.lab1.vms[0].template`. */
+  key: string;
+  /** 1-based line and column. */
+  line: number;
+  column: number;
+}
+
 /** One VM of a room, everything rendered for it. */
 export interface RoomVmPlan {
   /** Its id in the room (from `ids`): `${id}`, and `${index}` of the catalog's patterns. */
@@ -23,6 +32,9 @@ export interface RoomVmPlan {
   addresses: string[];
   /** Description of its rollout snapshot; `${rollout_time}` is left for the rollout to fill (renderRolloutTime). */
   snapshotDescription: string;
+  /** Where its group (`names`) and its template were written. */
+  at: RoomSource;
+  templateAt: RoomSource;
 }
 
 export interface RoomPlan {
