@@ -4,3 +4,4 @@
 export { patternContext, paramsProblem, PATTERN_VARIABLES, renderString, SAMPLE_CONTEXT } from '../catalog/patterns';
 export { FINAL_JOB_STATES, JOB_STATES } from '../jobStates';
 export { selectedOperations } from '../catalog/operationSelection';
+export { readYamlText, yamlText } from '../catalog/yamlText';

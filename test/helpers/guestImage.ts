@@ -1,4 +1,5 @@
-// Test fixture: a small Debian-12-like guest disk image built without network.
+// Test fixture: a small Debian-12-like guest disk image built without network, and
+// flavours of it (GUEST_FLAVOURS: a NetworkManager guest, an EL 8 guest) built lazily.
 //
 // The tree is a declarative list of entries (GUEST_TREE); its hash (plus the bytes of
 // the busybox binary copied to /bin/sh) names the cached image, so any change to the
@@ -195,16 +196,101 @@ export const GUEST_TREE: readonly TreeEntry[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------
+// Guest flavours: the base tree with one distribution family's own network
+// configuration (the network customisation's tests). Each flavour lists the base paths
+// it drops and the entries it adds; `debian` is the base tree as it always was, plus a
+// golden ifupdown configuration.
+
+/** The template's network identity the flavours carry (a sysprep must leave none of it). */
+export const GOLDEN_NET = { ip: '192.168.122.57', prefix: 24, gateway: '192.168.122.1', mac: '52:54:00:12:34:56' } as const;
+
+export type GuestFlavour = 'debian' | 'nm' | 'el8';
+
+interface Flavour {
+  /** Base paths (files or dirs) left out. */
+  drop: readonly string[];
+  add: readonly TreeEntry[];
+}
+
+const dirs = (...paths: string[]): TreeEntry[] => paths.map((p) => ({ type: 'dir', path: p, mode: 0o755 }));
+/** A stand-in for a binary the network script looks for (it only tests that it exists). */
+const binary = (p: string): TreeEntry => ({ type: 'file', path: p, mode: 0o755, content: '#!/bin/sh\nexit 0\n' });
+const NOT_DEBIAN = ['/etc/debian_version', '/var/lib/dpkg/status', '/var/lib/dpkg', '/etc/os-release'];
+
+export const GUEST_FLAVOURS: Readonly<Record<GuestFlavour, Flavour>> = {
+  debian: {
+    drop: [],
+    add: [
+      ...dirs('/etc/network', '/etc/network/interfaces.d'),
+      {
+        type: 'file', path: '/etc/network/interfaces', mode: 0o644, content:
+          'source /etc/network/interfaces.d/*\n\n# The loopback network interface\nauto lo\niface lo inet loopback\n\n' +
+          '# The primary network interface\nallow-hotplug eth0\niface eth0 inet static\n' +
+          `    address ${GOLDEN_NET.ip}/${GOLDEN_NET.prefix}\n    gateway ${GOLDEN_NET.gateway}\n    hwaddress ether ${GOLDEN_NET.mac}\n`,
+      },
+    ],
+  },
+  nm: {
+    drop: NOT_DEBIAN,
+    add: [
+      ...dirs('/etc/NetworkManager', '/etc/NetworkManager/system-connections', '/var/lib/rpm'),
+      {
+        type: 'file', path: '/etc/os-release', mode: 0o644, content:
+          'NAME="Fedora Linux"\nVERSION="39 (Server Edition)"\nID=fedora\nVERSION_ID=39\n' +
+          'PRETTY_NAME="Fedora Linux 39 (Server Edition)"\nVARIANT_ID=server\n',
+      },
+      { type: 'file', path: '/etc/fedora-release', mode: 0o644, content: 'Fedora release 39 (Thirty Nine)\n' },
+      { type: 'file', path: '/etc/redhat-release', mode: 0o644, content: 'Fedora release 39 (Thirty Nine)\n' },
+      binary('/usr/sbin/NetworkManager'),
+      {
+        type: 'file', path: '/etc/NetworkManager/system-connections/Wired connection 1.nmconnection', mode: 0o600, content:
+          '[connection]\nid=Wired connection 1\nuuid=6b0a8c5e-3f0e-4c59-9a0e-4d3c2b1a0f01\ntype=ethernet\nautoconnect-priority=-999\n\n' +
+          `[ethernet]\nmac-address=${GOLDEN_NET.mac.toUpperCase()}\n\n` +
+          `[ipv4]\nmethod=manual\naddress1=${GOLDEN_NET.ip}/${GOLDEN_NET.prefix},${GOLDEN_NET.gateway}\n\n[ipv6]\nmethod=auto\n`,
+      },
+    ],
+  },
+  el8: {
+    drop: NOT_DEBIAN,
+    add: [
+      ...dirs('/etc/sysconfig', '/etc/sysconfig/network-scripts', '/etc/NetworkManager', '/var/lib/rpm'),
+      {
+        type: 'file', path: '/etc/os-release', mode: 0o644, content:
+          'NAME="Rocky Linux"\nVERSION="8.9 (Green Obsidian)"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="8.9"\n' +
+          'PLATFORM_ID="platform:el8"\nPRETTY_NAME="Rocky Linux 8.9 (Green Obsidian)"\n',
+      },
+      { type: 'file', path: '/etc/redhat-release', mode: 0o644, content: 'Rocky Linux release 8.9 (Green Obsidian)\n' },
+      { type: 'file', path: '/etc/rocky-release', mode: 0o644, content: 'Rocky Linux release 8.9 (Green Obsidian)\n' },
+      // EL 8 has NetworkManager too: ifcfg must still win (it is that release's format).
+      binary('/usr/sbin/NetworkManager'),
+      { type: 'file', path: '/etc/sysconfig/network-scripts/ifcfg-lo', mode: 0o644, content: 'DEVICE=lo\nIPADDR=127.0.0.1\nNETMASK=255.0.0.0\nONBOOT=yes\nNAME=loopback\n' },
+      {
+        type: 'file', path: '/etc/sysconfig/network-scripts/ifcfg-eth0', mode: 0o644, content:
+          `TYPE=Ethernet\nBOOTPROTO=none\nNAME=eth0\nDEVICE=eth0\nONBOOT=yes\nHWADDR=${GOLDEN_NET.mac}\n` +
+          `IPADDR=${GOLDEN_NET.ip}\nPREFIX=${GOLDEN_NET.prefix}\nGATEWAY=${GOLDEN_NET.gateway}\n`,
+      },
+    ],
+  },
+};
+
+/** The tree of a flavour: the base without its dropped paths, then its own entries. */
+export function guestTree(flavour: GuestFlavour = 'debian'): readonly TreeEntry[] {
+  const f = GUEST_FLAVOURS[flavour];
+  return [...GUEST_TREE.filter((e) => !f.drop.includes(e.path)), ...f.add];
+}
+
 /** Bump when the build procedure (not the tree) changes in a way that matters. */
 const BUILD_RECIPE = 'virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M v1';
 
 /** Hash of the tree definition, the build recipe and the bytes of copied files. */
-export async function guestTreeHash(): Promise<string> {
+export async function guestTreeHash(flavour: GuestFlavour = 'debian'): Promise<string> {
+  const tree = guestTree(flavour);
   const h = createHash('sha256');
   h.update(BUILD_RECIPE);
   h.update('\0');
-  h.update(JSON.stringify(GUEST_TREE));
-  for (const e of GUEST_TREE) {
+  h.update(JSON.stringify(tree));
+  for (const e of tree) {
     if (e.type === 'copy') {
       h.update('\0');
       h.update(await fs.readFile(e.from));
@@ -213,11 +299,12 @@ export async function guestTreeHash(): Promise<string> {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Materialise GUEST_TREE under `root` (which must exist and be empty). */
-export async function writeGuestTree(root: string): Promise<void> {
+/** Materialise a flavour's tree under `root` (which must exist and be empty). */
+export async function writeGuestTree(root: string, flavour: GuestFlavour = 'debian'): Promise<void> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const dirs = GUEST_TREE.filter((e) => e.type === 'dir');
-  const files = GUEST_TREE.filter((e) => e.type !== 'dir');
+  const tree = guestTree(flavour);
+  const dirs = tree.filter((e) => e.type === 'dir');
+  const files = tree.filter((e) => e.type !== 'dir');
   for (const e of dirs) {
     await fs.mkdir(path.join(root, e.path), { recursive: true });
   }
@@ -238,12 +325,12 @@ export async function writeGuestTree(root: string): Promise<void> {
 }
 
 /** Build the guest image at `outPath` (overwrites). Takes ~10-15 s under TCG. */
-export async function buildGuestImage(outPath: string): Promise<void> {
+export async function buildGuestImage(outPath: string, flavour: GuestFlavour = 'debian'): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ovirt-sysprep-guest-'));
   try {
     const tree = path.join(work, 'tree');
     await fs.mkdir(tree);
-    await writeGuestTree(tree);
+    await writeGuestTree(tree, flavour);
     await fs.mkdir(path.dirname(path.resolve(outPath)), { recursive: true });
     await fs.rm(outPath, { force: true });
     try {
@@ -319,25 +406,28 @@ async function acquireLock(lockPath: string): Promise<fs.FileHandle | null> {
   return null;
 }
 
-let inProcess: Promise<string> | null = null;
+const inProcess = new Map<GuestFlavour, Promise<string>>();
 
 /**
- * Path of the cached guest image `<repo>/.cache/fixtures/guest-<hash>.qcow2`, building
- * it once if needed. Safe for concurrent callers in several processes: the image is
+ * Path of the cached guest image `<repo>/.cache/fixtures/guest-<hash>.qcow2` of a flavour
+ * (`debian` unless told), building it once if needed: the other flavours only when a
+ * test asks for them. Safe for concurrent callers in several processes: the image is
  * built under a temp name and renamed in place while holding an O_EXCL lock file.
  */
-export function cachedGuestImage(): Promise<string> {
-  if (!inProcess) {
-    inProcess = buildCached().catch((err) => {
-      inProcess = null;
+export function cachedGuestImage(flavour: GuestFlavour = 'debian'): Promise<string> {
+  let p = inProcess.get(flavour);
+  if (!p) {
+    p = buildCached(flavour).catch((err) => {
+      inProcess.delete(flavour);
       throw err;
     });
+    inProcess.set(flavour, p);
   }
-  return inProcess;
+  return p;
 }
 
-async function buildCached(): Promise<string> {
-  const hash = await guestTreeHash();
+async function buildCached(flavour: GuestFlavour): Promise<string> {
+  const hash = await guestTreeHash(flavour);
   await fs.mkdir(FIXTURE_CACHE_DIR, { recursive: true });
   const final = path.join(FIXTURE_CACHE_DIR, `guest-${hash}.qcow2`);
   const lockPath = `${final}.lock`;
@@ -350,7 +440,7 @@ async function buildCached(): Promise<string> {
         if (await exists(final)) return final; // built while we waited
         const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
         try {
-          await buildGuestImage(tmp);
+          await buildGuestImage(tmp, flavour);
           await fs.rename(tmp, final);
         } finally {
           await fs.rm(tmp, { force: true });
@@ -368,9 +458,9 @@ async function buildCached(): Promise<string> {
   }
 }
 
-/** Full (standalone, no backing file) copy of the cached guest image to `destPath`. */
-export async function copyGuestImage(destPath: string): Promise<void> {
-  const src = await cachedGuestImage();
+/** Full (standalone, no backing file) copy of the cached guest image of a flavour to `destPath`. */
+export async function copyGuestImage(destPath: string, flavour: GuestFlavour = 'debian'): Promise<void> {
+  const src = await cachedGuestImage(flavour);
   await fs.mkdir(path.dirname(path.resolve(destPath)), { recursive: true });
   await fs.copyFile(src, destPath);
   await fs.chmod(destPath, 0o644);

@@ -5,7 +5,7 @@
 // sets them). The live checks are the engine's own code (the bundle of shared/ served at
 // /ui/lib/shared.js), so a field shows while typing what the API would answer; on submit
 // the engine judges again and a 400 naming a field is shown at that field.
-import { paramsProblem, patternContext, PATTERN_VARIABLES, renderString, selectedOperations } from '../lib/shared.js';
+import { paramsProblem, patternContext, PATTERN_VARIABLES, readYamlText, renderString, selectedOperations, yamlText } from '../lib/shared.js';
 import { api, ApiError } from './api.js';
 import { h, newId, replace } from './dom.js';
 import { app } from './state.js';
@@ -222,6 +222,7 @@ const WIDGETS = {
   text: (c, id, d, ctx) => textWidget(id, d, ctx.disabled, c.placeholder),
   list: (c, id, d, ctx) => listWidget(id, d, ctx.disabled, c.placeholder),
   checkbox: (c, id, d, ctx) => checkboxWidget(id, d, ctx.disabled),
+  yaml: (c, id, d, ctx) => yamlWidget(c.key, id, d, ctx.disabled, c.placeholder),
 };
 
 /**
@@ -259,8 +260,9 @@ function fieldFor(c, contexts) {
     },
     check() {
       const value = widget.read();
-      // The engine's own check: the sample VM, then each VM of the request.
-      const message = value === undefined ? null : paramsProblem({ [c.key]: value }, contexts)?.message ?? null;
+      // The widget's own reading first (YAML syntax), then the engine's own check: the
+      // sample VM, then each VM of the request.
+      const message = widget.problem?.() ?? (value === undefined ? null : paramsProblem({ [c.key]: value }, contexts)?.message ?? null);
       field.showError(message);
       widget.preview?.(value);
       return message;
@@ -413,6 +415,21 @@ function listWidget(id, describedBy, disabled, placeholder = 'one per line') {
     el: area,
     read: () => (lines(area.value).length ? lines(area.value) : undefined),
     set: (v) => { area.value = Array.isArray(v) ? v.join('\n') : ''; },
+  };
+}
+
+/** A structured value (a list of objects) as YAML or JSON text; the catalog checks the value. */
+function yamlWidget(key, id, describedBy, disabled, placeholder) {
+  const area = h('textarea', { id, rows: 5, class: 'yaml', spellcheck: 'false', disabled, placeholder, 'aria-describedby': describedBy });
+  const reading = () => (area.value.trim() === '' ? undefined : readYamlText(area.value));
+  return {
+    el: area,
+    read: () => reading()?.value,
+    problem: () => {
+      const r = reading();
+      return r && 'problem' in r ? `params.${key}: ${r.problem}` : null;
+    },
+    set: (v) => { area.value = yamlText(v); },
   };
 }
 

@@ -2,7 +2,7 @@
 // (the real virt-sysprep lists its operations; the one job submitted here is cancelled
 // at once): the profile and the parameters come first and the operations are folded;
 // every field is generated from the catalog the engine serves (chmod, added to the
-// catalog alone, shows up); the live checks are the engine's own code, served as a
+// catalog alone, shows up; the network interfaces in the yaml widget); the live checks are the engine's own code, served as a
 // bundle (/ui/lib/shared.js), and give the API's messages. Screenshots: test-results/web/.
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -126,6 +126,26 @@ describe('sysprep dialog (Chromium, catalog-generated, shared checks)', () => {
     // The dialog stays open for the next test.
   });
 
+  it('reads a structured value (the network interfaces) as YAML or JSON in the yaml widget, checked by the catalog', async () => {
+    const dialog = page.locator('dialog[open]');
+    const network = dialog.getByLabel('Network interfaces');
+    expect(await network.evaluate((el) => el.tagName)).toBe('TEXTAREA');
+    expect(await network.getAttribute('placeholder')).toMatch(/^- name: eth0\n {2}address: \{ ipFromIndex: /);
+    const error = dialog.locator('#param-network-error');
+    // The catalog's check: the API's own message, naming the field inside the value.
+    await network.fill('- name: eth0\n  address: 192.0.2.10/24\n  gateway: 198.51.100.1\n');
+    expect(await error.textContent()).toBe(await apiMessage({ network: [{ name: 'eth0', address: '192.0.2.10/24', gateway: '198.51.100.1' }] }, 'params.network[0].gateway'));
+    // Per VM: web-1 is number 1, a list of none is refused for it as the API refuses it.
+    await network.fill('[{"name": "eth0", "address": {"ipFromIndex": "192.0.2.254/24"}}]');
+    expect(await error.textContent()).toBe(await apiMessage({ network: [{ name: 'eth0', address: { ipFromIndex: '192.0.2.254/24' } }] }, 'params.network[0].address.ipFromIndex'));
+    // Not YAML at all: the parser's message, at the field.
+    await network.fill('- name: eth0\n  address: [unclosed\n');
+    expect(await error.textContent()).toMatch(/^params\.network: is not valid YAML or JSON: /);
+    await network.fill('- name: eth0\n  address: { ipFromIndex: 192.0.2.100/24 }\n  gateway: 192.0.2.1\n');
+    expect(await error.textContent()).toBe('');
+    await screenshot(page, 'dialog-network');
+  });
+
   it('checks with the engine\'s own code (the shared bundle): the same messages as the API', async () => {
     expect(requested).toContain('/ui/lib/shared.js');
     expect(requested.some((p) => p.endsWith('/checks.js'))).toBe(false);
@@ -156,7 +176,10 @@ describe('sysprep dialog (Chromium, catalog-generated, shared checks)', () => {
       dialog.getByRole('button', { name: 'Run sysprep' }).click(),
     ]);
     const body = req.postDataJSON();
-    expect(body).toMatchObject({ profile: 'clone-reset', dryRun: true, params: { hostname: '${vm}-a', chmod: ['0600:/etc/app.conf'], users: [{ name: 'admin', sshKeys: [KEY] }] } });
+    expect(body).toMatchObject({ profile: 'clone-reset', dryRun: true, params: {
+      hostname: '${vm}-a', chmod: ['0600:/etc/app.conf'], users: [{ name: 'admin', sshKeys: [KEY] }],
+      network: [{ name: 'eth0', address: { ipFromIndex: '192.0.2.100/24' }, gateway: '192.0.2.1' }],
+    } });
     await page.waitForURL(/#\/jobs\//);
     const id = decodeURIComponent(page.url().split('#/jobs/')[1]);
     await s.api('POST', `/jobs/${id}/cancel`);

@@ -5,6 +5,7 @@ import { checkAcrossVms } from '../../../shared/catalog/acrossVms';
 import { parseCidr, formatCidr, netmaskOf } from '../../../shared/catalog/ipv4';
 import { parseNic } from '../../../shared/catalog/network';
 import { paramsProblem, renderParams, SAMPLE_CONTEXT, validatePatternParams } from '../../../shared/catalog/patterns';
+import { readYamlText, yamlText } from '../../../shared/catalog/yamlText';
 import { InputError } from '../../../shared/errors';
 import { validateParams } from '../../../shared/spec';
 import { buildSysprepBody } from '../../../engine-plugin/cli/sysprepRequest';
@@ -191,5 +192,19 @@ describe('--nic', () => {
     expect(CUSTOMIZATION_BY_KEY.get('network')!.cli.flags[0]).toMatchObject({ option: '--nic <spec>', repeatable: true });
     const body = buildSysprepBody({ nic: ['eth0:ipFromIndex=192.0.2.100/24,gw=192.0.2.1', 'eth1:dhcp'] }, { read: () => '' }).body;
     expect(body.params).toEqual({ network: [{ name: 'eth0', address: { ipFromIndex: '192.0.2.100/24' }, gateway: '192.0.2.1' }, { name: 'eth1', dhcp: true }] });
+  });
+});
+
+describe('the yaml widget\'s text', () => {
+  it('reads YAML and JSON to the same value, and writes it back as YAML', () => {
+    const value = [{ name: 'eth0', address: { ipFromIndex: '192.0.2.100/24' }, gateway: '192.0.2.1' }];
+    expect(readYamlText('- name: eth0\n  address: { ipFromIndex: 192.0.2.100/24 }\n  gateway: 192.0.2.1\n')).toEqual({ value });
+    expect(readYamlText(JSON.stringify(value))).toEqual({ value });
+    expect(readYamlText(yamlText(value))).toEqual({ value });
+    expect(yamlText(undefined)).toBe('');
+  });
+
+  it.each(['- name: eth0\n  address: [unclosed\n', 'a: 1\na: 2\n', '{"name": '])('says why %j is not YAML, with the parser\'s message', (text) => {
+    expect(readYamlText(text)).toEqual({ problem: expect.stringMatching(/^is not valid YAML or JSON: \S/) });
   });
 });
