@@ -216,7 +216,14 @@ interface Flavour {
 const dirs = (...paths: string[]): TreeEntry[] => paths.map((p) => ({ type: 'dir', path: p, mode: 0o755 }));
 /** A stand-in for a binary the network script looks for (it only tests that it exists). */
 const binary = (p: string): TreeEntry => ({ type: 'file', path: p, mode: 0o755, content: '#!/bin/sh\nexit 0\n' });
+const file = (p: string, content: string, mode = 0o644): TreeEntry => ({ type: 'file', path: p, mode, content });
 const NOT_DEBIAN = ['/etc/debian_version', '/var/lib/dpkg/status', '/var/lib/dpkg', '/etc/os-release'];
+/** An rpm-family guest: its os-release, its release files, NetworkManager installed (EL 8 has it too). */
+const rpmGuest = (osRelease: string, release: string, releaseFiles: string[]): TreeEntry[] => [
+  file('/etc/os-release', osRelease),
+  ...releaseFiles.map((p) => file(p, release)),
+  binary('/usr/sbin/NetworkManager'),
+];
 
 export const GUEST_FLAVOURS: Readonly<Record<GuestFlavour, Flavour>> = {
   debian: {
@@ -235,14 +242,10 @@ export const GUEST_FLAVOURS: Readonly<Record<GuestFlavour, Flavour>> = {
     drop: NOT_DEBIAN,
     add: [
       ...dirs('/etc/NetworkManager', '/etc/NetworkManager/system-connections', '/var/lib/rpm'),
-      {
-        type: 'file', path: '/etc/os-release', mode: 0o644, content:
-          'NAME="Fedora Linux"\nVERSION="39 (Server Edition)"\nID=fedora\nVERSION_ID=39\n' +
-          'PRETTY_NAME="Fedora Linux 39 (Server Edition)"\nVARIANT_ID=server\n',
-      },
-      { type: 'file', path: '/etc/fedora-release', mode: 0o644, content: 'Fedora release 39 (Thirty Nine)\n' },
-      { type: 'file', path: '/etc/redhat-release', mode: 0o644, content: 'Fedora release 39 (Thirty Nine)\n' },
-      binary('/usr/sbin/NetworkManager'),
+      ...rpmGuest(
+        'NAME="Fedora Linux"\nVERSION="39 (Server Edition)"\nID=fedora\nVERSION_ID=39\n' +
+        'PRETTY_NAME="Fedora Linux 39 (Server Edition)"\nVARIANT_ID=server\n',
+        'Fedora release 39 (Thirty Nine)\n', ['/etc/fedora-release', '/etc/redhat-release']),
       {
         type: 'file', path: '/etc/NetworkManager/system-connections/Wired connection 1.nmconnection', mode: 0o600, content:
           '[connection]\nid=Wired connection 1\nuuid=6b0a8c5e-3f0e-4c59-9a0e-4d3c2b1a0f01\ntype=ethernet\nautoconnect-priority=-999\n\n' +
@@ -255,16 +258,12 @@ export const GUEST_FLAVOURS: Readonly<Record<GuestFlavour, Flavour>> = {
     drop: NOT_DEBIAN,
     add: [
       ...dirs('/etc/sysconfig', '/etc/sysconfig/network-scripts', '/etc/NetworkManager', '/var/lib/rpm'),
-      {
-        type: 'file', path: '/etc/os-release', mode: 0o644, content:
-          'NAME="Rocky Linux"\nVERSION="8.9 (Green Obsidian)"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="8.9"\n' +
-          'PLATFORM_ID="platform:el8"\nPRETTY_NAME="Rocky Linux 8.9 (Green Obsidian)"\n',
-      },
-      { type: 'file', path: '/etc/redhat-release', mode: 0o644, content: 'Rocky Linux release 8.9 (Green Obsidian)\n' },
-      { type: 'file', path: '/etc/rocky-release', mode: 0o644, content: 'Rocky Linux release 8.9 (Green Obsidian)\n' },
-      // EL 8 has NetworkManager too: ifcfg must still win (it is that release's format).
-      binary('/usr/sbin/NetworkManager'),
-      { type: 'file', path: '/etc/sysconfig/network-scripts/ifcfg-lo', mode: 0o644, content: 'DEVICE=lo\nIPADDR=127.0.0.1\nNETMASK=255.0.0.0\nONBOOT=yes\nNAME=loopback\n' },
+      // NetworkManager installed: ifcfg must still win (it is EL 8's format).
+      ...rpmGuest(
+        'NAME="Rocky Linux"\nVERSION="8.9 (Green Obsidian)"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="8.9"\n' +
+        'PLATFORM_ID="platform:el8"\nPRETTY_NAME="Rocky Linux 8.9 (Green Obsidian)"\n',
+        'Rocky Linux release 8.9 (Green Obsidian)\n', ['/etc/redhat-release', '/etc/rocky-release']),
+      file('/etc/sysconfig/network-scripts/ifcfg-lo', 'DEVICE=lo\nIPADDR=127.0.0.1\nNETMASK=255.0.0.0\nONBOOT=yes\nNAME=loopback\n'),
       {
         type: 'file', path: '/etc/sysconfig/network-scripts/ifcfg-eth0', mode: 0o644, content:
           `TYPE=Ethernet\nBOOTPROTO=none\nNAME=eth0\nDEVICE=eth0\nONBOOT=yes\nHWADDR=${GOLDEN_NET.mac}\n` +
