@@ -229,7 +229,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
         { option: '--user <name>', fills: 'name', help: 'the existing user that --ssh-key-file and --user-password-file apply to (default root)' },
         { option: '--user-password-file <file>', readsFile: true, fills: 'password', help: "set --user's password: the first line of FILE" },
         { option: '--ssh-inject <user:file:FILE|user:string:KEY>', repeatable: true, fills: 'sshKeys', help: "inject a public key (from FILE, or KEY itself) into USER's authorized_keys (virt-sysprep's syntax; repeatable)" },
-        { option: '--add-user <name[:groups=a+b][:shell=PATH][:uid=N][:comment=TEXT][:sudo]>', repeatable: true, fills: 'create', help: "create the user NAME with the guest's useradd: its groups, shell, uid, comment, and sudo rights (repeatable)" },
+        { option: '--add-user <name[:groups=a+b][:shell=PATH][:uid=N][:comment=TEXT][:sudo]>', repeatable: true, fills: ['create', 'uid', 'comment', 'shell', 'groups', 'sudo'], help: "create the user NAME with the guest's useradd: its groups, shell, uid, comment, and sudo rights (repeatable)" },
       ],
       parse: usersFromCli,
     },
@@ -426,7 +426,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     cli: {
       flags: [
         { option: '--write-file <dest:mode:file>', repeatable: true, readsFile: true, help: 'write the content of the local FILE to DEST in the guest with octal MODE (repeatable)' },
-        { option: '--file-owner <owner[:group]:dest>', repeatable: true, fills: 'owner', help: 'the owner (and group) of the file DEST given with --write-file (repeatable)' },
+        { option: '--file-owner <owner[:group]:dest>', repeatable: true, fills: ['owner', 'group'], help: 'the owner (and group) of the file DEST given with --write-file (repeatable)' },
       ],
       parse: filesFromCli,
     },

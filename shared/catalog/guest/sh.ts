@@ -39,7 +39,7 @@ export function setVariableCommands(path: string, settings: ReadonlyArray<readon
   return [
     `mkdir -p ${shQuote(dirname(path))}`,
     `{ if [ -f ${shQuote(path)} ]; then grep -Ev ${shQuote(`^[[:space:]]*(${names})=`)} ${shQuote(path)} || true; fi; ${settings
-      .map(([name, value]) => `printf '%s\n' ${shQuote(`${name}=${value}`)}`)
+      .map(([name, value]) => `printf '%s\\n' ${shQuote(`${name}=${value}`)}`)
       .join('; ')}; } > ${shQuote(tmp)}`,
     `chmod 0644 ${shQuote(tmp)}`,
     `mv -f ${shQuote(tmp)} ${shQuote(path)}`,
