@@ -145,8 +145,33 @@ function keyboardFromCli(g: CliGiven): v.Keyboard | undefined {
   return { layout, ...(variant !== undefined ? { variant } : {}) };
 }
 
+/** install / uninstall: a package list given to the guest's package manager by virt-customize. */
+function packagesEntry(key: string, flag: '--install' | '--uninstall', label: string, help: string): Customization<string[]> {
+  return entry({
+    key,
+    flag,
+    label,
+    help,
+    secret: false,
+    needsNetwork: true,
+    operation: 'customize',
+    role: 'operator',
+    widget: 'list',
+    placeholder: 'one package per line',
+    cli: cliList(`${flag} <pkgs>`, help),
+    schema: z.array(v.packageName).min(1).max(256),
+    toArgs: (pkgs) => [flag, pkgs.join(',')],
+  });
+}
+
 /** A generated script as virt-customize's `--run FILE` (a 0600 file, never argv). */
 const runScript = (text: string, files: FilePlanner): string[] => ['--run', files.file(text)];
+
+/** An entry whose value becomes one script of the guest's own tools (shared/catalog/guest/), run offline. */
+type ScriptEntry<T> = Omit<Customization<T>, 'flag' | 'needsNetwork' | 'operation' | 'toArgs'> & { script(value: T): string };
+function scriptEntry<T>({ script, ...c }: ScriptEntry<T>): Customization<T> {
+  return entry({ ...c, flag: '--run', needsNetwork: false, operation: 'customize', toArgs: (value, files) => runScript(script(value), files) });
+}
 
 export const CUSTOMIZATIONS: readonly Customization[] = bake([
   entry({
@@ -185,14 +210,11 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     toArgs: (value, files) => ['--root-password', passwordSelector(value, files)],
   }),
   // Before `users`: virt-customize runs its options in order, and users join these groups.
-  entry({
+  scriptEntry({
     key: 'groups',
-    flag: '--run',
     label: 'Create groups',
     help: "Create these groups with the guest's groupadd (an existing group is kept)",
     secret: false,
-    needsNetwork: false,
-    operation: 'customize',
     role: 'operator',
     widget: 'yaml',
     placeholder: '- name: students\n  gid: 2000',
@@ -201,7 +223,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
       parse: groupsFromCli,
     },
     schema: z.array(v.group).min(1).max(256),
-    toArgs: (groups, files) => runScript(groupsScript(groups), files),
+    script: groupsScript,
   }),
   entry({
     key: 'users',
@@ -319,37 +341,9 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     schema: z.array(v.script).min(1).max(32),
     toArgs: (scripts, files) => scripts.flatMap((s) => ['--firstboot', files.file(s)]),
   }),
-  entry({
-    key: 'install',
-    flag: '--install',
-    label: 'Install packages',
-    help: 'Install these packages (needs the guest network)',
-    secret: false,
-    needsNetwork: true,
-    operation: 'customize',
-    role: 'operator',
-    widget: 'list',
-    placeholder: 'one package per line',
-    cli: cliList('--install <pkgs>', 'Install these packages (needs the guest network)'),
-    schema: z.array(v.packageName).min(1).max(256),
-    toArgs: (pkgs) => ['--install', pkgs.join(',')],
-  }),
-  entry({
-    key: 'uninstall',
-    flag: '--uninstall',
-    label: 'Remove packages',
-    help: "Remove these packages with the guest's package manager (needs the guest network, as install)",
-    secret: false,
-    // The package managers may refresh their metadata before removing (dnf does).
-    needsNetwork: true,
-    operation: 'customize',
-    role: 'operator',
-    widget: 'list',
-    placeholder: 'one package per line',
-    cli: cliList('--uninstall <pkgs>', "Remove these packages with the guest's package manager (needs the guest network)"),
-    schema: z.array(v.packageName).min(1).max(256),
-    toArgs: (pkgs) => ['--uninstall', pkgs.join(',')],
-  }),
+  packagesEntry('install', '--install', 'Install packages', 'Install these packages (needs the guest network)'),
+  // The package managers may refresh their metadata before removing (dnf does): network too.
+  packagesEntry('uninstall', '--uninstall', 'Remove packages', "Remove these packages with the guest's package manager (needs the guest network)"),
   entry({
     key: 'update',
     flag: '--update',
@@ -409,16 +403,13 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     schema: z.array(v.chmodSpec).min(1).max(256),
     toArgs: (specs) => specs.flatMap((s) => ['--chmod', s]),
   }),
-  entry({
+  scriptEntry({
     key: 'files',
-    flag: '--run',
     label: 'Write files',
     help: 'Write these files into the guest with their mode and owner (an existing file is replaced)',
     // Their content may hold credentials, and `${...}` is common in files (shell, systemd):
     // secret as scripts are, so never stored, returned, or rendered as patterns.
     secret: true,
-    needsNetwork: false,
-    operation: 'customize',
     // Any file: /etc/sudoers.d, /etc/shadow, a root cron job.
     role: 'admin',
     widget: 'yaml',
@@ -431,16 +422,13 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
       parse: filesFromCli,
     },
     schema: z.array(v.guestFile).min(1).max(256),
-    toArgs: (list, files) => runScript(filesScript(list), files),
+    script: filesScript,
   }),
-  entry({
+  scriptEntry({
     key: 'services',
-    flag: '--run',
     label: 'Enable or disable services',
     help: "Enable or disable systemd services with the guest's systemctl, offline",
     secret: false,
-    needsNetwork: false,
-    operation: 'customize',
     // Disabling a service can switch off the guest's auditing or its firewall.
     role: 'admin',
     widget: 'yaml',
@@ -453,16 +441,13 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
       parse: servicesFromCli,
     },
     schema: v.services,
-    toArgs: (s, files) => runScript(servicesScript(s), files),
+    script: servicesScript,
   }),
-  entry({
+  scriptEntry({
     key: 'firewall',
-    flag: '--run',
     label: 'Open firewall ports',
     help: 'Open these ports in the guest firewall (firewalld or ufw); a guest with neither gets a warning in the job log',
     secret: false,
-    needsNetwork: false,
-    operation: 'customize',
     role: 'admin',
     widget: 'yaml',
     placeholder: 'ports: ["80/tcp", "5900-5910/tcp"]',
@@ -474,31 +459,25 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
       },
     },
     schema: v.firewall,
-    toArgs: (f, files) => runScript(firewallScript(f), files),
+    script: firewallScript,
   }),
-  entry({
+  scriptEntry({
     key: 'locale',
-    flag: '--run',
     label: 'Locale',
     help: 'Set the system locale (LANG) of the guest, e.g. de_DE.UTF-8',
     secret: false,
-    needsNetwork: false,
-    operation: 'customize',
     role: 'operator',
     widget: 'text',
     placeholder: 'de_DE.UTF-8',
     cli: cliText('--locale <lang>', 'Set the system locale (LANG) of the guest, e.g. de_DE.UTF-8'),
     schema: v.locale,
-    toArgs: (locale, files) => runScript(localeScript(locale), files),
+    script: localeScript,
   }),
-  entry({
+  scriptEntry({
     key: 'keyboard',
-    flag: '--run',
     label: 'Keyboard layout',
     help: 'Set the keyboard layout of the console and X (layout, variant, console keymap)',
     secret: false,
-    needsNetwork: false,
-    operation: 'customize',
     role: 'operator',
     widget: 'yaml',
     placeholder: 'layout: de\nvariant: nodeadkeys',
@@ -507,7 +486,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
       parse: keyboardFromCli,
     },
     schema: v.keyboard,
-    toArgs: (k, files) => runScript(keyboardScript(k), files),
+    script: keyboardScript,
   }),
 ]);
 
