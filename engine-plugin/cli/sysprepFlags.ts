@@ -70,7 +70,7 @@ export function flagForField(field: string | undefined): string | undefined {
   const entry = key && CUSTOMIZATIONS.find((c) => c.key === key[1]);
   if (entry) {
     // Several flags fill one param (users): the one filling the part at fault, else the first.
-    const part = entry.cli.flags.find((f) => f.fills && key![2].includes(`.${f.fills}`));
+    const part = entry.cli.flags.find((f) => f.fills && [f.fills].flat().some((fill) => key![2].includes(`.${fill}`)));
     return flagName((part ?? entry.cli.flags[0]).option);
   }
   let best: { flag: string; len: number } | undefined;

@@ -17,7 +17,8 @@ export type SenderRole = 'operator' | 'admin';
 /**
  * The web form's widget. `text`, `list` (one value per line), `checkbox` fit any entry of
  * that value type; the others are made for one kind of value (a password selector, the
- * user rows, a hostname with its per-VM preview, a time zone with its list, a script).
+ * user rows, a hostname with its per-VM preview, a time zone with its list, a script,
+ * `yaml` for structured values such as files and services).
  */
 export type Widget = 'text' | 'list' | 'checkbox' | 'hostname' | 'password' | 'users' | 'timezone' | 'script' | 'yaml';
 

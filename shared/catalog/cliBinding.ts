@@ -14,8 +14,8 @@ export interface CliFlag {
   readsFile?: boolean;
   /** virt-sysprep's own name for the same flag, accepted too. */
   alias?: string;
-  /** For an entry with several flags: the part of the value it fills (`password`, `sshKeys`). */
-  fills?: string;
+  /** For an entry with several flags: the part(s) of the value it fills (`password`, `sshKeys`). */
+  fills?: string | readonly string[];
 }
 
 /** What a parse function gets: the given flags and a way to read the files they name. */

@@ -11,6 +11,12 @@ import { InputError } from '../errors';
 import { bake } from './bake';
 import { cliFiles, cliList, cliRepeated, cliSwitch, cliText, CliGiven } from './cliBinding';
 import { Customization, entry, FilePlanner } from './Customization';
+import { groupsScript, usersScript } from './guest/accounts';
+import { filesScript } from './guest/files';
+import { firewallScript } from './guest/firewall';
+import { keyboardScript } from './guest/keyboard';
+import { localeScript } from './guest/locale';
+import { servicesScript } from './guest/services';
 import * as v from './values';
 import { networkSchema, networkUniqueValues, nicCli, renderedInterfaces, renderNetwork } from './network';
 import { networkScript } from './guest/networkScript';
@@ -51,6 +57,10 @@ function usersFromCli(g: CliGiven): v.User[] | undefined {
     const u = of(name);
     u.sshKeys = [...(u.sshKeys ?? []), ...keys];
   };
+  for (const spec of (g.get('--add-user') as string[] | undefined) ?? []) {
+    const created = addUserFromCli(spec);
+    Object.assign(of(created.name), created);
+  }
   const user = g.get('--user') as string | undefined;
   const keyFiles = (g.get('--ssh-key-file') as string[] | undefined) ?? [];
   const keys = keyFiles.flatMap((file) => {
@@ -69,6 +79,100 @@ function usersFromCli(g: CliGiven): v.User[] | undefined {
     addKeys(m[1], m[2] === 'file' ? g.lines('--ssh-inject', m[3]) : [m[3]]);
   }
   return users.size ? [...users.values()] : undefined;
+}
+
+/**
+ * --add-user NAME[:groups=a+b][:shell=/bin/bash][:uid=N][:comment=TEXT][:sudo]: a user to
+ * create (":" cannot be in any of the values: /etc/passwd's own separator).
+ */
+export function addUserFromCli(spec: string): v.User {
+  const [name, ...parts] = spec.split(':');
+  const u: v.User = { name, create: true };
+  for (const part of parts) {
+    const [k, ...rest] = part.split('=');
+    const value = rest.join('=');
+    if (k === 'sudo' && !rest.length) u.sudo = true;
+    else if (k === 'groups' && value) u.groups = value.split('+').filter(Boolean);
+    else if (k === 'shell' && value) u.shell = value;
+    else if (k === 'comment' && value) u.comment = value;
+    else if (k === 'uid' && /^\d+$/.test(value)) u.uid = Number(value);
+    else throw new InputError('--add-user', `expects NAME[:groups=a+b][:shell=PATH][:uid=N][:comment=TEXT][:sudo], got ${JSON.stringify(part)} in ${JSON.stringify(spec)}`);
+  }
+  return u;
+}
+
+/** --add-group NAME[:GID], repeatable. */
+function groupsFromCli(g: CliGiven): v.Group[] | undefined {
+  const specs = (g.get('--add-group') as string[] | undefined) ?? [];
+  const groups = specs.map((spec) => {
+    const m = /^([^:]+)(?::(\d+))?$/.exec(spec);
+    if (!m) throw new InputError('--add-group', `expects NAME or NAME:GID, got ${JSON.stringify(spec)}`);
+    return { name: m[1], ...(m[2] !== undefined ? { gid: Number(m[2]) } : {}) };
+  });
+  return groups.length ? groups : undefined;
+}
+
+/** --write-file DEST:MODE:FILE (FILE on this machine) and --file-owner OWNER[:GROUP]:DEST, repeatable. */
+function filesFromCli(g: CliGiven): v.GuestFile[] | undefined {
+  const files = ((g.get('--write-file') as string[] | undefined) ?? []).map((spec): v.GuestFile => {
+    const m = /^(\/.*?):([0-7]{3,4}):(.+)$/.exec(spec);
+    if (!m) throw new InputError('--write-file', `expects DEST:MODE:FILE (an absolute guest path, octal mode, a local file), got ${JSON.stringify(spec)}`);
+    return { path: m[1], mode: m[2], content: g.text('--write-file', m[3]) };
+  });
+  for (const spec of (g.get('--file-owner') as string[] | undefined) ?? []) {
+    const m = /^([^:/]+)(?::([^:/]+))?:(\/.*)$/.exec(spec);
+    if (!m) throw new InputError('--file-owner', `expects OWNER[:GROUP]:DEST, got ${JSON.stringify(spec)}`);
+    const f = files.find((x) => x.path === m[3]);
+    if (!f) throw new InputError('--file-owner', `${m[3]} is not written by a --write-file`);
+    f.owner = m[1];
+    if (m[2] !== undefined) f.group = m[2];
+  }
+  return files.length ? files : undefined;
+}
+
+/** --enable-service UNIT, --disable-service UNIT, repeatable. */
+function servicesFromCli(g: CliGiven): v.Services | undefined {
+  const enable = (g.get('--enable-service') as string[] | undefined) ?? [];
+  const disable = (g.get('--disable-service') as string[] | undefined) ?? [];
+  if (!enable.length && !disable.length) return undefined;
+  return { ...(enable.length ? { enable } : {}), ...(disable.length ? { disable } : {}) };
+}
+
+/** --keyboard LAYOUT[:VARIANT]. */
+function keyboardFromCli(g: CliGiven): v.Keyboard | undefined {
+  const raw = g.get('--keyboard') as string | undefined;
+  if (raw === undefined) return undefined;
+  const [layout, variant, ...rest] = raw.split(':');
+  if (rest.length || !layout) throw new InputError('--keyboard', `expects LAYOUT or LAYOUT:VARIANT, got ${JSON.stringify(raw)}`);
+  return { layout, ...(variant !== undefined ? { variant } : {}) };
+}
+
+/** install / uninstall: a package list given to the guest's package manager by virt-customize. */
+function packagesEntry(key: string, flag: '--install' | '--uninstall', label: string, help: string): Customization<string[]> {
+  return entry({
+    key,
+    flag,
+    label,
+    help,
+    secret: false,
+    needsNetwork: true,
+    operation: 'customize',
+    role: 'operator',
+    widget: 'list',
+    placeholder: 'one package per line',
+    cli: cliList(`${flag} <pkgs>`, help),
+    schema: z.array(v.packageName).min(1).max(256),
+    toArgs: (pkgs) => [flag, pkgs.join(',')],
+  });
+}
+
+/** A generated script as virt-customize's `--run FILE` (a 0600 file, never argv). */
+const runScript = (text: string, files: FilePlanner): string[] => ['--run', files.file(text)];
+
+/** An entry whose value becomes one script of the guest's own tools (shared/catalog/guest/), run offline. */
+type ScriptEntry<T> = Omit<Customization<T>, 'flag' | 'needsNetwork' | 'operation' | 'toArgs'> & { script(value: T): string };
+function scriptEntry<T>({ script, ...c }: ScriptEntry<T>): Customization<T> {
+  return entry({ ...c, flag: '--run', needsNetwork: false, operation: 'customize', toArgs: (value, files) => runScript(script(value), files) });
 }
 
 export const CUSTOMIZATIONS: readonly Customization[] = bake([
@@ -107,17 +211,41 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     schema: v.password,
     toArgs: (value, files) => ['--root-password', passwordSelector(value, files)],
   }),
+  // Before `users`: virt-customize runs its options in order, and users join these groups.
+  scriptEntry({
+    key: 'groups',
+    label: 'Create groups',
+    help: "Create these groups with the guest's groupadd (an existing group is kept)",
+    secret: false,
+    role: 'operator',
+    widget: 'yaml',
+    placeholder: '- name: students\n  gid: 2000',
+    cli: {
+      flags: [{ option: '--add-group <name[:gid]>', repeatable: true, help: "create the group NAME (with group id GID) with the guest's groupadd (repeatable)" }],
+      parse: groupsFromCli,
+    },
+    schema: z.array(v.group).min(1).max(256),
+    script: groupsScript,
+  }),
   entry({
     key: 'users',
-    flag: '--password, --ssh-inject',
-    label: 'Users: passwords and SSH keys',
-    help: 'Set passwords of existing users and inject SSH public keys into their authorized_keys',
+    flag: '--run, --password, --ssh-inject',
+    label: 'Users: accounts, passwords and SSH keys',
+    help: "Create users with the guest's useradd or change existing ones: groups, shell, sudo, password, SSH public keys",
     secret: true,
     needsNetwork: false,
     operation: 'customize',
-    // Keys are fine for an operator; a password is an admin's (as rootPassword).
+    // Keys and plain accounts are fine for an operator; what grants more than the account
+    // itself (a password, sudo, supplementary groups such as wheel or docker) is an admin's.
     role: 'operator',
-    restricted: (users) => users.flatMap((u, i) => (u && typeof u === 'object' && 'password' in u ? [{ path: `[${i}].password`, role: 'admin' as const, what: 'passwords' }] : [])),
+    restricted: (users) =>
+      users.flatMap((u, i) =>
+        u && typeof u === 'object'
+          ? ([['password', 'passwords'], ['sudo', 'sudo rights'], ['groups', 'group memberships']] as const)
+            .filter(([part]) => part in u)
+            .map(([part, what]) => ({ path: `[${i}].${part}`, role: 'admin' as const, what }))
+          : [],
+      ),
     widget: 'users',
     cli: {
       flags: [
@@ -125,15 +253,22 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
         { option: '--user <name>', fills: 'name', help: 'the existing user that --ssh-key-file and --user-password-file apply to (default root)' },
         { option: '--user-password-file <file>', readsFile: true, fills: 'password', help: "set --user's password: the first line of FILE" },
         { option: '--ssh-inject <user:file:FILE|user:string:KEY>', repeatable: true, fills: 'sshKeys', help: "inject a public key (from FILE, or KEY itself) into USER's authorized_keys (virt-sysprep's syntax; repeatable)" },
+        { option: '--add-user <name[:groups=a+b][:shell=PATH][:uid=N][:comment=TEXT][:sudo]>', repeatable: true, fills: ['create', 'uid', 'comment', 'shell', 'groups', 'sudo'], help: "create the user NAME with the guest's useradd: its groups, shell, uid, comment, and sudo rights (repeatable)" },
       ],
       parse: usersFromCli,
     },
     schema: z.array(v.user).max(256),
-    toArgs: (users, files) =>
-      users.flatMap((u) => [
-        ...(u.password ? ['--password', `${u.name}:${passwordSelector(u.password, files)}`] : []),
-        ...(u.sshKeys?.length ? ['--ssh-inject', `${u.name}:file:${files.file(u.sshKeys.join('\n') + '\n')}`] : []),
-      ]),
+    toArgs: (users, files) => {
+      // The accounts first: --ssh-inject reads the new user's home from /etc/passwd.
+      const accounts = usersScript(users);
+      return [
+        ...(accounts ? runScript(accounts, files) : []),
+        ...users.flatMap((u) => [
+          ...(u.password ? ['--password', `${u.name}:${passwordSelector(u.password, files)}`] : []),
+          ...(u.sshKeys?.length ? ['--ssh-inject', `${u.name}:file:${files.file(u.sshKeys.join('\n') + '\n')}`] : []),
+        ]),
+      ];
+    },
   }),
   entry({
     key: 'removeUsers',
@@ -208,21 +343,9 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     schema: z.array(v.script).min(1).max(32),
     toArgs: (scripts, files) => scripts.flatMap((s) => ['--firstboot', files.file(s)]),
   }),
-  entry({
-    key: 'install',
-    flag: '--install',
-    label: 'Install packages',
-    help: 'Install these packages (needs the guest network)',
-    secret: false,
-    needsNetwork: true,
-    operation: 'customize',
-    role: 'operator',
-    widget: 'list',
-    placeholder: 'one package per line',
-    cli: cliList('--install <pkgs>', 'Install these packages (needs the guest network)'),
-    schema: z.array(v.packageName).min(1).max(256),
-    toArgs: (pkgs) => ['--install', pkgs.join(',')],
-  }),
+  packagesEntry('install', '--install', 'Install packages', 'Install these packages (needs the guest network)'),
+  // The package managers may refresh their metadata before removing (dnf does): network too.
+  packagesEntry('uninstall', '--uninstall', 'Remove packages', "Remove these packages with the guest's package manager (needs the guest network)"),
   entry({
     key: 'update',
     flag: '--update',
@@ -282,14 +405,11 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     schema: z.array(v.chmodSpec).min(1).max(256),
     toArgs: (specs) => specs.flatMap((s) => ['--chmod', s]),
   }),
-  entry({
+  scriptEntry({
     key: 'network',
-    flag: '--run',
     label: 'Network interfaces',
     help: "Configure the guest's interfaces (DHCP, or a static IPv4 address per VM with gateway, DNS and search domains) in its own network configuration format, replacing the template's",
     secret: false,
-    needsNetwork: false,
-    operation: 'customize',
     role: 'operator',
     widget: 'yaml',
     placeholder: '- name: eth0\n  address: { ipFromIndex: 192.0.2.100/24 }\n  gateway: 192.0.2.1\n  dns: [192.0.2.53]',
@@ -297,7 +417,92 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     schema: networkSchema,
     render: renderNetwork,
     uniqueAcrossVms: networkUniqueValues,
-    toArgs: (nics, files) => ['--run', files.file(networkScript(renderedInterfaces(nics)))],
+    script: (nics) => networkScript(renderedInterfaces(nics)),
+  }),
+  scriptEntry({
+    key: 'files',
+    label: 'Write files',
+    help: 'Write these files into the guest with their mode and owner (an existing file is replaced)',
+    // Their content may hold credentials, and `${...}` is common in files (shell, systemd):
+    // secret as scripts are, so never stored, returned, or rendered as patterns.
+    secret: true,
+    // Any file: /etc/sudoers.d, /etc/shadow, a root cron job.
+    role: 'admin',
+    widget: 'yaml',
+    placeholder: '- path: /etc/motd\n  mode: "0644"\n  content: |\n    Welcome',
+    cli: {
+      flags: [
+        { option: '--write-file <dest:mode:file>', repeatable: true, readsFile: true, help: 'write the content of the local FILE to DEST in the guest with octal MODE (repeatable)' },
+        { option: '--file-owner <owner[:group]:dest>', repeatable: true, fills: ['owner', 'group'], help: 'the owner (and group) of the file DEST given with --write-file (repeatable)' },
+      ],
+      parse: filesFromCli,
+    },
+    schema: z.array(v.guestFile).min(1).max(256),
+    script: filesScript,
+  }),
+  scriptEntry({
+    key: 'services',
+    label: 'Enable or disable services',
+    help: "Enable or disable systemd services with the guest's systemctl, offline",
+    secret: false,
+    // Disabling a service can switch off the guest's auditing or its firewall.
+    role: 'admin',
+    widget: 'yaml',
+    placeholder: 'enable: [classroom-agent]\ndisable: [cups]',
+    cli: {
+      flags: [
+        { option: '--enable-service <unit>', repeatable: true, fills: 'enable', help: 'enable this systemd unit in the guest (repeatable)' },
+        { option: '--disable-service <unit>', repeatable: true, fills: 'disable', help: 'disable this systemd unit in the guest (repeatable)' },
+      ],
+      parse: servicesFromCli,
+    },
+    schema: v.services,
+    script: servicesScript,
+  }),
+  scriptEntry({
+    key: 'firewall',
+    label: 'Open firewall ports',
+    help: 'Open these ports in the guest firewall (firewalld or ufw); a guest with neither gets a warning in the job log',
+    secret: false,
+    role: 'admin',
+    widget: 'yaml',
+    placeholder: 'ports: ["80/tcp", "5900-5910/tcp"]',
+    cli: {
+      flags: [{ option: '--firewall-port <port/proto>', repeatable: true, fills: 'ports', help: 'open PORT/PROTOCOL or FIRST-LAST/PROTOCOL (e.g. 5900-5910/tcp) in the guest firewall (repeatable)' }],
+      parse: (g) => {
+        const ports = (g.get('--firewall-port') as string[] | undefined) ?? [];
+        return ports.length ? { ports } : undefined;
+      },
+    },
+    schema: v.firewall,
+    script: firewallScript,
+  }),
+  scriptEntry({
+    key: 'locale',
+    label: 'Locale',
+    help: 'Set the system locale (LANG) of the guest, e.g. de_DE.UTF-8',
+    secret: false,
+    role: 'operator',
+    widget: 'text',
+    placeholder: 'de_DE.UTF-8',
+    cli: cliText('--locale <lang>', 'Set the system locale (LANG) of the guest, e.g. de_DE.UTF-8'),
+    schema: v.locale,
+    script: localeScript,
+  }),
+  scriptEntry({
+    key: 'keyboard',
+    label: 'Keyboard layout',
+    help: 'Set the keyboard layout of the console and X (layout, variant, console keymap)',
+    secret: false,
+    role: 'operator',
+    widget: 'yaml',
+    placeholder: 'layout: de\nvariant: nodeadkeys',
+    cli: {
+      flags: [{ option: '--keyboard <layout[:variant]>', help: 'set the keyboard layout (and variant) of the guest console and X, e.g. de or de:nodeadkeys' }],
+      parse: keyboardFromCli,
+    },
+    schema: v.keyboard,
+    script: keyboardScript,
   }),
 ]);
 

@@ -8,7 +8,7 @@
 // which libguestfs inspects as Debian 12 (see design.md section 3).
 
 import { existsSync } from 'node:fs';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -75,7 +75,78 @@ export const IDENTITY_PATHS = {
 export type TreeEntry =
   | { type: 'dir'; path: string; mode: number; uid?: number; gid?: number }
   | { type: 'file'; path: string; mode: number; content: string; uid?: number; gid?: number }
-  | { type: 'copy'; path: string; mode: number; from: string };
+  | { type: 'copy'; path: string; mode: number; from: string }
+  | { type: 'symlink'; path: string; target: string };
+
+// ---------------------------------------------------------------------------
+// Real tools inside the phony guest, so the scripts of the guest-configuration
+// customisations (shared/catalog/guest/) really run: busybox applets for the basic
+// commands, and the host's own shadow-utils and systemctl with the shared libraries ldd
+// lists (and the loader) at the same paths, so they run chrooted in the guest.
+
+/** The busybox applets the generated scripts use (as /bin symlinks to /bin/busybox). */
+const BUSYBOX_APPLETS = [
+  'basename', 'cat', 'chgrp', 'chmod', 'chown', 'cp', 'cut', 'dirname', 'echo', 'egrep', 'env', 'false',
+  'find', 'grep', 'head', 'id', 'ln', 'ls', 'mkdir', 'mktemp', 'mv', 'printf', 'readlink', 'rm', 'rmdir',
+  'sed', 'sleep', 'sort', 'stat', 'tail', 'test', 'touch', 'tr', 'true', 'uniq', 'wc', 'xargs',
+];
+
+/** Host tools copied into the guest: the guest's own useradd and systemctl, as on a real one. */
+export const GUEST_HOST_TOOLS = ['/usr/sbin/useradd', '/usr/sbin/groupadd', '/usr/sbin/usermod', '/usr/bin/systemctl'] as const;
+
+/** The shared libraries (and the loader) a host binary needs, as ldd names them. */
+function sharedLibraries(binary: string): string[] {
+  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
+  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]);
+}
+
+function hostToolEntries(): TreeEntry[] {
+  const present = GUEST_HOST_TOOLS.filter((b) => existsSync(b));
+  const libs = [...new Set(present.flatMap(sharedLibraries))].sort();
+  return [
+    ...present.map((b): TreeEntry => ({ type: 'copy', path: b, mode: 0o755, from: b })),
+    ...libs.map((l): TreeEntry => ({ type: 'copy', path: l, mode: 0o755, from: l })),
+  ];
+}
+
+/** A unit the `services` customisation enables, and one enabled in the image that it disables. */
+export const GUEST_UNITS = {
+  toEnable: 'classroom-agent.service',
+  toDisable: 'legacy-kiosk.service',
+  dir: '/usr/lib/systemd/system',
+  wants: '/etc/systemd/system/multi-user.target.wants',
+} as const;
+
+const unitFile = (what: string) =>
+  `[Unit]\nDescription=${what}\n\n[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n`;
+
+const GUEST_TOOLS: readonly TreeEntry[] = [
+  { type: 'copy', path: '/bin/busybox', mode: 0o755, from: BUSYBOX },
+  ...BUSYBOX_APPLETS.map((a): TreeEntry => ({ type: 'symlink', path: `/bin/${a}`, target: 'busybox' })),
+  ...hostToolEntries(),
+  // What shadow-utils read: its settings, the skeleton of new homes, the group shadow file.
+  {
+    type: 'file', path: '/etc/login.defs', mode: 0o644, content:
+      'MAIL_DIR /var/mail\nUID_MIN 1000\nUID_MAX 60000\nSYS_UID_MIN 100\nSYS_UID_MAX 999\n' +
+      'GID_MIN 1000\nGID_MAX 60000\nSYS_GID_MIN 100\nSYS_GID_MAX 999\nUMASK 022\nHOME_MODE 0750\n' +
+      'USERGROUPS_ENAB yes\nENCRYPT_METHOD SHA512\n',
+  },
+  { type: 'file', path: '/etc/default/useradd', mode: 0o644, content: 'SHELL=/bin/sh\nSKEL=/etc/skel\n' },
+  { type: 'dir', path: '/etc/skel', mode: 0o755 },
+  { type: 'file', path: '/etc/skel/.profile', mode: 0o644, content: '# ~/.profile from the skeleton\n' },
+  {
+    type: 'file', path: '/etc/gshadow', mode: 0o640, gid: 42, content:
+      'root:*::\ndaemon:*::\nshadow:*::\nusers:*::olduser,student\nnogroup:*::\nolduser:!::\nstudent:!::\n',
+  },
+  { type: 'dir', path: '/etc/sudoers.d', mode: 0o750 },
+  // systemd units: one to enable, one enabled to disable.
+  { type: 'file', path: `${GUEST_UNITS.dir}/${GUEST_UNITS.toEnable}`, mode: 0o644, content: unitFile('Classroom agent') },
+  { type: 'file', path: `${GUEST_UNITS.dir}/${GUEST_UNITS.toDisable}`, mode: 0o644, content: unitFile('Legacy kiosk') },
+  { type: 'symlink', path: `${GUEST_UNITS.wants}/${GUEST_UNITS.toDisable}`, target: `${GUEST_UNITS.dir}/${GUEST_UNITS.toDisable}` },
+  // Locale generation as on Debian: the list with the locales commented out.
+  { type: 'file', path: '/etc/locale.gen', mode: 0o644, content: '# en_US.UTF-8 UTF-8\n# de_DE.UTF-8 UTF-8\n# fr_FR.UTF-8 UTF-8\n' },
+  { type: 'file', path: '/etc/default/locale', mode: 0o644, content: 'LANG=C.UTF-8\n' },
+];
 
 // Fixed bytes standing in for host keys (never used cryptographically).
 const FAKE_RSA_KEY =
@@ -194,6 +265,9 @@ export const GUEST_TREE: readonly TreeEntry[] = [
       'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="52:54:00:12:34:56", ' +
       'ATTR{dev_id}=="0x0", ATTR{type}=="1", KERNEL=="eth*", NAME="eth0"\n',
   },
+
+  // Tools and settings the guest-configuration scripts use (see GUEST_TOOLS).
+  ...GUEST_TOOLS,
 ];
 
 // ---------------------------------------------------------------------------
@@ -303,15 +377,17 @@ export async function writeGuestTree(root: string, flavour: GuestFlavour = 'debi
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const tree = guestTree(flavour);
   const dirs = tree.filter((e) => e.type === 'dir');
-  const files = tree.filter((e) => e.type !== 'dir');
+  const files = tree.filter((e) => e.type === 'file' || e.type === 'copy');
+  const links = tree.filter((e) => e.type === 'symlink');
   for (const e of dirs) {
     await fs.mkdir(path.join(root, e.path), { recursive: true });
   }
-  for (const e of files) {
+  for (const e of [...files, ...links]) {
     const dest = path.join(root, e.path);
     await fs.mkdir(path.dirname(dest), { recursive: true });
     if (e.type === 'copy') await fs.copyFile(e.from, dest);
     else if (e.type === 'file') await fs.writeFile(dest, e.content);
+    else if (e.type === 'symlink') await fs.symlink(e.target, dest);
   }
   // Modes and owners last (dirs last of all, so 0700 dirs don't block writes when not root).
   for (const e of [...files, ...dirs]) {

@@ -15,14 +15,43 @@ export function shQuote(value: string): string {
  * The content goes through printf '%s' with one quoted word: no here-document, whose end
  * marker could appear in the content.
  */
-export function writeFileCommands(path: string, content: string, mode: string): string[] {
+export function writeFileCommands(path: string, content: string, mode: string, check?: (tmp: string) => string): string[] {
   const tmp = `${path}.ovirt-sysprep.tmp`;
   return [
     `mkdir -p ${shQuote(dirname(path))}`,
     `printf '%s' ${shQuote(content)} > ${shQuote(tmp)}`,
     `chmod ${mode} ${shQuote(tmp)}`,
+    // A file the guest would misread (a sudoers line) never takes the real name.
+    ...(check ? [`${check(shQuote(tmp))} || { rm -f ${shQuote(tmp)}; exit 1; }`] : []),
     `mv -f ${shQuote(tmp)} ${shQuote(path)}`,
   ];
+}
+
+/**
+ * Commands that set `NAME=VALUE` in a shell-style settings file (/etc/locale.conf,
+ * /etc/vconsole.conf, /etc/default/keyboard): the other lines are kept, the file is
+ * created 0644 when missing, and replaced by rename as writeFileCommands does.
+ */
+export function setVariableCommands(path: string, settings: ReadonlyArray<readonly [string, string]>): string[] {
+  const tmp = `${path}.ovirt-sysprep.tmp`;
+  const names = settings.map(([name]) => name).join('|');
+  if (!/^[A-Za-z_][A-Za-z0-9_|]*$/.test(names)) throw new Error(`setVariableCommands: bad variable name in ${names}`);
+  return [
+    `mkdir -p ${shQuote(dirname(path))}`,
+    `{ if [ -f ${shQuote(path)} ]; then grep -Ev ${shQuote(`^[[:space:]]*(${names})=`)} ${shQuote(path)} || true; fi; ${settings
+      .map(([name, value]) => `printf '%s\\n' ${shQuote(`${name}=${value}`)}`)
+      .join('; ')}; } > ${shQuote(tmp)}`,
+    `chmod 0644 ${shQuote(tmp)}`,
+    `mv -f ${shQuote(tmp)} ${shQuote(path)}`,
+  ];
+}
+
+/** `if COMMAND is installed in the guest`: the test part of an if/elif. */
+export const hasCommand = (command: string): string => `command -v ${shQuote(command)} >/dev/null 2>&1`;
+
+/** Stops the script with a message naming what the guest lacks, when COMMAND is missing. */
+export function requireCommand(command: string, forWhat: string): string {
+  return `${hasCommand(command)} || { echo ${shQuote(`error: the guest has no ${command}: cannot ${forWhat}`)} >&2; exit 1; }`;
 }
 
 function dirname(p: string): string {

@@ -14,6 +14,7 @@ const FILES: Record<string, { text: string; mode?: number }> = {
   '/keys/none.pub': { text: '# nothing\n\n' },
   '/s/one.sh': { text: '#!/bin/sh\necho one\n' },
   '/s/two.sh': { text: '#!/bin/sh\necho two\n' },
+  '/f/agent.conf': { text: 'room = r1\n' },
 };
 const files: FileReader = {
   read: (f) => {
@@ -42,6 +43,16 @@ describe('buildSysprepBody', () => {
     ['chmod, repeatable', { chmod: ['0600:/etc/app.conf', '0755:/opt/run.sh'] }, { dryRun: false, params: { chmod: ['0600:/etc/app.conf', '0755:/opt/run.sh'] } }],
     ["virt-sysprep's --run: the same as --script, after it", { script: ['/s/one.sh'], run: ['/s/two.sh'] }, { dryRun: false, params: { scripts: ['#!/bin/sh\necho one\n', '#!/bin/sh\necho two\n'] } }],
     ["virt-sysprep's --ssh-inject, joined with --ssh-key-file for the same user", { sshKeyFile: ['/keys/admin.pub'], sshInject: ['root:string:ssh-ed25519 AAAA x', 'student:file:/keys/admin.pub'] }, { dryRun: false, params: { users: [{ name: 'root', sshKeys: [KEY, 'ssh-rsa AAAAB3NzaC1yc2E= other', 'ssh-ed25519 AAAA x'] }, { name: 'student', sshKeys: [KEY, 'ssh-rsa AAAAB3NzaC1yc2E= other'] }] } }],
+    ['users to create, joined with keys for the same user', { addUser: ['teacher:groups=students+teachers:shell=/bin/bash:uid=3000:comment=Class teacher:sudo', 'pupil'], sshInject: ['teacher:string:ssh-ed25519 AAAA x'] }, { dryRun: false, params: { users: [
+      { name: 'teacher', create: true, groups: ['students', 'teachers'], shell: '/bin/bash', uid: 3000, comment: 'Class teacher', sudo: true, sshKeys: ['ssh-ed25519 AAAA x'] },
+      { name: 'pupil', create: true },
+    ] } }],
+    ['groups with and without a gid', { addGroup: ['students:2000', 'teachers'] }, { dryRun: false, params: { groups: [{ name: 'students', gid: 2000 }, { name: 'teachers' }] } }],
+    ['a file to write, its owner', { writeFile: ['/etc/classroom/agent.conf:0640:/f/agent.conf'], fileOwner: ['teacher:students:/etc/classroom/agent.conf'] }, { dryRun: false, params: { files: [{ path: '/etc/classroom/agent.conf', mode: '0640', content: 'room = r1\n', owner: 'teacher', group: 'students' }] } }],
+    ['services, firewall ports, locale, keyboard, packages to remove', { enableService: ['classroom-agent'], disableService: ['cups', 'avahi-daemon'], firewallPort: ['80/tcp', '5900-5910/tcp'], locale: 'de_DE.UTF-8', keyboard: 'de:nodeadkeys', uninstall: 'cups,avahi' }, { dryRun: false, params: {
+      services: { enable: ['classroom-agent'], disable: ['cups', 'avahi-daemon'] }, firewall: { ports: ['80/tcp', '5900-5910/tcp'] }, locale: 'de_DE.UTF-8', keyboard: { layout: 'de', variant: 'nodeadkeys' }, uninstall: ['cups', 'avahi'],
+    } }],
+    ['a keyboard without variant', { keyboard: 'fr' }, { dryRun: false, params: { keyboard: { layout: 'fr' } } }],
     ["virt-sysprep's --operations from the defaults", { operations: 'defaults,-ssh-hostkeys,+ssh-userdir' }, { dryRun: false, operations: { enable: ['ssh-userdir'], disable: ['ssh-hostkeys'] } }],
     ["virt-sysprep's --operations as a whole list", { operations: 'machine-id,logfiles' }, { dryRun: false, operations: { only: ['machine-id', 'logfiles'] } }],
   ])('maps %s', (_name, options, body) => {
@@ -61,6 +72,13 @@ describe('buildSysprepBody', () => {
     ['--operations with --enable', { operations: 'defaults', enable: 'logfiles' }, /--operations: do not combine it with --enable/],
     ['--operations that selects nothing', { operations: 'machine-id,-machine-id' }, /--operations: selects no operation/],
     ['--operations all', { operations: 'all' }, /"all" is not supported/],
+    ['an --add-user part it does not know', { addUser: ['teacher:admin'] }, /--add-user: expects NAME\[:groups=a\+b\]/],
+    ['an --add-user uid that is not a number', { addUser: ['teacher:uid=x'] }, /--add-user: expects/],
+    ['an --add-group gid that is not a number', { addGroup: ['students:x'] }, /--add-group: expects NAME or NAME:GID/],
+    ['a --write-file without mode', { writeFile: ['/etc/x:/f/agent.conf'] }, /--write-file: expects DEST:MODE:FILE/],
+    ['a --write-file of a missing local file', { writeFile: ['/etc/x:0644:/f/missing'] }, /--write-file: cannot read \/f\/missing/],
+    ['a --file-owner for a file not written', { writeFile: ['/etc/x:0644:/f/agent.conf'], fileOwner: ['root:/etc/y'] }, /--file-owner: \/etc\/y is not written by a --write-file/],
+    ['a --keyboard with two variants', { keyboard: 'de:a:b' }, /--keyboard: expects LAYOUT or LAYOUT:VARIANT/],
   ])('refuses %s before anything is sent', (_name, options, message) => {
     expect(() => build(options)).toThrow(UsageError);
     expect(() => build(options)).toThrow(message);
@@ -86,6 +104,12 @@ describe('flagForField', () => {
     ['params.users[0].name', '--user'],
     ['params.scripts[0]', '--script'],
     ['params.timezone', '--timezone'],
+    ['params.files[0].owner', '--file-owner'],
+    ['params.users[1].groups[0]', '--add-user'],
+    ['params.files[0].mode', '--write-file'],
+    ['params.services.disable[0]', '--disable-service'],
+    ['params.firewall.ports[1]', '--firewall-port'],
+    ['params.groups[0].gid', '--add-group'],
     ['mode', '--mode'],
     ['vms[2]', undefined],
     [undefined, undefined],
