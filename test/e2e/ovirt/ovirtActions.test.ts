@@ -10,19 +10,15 @@
 //  2. a clone with marks (a room's) carries them back on GET /vms and gets no reset;
 //  3. start, stop, snapshots (take two, restore the first, delete) and delete change the
 //     test server's VMs, snapshots and volume chains as oVirt would.
-import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { RunningEngine, startEngine } from '../../../engine-plugin/engine';
-import { ovirtWithDefaults } from '../../../engine-plugin/ovirt/OvirtConfig';
-import { startAgent } from '../../../host-agent/agent';
+import type { RunningEngine } from '../../../engine-plugin/engine';
 import { guestRead } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_HOSTNAME, GOLDEN_MACHINE_ID, IDENTITY_PATHS } from '../../helpers/guestImage';
-import { IDS, OvirtApiServer, PASSWORDS, vdsmVolumePath } from '../../helpers/ovirtApiServer';
-import { makeTestPki } from '../../helpers/tls';
+import { IDS, OvirtApiServer, vdsmVolumePath } from '../../helpers/ovirtApiServer';
+import { OvirtStack, startOvirtStack } from './ovirtStack';
 
 const execFileAsync = promisify(execFile);
 jest.setTimeout(8 * 60_000);
@@ -31,14 +27,13 @@ const ADMIN = 'ovirt-e2e-actions-admin-token-0123';
 const ROOM = { 'ovirt-sysprep-room': 'lab' };
 
 describe('oVirt inventory actions: clone, power, snapshots, delete (real agent, real virt-sysprep once)', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ovirt-actions-e2e-'));
-  const mountRoot = path.join(dir, 'rhev', 'data-center', 'mnt');
-  const ovirt = new OvirtApiServer();
-  let agent: Awaited<ReturnType<typeof startAgent>>;
+  let stack: OvirtStack;
+  let ovirt: OvirtApiServer;
   let engine: RunningEngine;
+  let mountRoot = '';
   const volumePath = (sdId: string, diskId: string, volumeId: string) => vdsmVolumePath(mountRoot, ovirt.storageDomains.find((sd) => sd.id === sdId), diskId, volumeId);
-  const golden = ovirt.templates.find((t) => t.id === IDS.golden).disk_attachments.disk_attachment[0].disk;
-  const goldenVolume = () => volumePath(golden.storage_domains.storage_domain[0].id, golden.id, golden.image_id);
+  const goldenDisk = () => ovirt.templates.find((t) => t.id === IDS.golden).disk_attachments.disk_attachment[0].disk;
+  const goldenVolume = () => volumePath(goldenDisk().storage_domains.storage_domain[0].id, goldenDisk().id, goldenDisk().image_id);
   /** The VM's first disk volume as vdsm shows it. */
   const vmVolume = (vmId: string) => {
     const d = ovirt.vm(vmId).disk_attachments.disk_attachment[0].disk;
@@ -47,57 +42,25 @@ describe('oVirt inventory actions: clone, power, snapshots, delete (real agent, 
   const backingOf = async (file: string): Promise<string> => JSON.parse((await execFileAsync('qemu-img', ['info', '-U', '--output=json', file])).stdout)['backing-filename'];
 
   beforeAll(async () => {
-    mkdirSync(mountRoot, { recursive: true });
-    await copyGuestImage(goldenVolume());
-    // vdsm makes every new volume a qcow2 layer over its parent in the disk's image directory.
-    ovirt.onVolume = async ({ sd, disk, volumeId, parentVolumeId, why }) => {
-      const file = volumePath(sd.id, disk.id, volumeId);
-      const parent = why === 'clone' ? goldenVolume() : volumePath(sd.id, disk.id, parentVolumeId);
-      mkdirSync(path.dirname(file), { recursive: true });
-      await execFileAsync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', parent, '-F', 'qcow2', file]);
-    };
-    const pki = await makeTestPki(path.join(dir, 'pki'));
-    await ovirt.start({ cert: pki.serverCert, key: pki.serverKey });
-    ovirt.hosts = ovirt.hosts.filter((h) => h.id === IDS.host1);
-    agent = await startAgent({
-      hostId: IDS.host1,
-      listen: '127.0.0.1:0',
-      dataDir: path.join(dir, 'agent'),
-      logDir: path.join(dir, 'agent-logs'),
-      secretsDir: path.join(dir, 'agent-secrets'),
-      storageRoots: [mountRoot],
-      maxJobs: 1,
-      hypervisor: 'tcg',
-      tlsCa: pki.caCert,
-      tlsCert: pki.serverCert,
-      tlsKey: pki.serverKey,
+    stack = await startOvirtStack({
+      prefix: 'ovirt-actions-e2e-',
+      adminToken: ADMIN,
+      ovirt: { eventsIntervalSec: 3600 }, // ticked by the test
+      before: async (s) => {
+        ({ ovirt, mountRoot } = s);
+        await copyGuestImage(goldenVolume());
+        // vdsm makes every new volume a qcow2 layer over its parent in the disk's image directory.
+        ovirt.onVolume = async ({ sd, disk, volumeId, parentVolumeId, why }) => {
+          const file = volumePath(sd.id, disk.id, volumeId);
+          const parent = why === 'clone' ? goldenVolume() : volumePath(sd.id, disk.id, parentVolumeId);
+          mkdirSync(path.dirname(file), { recursive: true });
+          await execFileAsync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', parent, '-F', 'qcow2', file]);
+        };
+      },
     });
-    engine = await startEngine({
-      listen: '127.0.0.1:0',
-      dataDir: path.join(dir, 'engine'),
-      logLevel: 'warn',
-      tokens: [{ name: 'admin', role: 'admin', token: ADMIN }],
-      agentTls: { caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey },
-      inventory: 'ovirt',
-      ovirt: ovirtWithDefaults({
-        url: ovirt.url,
-        caFile: pki.caCert,
-        username: 'admin@internal',
-        password: PASSWORDS['admin@internal'],
-        agentPort: Number(agent.address.split(':').pop()),
-        mountRoot,
-        eventsIntervalSec: 3600, // ticked by the test
-        guardPollSec: 2,
-      }),
-      autoReset: { clone: { enabled: true, profile: 'clone-reset' }, import: { enabled: true, profile: 'clone-reset' }, pool: { enabled: false, profile: 'clone-reset' } },
-    });
+    engine = stack.engine;
   });
-  afterAll(async () => {
-    await engine?.stop();
-    await agent?.stop();
-    await ovirt.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.stop());
 
   const api = async (method: string, url: string, body?: unknown) => {
     const res = await fetch(`${engine.url}/api/v1${url}`, {
