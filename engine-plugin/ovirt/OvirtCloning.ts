@@ -52,15 +52,15 @@ export class OvirtCloning implements VmCloning {
     const created = await this.client.post<OvVm>('/vms', body, { query: { clone: 'false' } });
     this.log.info('oVirt VM created from template', { vmId: created.id, name, template: template.name ?? template.id });
     this.inventory.invalidate();
-    await waitFor({
+    const made = await waitFor({
       what: `VM "${name}" to be made from template "${template.name ?? template.id}" (down, disks ok)`,
       timeoutMs: this.config.readyTimeoutSec * 1000,
       read: () => this.inventory.rawVm(created.id),
-      done: (vm) => vm === undefined || isReady(vm),
-      describe: (vm) => (vm ? `status ${vm.status}` : 'no VM'),
-    }).then((vm) => {
-      if (!vm) throw new NotFoundError('VM_NOT_FOUND', `VM "${name}" vanished from oVirt while it was being made (its creation failed there)`, { field: 'name' });
+      done: (v) => v === undefined || isReady(v),
+      describe: (v) => (v ? `status ${v.status}` : 'no VM'),
     });
+    if (!made) throw new NotFoundError('VM_NOT_FOUND', `VM "${name}" vanished from oVirt while it was being made (its creation failed there)`, { field: 'name' });
+    this.inventory.invalidate(); // listings read while it was locked
     const vm = await this.inventory.getVm(created.id);
     if (!vm) throw new NotFoundError('VM_NOT_FOUND', `VM "${name}" vanished from oVirt right after it was made`, { field: 'name' });
     return vm;

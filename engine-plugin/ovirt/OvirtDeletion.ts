@@ -41,6 +41,7 @@ export class OvirtDeletion implements InventoryDeletion {
       done: (v) => v === undefined,
       describe: (v) => `status ${v?.status}`,
     });
+    this.inventory.invalidate(); // listings read while it was being removed
     this.log.info('oVirt VM removed', { vmId: vm.id, name: vm.name });
     return vm;
   }
