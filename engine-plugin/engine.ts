@@ -53,6 +53,10 @@ import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
 import { LifecycleGuard } from './ovirt/LifecycleGuard';
 import { OvirtAuthorizer } from './ovirt/OvirtAuthorizer';
 import { OvirtClient } from './ovirt/OvirtClient';
+import { OvirtCloning } from './ovirt/OvirtCloning';
+import { OvirtDeletion } from './ovirt/OvirtDeletion';
+import { OvirtPower } from './ovirt/OvirtPower';
+import { OvirtSnapshots } from './ovirt/OvirtSnapshots';
 import { OvirtConfig } from './ovirt/OvirtConfig';
 import { OvirtEventWatcher } from './ovirt/OvirtEventWatcher';
 import { OvirtInventory } from './ovirt/OvirtInventory';
@@ -93,10 +97,11 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     for (const cls of OVIRT_SERVICES) c.registerSingleton(cls as never);
     c.register(Inventory, { useToken: OvirtInventory });
     c.register(InventoryActions, { useFactory: () => null });
-    c.register(VmCloning, { useFactory: () => null });
-    c.register(VmPower, { useFactory: () => null });
-    c.register(VmSnapshots, { useFactory: () => null }); // taken in oVirt (docs/engine-decisions.md)
-    c.register(InventoryDeletion, { useFactory: () => null });
+    // Clone, power, snapshots and VM delete through oVirt's REST API (docs/ovirt.md).
+    c.register(VmCloning, { useToken: OvirtCloning });
+    c.register(VmPower, { useToken: OvirtPower });
+    c.register(VmSnapshots, { useToken: OvirtSnapshots });
+    c.register(InventoryDeletion, { useToken: OvirtDeletion });
     c.register(TemplateClones, { useFactory: () => null }); // OvirtAuthorizer asks oVirt
     c.register(JobAuthorizer, { useToken: OvirtAuthorizer });
   } else if (config.inventory === 'libvirt') {
@@ -146,6 +151,8 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     log,
     inventory: c.resolve<Inventory>(Inventory),
     actions,
+    cloning: c.resolve<VmCloning | null>(VmCloning),
+    authorizer: c.resolve<JobAuthorizer>(JobAuthorizer),
     power: c.resolve<VmPower | null>(VmPower),
     snapshots: c.resolve<VmSnapshots | null>(VmSnapshots),
     deletion: c.resolve<InventoryDeletion | null>(InventoryDeletion),
@@ -215,7 +222,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
 }
 
 /** The oVirt integration (engine-plugin/ovirt/), registered when inventory = ovirt. */
-const OVIRT_SERVICES = [OvirtClient, OvirtInventory, OvirtStateStore, OvirtAuthorizer, OvirtEventWatcher, ExternalJobMirror, LifecycleGuard];
+const OVIRT_SERVICES = [OvirtClient, OvirtInventory, OvirtStateStore, OvirtAuthorizer, OvirtEventWatcher, ExternalJobMirror, LifecycleGuard, OvirtCloning, OvirtPower, OvirtSnapshots, OvirtDeletion];
 
 export interface OvirtServices {
   client: OvirtClient;

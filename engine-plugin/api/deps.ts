@@ -8,7 +8,9 @@ import type { Inspector } from '../dispatch/Inspector';
 import type { Inventory } from '../inventory/Inventory';
 import type { InventoryActions } from '../inventory/InventoryActions';
 import type { InventoryDeletion } from '../inventory/InventoryDeletion';
+import type { VmCloning } from '../inventory/VmCloning';
 import type { VmPower } from '../inventory/VmPower';
+import type { JobAuthorizer } from '../jobs/JobAuthorizer';
 import type { VmSnapshots } from '../inventory/VmSnapshots';
 import type { JobBus } from '../jobs/JobBus';
 import type { JobService } from '../jobs/JobService';
@@ -27,6 +29,10 @@ export interface ApiDeps {
   inventory: Inventory;
   /** null with an inventory the engine does not own (oVirt): embedded actions answer 501. */
   actions: InventoryActions | null;
+  /** A clone from a template (POST /vms with a template): every inventory (oVirt through its API). */
+  cloning: VmCloning | null;
+  /** May the caller act on these VMs / templates (oVirt asks oVirt; else engine roles only). */
+  authorizer: JobAuthorizer;
   /** Start, shutdown, stop of the inventory's VMs; null where the inventory does not allow it (oVirt): NOT_SUPPORTED. */
   power: VmPower | null;
   /** A VM's snapshots; null where the inventory keeps none through the API (embedded, oVirt): NOT_SUPPORTED. */

@@ -1,11 +1,17 @@
 // VMs, pools and templates: read from the inventory port; the inventory's actions
-// (register, clone, import, pool: InventoryActions, embedded or libvirt) produce the clone
-// and import events that trigger the automatic reset; start, shutdown and stop go through
-// the power port (VmPower: libvirt acts on the domain, the embedded inventory marks the VM).
+// (register, import, pool: InventoryActions, embedded or libvirt; clone: VmCloning, oVirt
+// too) produce the clone and import events that trigger the automatic reset; start,
+// shutdown and stop go through the power port (VmPower: libvirt acts on the domain, oVirt
+// through its API, the embedded inventory marks the VM). Before a clone, a power action or
+// a delete, the caller's rights on the VM (a clone: on its template) are asked of the
+// authorizer, as before a job (oVirt users: oVirt's permissions; the calls themselves run
+// with the plugin's account).
 import { z } from 'zod';
 import { SysprepError } from '../../shared/errors';
 import type { ActiveJobOf, InventoryActions } from '../inventory/InventoryActions';
 import type { InventoryDeletion } from '../inventory/InventoryDeletion';
+import type { Vm } from '../inventory/Inventory';
+import type { Caller } from '../jobs/Caller';
 import type { VmPower } from '../inventory/VmPower';
 import { requirePool, requireTemplate, requireVm } from '../inventory/requireEntity';
 import { renderString } from '../../shared/catalog/patterns';
@@ -39,7 +45,7 @@ export const poolBodySchema = z
 
 /** Why an inventory without actions refuses them, by [engine] inventory. */
 const MANAGED_ELSEWHERE: Partial<Record<string, string>> = {
-  ovirt: 'this inventory is managed by oVirt: create and delete VMs, templates and pools there',
+  ovirt: 'this inventory is managed by oVirt: import VMs and create or delete templates and pools there',
 };
 
 const actionsOf = (d: ApiDeps): InventoryActions => portOf(d, d.actions);
@@ -51,6 +57,9 @@ export function portOf<T>(d: ApiDeps, port: T | null, why?: string): T {
   if (!port) throw new SysprepError('invalid', 'NOT_SUPPORTED', why ?? MANAGED_ELSEWHERE[d.config.inventory] ?? `the ${d.config.inventory} inventory has no such action`, { field: 'inventory' });
   return port;
 }
+
+/** The caller may act on the VM (oVirt: his permissions there), else 403. */
+export const authorizeVm = (d: ApiDeps, caller: Caller, vm: Vm): Promise<void> => d.authorizer.authorize(caller, [{ type: 'vm', id: vm.id, name: vm.name }]);
 
 /** The job store's answer to "who works on it", in the inventory's terms. */
 const activeJobOf = (d: ApiDeps): ActiveJobOf => (target) => d.store.activeJobFor(`${target.type}:${target.id}`);
@@ -70,36 +79,46 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'post', path: '/vms/:id/sysprep', tag: 'sysprep', summary: 'Sysprep one VM (must be down)', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sysprepVm(params.id, body, caller),
   }));
-  t.add({ method: 'post', path: '/vms', tag: 'vms', summary: 'Clone a VM from a template ({name, template}) or import one ({name, disks, host?}); starts its automatic reset (libvirt: a new domain)', role: 'admin', body: vmBodySchema, status: 201 }, async ({ body, caller }) => {
-    const actions = actionsOf(d);
+  t.add({ method: 'post', path: '/vms', tag: 'vms', summary: 'Clone a VM from a template ({name, template}) or import one ({name, disks, host?}); starts its automatic reset (libvirt: a new domain; oVirt: clone only, a thin VM made through its API)', role: 'admin', body: vmBodySchema, status: 201 }, async ({ body, caller }) => {
     const trigger = body.template !== undefined ? 'clone' : 'import';
     const status = d.autoReset.initialStatus(trigger);
-    const vm = body.template !== undefined
-      ? await actions.cloneVm({ name: body.name, template: body.template, status })
-      : await actions.importVm({ name: body.name, disks: body.disks!, hostId: body.host, status });
+    let vm: Vm;
+    if (body.template !== undefined) {
+      const cloning = portOf(d, d.cloning);
+      // An unknown template is the clone's own 404 (each inventory words it).
+      const t = await d.inventory.getTemplate(body.template);
+      if (t) await d.authorizer.authorize(caller, [{ type: 'template', id: t.id, name: t.name, readOnly: true }]);
+      vm = await cloning.cloneVm({ name: body.name, template: body.template, status });
+    } else {
+      vm = await actionsOf(d).importVm({ name: body.name, disks: body.disks!, hostId: body.host, status });
+    }
     const reset = await d.autoReset.onVmAdded(vm, trigger, caller.name);
     return { vm: (await d.inventory.getVm(vm.id)) ?? vm, job: reset.job, resetError: reset.error };
   });
-  t.add({ method: 'delete', path: '/vms/:id', tag: 'vms', summary: "Delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay (libvirt: the domain is undefined)", role: 'admin', status: 204 }, async ({ params }) => {
-    await deletionOf(d).deleteVm(params.id, activeJobOf(d));
+  t.add({ method: 'delete', path: '/vms/:id', tag: 'vms', summary: "Delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay (libvirt: the domain is undefined; oVirt: the VM and its disks are removed)", role: 'admin', status: 204 }, async ({ params, caller }) => {
+    const deletion = deletionOf(d);
+    const vm = await requireVm(d.inventory, params.id);
+    await authorizeVm(d, caller, vm);
+    await deletion.deleteVm(vm.id, activeJobOf(d));
   });
-  /** The VM a power action may act on: known, and no job holding it. */
-  const powerTarget = async (id: string) => {
+  /** The VM a power action may act on: known, the caller's, and no job holding it. */
+  const powerTarget = async (id: string, caller: Caller) => {
     const vm = await requireVm(d.inventory, id);
+    await authorizeVm(d, caller, vm);
     d.locks.checkFree(vm);
     return vm;
   };
-  t.add({ method: 'post', path: '/vms/:id/start', tag: 'vms', summary: 'Start the VM (libvirt: virsh start; embedded: mark it up); refused while a job holds it', role: 'operator', status: 200 }, async ({ params }) => {
+  t.add({ method: 'post', path: '/vms/:id/start', tag: 'vms', summary: 'Start the VM (libvirt: virsh start; oVirt: start, waits until up; embedded: mark it up); refused while a job holds it', role: 'operator', status: 200 }, async ({ params, caller }) => {
     const power = powerOf(d);
-    return power.start(await powerTarget(params.id));
+    return power.start(await powerTarget(params.id, caller));
   });
-  t.add({ method: 'post', path: '/vms/:id/shutdown', tag: 'vms', summary: `Shut the VM down (libvirt: ACPI power button, then wait up to timeoutSec, default ${SHUTDOWN_TIMEOUT_SEC}, and answer the VM as it then is; embedded: mark it down)`, role: 'operator', status: 200, body: shutdownBodySchema, emptyBody: true }, async ({ params, body }) => {
+  t.add({ method: 'post', path: '/vms/:id/shutdown', tag: 'vms', summary: `Shut the VM down (libvirt: ACPI power button, oVirt: shutdown, then wait up to timeoutSec, default ${SHUTDOWN_TIMEOUT_SEC}, and answer the VM as it then is; embedded: mark it down)`, role: 'operator', status: 200, body: shutdownBodySchema, emptyBody: true }, async ({ params, body, caller }) => {
     const power = powerOf(d);
-    return power.shutdown(await powerTarget(params.id), (body.timeoutSec ?? SHUTDOWN_TIMEOUT_SEC) * 1000);
+    return power.shutdown(await powerTarget(params.id, caller), (body.timeoutSec ?? SHUTDOWN_TIMEOUT_SEC) * 1000);
   });
-  t.add({ method: 'post', path: '/vms/:id/stop', tag: 'vms', summary: 'Stop the VM at once (libvirt: virsh destroy; embedded: mark it down)', role: 'operator', status: 200 }, async ({ params }) => {
+  t.add({ method: 'post', path: '/vms/:id/stop', tag: 'vms', summary: 'Stop the VM at once (libvirt: virsh destroy; oVirt: stop; embedded: mark it down)', role: 'operator', status: 200 }, async ({ params, caller }) => {
     const power = powerOf(d);
-    return power.stop(await powerTarget(params.id));
+    return power.stop(await powerTarget(params.id, caller));
   });
 
   // ---- pools ----

@@ -7,6 +7,8 @@ export interface JobTargetRef {
   type: 'vm' | 'template';
   id: string;
   name: string;
+  /** A template only read (cloned from), not written: the seal's checks do not apply. */
+  readOnly?: boolean;
 }
 
 export interface JobAuthorizer {

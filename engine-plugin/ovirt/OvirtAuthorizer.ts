@@ -18,6 +18,9 @@
 //        memberships and permits are cached for cache_ttl_sec.
 //  Callers with a configured token (admins, automation, auto-reset) are not asked.
 //  For every caller, a template that VMs are based on is never sealed (409).
+//  The same check guards the inventory's actions on oVirt (power, snapshots, delete: the
+//  VM; a clone: its template, only read): the routes ask it before acting, because those
+//  calls run with the plugin's own account.
 import { createHash } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { ConflictError, PermissionError } from '../../shared/errors';
@@ -68,7 +71,7 @@ export class OvirtAuthorizer implements JobAuthorizer {
   };
 
   async authorize(caller: Caller, targets: JobTargetRef[]): Promise<void> {
-    for (const t of targets) if (t.type === 'template') await this.checkTemplateUnused(t);
+    for (const t of targets) if (t.type === 'template' && !t.readOnly) await this.checkTemplateUnused(t);
     const who = caller.ovirt;
     if (!who) return;
     for (let i = 0; i < targets.length; i += CONCURRENCY) {

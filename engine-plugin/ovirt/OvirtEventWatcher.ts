@@ -25,6 +25,9 @@
 //  4. each pending VM is asked for: once it is Down and all its disks are OK (oVirt locks
 //     the image while it copies), AutoReset.onVmAdded() starts its reset job (trigger
 //     import / pool / clone, with the profile of [auto_reset]);
+//     A VM the engine cloned itself (OvirtCloning: our marker in its comment, written in
+//     the same request that made it) is skipped: whoever cloned it (POST /vms, a room)
+//     runs its own sysprep, with its own values;
 //  5. an unreachable engine backs off (interval doubling up to events_max_backoff_sec).
 //
 // On its first start (no cursor stored) the watcher begins at the newest event: VMs made
@@ -37,6 +40,7 @@ import { Logger } from '../logger';
 import { OvirtClient } from './OvirtClient';
 import { OvirtConfig } from './OvirtConfig';
 import { OvirtInventory } from './OvirtInventory';
+import { marksOf } from './ovirtMarks';
 import { asNum, attachedDisks, items, OvEvent } from './ovirtModel';
 import { EventCursor, OvirtStateStore, PendingVm } from './OvirtStateStore';
 import { creationTrigger, Inheritance, inheritance, refineTrigger } from './vmCreationEvents';
@@ -56,7 +60,7 @@ export interface EventGap {
   message: string;
 }
 
-export type Readiness = 'ready' | 'waiting' | 'gone' | 'skip';
+export type Readiness = 'ready' | 'waiting' | 'gone' | 'skip' | 'ours';
 
 /** What GET /hosts shows of the watcher (ovirtEvents). */
 export interface EventWatchStatus {
@@ -271,7 +275,8 @@ export class OvirtEventWatcher {
     }
     this.store.donePending(p.vmId);
     if (readiness !== 'ready') {
-      log.info(readiness === 'gone' ? 'new VM was removed before its reset' : 'new VM has no active disk: no reset');
+      const why = { gone: 'new VM was removed before its reset', skip: 'new VM has no active disk: no reset', ours: 'new VM was cloned by this engine: its cloner runs its sysprep' }[readiness];
+      log.info(why);
       return;
     }
     const vm = await this.inventory.getVm(p.vmId);
@@ -290,6 +295,7 @@ export class OvirtEventWatcher {
     const vm = await this.inventory.rawVm(p.vmId);
     if (!vm) return { readiness: 'gone', trigger: p.trigger };
     const trigger = refineTrigger(vm, p.trigger);
+    if (marksOf(vm)) return { readiness: 'ours', trigger };
     if (vm.status !== 'down' || attachedDisks(vm).some((d) => d.status !== undefined && d.status !== 'ok')) return { readiness: 'waiting', trigger };
     const why = inheritance(vm, p.trigger);
     return { readiness: why === 'no_disk' ? 'skip' : 'ready', trigger, why };

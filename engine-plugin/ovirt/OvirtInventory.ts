@@ -13,6 +13,7 @@ import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm } fr
 import { Logger } from '../logger';
 import { OvirtClient } from './OvirtClient';
 import { OvirtConfig } from './OvirtConfig';
+import { marksOf } from './ovirtMarks';
 import {
   attachedDisks, BLANK_TEMPLATE_ID, drivePath, isUuid, items, OvDisk, OvHost, OvPool, OvStorageDomain, OvTemplate, OvVm, searchValue, vmStatus,
 } from './ovirtModel';
@@ -196,6 +197,7 @@ export class OvirtInventory implements Inventory {
   private toVm(v: OvVmWithSnapshots, sds: Map<string, OvStorageDomain>): Vm {
     const templateId = v.template?.id && v.template.id !== BLANK_TEMPLATE_ID ? v.template.id : undefined;
     const snapshots = v.snapshots ? { snapshotInPreview: snapshotInPreview(v), snapshots: regularSnapshots(v) } : {};
+    const marks = marksOf(v);
     return {
       id: v.id,
       name: v.name ?? v.id,
@@ -205,6 +207,7 @@ export class OvirtInventory implements Inventory {
       templateId,
       disks: this.disksOf(`vm ${v.id}`, attachedDisks(v), sds),
       ...snapshots,
+      ...(marks && { marks }),
       createdAt: isoTime(v.creation_time),
     };
   }

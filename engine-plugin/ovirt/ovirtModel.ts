@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { InputError } from '../../shared/errors';
 import type { DiskRef, DiskStatus, VmSnapshot, VmStatus } from '../inventory/Inventory';
+import type { Snapshot } from '../inventory/VmSnapshots';
 
 export interface Ref {
   id: string;
@@ -37,6 +38,9 @@ export interface OvDiskAttachment extends Ref {
 export interface OvVm extends Ref {
   status?: string;
   description?: string;
+  /** Free text; the product's marks live here (ovirtMarks.ts). */
+  comment?: string;
+  cluster?: Ref;
   host?: Ref;
   template?: Ref;
   original_template?: Ref;
@@ -47,6 +51,10 @@ export interface OvVm extends Ref {
 
 export interface OvTemplate extends Ref {
   status?: string;
+  /** The cluster a VM made from it is added to (POST /vms needs one). */
+  cluster?: Ref;
+  /** Template versions share the name; the newest has the highest number. */
+  version?: { version_number?: string | number };
   creation_time?: string;
   disk_attachments?: { disk_attachment?: OvDiskAttachment[] };
 }
@@ -328,6 +336,27 @@ export function regularSnapshots(v: OvVmWithSnapshots): VmSnapshot[] {
     .filter((s) => s.snapshot_type === 'regular')
     .map((s) => ({ id: s.id, description: s.description ?? '', date: isoTime(s.date) }))
     .sort((a, b) => (a.date ?? '').localeCompare(b.date ?? ''));
+}
+
+/**
+ * oVirt's regular snapshots as the snapshot port's (OvirtSnapshots), oldest first. oVirt has
+ * no snapshot name: `name` is the description, else the id. The newest is current: the
+ * active layer sits on it (a restore removes the snapshots after the one restored).
+ */
+export function toSnapshots(list: OvSnapshot[]): Snapshot[] {
+  const regular = list
+    .filter((s) => s.snapshot_type === 'regular')
+    .map((s) => ({ s, date: isoTime(s.date) }))
+    .sort((a, b) => (a.date ?? '').localeCompare(b.date ?? ''));
+  return regular.map(({ s, date }, i) => ({
+    id: s.id,
+    name: s.description || s.id,
+    description: s.description ?? '',
+    ...(date && { date }),
+    vmState: 'down',
+    ...(i > 0 && { parent: regular[i - 1].s.id }),
+    current: i === regular.length - 1,
+  }));
 }
 
 // ---- groups (issue 12, item 6) -------------------------------------------------------

@@ -26,6 +26,20 @@
 //    ones (addSnapshot) and a preview (previewSnapshot / undoPreview), as ovirt-engine's
 //    SnapshotsManager, TryBackToAllSnapshotsOfVmCommand and RestoreAllSnapshotsCommand
 //    leave them.
+// And (issue 14: the inventory actions on oVirt), each asynchronous as oVirt is (the
+// action is answered when accepted; the state changes `asyncMs` later):
+//  * POST /vms?clone=false {name, template, cluster, comment} (VmsService.add, AddVmCommand):
+//    a thin VM image_locked with locked disks (a new layer per template disk), events 37,
+//    then down / ok and event 53; `onVolume` lets a test lay the new volume out on disk;
+//  * POST /vms/{id}/start | stop | shutdown (VmService): wait_for_launch -> powering_up ->
+//    up; stop -> down; shutdown -> powering_down -> down unless `ignoresAcpi` has the VM;
+//  * DELETE /vms/{id} (RemoveVmCommand): image_locked, then gone with its snapshots;
+//  * POST /vms/{id}/snapshots (CreateSnapshotForVmCommand): the snapshot locked and the
+//    VM image_locked, then ok / down, and the disks' image_id is the new leaf;
+//    POST .../snapshots/{sid}/restore (TryBackToAllSnapshotsOfVm + RestoreAllSnapshots):
+//    the snapshots after it are removed, a new leaf over its volumes; DELETE .../{sid}:
+//    locked while merged, then gone. State conflicts (VM not down, ...) answer 409 with
+//    oVirt's fault body; every change is in `actions` for the tests.
 import express, { Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -430,6 +444,38 @@ export class OvirtApiServer {
     };
   }
 
+  // ---- inventory actions (issue 14) -----------------------------------------------------
+  /** Delay of each asynchronous step (an action's state change after its answer). */
+  asyncMs = 200;
+  /** Snapshot id -> disk id -> the volume it keeps (the VM's leaf when it was taken). */
+  private readonly snapshotVolumes = new Map<string, Map<string, string>>();
+  /** VMs whose guest ignores an ACPI shutdown. */
+  ignoresAcpi = new Set<string>();
+  /** What the actions did, in order: `<action> <vm name>[ <detail>]`. */
+  readonly actions: string[] = [];
+  /** A new volume of a VM's disk: a clone's layer (parent = the template's volume), a snapshot's or a restore's leaf. */
+  onVolume?: (e: { vm: any; disk: any; sd: any; volumeId: string; parentVolumeId: string; why: 'clone' | 'snapshot' | 'restore' }) => Promise<void> | void;
+
+  /** After `asyncMs` (steps in order): the engine's asynchronous tasks. */
+  private later(...steps: (() => Promise<void> | void)[]): void {
+    const [first, ...rest] = steps;
+    if (!first) return;
+    setTimeout(() => {
+      void Promise.resolve(first()).then(() => this.later(...rest));
+    }, this.asyncMs).unref();
+  }
+
+  /** New leaf volumes on each disk of `vm` (snapshot, restore): image_id changes, the hook lays the file out. */
+  private async newLeaves(vm: any, why: 'snapshot' | 'restore', parentOf: (disk: any) => string): Promise<void> {
+    for (const a of vm.disk_attachments?.disk_attachment ?? []) {
+      const parentVolumeId = parentOf(a.disk);
+      const volumeId = uuid('b1b1b1b1');
+      a.disk.image_id = volumeId;
+      const sd = this.storageDomains.find((x) => x.id === a.disk.storage_domains?.storage_domain?.[0]?.id);
+      await this.onVolume?.({ vm, disk: a.disk, sd, volumeId, parentVolumeId, why });
+    }
+  }
+
   /** Accepts `token` as the SSO token of `user` (the UI plugin test hands one token to WebAdmin and the engine). */
   acceptToken(token: string, user: string): void {
     const name = user.split('@')[0];
@@ -627,6 +673,8 @@ export class OvirtApiServer {
       res.json({});
     });
 
+    this.actionRoutes(api, notFound);
+
     api.get('/templates', (req, res) => {
       const list = this.search(this.templates, String(req.query.search ?? ''), req.query.max);
       res.json(list.length ? { template: list.map((t) => vmView(req, t)) } : {});
@@ -805,6 +853,147 @@ export class OvirtApiServer {
     });
     app.use(API, api);
     return app;
+  }
+
+  /**
+   * The VM actions of issue 14 (see the header). Conflicts answer 409 with oVirt's fault
+   * shape {reason: "Operation Failed", detail: "[Cannot <action> VM. <why>]"}
+   * (restapi BaseBackendResource.handleError, AppErrors.properties wording).
+   */
+  private actionRoutes(api: express.Router, notFound: (res: Response, id: string) => void): void {
+    const refuse = (res: Response, action: string, why: string) => void res.status(409).json({ reason: 'Operation Failed', detail: `[Cannot ${action} VM. ${why}]` });
+    const link = (kind: string, id: string) => ({ href: `${API}/${kind}/${id}`, id });
+    const action = (status = 'complete') => ({ status });
+
+    // VmsService.add: template and cluster (by id or name) required, clone (query) default false.
+    api.post('/vms', (req, res) => {
+      const b = req.body ?? {};
+      const missing = ['name', 'template', 'cluster'].filter((k) => !b[k]);
+      if (missing.length) return void res.status(400).json({ reason: 'Incomplete parameters', detail: `Vm [${missing.join(', ')}] required for add` });
+      const t = this.templates.find((x) => x.id === b.template.id || (!b.template.id && x.name === b.template.name));
+      if (!t) return notFound(res, String(b.template.id ?? b.template.name));
+      if (this.vms.some((v) => v.name === b.name)) return refuse(res, 'add', 'Name is already in use');
+      if (t.cluster?.id && b.cluster.id && b.cluster.id !== t.cluster.id) return refuse(res, 'add', 'Template is not in the cluster');
+      const clone = readBool(req.query.clone, false);
+      const vm = this.addVm({ name: b.name, template: clone ? IDS.blank : t.id, status: 'image_locked', disks: 0 });
+      Object.assign(vm, { comment: b.comment ?? '', description: b.description ?? '', original_template: link('templates', t.id), cluster: link('clusters', b.cluster.id ?? t.cluster?.id) });
+      const tDisks: any[] = t.disk_attachments?.disk_attachment ?? [];
+      vm.disk_attachments.disk_attachment = tDisks.map((ta: any, i: number) => {
+        const diskId = uuid('a0a0a0a0');
+        return { ...ta, id: diskId, disk: { ...ta.disk, href: `${API}/disks/${diskId}`, id: diskId, alias: `${b.name}_Disk${i + 1}`, image_id: uuid('b1b1b1b1'), format: 'cow', status: 'locked' } };
+      });
+      this.actions.push(`add ${b.name} template=${t.name} clone=${clone}`);
+      this.addEvent(37, vm.id, `VM ${b.name} creation was initiated by admin@internal-authz.`);
+      this.later(async () => {
+        for (const [i, a] of vm.disk_attachments.disk_attachment.entries()) {
+          const sd = this.storageDomains.find((x) => x.id === a.disk.storage_domains?.storage_domain?.[0]?.id);
+          await this.onVolume?.({ vm, disk: a.disk, sd, volumeId: a.disk.image_id, parentVolumeId: tDisks[i].disk.image_id, why: 'clone' });
+          a.disk.status = 'ok';
+        }
+        vm.status = 'down';
+        this.addEvent(53, vm.id, `VM ${b.name} creation has been completed.`);
+      });
+      res.status(202).json(vm);
+    });
+
+    api.post('/vms/:id/start', (req, res) => {
+      const vm = this.vm(req.params.id);
+      if (!vm) return notFound(res, req.params.id);
+      if (vm.status !== 'down') return refuse(res, 'run', vm.status === 'image_locked' ? 'VM is locked. Please try again in a few minutes.' : 'VM is running.');
+      vm.status = 'wait_for_launch';
+      this.actions.push(`start ${vm.name}`);
+      this.later(() => void (vm.status = 'powering_up'), () => void (vm.status = 'up'));
+      res.json(action());
+    });
+    api.post('/vms/:id/stop', (req, res) => {
+      const vm = this.vm(req.params.id);
+      if (!vm) return notFound(res, req.params.id);
+      if (vm.status === 'down' || vm.status === 'image_locked') return refuse(res, 'stop', 'VM is not running.');
+      this.actions.push(`stop ${vm.name}`);
+      this.later(() => void (vm.status = 'down'));
+      res.json(action());
+    });
+    api.post('/vms/:id/shutdown', (req, res) => {
+      const vm = this.vm(req.params.id);
+      if (!vm) return notFound(res, req.params.id);
+      if (vm.status !== 'up') return refuse(res, 'shutdown', 'VM is not running.');
+      this.actions.push(`shutdown ${vm.name}`);
+      if (this.ignoresAcpi.has(vm.id)) return void res.json(action());
+      vm.status = 'powering_down';
+      this.later(() => void (vm.status = 'down'));
+      res.json(action());
+    });
+    // VmService.remove (RemoveVmCommand): the VM must be down; removed with its disks.
+    api.delete('/vms/:id', (req, res) => {
+      const vm = this.vm(req.params.id);
+      if (!vm) return notFound(res, req.params.id);
+      if (vm.status !== 'down') return refuse(res, 'remove', vm.status === 'image_locked' ? 'VM is locked. Please try again in a few minutes.' : 'VM is running.');
+      vm.status = 'image_locked';
+      this.actions.push(`remove ${vm.name}`);
+      this.later(() => {
+        this.vms = this.vms.filter((v) => v !== vm);
+        this.snapshots.delete(vm.id);
+      });
+      res.json(action());
+    });
+
+    api.get('/vms/:id/snapshots/:sid', (req, res) => {
+      const s = this.vm(req.params.id) && this.snapshotsOf(req.params.id).find((x) => x.id === req.params.sid);
+      if (!s) return notFound(res, req.params.sid);
+      res.json(s);
+    });
+    // SnapshotsService.add (CreateSnapshotForVmCommand): VM down here (no memory), not locked.
+    api.post('/vms/:id/snapshots', (req, res) => {
+      const vm = this.vm(req.params.id);
+      if (!vm) return notFound(res, req.params.id);
+      if (vm.status !== 'down') return refuse(res, 'create Snapshot for', vm.status === 'image_locked' ? 'VM is locked. Please try again in a few minutes.' : 'VM is not down.');
+      const s = this.addSnapshot(vm.id, String(req.body?.description ?? ''));
+      s.snapshot_status = 'locked';
+      s.persist_memorystate = String(readBool(req.body?.persist_memorystate, false));
+      vm.status = 'image_locked';
+      this.actions.push(`snapshot ${vm.name} ${s.description}`);
+      // The snapshot keeps the volumes the VM had; the VM goes on on new leaves over them.
+      const before = new Map<string, string>((vm.disk_attachments?.disk_attachment ?? []).map((a: any) => [a.disk.id, a.disk.image_id]));
+      this.snapshotVolumes.set(s.id, before);
+      this.later(async () => {
+        await this.newLeaves(vm, 'snapshot', (d) => before.get(d.id)!);
+        s.snapshot_status = 'ok';
+        vm.status = 'down';
+      });
+      res.status(202).json(s);
+    });
+    // SnapshotService.restore: preview + commit; the snapshots after the target are removed.
+    api.post('/vms/:id/snapshots/:sid/restore', (req, res) => {
+      const vm = this.vm(req.params.id);
+      const list = vm ? this.snapshotsOf(vm.id) : [];
+      const target = list.find((x) => x.id === req.params.sid);
+      if (!vm || !target) return notFound(res, req.params.sid);
+      if (vm.status !== 'down') return refuse(res, 'revert to Snapshot for', vm.status === 'image_locked' ? 'VM is locked. Please try again in a few minutes.' : 'VM is not down.');
+      if (target.snapshot_type !== 'regular' || target.snapshot_status !== 'ok') return refuse(res, 'revert to Snapshot for', 'Snapshot is not ok.');
+      vm.status = 'image_locked';
+      target.snapshot_status = 'locked';
+      this.actions.push(`restore ${vm.name} ${target.description}`);
+      this.later(async () => {
+        const kept = this.snapshotsOf(vm.id).filter((x) => x.snapshot_type !== 'regular' || Number(x.date) <= Number(target.date));
+        this.snapshots.set(vm.id, kept);
+        await this.newLeaves(vm, 'restore', (d) => this.snapshotVolumes.get(target.id)?.get(d.id) ?? d.image_id);
+        target.snapshot_status = 'ok';
+        vm.status = 'down';
+      });
+      res.json(action());
+    });
+    api.delete('/vms/:id/snapshots/:sid', (req, res) => {
+      const vm = this.vm(req.params.id);
+      const s = vm && this.snapshotsOf(vm.id).find((x) => x.id === req.params.sid && x.snapshot_type === 'regular');
+      if (!vm || !s) return notFound(res, req.params.sid);
+      if (s.snapshot_status !== 'ok') return refuse(res, 'remove Snapshot for', 'Snapshot is locked.');
+      s.snapshot_status = 'locked';
+      this.actions.push(`remove-snapshot ${vm.name} ${s.description}`);
+      this.later(() => {
+        this.snapshots.set(vm.id, this.snapshotsOf(vm.id).filter((x) => x !== s));
+      });
+      res.json(action());
+    });
   }
 
   /**

@@ -10,73 +10,28 @@
 // The engine's event watcher starts the automatic reset; afterwards the disk has the VM's
 // name as hostname, a new machine-id and no SSH host keys, and the oVirt external job
 // ended finished. One virt-sysprep run per scenario.
-import 'reflect-metadata';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunningEngine, startEngine } from '../../../engine-plugin/engine';
-import { ovirtWithDefaults } from '../../../engine-plugin/ovirt/OvirtConfig';
-import { startAgent } from '../../../host-agent/agent';
+import type { RunningEngine } from '../../../engine-plugin/engine';
 import { guestRead } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_HOSTNAME, GOLDEN_MACHINE_ID, IDENTITY_PATHS } from '../../helpers/guestImage';
-import { IDS, OvirtApiServer, PASSWORDS, vdsmVolumePath } from '../../helpers/ovirtApiServer';
-import { makeTestPki } from '../../helpers/tls';
+import { IDS, OvirtApiServer, vdsmVolumePath } from '../../helpers/ovirtApiServer';
+import { OvirtStack, startOvirtStack } from './ovirtStack';
 
 jest.setTimeout(8 * 60_000);
 
 const ADMIN = 'ovirt-e2e-admin-token-0123456789';
 
 describe('oVirt import and clone -> automatic reset (real agent, real virt-sysprep)', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ovirt-e2e-'));
-  const mountRoot = path.join(dir, 'rhev', 'data-center', 'mnt');
-  const ovirt = new OvirtApiServer();
-  let agent: Awaited<ReturnType<typeof startAgent>>;
+  let stack: OvirtStack;
+  let ovirt: OvirtApiServer;
   let engine: RunningEngine;
+  let mountRoot = '';
 
   beforeAll(async () => {
-    mkdirSync(mountRoot, { recursive: true });
-    const pki = await makeTestPki(path.join(dir, 'pki'));
-    await ovirt.start({ cert: pki.serverCert, key: pki.serverKey });
-    ovirt.hosts = ovirt.hosts.filter((h) => h.id === IDS.host1); // address 127.0.0.1
-    agent = await startAgent({
-      hostId: IDS.host1,
-      listen: '127.0.0.1:0',
-      dataDir: path.join(dir, 'agent'),
-      logDir: path.join(dir, 'agent-logs'),
-      secretsDir: path.join(dir, 'agent-secrets'),
-      storageRoots: [mountRoot],
-      maxJobs: 1,
-      hypervisor: 'tcg',
-      tlsCa: pki.caCert,
-      tlsCert: pki.serverCert,
-      tlsKey: pki.serverKey,
-    });
-    engine = await startEngine({
-      listen: '127.0.0.1:0',
-      dataDir: path.join(dir, 'engine'),
-      logLevel: 'warn',
-      tokens: [{ name: 'admin', role: 'admin', token: ADMIN }],
-      agentTls: { caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey },
-      inventory: 'ovirt',
-      ovirt: ovirtWithDefaults({
-        url: ovirt.url,
-        caFile: pki.caCert,
-        username: 'admin@internal',
-        password: PASSWORDS['admin@internal'],
-        agentPort: Number(agent.address.split(':').pop()),
-        mountRoot,
-        eventsIntervalSec: 1,
-        guardPollSec: 2,
-      }),
-      autoReset: { clone: { enabled: true, profile: 'clone-reset' }, import: { enabled: true, profile: 'clone-reset' }, pool: { enabled: false, profile: 'clone-reset' } },
-    });
+    stack = await startOvirtStack({ prefix: 'ovirt-e2e-', adminToken: ADMIN });
+    ({ ovirt, engine, mountRoot } = stack);
   });
-  afterAll(async () => {
-    await engine?.stop();
-    await agent?.stop();
-    await ovirt.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.stop());
 
   const api = async (method: string, url: string) => {
     const res = await fetch(`${engine.url}/api/v1${url}`, { method, headers: { authorization: `Bearer ${ADMIN}` } });

@@ -63,10 +63,12 @@ describe('engine with the oVirt inventory (contract, oVirt API test server + fak
       expect(vms.body.items.map((v: { name: string }) => v.name)).toEqual(['db-01', 'lab-1']);
       expect(vms.body.next).toBe('2');
       expect((await h.api('GET', `/pools/lab`)).body.vmIds).toEqual([IDS.lab1]);
-      expect((await h.api('POST', '/vms', { name: 'x', template: 'golden-el9' })).body.error.code).toBe('NOT_SUPPORTED');
-      for (const url of ['/vms/db-01', '/templates/golden-el9', '/pools/lab']) {
+      // Import, templates and pools stay oVirt's; a VM that runs is not deleted.
+      expect((await h.api('POST', '/vms', { name: 'x', disks: [{ path: '/x.qcow2' }] })).body.error.code).toBe('NOT_SUPPORTED');
+      for (const url of ['/templates/golden-el9', '/pools/lab']) {
         expect(await h.api('DELETE', url)).toMatchObject({ status: 400, body: { error: { code: 'NOT_SUPPORTED', details: { field: 'inventory' } } } });
       }
+      expect(await h.api('DELETE', '/vms/db-01')).toMatchObject({ status: 409, body: { error: { code: 'IN_USE', details: { field: 'id' } } } });
       // A VM oVirt reports up is refused before anything runs.
       expect((await h.api('POST', `/vms/db-01/sysprep`, {})).body.error.code).toBe('VM_NOT_DOWN');
     });
