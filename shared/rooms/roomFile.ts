@@ -3,8 +3,9 @@
 //  2. the shape (roomSchema.ts, zod, strict), each issue with its key path;
 //  3. the expansion of every room (roomExpansion.ts): ids, names, params per VM;
 // all problems of the file are collected (up to MAX_ISSUES) and thrown together as one
-// RoomFileError, each with its line, column and key: a file is taken whole or not at all,
-// and a later step runs only on what the earlier ones found sound.
+// RoomFileError, each with its line, column and key: a file is taken whole or not at all.
+// A later step runs only on what the earlier ones found sound (a room of the wrong shape
+// is not expanded; the file's other rooms are).
 import type { z } from 'zod';
 import { RoomFileError, RoomFileProblem } from '../errors';
 import { CUSTOMIZATIONS } from '../catalog/customizations';
@@ -23,7 +24,7 @@ export function loadRoomFile(source: string, file: string): Map<string, RoomPlan
   let plans = new Map<string, RoomPlan>();
   if (issues.empty) {
     const data = checkShape(yaml.value, issues);
-    if (data && issues.empty) {
+    if (data) {
       const locate = (path: KeyPath) => ({ key: formatPath(path), ...yaml.positionOf(path) });
       const expanded = expandRooms(data, locate, issues);
       plans = new Map([...expanded].map(([name, plan]) => [name, { file, ...plan }]));
@@ -56,6 +57,8 @@ function roomFileError(file: string, yaml: RoomYaml, issues: RoomIssues): RoomFi
     key: formatPath(i.path),
     message: i.message,
   }));
+  // In file order, as an editor lists them (stable: problems at one place keep theirs).
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return new RoomFileError(file, problems, issues.dropped);
 }
 
@@ -72,11 +75,30 @@ function checkShape(value: unknown, issues: RoomIssues): RoomFile | undefined {
   const r = roomFileSchema.safeParse(value);
   if (r.success) return r.data;
   for (const issue of r.error.issues) addIssue(issue, value, issues);
-  return undefined;
+  return soundRooms(value as Record<string, unknown>, r.error.issues);
+}
+
+/**
+ * The file without its rooms of the wrong shape, when the rest is sound: their problems
+ * are already known, and the other rooms' (ids, names, params) are found in the same run.
+ */
+function soundRooms(value: Record<string, unknown>, found: readonly z.core.$ZodIssue[]): RoomFile | undefined {
+  const broken = new Set<PropertyKey>();
+  for (const issue of found) {
+    if (issue.path[0] !== 'rooms' || issue.path.length < 2 || issue.code === 'invalid_key') return undefined;
+    broken.add(issue.path[1]);
+  }
+  const rooms = Object.fromEntries(Object.entries(value.rooms as object).filter(([name]) => !broken.has(name)));
+  const r = roomFileSchema.safeParse({ ...value, rooms });
+  return r.success ? r.data : undefined;
 }
 
 function addIssue(issue: z.core.$ZodIssue, data: unknown, issues: RoomIssues): void {
   const path = issue.path as (string | number)[];
+  if (issue.code !== 'unrecognized_keys' && issue.code !== 'invalid_key' && valueAt(data, path) === undefined) {
+    issues.add(path, 'is missing');
+    return;
+  }
   switch (issue.code) {
     case 'unrecognized_keys':
       for (const key of issue.keys) {
@@ -89,10 +111,6 @@ function addIssue(issue: z.core.$ZodIssue, data: unknown, issues: RoomIssues): v
       issues.add(path, issue.issues[0]?.message ?? issue.message, { atKey: true });
       return;
     case 'invalid_type':
-      if (valueAt(data, path) === undefined) {
-        issues.add(path, 'is missing');
-        return;
-      }
       issues.add(path, issue.message.replace(/^Invalid input: expected (\w+), received (\w+)$/, 'must be a $1, not a $2'));
       return;
     default:

@@ -44,7 +44,8 @@ export function parseRoomYaml(source: string, issues: RoomIssues): RoomYaml {
     positionOf: (path, atKey) => positionAt(offsetOf(doc, path, atKey)),
     pathAt: (offset) => pathAt(doc, offset),
   };
-  for (const e of [...doc.errors, ...doc.warnings]) {
+  // An unknown tag is the parser's warning; every tag, known or not, is refused below.
+  for (const e of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
     const offset = e.pos[0];
     issues.add(pathAt(doc, offset), e.code === 'DUPLICATE_KEY' ? 'is given twice (keys must be unique)' : yamlMessage(e.message), { offset });
   }
