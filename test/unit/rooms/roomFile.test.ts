@@ -110,6 +110,8 @@ describe.each<[string, string, number, string, RegExp]>([
   ['a tag', replace('golden', '!python/object golden'), 4, 'rooms.lab1.template', /has the tag !python\/object/],
   ['a key that is not a name', append('    ? [a, b]', '    : c'), 7, 'rooms.lab1', /key that is not a plain name/],
   ['an alias bomb', withLines(['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]']), 1, '', /aliases .* too often/],
+  ['nesting deeper than 64 levels (before the parser recurses)', append(`    x: ${'['.repeat(100_000)}${']'.repeat(100_000)}`), 7, '', /nests collections deeper than 64 levels/],
+  ['a reserved name as a key', append('    __proto__: { template: evil }'), 7, 'rooms.lab1.__proto__', /is not a known key/],
   ['a file over the size limit', append(`    # ${'x'.repeat(1 << 20)}`), 1, '', /larger than 1048576 bytes/],
   ['no version', withLines(BASE.slice(1)), 1, 'version', /is missing/],
   ['an unknown version', replace('version: 1', 'version: 2'), 1, 'version', /must be 1/],
