@@ -75,6 +75,41 @@ describe('loadRoom: a good file', () => {
   });
 });
 
+describe('loadRoom: addresses', () => {
+  const NET = [
+    'version: 1',
+    'rooms:',
+    '  lab1:',
+    '    template: golden',
+    '    snapshot_description: "${vm} ip ${ip} at ${rollout_time}"',
+    '    params:',
+    '      network:',
+    '        - name: eth0',
+    '          address: { ipFromIndex: 192.0.2.100/24 }',
+    '          gateway: 192.0.2.1',
+    '    vms:',
+    '      - ids: 1-3',
+    '      - ids: 50',
+    '        names: teacher',
+    '        params:',
+    '          network:',
+    '            - { name: eth0, address: "192.0.2.${id}/24", gateway: 192.0.2.1 }',
+    '            - { name: eth1, dhcp: true }',
+  ].join('\n');
+
+  it("gives each VM its addresses and ${ip}, per-VM forms from the VM's id", () => {
+    const plan = loadRoom(NET, 'rooms.yaml', 'lab1');
+    expect(plan.vms.map((v) => [v.name, v.addresses, v.snapshotDescription])).toEqual([
+      ['lab1-vd1', ['192.0.2.101/24'], 'lab1-vd1 ip 192.0.2.101 at ${rollout_time}'],
+      ['lab1-vd2', ['192.0.2.102/24'], 'lab1-vd2 ip 192.0.2.102 at ${rollout_time}'],
+      ['lab1-vd3', ['192.0.2.103/24'], 'lab1-vd3 ip 192.0.2.103 at ${rollout_time}'],
+      ['teacher', ['192.0.2.50/24'], 'teacher ip 192.0.2.50 at ${rollout_time}'],
+    ]);
+    expect(plan.vms[0].params.network).toEqual([{ name: 'eth0', address: '192.0.2.101/24', gateway: '192.0.2.1' }]);
+    expect(new RegExp(plan.resetToSnapshot).test('teacher ip 192.0.2.50 at 2026-12-06T07:00:00Z')).toBe(true);
+  });
+});
+
 describe('loadRoom: errors', () => {
   it('is a 400 ROOM_FILE_INVALID with every problem, its line, column and key', () => {
     const err = refusal(GOOD.replace('ids: 1-3', 'ids: 3-1').replace('  lab2:', '  lab2:\n    colour: red'));
@@ -154,6 +189,10 @@ describe.each<[string, string, number, string, RegExp]>([
   ['no template anywhere', replace('    template: golden\n', ''), 5, 'rooms.lab1.vms[0].template', /is missing: give template in the group, in the room or in defaults/],
   ['${ip} without an address', append('    snapshot_description: "at ${ip}"'), 7, 'rooms.lab1.snapshot_description', /uses \$\{ip\} but VM "lab1-vd1" has no static address/],
   ['an unknown variable in the description', append('    snapshot_description: "at ${scripttime}"'), 7, 'rooms.lab1.snapshot_description', /unknown pattern variable \$\{scripttime\} .*\$\{ip\}, \$\{rollout_time\}/],
+  ['the same static address for two VMs of a group', append('    params:', '      network:', '        - { name: eth0, address: 192.0.2.10/24 }'), 9, 'rooms.lab1.params.network[0].address', /address 192.0.2.10 is given to both VM "lab1-vd1" .* and VM "lab1-vd2"/],
+  ['overlapping addresses of two groups', append('        network: [{ name: eth0, address: { ipFromIndex: 192.0.2.100/24 } }]', '      - ids: 9', '        names: teacher', '        network: [{ name: eth0, address: 192.0.2.102/24 }]').replace(/        network:/g, '        params:\n          network:'), 12, 'rooms.lab1.vms[1].params.network[0].address', /address 192.0.2.102 is given to both VM "lab1-vd2" .* and VM "teacher"/],
+  ['an address that is no address', append('    params:', '      network: [{ name: eth0, address: "192.0.2.300/24" }]'), 8, 'rooms.lab1.params.network[0].address', /is not an IPv4 address with its prefix length/],
+  ['ipFromIndex leaving its subnet', append('        params:', '          network: [{ name: eth0, address: { ipFromIndex: 192.0.2.253/24 } }]'), 8, 'rooms.lab1.vms[0].params.network[0].address.ipFromIndex', /leaves the subnet .* for VM "lab1-vd2"/],
   ['a bad value in a list of a group param', append('        params:', '          removeUsers:', '            - alice', '            - "Bad User"'), 10, 'rooms.lab1.vms[0].params.removeUsers[1]', /not a valid user name/],
 ])('a bad room file: %s', (_, source, line, key, message) => {
   it(`is refused at line ${line}, key "${key}"`, () => {
