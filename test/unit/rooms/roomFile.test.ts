@@ -1,3 +1,4 @@
+import { HTTP_STATUS } from '../../../engine-plugin/api/errors';
 import { RoomFileError } from '../../../shared/errors';
 import { listRooms, loadRoom, roomFileJsonSchema } from '../../../shared/rooms/roomFile';
 
@@ -113,9 +114,23 @@ describe('loadRoom: addresses', () => {
 describe('loadRoom: errors', () => {
   it('is a 400 ROOM_FILE_INVALID with every problem, its line, column and key', () => {
     const err = refusal(GOOD.replace('ids: 1-3', 'ids: 3-1').replace('  lab2:', '  lab2:\n    colour: red'));
-    expect(err.kind).toBe('invalid');
+    expect(HTTP_STATUS[err.kind]).toBe(400);
     expect(err.code).toBe('ROOM_FILE_INVALID');
-    expect(err.toJSON().details).toMatchObject({ file: 'rooms.yaml', field: 'rooms.lab1.vms[0].ids' });
+    // What the API answers (errors.ts maps every InputError): the file and each problem.
+    expect(JSON.parse(JSON.stringify({ error: err }))).toEqual({
+      error: {
+        code: 'ROOM_FILE_INVALID',
+        message: err.message,
+        details: {
+          field: 'rooms.lab1.vms[0].ids',
+          file: 'rooms.yaml',
+          errors: [
+            { line: 12, column: 14, key: 'rooms.lab1.vms[0].ids', message: 'the range 3-1 runs backwards: give the lower id first' },
+            { line: 22, column: 5, key: 'rooms.lab2.colour', message: expect.stringMatching(/^is not a known key/) },
+          ],
+        },
+      },
+    });
     expect(err.message).toBe([
       'rooms.yaml:12:14: rooms.lab1.vms[0].ids: the range 3-1 runs backwards: give the lower id first',
       'rooms.yaml:22:5: rooms.lab2.colour: is not a known key; known here: template, profile, params, start_after_rollout, start_after_reset, snapshot_description, reset_to_snapshot, vms',
@@ -169,6 +184,7 @@ describe.each<[string, string, number, string, RegExp]>([
   ['an id out of range', replace('1-3', '10000'), 6, 'rooms.lab1.vms[0].ids', /out of range: ids are 0 to 9999/],
   ['an id that is not an integer', replace('1-3', '1.5'), 6, 'rooms.lab1.vms[0].ids', /must be a range/],
   ['a range that is no range', replace('1-3', 'one-ten'), 6, 'rooms.lab1.vms[0].ids', /is not a range such as "1-30"/],
+  ['more VMs than a file may name', withLines(['version: 1', 'defaults:', '  template: golden', 'rooms:', ...Array.from({ length: 6 }, (_, r) => `  r${r}:\n    vms:\n      - ids: 1-1000`)]), 22, 'rooms.r5.vms[0].ids', /more than 5000 VMs/],
   ['an id twice in a list', replace('1-3', '[1, 2, 1]'), 6, 'rooms.lab1.vms[0].ids[2]', /names id 1 twice/],
   ['a negative id in a list', replace('1-3', '[1, -2]'), 6, 'rooms.lab1.vms[0].ids[1]', /out of range/],
   ['a from/to range backwards', replace('1-3', '{ from: 3, to: 1 }'), 6, 'rooms.lab1.vms[0].ids.to', /runs backwards/],
