@@ -183,6 +183,19 @@ export class JobLifecycle {
     if (leaf.parentId) this.childEnded(leaf.parentId, state);
   }
 
+  /**
+   * A step the engine runs after an ended leaf (a room's release, snapshot, start:
+   * rooms/RoomFollowUp.ts): added to or updated in the leaf's steps and published as an
+   * operation event on the leaf (and its parent's stream). The leaf's state stays.
+   */
+  followUpStep(leafId: string, step: Step): void {
+    const leaf = this.store.leaf(leafId);
+    if (!leaf) return;
+    const steps = [...leaf.steps.filter((s) => s.operation !== step.operation), step];
+    this.store.setSteps(leaf, steps);
+    this.publish(leaf, { type: 'operation', state: leaf.state, operation: step.operation, at: step.at });
+  }
+
   // ---- cancel --------------------------------------------------------------------
 
   /**
