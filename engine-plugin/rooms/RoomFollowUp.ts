@@ -13,6 +13,7 @@
 // worst a VM held (AutoReset.reconcile releases it at start-up) and no snapshot (resume).
 import { inject, injectable } from 'tsyringe';
 import { asSysprepError } from '../../shared/errors';
+import { FOLLOW_UP_STEPS, FollowUpStep } from '../../shared/rooms/followUpSteps';
 import { renderRolloutTime } from '../../shared/rooms/RoomPlan';
 import { Inventory } from '../inventory/Inventory';
 import { InventoryActions } from '../inventory/InventoryActions';
@@ -25,9 +26,6 @@ import { JobLifecycle } from '../jobs/JobLifecycle';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
 
-/** The follow-up steps, in order: the names recorded on the leaf. */
-export const FOLLOW_UP_STEPS = ['release', 'snapshot', 'start'] as const;
-export type FollowUpStep = (typeof FOLLOW_UP_STEPS)[number];
 
 /** A snapshot's name from its time: what every inventory's snapshot names take (letters, digits, "-"). */
 export const rolloutSnapshotName = (at: Date): string => `rollout-${at.toISOString().replace(/[-:]|\.\d{3}/g, '').replace('T', '-').replace('Z', '')}`;
