@@ -48,6 +48,29 @@ export class InputError extends SysprepError {
   }
 }
 
+/** One problem of a room file, where it was written (1-based line and column). */
+export interface RoomFileProblem {
+  line: number;
+  column: number;
+  /** Key path, e.g. `rooms.lab1.vms[0].ids` (empty for the file as a whole). */
+  key: string;
+  message: string;
+}
+
+/**
+ * A room file refused with every problem found (shared/rooms/roomFile.ts): 400
+ * ROOM_FILE_INVALID, `field` the first problem's key, the message one
+ * `FILE:LINE:COLUMN: KEY: MESSAGE` line per problem (compiler style, for the CLI).
+ */
+export class RoomFileError extends InputError {
+  constructor(readonly file: string, readonly problems: readonly RoomFileProblem[], more = 0) {
+    super(problems[0]?.key || 'file', '', 'ROOM_FILE_INVALID', { file, errors: problems, ...(more ? { more } : {}) });
+    const lines = problems.map((p) => `${file}:${p.line}:${p.column}: ${p.key ? `${p.key}: ` : ''}${p.message}`);
+    if (more) lines.push(`${file}: and ${more} more problems`);
+    this.message = lines.join('\n');
+  }
+}
+
 export class NotFoundError extends SysprepError {
   constructor(code: string, message: string, details: ErrorDetails = {}) {
     super('not-found', code, message, details);

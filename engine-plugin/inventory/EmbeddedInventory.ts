@@ -34,21 +34,19 @@ import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm, VmS
 import type { ActiveJobOf, DiskInput, InventoryActions } from './InventoryActions';
 import { QemuImg } from './qemuImg';
 import { requireTemplate } from './requireEntity';
+import { checkName } from '../../shared/vmName';
 
 interface VmRow { id: string; name: string; status: string; host_id: string | null; pool_id: string | null; pool_index: number | null; template_id: string | null; disks: string; created_at: string }
 interface TemplateRow { id: string; name: string; disks: string; created_at: string }
 interface PoolRow { id: string; name: string; template_id: string | null }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const NAME_MESSAGE = 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit';
 const CLONE_PARALLELISM = 8;
 
 /** 409 IN_USE naming the route's `id`: what the delete contract (docs/api.md) answers. */
 const inUse = (message: string, details: Record<string, unknown> = {}) => new ConflictError('IN_USE', message, { field: 'id', ...details });
 
-export function checkName(field: string, name: string): void {
-  if (typeof name !== 'string' || !NAME.test(name)) throw new InputError(field, NAME_MESSAGE);
-}
+// The name rule lives in shared/ (a room file names VMs too); re-exported for the inventories.
+export { checkName };
 
 const now = () => new Date().toISOString();
 const paths = (disks: { path: string }[]) => disks.map((d) => d.path);

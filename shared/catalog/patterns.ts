@@ -20,9 +20,16 @@ export interface PatternContext {
   index: number;
   pool?: string;
   template?: string;
+  /** A room's VMs only (shared/rooms): the room's name and the VM's id in it. */
+  room?: string;
+  id?: number;
 }
 
 export const PATTERN_VARIABLES = ['vm', 'pool', 'index', 'template'] as const;
+/** Known only where the context is a room's VM: elsewhere `${room}` stays an unknown variable. */
+export const ROOM_PATTERN_VARIABLES = ['room', 'id'] as const;
+
+const variablesOf = (ctx: PatternContext): readonly string[] => (ctx.room === undefined ? PATTERN_VARIABLES : [...PATTERN_VARIABLES, ...ROOM_PATTERN_VARIABLES]);
 
 /** The VM every request is first checked with, before its real VMs. */
 export const SAMPLE_CONTEXT: Readonly<PatternContext> = { vm: 'vm', index: 1, pool: 'pool', template: 'template' };
@@ -47,8 +54,9 @@ export function hasPattern(value: string): boolean {
 
 export function renderString(template: string, ctx: PatternContext, field: string, safe = false): string {
   return template.replace(VAR, (_, name: string) => {
-    if (!(PATTERN_VARIABLES as readonly string[]).includes(name)) {
-      throw new InputError(field, `unknown pattern variable \${${name}} (known: ${PATTERN_VARIABLES.map((v) => `\${${v}}`).join(', ')})`);
+    const known = variablesOf(ctx);
+    if (!known.includes(name)) {
+      throw new InputError(field, `unknown pattern variable \${${name}} (known: ${known.map((v) => `\${${v}}`).join(', ')})`);
     }
     const value = ctx[name as keyof PatternContext];
     if (value === undefined || value === '') {
