@@ -155,8 +155,8 @@ describe('rooms on libvirt: rollout, resume, reset, delete with a real virt-sysp
 
   it('refuses a second rollout; --resume syspreps only the VM without its snapshot', async () => {
     const again = await s.api('POST', `/rooms/${ROOM}/rollout`, body(f.rooms), OPERATOR);
-    expect(again).toMatchObject({ status: 409, body: { error: { code: 'ROOM_VM_EXISTS', details: { file: 'rooms.yaml', line: 8 } } } });
-    expect(again.body.error.message).toMatch(/^rooms\.yaml:8: VM "lvroom-\d+-vd1" exists/);
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'ROOM_VM_EXISTS', details: { file: 'rooms.yaml', line: 9, key: 'rooms.lab.vms[0].names' } } } });
+    expect(again.body.error.message).toMatch(/^rooms\.yaml:9: VM "lvroom-\d+-vd1" exists/);
 
     // VM 2 "failed" before its snapshot: resume does it again, and only it.
     const [snap] = await snapshots(VMS[1]);
