@@ -19,16 +19,13 @@ import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import type { CliIo } from '../../../engine-plugin/cli/CliIo';
-import { run } from '../../../engine-plugin/cli/main';
 import { METADATA_NS } from '../../../engine-plugin/libvirt/libvirtModel';
 import { ROOM_MARK } from '../../../shared/rooms/RoomPlan';
 import { guestRead, sha256File } from '../../helpers/disk';
 import { copyGuestImage, IDENTITY_PATHS, libguestfsEnv } from '../../helpers/guestImage';
 import { OPERATOR, Stack, VIEWER } from '../engine/stack';
-import { removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
+import { cli as cliOf, removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
 
 jest.setTimeout(40 * 60_000);
 
@@ -63,19 +60,7 @@ describe('rooms on libvirt: rollout, resume, reset, delete with a real virt-sysp
   const f: Record<string, string> = {};
 
   /** The real CLI as an operator, reading real files. */
-  const cli = async (args: string[]) => {
-    let out = '';
-    let err = '';
-    const io: CliIo = {
-      out: (t) => void (out += t),
-      err: (t) => void (err += t),
-      env: { OVIRT_SYSPREP_URL: s.url, OVIRT_SYSPREP_TOKEN: OPERATOR, HOME: '/nonexistent' },
-      stdout: new PassThrough() as unknown as CliIo['stdout'],
-      files: { read: (file) => readFileSync(file, 'utf8'), mode: () => 0o100600 },
-    };
-    const code = await run(['node', 'ovirt-sysprep', ...args], io);
-    return { code, out, err };
-  };
+  const cli = (args: string[]) => cliOf(s, args, { read: (file) => readFileSync(file, 'utf8'), mode: () => 0o100600 });
   const body = (file: string, extra: Record<string, unknown> = {}) => ({ file: path.basename(file), source: readFileSync(file, 'utf8'), ...extra });
   const vm = async (name: string): Promise<Vm> => (await s.api('GET', `/vms/${name}`)).body;
   const snapshots = async (name: string) => ((await s.api('GET', `/vms/${name}/snapshots`)).body.items as { id: string; description: string }[]);
