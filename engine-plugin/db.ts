@@ -80,6 +80,17 @@ const MIGRATIONS: string[] = [
    INSERT OR IGNORE INTO disk_owners (path, vm_id)
      SELECT json_extract(d.value, '$.path'), v.id FROM vms v, json_each(v.disks) d
      WHERE json_type(d.value, '$.path') = 'text' ORDER BY v.created_at, v.id, d.key;`,
+  // A VM's marks (VmCloning: JSON object of labels, NULL: none), the snapshot its disks last
+  // came from, and what qemu-img keeps no field for: a snapshot's description and time
+  // (inventory/EmbeddedSnapshots.ts; the snapshots themselves are in the disks' tables).
+  `ALTER TABLE vms ADD COLUMN marks TEXT;
+   ALTER TABLE vms ADD COLUMN current_snapshot TEXT;
+   CREATE TABLE vm_snapshots (
+     vm_id TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     description TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (vm_id, name));`,
 ];
 
 export function openDb(dataDir: string): Db {

@@ -19,6 +19,7 @@ import { HostSelector } from './dispatch/HostSelector';
 import { Inspector } from './dispatch/Inspector';
 import { DiskChecker } from './inventory/DiskChecker';
 import { EmbeddedInventory } from './inventory/EmbeddedInventory';
+import { EmbeddedSnapshots } from './inventory/EmbeddedSnapshots';
 import { Inventory } from './inventory/Inventory';
 import { EmbeddedVmPower } from './inventory/EmbeddedVmPower';
 import { InventoryActions } from './inventory/InventoryActions';
@@ -129,7 +130,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(InventoryActions, { useToken: EmbeddedInventory });
     c.register(VmCloning, { useToken: EmbeddedInventory });
     c.register(VmPower, { useClass: EmbeddedVmPower });
-    c.register(VmSnapshots, { useFactory: () => null }); // none (docs/engine-decisions.md)
+    c.register(VmSnapshots, { useClass: EmbeddedSnapshots });
     c.register(InventoryDeletion, { useToken: EmbeddedInventory });
     c.register(TemplateClones, { useToken: EmbeddedInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });

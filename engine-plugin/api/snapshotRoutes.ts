@@ -1,5 +1,5 @@
 // A VM's snapshots: list, create, revert, delete through the snapshot port (VmSnapshots:
-// libvirt's internal qcow2 snapshots; the other inventories answer 400 NOT_SUPPORTED).
+// internal qcow2 snapshots, through libvirt or qemu-img; oVirt answers 400 NOT_SUPPORTED).
 // A change is refused while a job holds the VM (409 VM_BUSY, as the power actions) and
 // while the VM is not down (409 VM_NOT_DOWN: a snapshot of a running VM would also save
 // its RAM, and a revert would pull its disks from under it).
@@ -23,7 +23,6 @@ export const snapshotBodySchema = z
 /** Why the inventories without the port refuse it, by [engine] inventory. */
 const NO_SNAPSHOTS: Partial<Record<string, string>> = {
   ovirt: 'this inventory is managed by oVirt: take and restore snapshots there (a job keeps them, docs/ovirt.md)',
-  embedded: 'the embedded inventory keeps no snapshots: snapshots come with the libvirt inventory (docs/libvirt.md)',
 };
 
 export function snapshotRoutes(t: RouteTable, d: ApiDeps): void {
@@ -36,7 +35,7 @@ export function snapshotRoutes(t: RouteTable, d: ApiDeps): void {
     return vm;
   };
 
-  t.add({ method: 'get', path: '/vms/:id/snapshots', tag: 'vms', summary: "The VM's snapshots, parents first (libvirt: internal qcow2 snapshots)", role: 'viewer', status: 200 }, async ({ params }) => {
+  t.add({ method: 'get', path: '/vms/:id/snapshots', tag: 'vms', summary: "The VM's snapshots, parents first (internal qcow2 snapshots)", role: 'viewer', status: 200 }, async ({ params }) => {
     const snapshots = snapshotsOf();
     return { items: await snapshots.list(await requireVm(d.inventory, params.id)) };
   });

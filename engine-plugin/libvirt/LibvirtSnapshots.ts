@@ -11,9 +11,9 @@
 //     the domain ran (made with virsh) would start it, and the engine never boots a VM
 //     as a side effect: 409 SNAPSHOT_NOT_OFFLINE.
 import { inject, injectable } from 'tsyringe';
-import { ConflictError, NotFoundError } from '../../shared/errors';
+import { ConflictError } from '../../shared/errors';
 import type { Vm } from '../inventory/Inventory';
-import type { Snapshot, VmSnapshots } from '../inventory/VmSnapshots';
+import { assertSnapshottable, findSnapshot, type Snapshot, type VmSnapshots } from '../inventory/VmSnapshots';
 import { LibvirtDaemons } from './LibvirtDaemons';
 import { parseSnapshotXml } from './snapshotXml';
 
@@ -32,11 +32,7 @@ export class LibvirtSnapshots implements VmSnapshots {
   }
 
   async create(vm: Vm, name: string, description?: string): Promise<Snapshot> {
-    const disk = vm.disks.find((d) => d.unsupported || d.format !== 'qcow2');
-    if (disk) {
-      const reason = disk.unsupported ?? `a ${disk.format} disk has no snapshot table: only qcow2 disks take internal snapshots`;
-      throw new ConflictError('DISK_UNSUPPORTED', `VM "${vm.name}": disk ${disk.path} cannot be snapshotted: ${reason}`, { vm: vm.name, disk: disk.path, reason });
-    }
+    assertSnapshottable(vm);
     await this.daemons.of(vm.hostId).snapshotCreate(vm.id, name, description);
     return this.find(vm, name);
   }
@@ -57,8 +53,6 @@ export class LibvirtSnapshots implements VmSnapshots {
 
   /** The snapshot named `id`, read from libvirt now. */
   private async find(vm: Vm, id: string): Promise<Snapshot> {
-    const snap = (await this.list(vm)).find((s) => s.id === id);
-    if (!snap) throw new NotFoundError('SNAPSHOT_NOT_FOUND', `VM "${vm.name}" has no snapshot "${id}"`, { field: 'sid', vm: vm.name });
-    return snap;
+    return findSnapshot(await this.list(vm), vm, id);
   }
 }

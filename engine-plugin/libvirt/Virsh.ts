@@ -22,6 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConflictError, NotFoundError, SysprepError, UnavailableError } from '../../shared/errors';
 import { CommandError, run } from '../../shared/tools/exec';
+import { snapshotExists } from '../inventory/VmSnapshots';
 
 /** A domain as `virsh list --all --uuid --name` prints it. */
 export interface DomainId {
@@ -293,7 +294,7 @@ export class Virsh {
       await this.exec(snapshotCreateArgv(uuid, name, description), false);
     } catch (err) {
       if (err instanceof SysprepError && err.code === 'VIRSH_FAILED' && /already exists/i.test(err.message)) {
-        throw new ConflictError('SNAPSHOT_EXISTS', `the VM already has a snapshot "${name}"`, { field: 'name', uri: this.uri });
+        throw snapshotExists(name, { uri: this.uri });
       }
       throw err;
     }

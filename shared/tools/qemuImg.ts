@@ -1,5 +1,5 @@
 // The one wrapper of qemu-img, for the agent (image probe, overlays, commit) and the
-// engine's embedded inventory (copy-on-write clones).
+// engine's embedded inventory (copy-on-write clones, internal snapshots).
 // argv arrays through run() (no shell); every path comes after "--", so no value can
 // be read as an option. The probe without `shared` is also the in-use check: it needs
 // the image's write lock, which a running QEMU holds.
@@ -19,7 +19,24 @@ export interface ImageInfo {
   backingFormat?: string;
   /** qcow2 external data file (where the guest's data really goes), if any. */
   dataFile?: string;
+  /** The image's internal snapshots (qcow2 snapshot table), in table order; empty: none. */
+  snapshots: InternalSnapshot[];
 }
+
+/** An entry of a qcow2 image's snapshot table. */
+export interface InternalSnapshot {
+  /** qemu's own id (a number, as a string): qemu-img looks a tag up as an id first. */
+  id: string;
+  /** The tag (`qemu-img snapshot -c TAG`). */
+  name: string;
+  /** When it was taken (ISO time). */
+  date: string;
+  /** Bytes of RAM state it keeps: 0 for a snapshot of a shut-off VM's disk. */
+  vmStateSize: number;
+}
+
+/** `qemu-img snapshot` actions: create, apply (revert the image to it), delete. */
+const SNAPSHOT_FLAGS = { create: '-c', apply: '-a', delete: '-d' } as const;
 
 /** The image is open read-write elsewhere (a running VM, another tool). */
 export class DiskInUseError extends ConflictError {
@@ -64,6 +81,12 @@ export class QemuImg {
         fullBackingFilename: j['full-backing-filename'],
         backingFormat: j['backing-filename-format'],
         dataFile: j['format-specific']?.data?.['data-file'],
+        snapshots: ((j.snapshots ?? []) as Record<string, unknown>[]).map((x) => ({
+          id: String(x.id),
+          name: String(x.name),
+          date: new Date(Number(x['date-sec'] ?? 0) * 1000).toISOString(),
+          vmStateSize: Number(x['vm-state-size'] ?? 0),
+        })),
       };
     } catch (err) {
       if (!opts.shared && err instanceof CommandError && /lock/i.test(err.stderr)) throw new DiskInUseError(file, qemuImgMessage(err));
@@ -74,6 +97,19 @@ export class QemuImg {
   /** A qcow2 copy-on-write overlay at `overlay` backed by `base`. */
   async createOverlay(base: string, baseFormat: string, overlay: string): Promise<void> {
     await run(this.bin, ['create', '-q', '-f', 'qcow2', '-b', base, '-F', baseFormat, '--', overlay], { timeoutMs: 60_000 });
+  }
+
+  /**
+   * An internal snapshot action on the qcow2 image `file` (tag `tag`). It takes the image's
+   * write lock: an image open read-write elsewhere fails with DiskInUseError.
+   */
+  async snapshot(action: keyof typeof SNAPSHOT_FLAGS, file: string, tag: string): Promise<void> {
+    try {
+      await run(this.bin, ['snapshot', '-q', SNAPSHOT_FLAGS[action], tag, '--', file], { timeoutMs: 600_000 });
+    } catch (err) {
+      if (err instanceof CommandError && /lock/i.test(err.stderr)) throw new DiskInUseError(file, qemuImgMessage(err));
+      throw err;
+    }
   }
 
   /** Writes the overlay's clusters into its backing file. */

@@ -61,10 +61,15 @@ describe('inventory and profile commands', () => {
     expect(await cli(['vm', 'stop', 'nope'])).toMatchObject({ code: 2, err: expect.stringMatching(/VM_NOT_FOUND/) });
   });
 
-  it('vm snapshots and vm snapshot create answer NOT_SUPPORTED on the embedded inventory (libvirt only), naming the inventory', async () => {
-    expect(await cli(['vm', 'snapshots', 'legacy'])).toMatchObject({ code: 2, err: expect.stringMatching(/keeps no snapshots.*libvirt.*NOT_SUPPORTED/) });
-    expect(await cli(['vm', 'snapshot', 'create', 'legacy', 's1'])).toMatchObject({ code: 2, err: expect.stringMatching(/NOT_SUPPORTED/) });
-    expect(await h.api('DELETE', '/vms/legacy/snapshots/s1')).toMatchObject({ status: 400, body: { error: { code: 'NOT_SUPPORTED', details: { field: 'inventory' } } } });
+  it('vm snapshots and vm snapshot create | revert | delete on the embedded inventory (real qemu-img on the disk)', async () => {
+    expect(await cli(['vm', 'snapshots', 'legacy'])).toEqual({ code: 0, out: 'VM legacy has no snapshots\n', err: '' });
+    expect(await cli(['vm', 'snapshot', 'create', 'legacy', 's1', '--description', 'first'])).toEqual({ code: 0, out: 'snapshot s1 of VM legacy created\n', err: '' });
+    expect(await cli(['vm', 'snapshot', 'create', 'legacy', 's1'])).toMatchObject({ code: 1, err: expect.stringMatching(/SNAPSHOT_EXISTS/) });
+    expect(await cli(['vm', 'snapshot', 'create', 'legacy', '42'])).toMatchObject({ code: 2, err: expect.stringMatching(/all digits/) });
+    expect((await cli(['vm', 'snapshots', 'legacy'])).out).toMatch(/^s1 \*\s+\S+\s+first$/m);
+    expect(await cli(['vm', 'snapshot', 'revert', 'legacy', 's1'])).toEqual({ code: 0, out: 'VM legacy reverted to snapshot s1\n', err: '' });
+    expect(await cli(['vm', 'snapshot', 'delete', 'legacy', 's1'])).toEqual({ code: 0, out: 'snapshot s1 of VM legacy deleted\n', err: '' });
+    expect(await h.api('DELETE', '/vms/legacy/snapshots/s1')).toMatchObject({ status: 404, body: { error: { code: 'SNAPSHOT_NOT_FOUND', details: { field: 'sid' } } } });
   });
 
   it('prints lists as a table, -o wide with more columns, -o json and -o yaml the same data', async () => {

@@ -1,5 +1,5 @@
 // The shared qemu-img wrapper on the real qemu-img: probe, overlay and commit of a tiny
-// image, and the typed in-use error naming the request field when asked to.
+// image, internal snapshots, and the typed in-use error naming the request field when asked to.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -22,6 +22,21 @@ describe('QemuImg (shared wrapper)', () => {
     await q.createOverlay(base, 'qcow2', overlay);
     expect(await q.info(overlay, { format: 'qcow2', shared: true })).toMatchObject({ format: 'qcow2', backingFilename: base });
     await q.commit(overlay);
+  });
+
+  it('creates, lists, applies and deletes internal snapshots (tags, ids, dates in the probe)', async () => {
+    const img = path.join(dir, 'snap.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', img, '1M']);
+    expect((await q.info(img)).snapshots).toEqual([]);
+    await q.snapshot('create', img, 'one');
+    await q.snapshot('create', img, 'two');
+    const snaps = (await q.info(img, { shared: true })).snapshots;
+    expect(snaps.map((x) => [x.id, x.name, x.vmStateSize])).toEqual([['1', 'one', 0], ['2', 'two', 0]]);
+    expect(Date.parse(snaps[0].date)).toBeGreaterThan(Date.now() - 60_000);
+    await q.snapshot('apply', img, 'one');
+    await q.snapshot('delete', img, 'two');
+    expect((await q.info(img)).snapshots.map((x) => x.name)).toEqual(['one']);
+    await expect(q.snapshot('delete', img, 'nope')).rejects.toThrow(/nope|not found|Could not delete/i);
   });
 
   it("fails on a file that is not the declared format, with qemu-img's own words", async () => {
