@@ -67,6 +67,13 @@ describe('room commands', () => {
     expect((await h.api('POST', '/rooms/lab/rollout', { file: 'rooms.yaml', source: ROOMS }, 'viewer')).status).toBe(403);
   });
 
+  it('GET /rooms/schema is the room file JSON Schema; the OpenAPI document lists the room routes', async () => {
+    const schema = (await h.api('GET', '/rooms/schema', undefined, 'viewer')).body;
+    expect(schema).toMatchObject({ type: 'object', properties: { rooms: expect.any(Object), version: expect.any(Object) } });
+    const paths = Object.keys((await h.api('GET', '/openapi.json', undefined, null)).body.paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/v1/rooms/schema', ...['show', 'rollout', 'reset', 'delete'].map((v) => `/api/v1/rooms/{room}/${v}`)]));
+  });
+
   it('delete leaves a VM of a planned name that the room did not create', async () => {
     expect((await h.api('POST', '/vms', { name: 'lab-pc1', template: 'golden' })).status).toBe(201);
     const r = await cli(['room', 'delete', 'rooms.yaml', 'lab', '-o', 'json']);
