@@ -43,10 +43,18 @@ export class RoomFollowUp {
     @inject(JobBus) bus: JobBus,
   ) {
     bus.onLeafFinal((e, parentId) => {
-      if (!parentId) return;
-      const leaf = this.store.leaf(e.jobId);
-      if (leaf?.request.followUp) void this.run(leaf, leaf.request.followUp);
+      if (parentId) this.ended(e.jobId);
     });
+  }
+
+  /**
+   * Runs the follow-up of an ended leaf that carries one. Called for every leaf that ends,
+   * and by RoomRollout for the children refused when the job was made (stored already
+   * failed, they never end through the lifecycle): their clones must be released too.
+   */
+  ended(leafId: string): void {
+    const leaf = this.store.leaf(leafId);
+    if (leaf?.request.followUp && !leaf.steps.some((s) => s.operation === FOLLOW_UP_STEPS[0])) void this.run(leaf, leaf.request.followUp);
   }
 
   private async run(leaf: LeafJob, followUp: FollowUp): Promise<void> {

@@ -30,6 +30,7 @@ import { JobService } from '../jobs/JobService';
 import type { BulkItem, Plan } from '../jobs/JobService';
 import { Logger } from '../logger';
 import { RolloutAction, rolloutDecision, whereOf } from './roomDecisions';
+import { RoomFollowUp } from './RoomFollowUp';
 import { RoomState } from './RoomState';
 
 /** The profile of a room VM that names none. */
@@ -79,6 +80,7 @@ export class RoomRollout {
     @inject(VmPower) private readonly power: VmPower | null,
     @inject(JobService) private readonly jobs: JobService,
     @inject(JobAuthorizer) private readonly authorizer: JobAuthorizer,
+    @inject(RoomFollowUp) private readonly followUp: RoomFollowUp,
     @inject(Logger) private readonly log: Logger,
   ) {}
 
@@ -171,6 +173,9 @@ export class RoomRollout {
       for (const i of items) if (i.held) await this.actions!.setVmStatus(i.vm.id, 'down').catch(() => undefined);
       throw err;
     }
+    // Children refused as the job was made (a VM busy, no agent for its disks) are stored
+    // failed and never end through the lifecycle: their follow-up (the release) runs now.
+    for (const c of job.children ?? []) if (c.state === 'failed') this.followUp.ended(c.id);
     const childOf = new Map((job.children ?? []).map((c) => [c.target.name, c.id]));
     this.log.info('room rollout started', { jobId: job.id, room: plan.room, vms: items.length, cloneErrors: errors.size, by: caller.name });
     return {
