@@ -20,7 +20,7 @@
 // starts between them; the files go after the rows, and only the files the engine
 // made (a clone's overlays in its own directory, cloneDir.ts). A registered template's
 // or an imported VM's disks are the administrator's: they stay.
-import type { CloneInput } from './VmCloning';
+import { checkMarks, type CloneInput } from './VmCloning';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -36,7 +36,7 @@ import { QemuImg } from './qemuImg';
 import { requireTemplate } from './requireEntity';
 import { checkName } from '../../shared/vmName';
 
-interface VmRow { id: string; name: string; status: string; host_id: string | null; pool_id: string | null; pool_index: number | null; template_id: string | null; disks: string; created_at: string }
+interface VmRow { id: string; name: string; status: string; host_id: string | null; pool_id: string | null; pool_index: number | null; template_id: string | null; disks: string; created_at: string; marks: string | null }
 interface TemplateRow { id: string; name: string; disks: string; created_at: string }
 interface PoolRow { id: string; name: string; template_id: string | null }
 
@@ -62,6 +62,7 @@ function toVm(r: VmRow): Vm {
     templateId: r.template_id ?? undefined,
     disks: JSON.parse(r.disks),
     createdAt: r.created_at,
+    ...(r.marks && { marks: JSON.parse(r.marks) }),
   };
 }
 const toTemplate = (r: TemplateRow): Template => ({ id: r.id, name: r.name, disks: JSON.parse(r.disks), createdAt: r.created_at });
@@ -214,18 +215,19 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   /** The VM's row and its disks' owner rows; inside a transaction. */
   private insertVm(vm: Vm, poolIndex?: number): void {
     this.db
-      .prepare('INSERT INTO vms (id, name, status, host_id, pool_id, pool_index, template_id, disks, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(vm.id, vm.name, vm.status, vm.hostId ?? null, vm.poolId ?? null, poolIndex ?? null, vm.templateId ?? null, JSON.stringify(vm.disks), vm.createdAt!);
+      .prepare('INSERT INTO vms (id, name, status, host_id, pool_id, pool_index, template_id, disks, created_at, marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(vm.id, vm.name, vm.status, vm.hostId ?? null, vm.poolId ?? null, poolIndex ?? null, vm.templateId ?? null, JSON.stringify(vm.disks), vm.createdAt!, vm.marks ? JSON.stringify(vm.marks) : null);
     claimDisks(this.db, paths(vm.disks), { type: 'vm', id: vm.id });
   }
 
   async cloneVm(input: CloneInput): Promise<Vm> {
     checkName('name', input.name);
+    const marks = checkMarks(input.marks);
     const t = await this.templateOrThrow(input.template);
     this.assertFree('vms', input.name);
     const base = await this.templateDisks(t);
     const roots = await this.storageRoots();
-    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, templateId: t.id, disks: [], createdAt: now() };
+    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, templateId: t.id, disks: [], createdAt: now(), ...(marks && { marks }) };
     return this.withClones(
       async (dirs) => {
         vm.disks = await this.cloneDisks(base, vm.id, roots, dirs);

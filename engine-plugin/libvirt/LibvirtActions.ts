@@ -12,15 +12,15 @@
 //    is held (status image_locked: [auto_reset] clone is on), else at its final path
 //    (heldOverlays.ts says why and how).
 // 4. `virsh define` of the template's definition turned into the clone's (domainXml.ts:
-//    name, UUID, MACs, nvram, metadata, disks; Virsh.define). A failure removes the
-//    directory: no file without a domain.
+//    name, UUID, MACs, nvram, metadata with the clone's marks, disks; Virsh.define). A
+//    failure removes the directory: no file without a domain.
 // Import and template registration define a minimal domain (no NIC) on disks an agent
 // checked; an import is held by our hold mark only (its disks are not ours to rename):
 // the product refuses to start or delete it (VM_BUSY, IN_USE) and, while the reset job
 // runs, QEMU's image lock refuses any other start.
 // setVmStatus(id, 'down') is the release (AutoReset, when the reset ends or at start-up):
 // libvirt owns every other state, so other statuses change nothing.
-import type { CloneInput } from '../inventory/VmCloning';
+import { checkMarks, type CloneInput } from '../inventory/VmCloning';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -35,7 +35,7 @@ import type { ActiveJobOf, DiskInput, InventoryActions } from '../inventory/Inve
 import { QemuImg } from '../inventory/qemuImg';
 import { underRoot } from '../inventory/storageRoots';
 import { Logger } from '../logger';
-import { cloneDomainXml, cloneMetadataXml, METADATA_KEY, metadataXml, newDomainXml, OverlayRecord } from './domainXml';
+import { cloneDomainXml, cloneMetadataXml, marksMetadataXml, METADATA_KEY, metadataXml, newDomainXml, OverlayRecord } from './domainXml';
 import { finalOverlay, releaseHeld, stagingOf } from './heldOverlays';
 import { EngineDefinedDomains } from './EngineDefinedDomains';
 import { LibvirtDaemons } from './LibvirtDaemons';
@@ -74,9 +74,10 @@ export class LibvirtActions implements InventoryActions {
 
   async cloneVm(input: CloneInput): Promise<Vm> {
     checkName('name', input.name);
+    const marks = checkMarks(input.marks);
     const t = await this.cloneSource(input.template);
     await this.assertNameFree('name', [input.name]);
-    return this.clone(t, input.name, input.status === 'image_locked');
+    return this.clone(t, input.name, input.status === 'image_locked', undefined, marks);
   }
 
   async createPool(input: { name: string; template: string; size: number; vmName: (index: number) => string; status: VmStatus }): Promise<{ pool: Pool; vms: Vm[] }> {
@@ -116,7 +117,7 @@ export class LibvirtActions implements InventoryActions {
   }
 
   /** Steps 2-4 for one clone; the VM as libvirt then reports it. */
-  private async clone(t: Domain & { base: DiskRef[] }, name: string, hold: boolean, pool?: { name: string; index: number }): Promise<Vm> {
+  private async clone(t: Domain & { base: DiskRef[] }, name: string, hold: boolean, pool?: { name: string; index: number }, marks?: Record<string, string>): Promise<Vm> {
     const uuid = randomUUID();
     const dir = await makeCloneDir(path.dirname(t.base[0].path), uuid, this.rootsOf(t.hostId));
     try {
@@ -125,7 +126,7 @@ export class LibvirtActions implements InventoryActions {
         return hold ? { file, pending: stagingOf(file) } : { file };
       });
       for (const [i, d] of t.base.entries()) await this.qemu.createOverlay(overlays[i].pending ?? overlays[i].file, d.path, d.format);
-      const metadata = [cloneMetadataXml(t.info.uuid, overlays, true), ...(pool ? [metadataXml('pool', pool, [], true)] : [])];
+      const metadata = [cloneMetadataXml(t.info.uuid, overlays, true), ...(pool ? [metadataXml('pool', pool, [], true)] : []), ...(marks ? [marksMetadataXml(marks)] : [])];
       const virsh = this.daemons.of(t.hostId);
       const xml = cloneDomainXml(await virsh.definitionXml(t.info.uuid), { name, uuid, disks: overlays.map((o) => o.file), metadata });
       await this.define(virsh, name, xml);

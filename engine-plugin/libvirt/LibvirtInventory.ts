@@ -206,6 +206,7 @@ export function toVm(d: Domain): Vm {
     poolId: d.info.pool?.name,
     templateId: d.info.cloneOf,
     disks: workDisks(d.info),
+    ...(d.info.marks && { marks: d.info.marks }),
   };
 }
 

@@ -3,9 +3,9 @@
 //     into its clone's: new name and UUID; every <mac> of an <interface> removed (libvirt
 //     generates a new one at define); the template's <nvram> removed (libvirt makes the
 //     clone its own UEFI variables from the firmware's template, instead of sharing the
-//     template's file); our metadata replaced (the template mark goes, clone and pool
-//     marks come); each disk's source pointed at its overlay (qcow2, no <backingStore>:
-//     libvirt reads the new chain from the image). Everything else (devices, CPU, memory)
+//     template's file); our metadata replaced (the template mark and any marks go; clone,
+//     pool and the clone's own marks come); each disk's source pointed at its overlay
+//     (qcow2, no <backingStore>: libvirt reads the new chain from the image). Everything else (devices, CPU, memory)
 //     is the template's, element order kept.
 //   * newDomainXml: a minimal domain for an import or a template registration: type qemu,
 //     the given disks as virtio disks, NO network interface (a NIC is the administrator's
@@ -39,6 +39,11 @@ export function metadataXml(kind: Kind, a: Attrs = {}, children: { name: string;
   const ns = prefixed ? ` xmlns:${METADATA_KEY}="${METADATA_NS[kind]}"` : '';
   const inner = children.map((c) => `<${p}${c.name}${attrs(c.attrs)}/>`).join('');
   return inner ? `<${p}${kind}${ns}${attrs(a)}>${inner}</${p}${kind}>` : `<${p}${kind}${ns}${attrs(a)}/>`;
+}
+
+/** The marks element of a definition: one `<mark key value/>` per mark (values escaped by metadataXml). */
+export function marksMetadataXml(marks: Record<string, string>): string {
+  return metadataXml('marks', {}, Object.entries(marks).map(([key, value]) => ({ name: 'mark', attrs: { key, value } })), true);
 }
 
 /** A clone's overlay: its final path, and its staging path while the clone is held. */

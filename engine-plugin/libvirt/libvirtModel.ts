@@ -48,6 +48,11 @@ export const METADATA_NS = {
    * is held by its overlays' `pending` attribute instead (heldOverlays.ts).
    */
   hold: 'https://ovirt-sysprep.example/xmlns/hold/1',
+  /**
+   * `<marks><mark key="room" value="lab1"/>...</marks>`: the product's labels on the VM
+   * (VmCloning's `marks`: a room marks the VMs it created), read back on Vm.marks.
+   */
+  marks: 'https://ovirt-sysprep.example/xmlns/marks/1',
 } as const;
 
 export interface DomainInfo {
@@ -68,6 +73,8 @@ export interface DomainInfo {
   pending?: Record<string, string>;
   /** Held until its automatic reset ends: pending overlays, or our hold mark (an import). */
   held?: boolean;
+  /** Our marks on the domain (key -> value); absent: none. */
+  marks?: Record<string, string>;
 }
 
 type Node = Record<string, unknown>;
@@ -131,6 +138,14 @@ function ourMetadata(metadata: Node): Map<string, Node> {
   return found;
 }
 
+/** The child elements `name` of one of our elements: libvirt writes them with the root's prefix, so matched by local name. */
+function childrenNamed(el: Node, name: string): Node[] {
+  return Object.entries(el)
+    .filter(([k]) => k === name || k.endsWith(`:${name}`))
+    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
+    .map(asNode);
+}
+
 /** A domain's XML (virsh dumpxml) as the adapter uses it. */
 export function parseDomainXml(xml: string): DomainInfo {
   const domain = asNode(parser.parse(xml).domain);
@@ -150,11 +165,7 @@ export function parseDomainXml(xml: string): DomainInfo {
   const clone = meta.get(METADATA_NS.clone) ?? {};
   const cloneOf = attr(clone, 'template');
   if (cloneOf) info.cloneOf = cloneOf;
-  // libvirt writes the children with the root's prefix: matched by local name.
-  const overlayNodes = Object.entries(clone)
-    .filter(([k]) => k === 'overlay' || k.endsWith(':overlay'))
-    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
-    .map(asNode);
+  const overlayNodes = childrenNamed(clone, 'overlay');
   const overlays = overlayNodes.map((o) => attr(o, 'file')).filter((f): f is string => Boolean(f));
   if (overlays.length) info.overlays = overlays;
   const pending: Record<string, string> = {};
@@ -165,6 +176,13 @@ export function parseDomainXml(xml: string): DomainInfo {
   }
   if (Object.keys(pending).length) info.pending = pending;
   if (info.pending || meta.has(METADATA_NS.hold)) info.held = true;
+  const marks: Record<string, string> = {};
+  for (const m of childrenNamed(meta.get(METADATA_NS.marks) ?? {}, 'mark')) {
+    const key = attr(m, 'key');
+    const value = attr(m, 'value');
+    if (key && value !== undefined) marks[key] = value;
+  }
+  if (Object.keys(marks).length) info.marks = marks;
   return info;
 }
 

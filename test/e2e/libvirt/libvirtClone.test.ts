@@ -11,6 +11,8 @@
 //   * a template with a block disk: 409 DISK_UNSUPPORTED naming it, nothing created;
 //   * a pool of 2 ([auto_reset] pool = off: overlays at their final paths at once), then
 //     DELETE /pools removes its domains and their overlays;
+//   * a clone's marks (VmCloning, as rooms clone): in the domain's XML under our marks
+//     namespace (virsh's own dump), read back on GET /vms/{id} and `vm show`;
 //   * template registration and import from disks (import reset off): minimal domains;
 //   * delete of the clones removes their overlays; the template's disk stays.
 // Domains are of type qemu, have NO network interface, and are named `lvcl-<pid>-*`;
@@ -28,7 +30,7 @@ import { copyGuestImage, GOLDEN_MACHINE_ID, IDENTITY_PATHS } from '../../helpers
 import { LIBVIRT_URI } from '../../helpers/libvirtd';
 import { readGuestFiles } from '../engine/guestFiles';
 import type { Stack } from '../engine/stack';
-import { removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
+import { cli, removeDomains, startLibvirtEngine, startLibvirtStack, virsh } from './libvirtStack';
 
 jest.setTimeout(30 * 60_000);
 
@@ -186,6 +188,22 @@ describe('libvirt clone, pools and import against a real libvirtd', () => {
     }
     expect(await s.api('GET', `/pools/${POOL}`)).toMatchObject({ status: 404 });
     expect(await sha256File(f.tpl)).toBe(f.tplSum);
+  });
+
+  it("keeps a clone's marks in its domain's metadata, read back on GET /vms/{id} and vm show", async () => {
+    const name = `${PREFIX}marked`;
+    const marks = { room: 'lab-1', note: 'a & b "c" <d>' };
+    const vm = await s.engine!.deps.actions!.cloneVm({ name, template: TPL, status: 'down', marks });
+    expect(vm).toMatchObject({ name, status: 'down', marks });
+    const xml = await virsh('dumpxml', '--inactive', '--domain', name);
+    expect(xml).toContain(METADATA_NS.marks);
+    expect(parseDomainXml(xml).marks).toEqual(marks);
+    expect((await s.api('GET', `/vms/${vm.id}`)).body.marks).toEqual(marks);
+    expect((await cli(s, ['vm', 'show', name])).out).toContain(`marks: ${JSON.stringify(marks)}\n`);
+    await expect(s.engine!.deps.actions!.cloneVm({ name: `${PREFIX}badmark`, template: TPL, status: 'down', marks: { 'a b': 'x' } })).rejects.toMatchObject({ details: { field: 'marks' } });
+    expect(await defined(`${PREFIX}badmark`)).toBe(false);
+    expect((await s.api('DELETE', `/vms/${vm.id}`)).status).toBe(204);
+    expect(await defined(name)).toBe(false);
   });
 
   it('registers a template and imports a VM from disks: minimal domains, no interface; delete keeps their disks', async () => {

@@ -3,7 +3,7 @@
 // and template registrations, and our metadata elements; each read back with the same
 // parser the inventory uses (libvirtModel.ts parseDomainXml).
 import { XMLParser } from 'fast-xml-parser';
-import { cloneDomainXml, cloneMetadataXml, metadataXml, newDomainXml } from '../../../engine-plugin/libvirt/domainXml';
+import { cloneDomainXml, cloneMetadataXml, marksMetadataXml, metadataXml, newDomainXml } from '../../../engine-plugin/libvirt/domainXml';
 import { METADATA_NS, parseDomainXml, workDisks, domainStatus } from '../../../engine-plugin/libvirt/libvirtModel';
 
 const TPL_UUID = '11111111-2222-4333-8444-555555555555';
@@ -109,6 +109,15 @@ describe('cloneDomainXml', () => {
   ])('refuses %s', (_, disk, message) => {
     const doc = disk === null ? '<other/>' : `<domain type='qemu'><name>t</name><uuid>${TPL_UUID}</uuid><devices>${disk}</devices></domain>`;
     expect(() => cloneDomainXml(doc, { name: 'x', uuid: NEW_UUID, disks: ['/a/disk0.qcow2'], metadata: [] })).toThrow(message);
+  });
+
+  it("keeps the clone's marks (escaped values read back as given) and drops the template's own", () => {
+    const marks = { room: 'lab-1', 'rollout.time': '2026-12-06T05:00:00Z', odd: `a & b < "c" 'd' > é` };
+    const marked = TEMPLATE.replace('</metadata>', `<m:marks xmlns:m="${METADATA_NS.marks}"><m:mark key="from" value="template"/></m:marks></metadata>`);
+    expect(parseDomainXml(marked).marks).toEqual({ from: 'template' });
+    const clone = parseDomainXml(cloneDomainXml(marked, { name: 'm', uuid: NEW_UUID, disks: OVERLAYS, metadata: [marksMetadataXml(marks)] }));
+    expect(clone.marks).toEqual(marks);
+    expect(parseDomainXml(cloneDomainXml(marked, { name: 'm', uuid: NEW_UUID, disks: OVERLAYS, metadata: [] })).marks).toBeUndefined();
   });
 
   it('adds a <metadata> and a <driver> where the template has none', () => {
