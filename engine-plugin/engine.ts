@@ -62,6 +62,10 @@ import { OvirtEventWatcher } from './ovirt/OvirtEventWatcher';
 import { OvirtInventory } from './ovirt/OvirtInventory';
 import { OvirtStateStore } from './ovirt/OvirtStateStore';
 import { ProfileStore } from './profiles/ProfileStore';
+import { RoomFollowUp } from './rooms/RoomFollowUp';
+import { RoomRollout } from './rooms/RoomRollout';
+import { RoomService } from './rooms/RoomService';
+import { RoomState } from './rooms/RoomState';
 
 export interface RunningEngine {
   /** https://host:port with [engine] tls_cert and tls_key, else http://host:port */
@@ -137,6 +141,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   }
   for (const cls of [JobStore, JobBus, JobLifecycle, JobStream, VmLocks, ProfileStore, AgentPool, HostSelector, Inspector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
+  for (const cls of [RoomState, RoomRollout, RoomFollowUp, RoomService]) c.registerSingleton(cls as never);
   c.register(JobRunner, { useToken: Dispatcher });
 
   const actions = c.resolve<InventoryActions | null>(InventoryActions);
@@ -168,7 +173,10 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     dispatcher: c.resolve(Dispatcher),
     jobLog: c.resolve(AgentJobLog),
     autoReset: c.resolve(AutoReset),
+    rooms: c.resolve(RoomService),
   };
+  // A room's follow-up steps listen before resumed jobs can end.
+  c.resolve(RoomFollowUp);
   // oVirt: the mirror and the guard listen before resumed jobs publish anything.
   const ovirt: OvirtServices | undefined = config.inventory === 'ovirt' ? resolveOvirt(c) : undefined;
   if (ovirt) {

@@ -13,6 +13,7 @@ import { inventoryRoutes } from './inventoryRoutes';
 import { jobLogRoutes } from './jobLogRoutes';
 import { jobRoutes } from './jobRoutes';
 import { buildOpenApi } from './openapi';
+import { roomRoutes } from './roomRoutes';
 import { RouteTable } from './RouteTable';
 import { snapshotRoutes } from './snapshotRoutes';
 
@@ -28,6 +29,7 @@ export function createRouteTable(d: ApiDeps): RouteTable {
   catalogRoutes(table, d);
   inventoryRoutes(table, d);
   snapshotRoutes(table, d);
+  roomRoutes(table, d);
   jobRoutes(table, d);
   jobLogRoutes(table, d);
   return table;

@@ -20,6 +20,7 @@ import type { JobStore } from '../jobs/JobStore';
 import type { LastSysprep } from '../jobs/LastSysprep';
 import type { Logger } from '../logger';
 import type { ProfileStore } from '../profiles/ProfileStore';
+import type { RoomService } from '../rooms/RoomService';
 import type { EventWatchStatus } from '../ovirt/OvirtEventWatcher';
 
 /** What the routers use, resolved once by the composition root. */
@@ -53,6 +54,8 @@ export interface ApiDeps {
   /** Job logs, read from the agents. */
   jobLog: AgentJobLog;
   autoReset: AutoReset;
+  /** The room commands (show, rollout, reset, delete) on a room file's plan. */
+  rooms: RoomService;
   /** Tokens that are not in [tokens]: asked of oVirt (inventory = ovirt), else refused. */
   externalAuth?: ExternalAuthenticator;
   /** oVirt's event watcher (inventory = ovirt): last poll, error, discontinuities. */

@@ -56,7 +56,7 @@ export type Change =
 
 const FINAL: ReadonlySet<string> = new Set(FINAL_JOB_STATES);
 export const isFinalState = (s: string) => FINAL.has(s);
-const BULK_KINDS = new Set(['pool', 'bulk']);
+const BULK_KINDS = new Set(['pool', 'bulk', 'room']);
 
 export class JobProgress {
   readonly units = new Map<string, Unit>();

@@ -30,6 +30,8 @@ export function bashCompletion(program: Command): string {
     .map(([flag, choices]) => `    ${flag}) COMPREPLY=($(compgen -W ${quote(choices.join(' '))} -- "$cur")); return ;;`);
   const pathFlags = [...new Set(allOptions.filter(takesPath).flatMap((o) => [o.short, o.long].filter((f): f is string => !!f)))];
   const valueFlags = [...new Set(allOptions.filter((o) => o.required || o.optional).flatMap((o) => [o.short, o.long].filter((f): f is string => !!f)))];
+  // Commands whose first argument is a file (`room rollout <file> <room>`) complete file names too.
+  const fileArgPaths = paths.filter(({ path, cmd }) => path && cmd.registeredArguments[0]?.name() === 'file').map(({ path }) => quote(path));
   const wordCases = paths.map(({ path, cmd }) => {
     const words = [...cmd.commands.map((s) => s.name()), ...flagsOf(cmd), ...globals];
     return `    ${quote(path)}) words=${quote([...new Set(words)].join(' '))} ;;`;
@@ -54,7 +56,8 @@ ${paths.filter((p) => p.path).map((p) => `      ${quote(p.path)}) path="$path $w
   case "$path" in
 ${wordCases.join('\n')}
   esac
-  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+  COMPREPLY=($(compgen -W "$words" -- "$cur"))${fileArgPaths.length ? `
+  case "$path" in ${fileArgPaths.join('|')}) [[ $cur == -* ]] || COMPREPLY+=($(compgen -f -- "$cur")) ;; esac` : ''}
 }
 complete -F ${fn} ${name}
 `;

@@ -23,6 +23,7 @@ import { inventoryCommands } from './commands/inventoryCommands';
 import { powerCommands } from './commands/powerCommands';
 import { snapshotCommands } from './commands/snapshotCommands';
 import { profileCommands } from './commands/profileCommands';
+import { roomCommands } from './commands/roomCommands';
 import { isData, OUTPUT_FORMATS, OutputFormat, outputFormat, renderData, renderTable, WideColumn } from './output';
 
 interface GlobalOptions {
@@ -188,24 +189,29 @@ Examples:
     return watchAndReport(api, job.id, json);
   };
 
-  const watchAndReport = async (api: ApiClient, id: string, json: boolean): Promise<number> => {
+  /** Follows the job with bars or lines (nothing with json): its final record, or the exit code of an interrupt. */
+  const follow = async (api: ApiClient, id: string, json: boolean): Promise<{ job?: JobLike; code: number }> => {
     const view: JobView = json ? new QuietView() : io.stdout.isTTY ? new TtyView(io.stdout) : new LineView((s) => io.out(s));
     const interrupted = new AbortController();
     const off = io.onInterrupt?.(() => interrupted.abort(new Error('interrupted')));
     try {
       const job = await watchJob(api, id, view, { signal: interrupted.signal });
-      if (json) printJson(job);
-      return exitCodeForState(job.state);
+      return { job, code: exitCodeForState(job.state) };
     } catch (err) {
       view.stop();
       if (interrupted.signal.aborted) {
         io.err(`\nstopped watching; job ${id} goes on (ovirt-sysprep job cancel ${id} cancels it)\n`);
-        return EXIT.interrupted;
+        return { code: EXIT.interrupted };
       }
       throw err;
     } finally {
       off?.();
     }
+  };
+  const watchAndReport = async (api: ApiClient, id: string, json: boolean): Promise<number> => {
+    const { job, code } = await follow(api, id, json);
+    if (json && job) printJson(job);
+    return code;
   };
 
   const addSysprepOptions = (cmd: Command) =>
@@ -243,7 +249,7 @@ Examples:
     .command('jobs')
     .description('top-level jobs, newest first')
     .option('--state <state>', 'pending, running, succeeded, failed, cancelling, cancelled or partial')
-    .option('--kind <kind>', 'vm, pool, bulk, template or auto-reset')
+    .option('--kind <kind>', 'vm, pool, bulk, room, template or auto-reset')
     .option('--vm <vm>', 'jobs of this VM (id)')
     .option('--limit <n>', 'at most N jobs (default 20)', (v) => positive('--limit', v), 20)
     .addHelpText('after', examples('ovirt-sysprep jobs --state failed', "ovirt-sysprep jobs --json | jq -r '.[] | select(.state == \"partial\") | .id'"))
@@ -294,11 +300,12 @@ Examples:
     return EXIT.ok;
   };
 
-  const ctx: CommandContext = { io, program, client, action, examples, format: () => format, printData: printJson, watchAndReport };
+  const ctx: CommandContext = { io, program, client, action, examples, format: () => format, printData: printJson, watchAndReport, follow };
   inventoryCommands(ctx, { vm, pool, template });
   powerCommands(ctx, vm);
   snapshotCommands(ctx, vm);
   profileCommands(ctx);
+  roomCommands(ctx);
   completionCommand(ctx);
 
   for (const group of [vm, pool, template, job]) group.addHelpText('after', examples(...group.commands.map((s) => `ovirt-sysprep ${group.name()} ${s.name()} --help`)));

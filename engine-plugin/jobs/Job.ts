@@ -13,11 +13,11 @@ export type { JobState };
 const FINAL: ReadonlySet<JobState> = new Set(FINAL_JOB_STATES);
 export const isFinal = (s: JobState) => FINAL.has(s);
 
-/** vm: one VM; pool, bulk: one child per VM; template: a seal; auto-reset: on clone or import. */
-export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset';
+/** vm: one VM; pool, bulk, room: one child per VM; template: a seal; auto-reset: on clone or import. */
+export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset' | 'room';
 
 export interface JobTarget {
-  type: 'vm' | 'pool' | 'template' | 'vms';
+  type: 'vm' | 'pool' | 'template' | 'vms' | 'room';
   id: string;
   name: string;
   /**
@@ -55,6 +55,8 @@ export interface Step {
   /** No final job has a running step (shared/endSteps.ts). */
   state: StepState;
   at: string;
+  /** Why an engine step (a room's follow-up) failed; the agent's steps carry none. */
+  message?: string;
 }
 
 /** What a leaf was asked to do, as stored: secrets replaced by {"redacted": true}. */
@@ -65,6 +67,18 @@ export interface JobRequest {
   dryRun: boolean;
   /** Bulk only: the VMs asked for. */
   vms?: string[];
+  /** A room's child: what the engine does once the leaf ended (engine-plugin/rooms/RoomFollowUp.ts). */
+  followUp?: FollowUp;
+}
+
+/**
+ * The steps after a room's leaf, recorded on the leaf's `steps` as they run: `release`
+ * (the clone's hold, always), then on success `snapshot` (with this description) and
+ * `start` when asked. A step not run is recorded `skipped`.
+ */
+export interface FollowUp {
+  snapshotDescription: string;
+  start: boolean;
 }
 
 export interface Job {

@@ -183,6 +183,20 @@ export class JobLifecycle {
     if (leaf.parentId) this.childEnded(leaf.parentId, state);
   }
 
+  /**
+   * A step the engine runs after an ended leaf (a room's release, snapshot, start:
+   * rooms/RoomFollowUp.ts): added to or updated in the leaf's steps; a new one is
+   * published as an operation event on the leaf (and its parent's stream), as the
+   * agent's operations are. The leaf's state stays.
+   */
+  followUpStep(leafId: string, step: Step): void {
+    const leaf = this.store.leaf(leafId);
+    if (!leaf) return;
+    const known = leaf.steps.some((s) => s.operation === step.operation);
+    this.store.setSteps(leaf, [...leaf.steps.filter((s) => s.operation !== step.operation), step]);
+    if (!known) this.publish(leaf, { type: 'operation', state: leaf.state, operation: step.operation, at: step.at });
+  }
+
   // ---- cancel --------------------------------------------------------------------
 
   /**

@@ -17,7 +17,7 @@ import { Slicer } from '../slicer';
 import type { Profile } from '../profiles/Profile';
 import { ProfileStore } from '../profiles/ProfileStore';
 import type { Caller } from './Caller';
-import type { Job, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
+import type { FollowUp, Job, JobKind, JobRequest, JobState, JobTarget, LeafJob } from './Job';
 import { endedProgress, isFinal, vmTarget } from './Job';
 import { checkWorkable, vmNotDown } from './checkWorkable';
 import { JobAuthorizer } from './JobAuthorizer';
@@ -40,6 +40,20 @@ export interface Plan {
   mode: 'safe' | 'in_place';
   dryRun: boolean;
   needsSpace: boolean;
+}
+
+/**
+ * One VM of a bulk job. A pool's or a list's VMs share one plan; a room's VMs each have
+ * their own (their own values and profile), an index (the room's id) and follow-up steps.
+ */
+export interface BulkItem {
+  vm: Vm;
+  plan: Plan;
+  /** `${index}` of its patterns; default its 1-based place in the list. */
+  index?: number;
+  /** A clone held image_locked by its creator until this job ends (a room's new VM). */
+  held?: boolean;
+  followUp?: FollowUp;
 }
 
 const REDACTED = { redacted: true };
@@ -177,7 +191,7 @@ export class JobService {
       if (vm) vms.push(vm);
     }
     await this.authorizer.authorize(caller, vms.map((v) => ({ type: 'vm' as const, id: v.id, name: v.name })));
-    return this.submitBulk('pool', { type: 'pool', id: pool.id, name: pool.name }, vms, plan, caller);
+    return this.submitBulk('pool', { type: 'pool', id: pool.id, name: pool.name }, vms.map((vm) => ({ vm, plan })), plan, caller);
   }
 
   async sysprepList(body: BulkBody, caller: Caller): Promise<Job> {
@@ -189,7 +203,18 @@ export class JobService {
     }
     const plan = this.plan(body, caller);
     await this.authorizer.authorize(caller, vms.map((v) => ({ type: 'vm' as const, id: v.id, name: v.name })));
-    return this.submitBulk('bulk', { type: 'vms', id: '', name: `${vms.length} VMs` }, vms, plan, caller);
+    return this.submitBulk('bulk', { type: 'vms', id: '', name: `${vms.length} VMs` }, vms.map((vm) => ({ vm, plan })), plan, caller);
+  }
+
+  /**
+   * A room's rollout: one child per VM, each with its own plan (made by plan() per VM
+   * beforehand, so every VM's values and role were checked before anything was cloned).
+   * A VM that cannot be done now (busy, not down, no agent) fails its child alone.
+   */
+  async sysprepRoom(target: JobTarget, items: BulkItem[], caller: Caller): Promise<Job> {
+    await this.authorizer.authorize(caller, items.map((i) => ({ type: 'vm' as const, id: i.vm.id, name: i.vm.name })));
+    const parentPlan: Plan = { operations: [], params: {}, mode: 'safe', dryRun: false, needsSpace: false };
+    return this.submitBulk('room', target, items, parentPlan, caller);
   }
 
   async cancel(id: string, caller: Caller): Promise<Job> {
@@ -235,10 +260,10 @@ export class JobService {
   }
 
   /** Pre-checks of one VM: Down, its disks workable, no snapshot in preview, not already being worked on. */
-  private checkVm(vm: Vm, autoReset = false): void {
-    // An auto-reset runs on a VM the engine itself holds locked until it is ready (the
-    // VM's status); its DISKS must still be usable: a disk oVirt locks is never worked on.
-    const ok = vm.status === 'down' || (autoReset && vm.status === 'image_locked');
+  private checkVm(vm: Vm, held = false): void {
+    // An auto-reset (or a room's rollout) runs on a VM the engine itself holds locked until
+    // it is ready (the VM's status); its DISKS must still be usable: a disk oVirt locks is never worked on.
+    const ok = vm.status === 'down' || (held && vm.status === 'image_locked');
     if (!ok) throw vmNotDown(vm);
     checkWorkable('vm', vm);
     this.locks.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`);
@@ -278,7 +303,8 @@ export class JobService {
     return this.store.get(leaf.job.id)!;
   }
 
-  private async submitBulk(kind: 'pool' | 'bulk', target: JobTarget, vms: Vm[], plan: Plan, caller: Caller): Promise<Job> {
+  private async submitBulk(kind: 'pool' | 'bulk' | 'room', target: JobTarget, items: BulkItem[], plan: Plan, caller: Caller): Promise<Job> {
+    const vms = items.map((i) => i.vm);
     if (vms.length === 0) throw new ConflictError('POOL_EMPTY', `${target.name} has no VM`);
     const parentId = randomUUID();
     const now = new Date().toISOString();
@@ -287,13 +313,15 @@ export class JobService {
     let failed = 0;
     const seen = new Set<string>();
     const slicer = new Slicer();
-    for (const [i, vm] of vms.entries()) {
+    for (const [i, item] of items.entries()) {
+      const { vm } = item;
       await slicer.pause();
-      const ctx = await this.contextOf(vm, i + 1, kind === 'pool' ? target.name : undefined, templates);
-      const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, plan, caller, 'vm', parentId);
+      const ctx = await this.contextOf(vm, item.index ?? i + 1, kind === 'pool' ? target.name : undefined, templates);
+      const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, item.plan, caller, 'vm', parentId);
+      if (item.followUp) leaf.job.request.followUp = item.followUp;
       try {
-        this.checkVm(vm);
-        this.runner.checkCanRun(vm.disks, vm.hostId, plan.needsSpace);
+        this.checkVm(vm, item.held);
+        this.runner.checkCanRun(vm.disks, vm.hostId, item.plan.needsSpace);
         if (seen.has(vm.id)) throw new ConflictError('VM_BUSY', `VM "${vm.name}" is listed twice`);
         seen.add(vm.id);
       } catch (err) {

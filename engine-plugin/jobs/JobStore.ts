@@ -120,6 +120,7 @@ export class JobStore {
       progress: p('UPDATE jobs SET progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
       finish: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
       parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
+      steps: p('UPDATE jobs SET steps = ? WHERE id = ?'),
     };
   }
 
@@ -300,6 +301,10 @@ export class JobStore {
     const startedAt = this.writes.pending(job.id, 'state')?.[1] ?? null;
     this.writes.drop(job.id, 'dispatched', 'state', 'progress');
     this.later(job, 'finish', this.stmt.finish, [state, startedAt, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, job.id]);
+  }
+  /** An ended leaf's steps after its end (a room's follow-up steps: JobLifecycle.followUpStep). */
+  setSteps(job: JobRef, steps: Step[]): void {
+    this.later(job, 'steps', this.stmt.steps, [JSON.stringify(steps), job.id]);
   }
   /** A bulk job's aggregate (`endedAt` and `error` once final). */
   updateParent(id: string, state: JobState, startedAt: string | null, endedAt: string | null, progress: Progress, error?: JobErrorInfo): void {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { ApiClient } from '../ApiClient';
 import type { OutputFormat } from '../output';
 import type { CliIo } from '../CliIo';
+import type { JobLike } from '../JobProgress';
 
 export interface CommandContext {
   io: CliIo;
@@ -20,4 +21,6 @@ export interface CommandContext {
   printData(value: unknown): void;
   /** Follows a job to its end with bars or lines (data: only the final job); the exit code of its state. */
   watchAndReport(api: ApiClient, id: string, data: boolean): Promise<number>;
+  /** The same, printing nothing at the end: the final job (none when interrupted) and the exit code of its state. */
+  follow(api: ApiClient, id: string, data: boolean): Promise<{ job?: JobLike; code: number }>;
 }

@@ -48,8 +48,8 @@ export async function removeDomains(prefix: string): Promise<void> {
   }
 }
 
-/** The real CLI against the stack's engine as an operator: its exit code, stdout and stderr. */
-export async function cli(s: Stack, args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** The real CLI against the stack's engine as an operator: its exit code, stdout and stderr; it reads no file unless given `files`. */
+export async function cli(s: Stack, args: string[], files?: CliIo['files']): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIo = {
@@ -57,7 +57,7 @@ export async function cli(s: Stack, args: string[]): Promise<{ code: number; out
     err: (t) => void (err += t),
     env: { OVIRT_SYSPREP_URL: s.url, OVIRT_SYSPREP_TOKEN: OPERATOR, HOME: '/nonexistent' },
     stdout: new PassThrough() as unknown as CliIo['stdout'],
-    files: { read: () => { throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); }, mode: () => 0o100600 },
+    files: files ?? { read: () => { throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); }, mode: () => 0o100600 },
   };
   const code = await run(['node', 'ovirt-sysprep', ...args], io);
   return { code, out, err };
