@@ -25,6 +25,7 @@ import { JobLifecycle } from './JobLifecycle';
 import { JobRunner } from './JobRunner';
 import { JobStore, NewJob } from './JobStore';
 import { PatternContext, patternContext, renderParams, SAMPLE_CONTEXT, validatePatternParams } from '../../shared/catalog/patterns';
+import { checkAcrossVms } from '../../shared/catalog/acrossVms';
 import { deniedParam } from '../../shared/catalog/senderRole';
 import { EMPTY_SYSPREP_BODY } from './requestSchema';
 import type { BulkBody, SysprepBody } from './requestSchema';
@@ -268,7 +269,7 @@ export class JobService {
     this.locks.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`);
   }
 
-  private leaf(target: JobTarget, vmKey: string, disks: DiskRef[], preferHost: string | undefined, ctx: PatternContext, plan: Plan, caller: Caller, kind: JobKind, parentId?: string, checkRun = !parentId): { job: NewJob; secrets: Params } {
+  private leaf(target: JobTarget, vmKey: string, disks: DiskRef[], preferHost: string | undefined, ctx: PatternContext, plan: Plan, caller: Caller, kind: JobKind, parentId?: string, checkRun = !parentId): { job: NewJob; secrets: Params; params: Params } {
     const params = renderParams(plan.params, ctx);
     const secrets = secretsOf(params);
     const request: JobRequest = { profile: plan.profile, params: redact(params), mode: plan.mode, dryRun: plan.dryRun };
@@ -292,7 +293,7 @@ export class JobService {
       hasSecrets: Object.keys(secrets).length > 0,
     };
     if (checkRun) this.runner.checkCanRun(disks, preferHost, plan.needsSpace);
-    return { job, secrets };
+    return { job, secrets, params };
   }
 
   private submitSingle(leaf: { job: NewJob; secrets: Params }): Job {
@@ -308,7 +309,7 @@ export class JobService {
     const parentId = randomUUID();
     const now = new Date().toISOString();
     const templates = new Map<string, Template | undefined>();
-    const leaves: { job: NewJob; secrets: Params }[] = [];
+    const leaves: { job: NewJob; secrets: Params; params: Params }[] = [];
     let failed = 0;
     const seen = new Set<string>();
     const slicer = new Slicer();
@@ -331,6 +332,9 @@ export class JobService {
       }
       leaves.push(leaf);
     }
+    // Every VM's params rendered: values that must differ between them (static
+    // addresses) are checked before anything is stored, so nothing runs at all.
+    checkAcrossVms(leaves.map((l) => ({ vm: l.job.target.name, params: l.params })));
     const allFailed = failed === vms.length;
     const parent: NewJob = {
       id: parentId,

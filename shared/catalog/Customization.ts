@@ -19,7 +19,22 @@ export type SenderRole = 'operator' | 'admin';
  * that value type; the others are made for one kind of value (a password selector, the
  * user rows, a hostname with its per-VM preview, a time zone with its list, a script).
  */
-export type Widget = 'text' | 'list' | 'checkbox' | 'hostname' | 'password' | 'users' | 'timezone' | 'script';
+export type Widget = 'text' | 'list' | 'checkbox' | 'hostname' | 'password' | 'users' | 'timezone' | 'script' | 'yaml';
+
+/** What a render hook knows of the VM a value is rendered for (a PatternContext fits). */
+export interface RenderContext {
+  vm: string;
+  /** 1-based position of the VM in its pool, room or the request's list. */
+  index: number;
+}
+
+/** A part of a value no two VMs of one request may share (a static address). */
+export interface UniqueValue {
+  /** Path below `params.KEY`, e.g. `[0].address`. */
+  field: string;
+  /** What must differ, as the message shows it: `address 192.0.2.101`. */
+  key: string;
+}
 
 /** A part of a value that needs a higher role than the entry itself (a user's password). */
 export interface RestrictedPart {
@@ -54,6 +69,14 @@ export interface Customization<T = any> {
   placeholder?: string;
   cli: CliBinding<T>;
   schema: z.ZodType<T>;
+  /**
+   * Per-VM forms beyond `${...}` patterns (which are rendered before): turns the value
+   * into the one VM's plain value (an `ipFromIndex` address into an address). Gets the
+   * value unchecked: shapes it does not know are returned as they are, for the schema.
+   */
+  render?(value: unknown, ctx: RenderContext, field: string): unknown;
+  /** Parts of one VM's rendered value that no other VM of the request may hold (checkAcrossVms). */
+  uniqueAcrossVms?(value: T): UniqueValue[];
   toArgs(value: T, files: FilePlanner): string[];
 }
 

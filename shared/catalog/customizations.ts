@@ -12,6 +12,8 @@ import { bake } from './bake';
 import { cliFiles, cliList, cliRepeated, cliSwitch, cliText, CliGiven } from './cliBinding';
 import { Customization, entry, FilePlanner } from './Customization';
 import * as v from './values';
+import { networkSchema, networkUniqueValues, nicCli, renderedInterfaces, renderNetwork } from './network';
+import { networkScript } from './guest/networkScript';
 
 export type { Customization, FilePlanner } from './Customization';
 
@@ -279,6 +281,23 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     cli: cliRepeated('--chmod <perms:file>', 'Change the permissions of a file in the guest: octal PERMISSIONS:FILE'),
     schema: z.array(v.chmodSpec).min(1).max(256),
     toArgs: (specs) => specs.flatMap((s) => ['--chmod', s]),
+  }),
+  entry({
+    key: 'network',
+    flag: '--run',
+    label: 'Network interfaces',
+    help: "Configure the guest's interfaces (DHCP, or a static IPv4 address per VM with gateway, DNS and search domains) in its own network configuration format, replacing the template's",
+    secret: false,
+    needsNetwork: false,
+    operation: 'customize',
+    role: 'operator',
+    widget: 'yaml',
+    placeholder: '- name: eth0\n  address: { ipFromIndex: 192.0.2.100/24 }\n  gateway: 192.0.2.1\n  dns: [192.0.2.53]',
+    cli: nicCli,
+    schema: networkSchema,
+    render: renderNetwork,
+    uniqueAcrossVms: networkUniqueValues,
+    toArgs: (nics, files) => ['--run', files.file(networkScript(renderedInterfaces(nics)))],
   }),
 ]);
 

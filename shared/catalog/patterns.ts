@@ -1,6 +1,8 @@
 // Per-VM values of a bulk request: `${vm}`, `${pool}`, `${index}` and `${template}` in
-// the non-secret string params are replaced for each VM, then the params are validated
-// again (a rendered hostname must still be a valid hostname).
+// the non-secret string params are replaced for each VM, then an entry's own per-VM
+// forms are resolved by its render hook (the network entry's `ipFromIndex` and `list`
+// addresses), then the params are validated again (a rendered hostname must still be a
+// valid hostname). What is stored and sent to the agent is this rendered value.
 //
 // Hostname safety: in `params.hostname` every substituted value is made hostname-safe
 // first: lower-cased, every run of characters other than letters, digits and "-" (so
@@ -12,7 +14,7 @@
 // browser bundle), so the page's live checks are the engine's own.
 import { InputError } from '../errors';
 import { validateParams } from '../spec';
-import { Params, SECRET_KEYS } from './customizations';
+import { CUSTOMIZATION_BY_KEY, Params, SECRET_KEYS } from './customizations';
 
 export interface PatternContext {
   vm: string;
@@ -82,14 +84,21 @@ function renderValue(value: unknown, ctx: PatternContext, field: string, safe: b
 export function renderParams(params: Params, ctx: PatternContext): Params {
   const out: Params = {};
   for (const [key, value] of Object.entries(params)) {
-    out[key] = SECRET_KEYS.has(key) ? value : renderValue(value, ctx, `params.${key}`, key === 'hostname');
+    if (SECRET_KEYS.has(key)) {
+      out[key] = value;
+      continue;
+    }
+    const strings = renderValue(value, ctx, `params.${key}`, key === 'hostname');
+    // The entry's own per-VM forms (an address from the VM's index), on the rendered strings.
+    const render = CUSTOMIZATION_BY_KEY.get(key)?.render;
+    out[key] = render ? render(strings, ctx, `params.${key}`) : strings;
   }
   try {
     return validateParams(out);
   } catch (err) {
     // A value with a pattern: name the VM (the pattern was valid, its value for this VM is not).
     const key = err instanceof InputError ? /^params\.(\w+)/.exec(err.field)?.[1] : undefined;
-    if (err instanceof InputError && key && !SECRET_KEYS.has(key) && hasPattern(JSON.stringify(params[key]))) {
+    if (err instanceof InputError && key && !SECRET_KEYS.has(key) && (hasPattern(JSON.stringify(params[key])) || JSON.stringify(out[key]) !== JSON.stringify(params[key]))) {
       throw new InputError(err.field, `${err.message.replace(`${err.field}: `, '')} (rendered for VM "${ctx.vm}")`, err.code, { vm: ctx.vm });
     }
     throw err;

@@ -9,10 +9,12 @@
 //  * ids are unique in a room, rendered names unique in the file and valid VM names;
 //  * params are rendered and checked by the catalog per VM; the first VM of a group that
 //    fails names the group's problem (its other VMs would repeat it);
+//  * no two VMs of a room share a static address (the catalog's checkAcrossVms);
 //  * the reset regex compiles, is not exponential, and matches the room's own
 //    descriptions.
 import { InputError } from '../errors';
 import { Params } from '../catalog/customizations';
+import { checkAcrossVms } from '../catalog/acrossVms';
 import { PatternContext, renderParams, renderString } from '../catalog/patterns';
 import { isVmName, NAME_MESSAGE } from '../vmName';
 import { renderRolloutTime, RoomPlan, RoomSource, RoomVmPlan, StartPolicy } from './RoomPlan';
@@ -60,6 +62,8 @@ export function expandRooms(file: RoomFile, locate: Locate, issues: RoomIssues):
     const description = pick('snapshot_description') ?? { value: DEFAULT_SNAPSHOT_DESCRIPTION, at: [...roomAt] };
     const vms: RoomVmPlan[] = [];
     const ids = new Map<number, number>();
+    /** Where each VM's params were written, for the checks across its room's VMs. */
+    const sources = new Map<string, VmSources>();
     for (const [g, group] of input.vms.entries()) {
       const groupAt: KeyPath = [...roomAt, 'vms', g];
       const groupIds = expandIds(group.ids, [...groupAt, 'ids'], issues);
@@ -97,9 +101,11 @@ export function expandRooms(file: RoomFile, locate: Locate, issues: RoomIssues):
           break;
         }
         names.set(vm.name, { room, group: g, id });
+        sources.set(vm.name, { params, fallback: namesAt });
         vms.push({ ...vm, id, template: template.value, ...profileOf(group, pick('profile')), at: locate(namesAt), templateAt: locate(template.at) });
       }
     }
+    checkRoomAcrossVms(vms, sources, issues);
     const reset = pick('reset_to_snapshot');
     plans.set(room, {
       room,
@@ -110,6 +116,28 @@ export function expandRooms(file: RoomFile, locate: Locate, issues: RoomIssues):
     });
   }
   return plans;
+}
+
+interface VmSources {
+  params: Map<string, Given<unknown>>;
+  fallback: KeyPath;
+}
+
+/**
+ * What no two VMs of a room may share (a static address: checkAcrossVms, the catalog's
+ * rule for every bulk request), named where the second VM's value was written. Rooms
+ * are not checked against each other: two rooms may well be on networks of their own.
+ */
+function checkRoomAcrossVms(vms: RoomVmPlan[], sources: Map<string, VmSources>, issues: RoomIssues): void {
+  try {
+    checkAcrossVms(vms.map((vm) => ({ vm: vm.name, params: vm.params })));
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const second = (err.details.vms as string[] | undefined)?.[1];
+    const source = second !== undefined ? sources.get(second) : undefined;
+    if (!source) throw err;
+    issues.add(writtenAt(err.field, source.params, source.fallback), messageOf(err));
+  }
 }
 
 function profileOf(group: GroupInput, room: Given<string> | undefined): { profile?: string } {
@@ -160,11 +188,7 @@ function expandVm(
     values = renderParams(raw, vmCtx);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
-    // The catalog names `params.KEY...`: put it where KEY was written (defaults, room, group).
-    const m = /^params\.(\w+)(.*)$/.exec(err.field);
-    const source = m ? params.get(m[1]) : undefined;
-    const at = source ? [...source.at, ...subPath(m![2])] : [...namesAt];
-    issues.add(at, err.message.slice(err.field.length + 2));
+    issues.add(writtenAt(err.field, params, namesAt), messageOf(err));
     return undefined;
   }
   const addresses = staticAddresses(values);
@@ -177,6 +201,16 @@ function expandVm(
   return { name, params: values, addresses, snapshotDescription };
 }
 
+/** The catalog names `params.KEY...`: the key path where KEY was written (defaults, room, group), else `fallback`. */
+function writtenAt(field: string, params: Map<string, Given<unknown>>, fallback: KeyPath): KeyPath {
+  const m = /^params\.(\w+)(.*)$/.exec(field);
+  const source = m ? params.get(m[1]) : undefined;
+  return source ? [...source.at, ...subPath(m![2])] : fallback;
+}
+
+/** An InputError's message without its leading `FIELD: ` (our key goes in front instead). */
+const messageOf = (err: InputError) => err.message.slice(err.field.length + 2);
+
 /** `[0].name.x` -> [0, 'name', 'x']. */
 function subPath(rest: string): (string | number)[] {
   return [...rest.matchAll(/\.([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]));
@@ -187,7 +221,7 @@ function rendered(render: () => string, at: KeyPath, issues: RoomIssues): string
     return render();
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
-    issues.add(at, err.message.slice(err.field.length + 2));
+    issues.add(at, messageOf(err));
     return undefined;
   }
 }

@@ -1,16 +1,20 @@
 // The room file's YAML layer: text -> plain data plus a way back from a key path to a
 // line and column. Parsed with the `yaml` package's document API so every node keeps its
-// offsets. What YAML allows but a room file never needs is refused here, each as a
+// offsets (lines and columns are counted from the text: a refused text is never parsed). What YAML allows but a room file never needs is refused here, each as a
 // problem with its own position: duplicate keys (the parser's own check), explicit tags
 // (`!!python/object`, `!foo`: a room file is plain data), keys that are not plain
-// scalars, alias expansion beyond MAX_ALIASES (a "billion laughs" file) and text over
-// MAX_BYTES.
-import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument, visit } from 'yaml';
+// scalars, alias expansion beyond MAX_ALIASES (a "billion laughs" file), text over
+// MAX_BYTES and nesting deeper than MAX_DEPTH, measured on the lexer's tokens before the
+// document is composed: the composer recurses, and a megabyte of "[[[[" can exhaust the
+// process's memory (an abort no try/catch sees), not just its stack.
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, Lexer, Node, parseDocument, visit } from 'yaml';
 import { KeyPath, RoomIssues } from './roomIssues';
 
 export const MAX_BYTES = 1 << 20;
 /** Alias expansions toJS allows (the yaml package's own resource guard). */
 export const MAX_ALIASES = 100;
+/** Collections inside collections: a room file needs about ten (rooms.NAME.vms[0].params.users[0].sshKeys[0]). */
+export const MAX_DEPTH = 64;
 
 export interface Position {
   line: number;
@@ -28,16 +32,20 @@ export interface RoomYaml {
 }
 
 export function parseRoomYaml(source: string, issues: RoomIssues): RoomYaml {
-  const lines = new LineCounter();
   const positionAt = (offset: number): Position => {
-    const { line, col } = lines.linePos(offset);
-    return { line, column: col };
+    const before = source.slice(0, offset);
+    return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
   };
   if (new TextEncoder().encode(source).length > MAX_BYTES) {
     issues.add([], `is larger than ${MAX_BYTES} bytes`, { offset: 0 });
-    return { value: undefined, positionOf: () => ({ line: 1, column: 1 }), positionAt: () => ({ line: 1, column: 1 }), pathAt: () => [] };
+    return { value: undefined, positionOf: () => positionAt(0), positionAt, pathAt: () => [] };
   }
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, schema: 'core', uniqueKeys: true, strict: true });
+  const deep = tooDeepAt(source);
+  if (deep !== undefined) {
+    issues.add([], `nests collections deeper than ${MAX_DEPTH} levels`, { offset: deep });
+    return { value: undefined, positionOf: () => positionAt(deep), positionAt, pathAt: () => [] };
+  }
+  const doc = parseDocument(source, { prettyErrors: false, schema: 'core', uniqueKeys: true, strict: true });
   const yaml: RoomYaml = {
     value: undefined,
     positionAt,
@@ -72,6 +80,48 @@ export function parseRoomYaml(source: string, issues: RoomIssues): RoomYaml {
     issues.add([], `expands its aliases (*name) too often: ${(err as Error).message}`, { offset: 0 });
   }
   return yaml;
+}
+
+/**
+ * The offset where collections nest deeper than MAX_DEPTH, or undefined. Depth on a line
+ * is its block indentation levels, plus the `-` and `?` indicators before its content,
+ * plus the open flow collections (`[`, `{`): an upper bound of the document's nesting,
+ * read from the lexer's tokens (quoted text, block scalars and comments are single
+ * tokens, so their brackets do not count).
+ */
+function tooDeepAt(source: string): number | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let offset = 0;
+  // Per line: its indentation (undefined until seen), whether its content has begun, its indicators.
+  let indent: number | undefined;
+  let begun = false;
+  let indicators = 0;
+  for (const token of new Lexer().lex(source)) {
+    const at = offset;
+    offset += token.length;
+    if (token === '\n') {
+      [indent, begun, indicators] = [undefined, false, 0];
+      continue;
+    }
+    // Control tokens (< " ": document start, scalar markers), spaces and comments carry no nesting.
+    if ((token.length === 1 && token < ' ') || token.startsWith('#')) continue;
+    if (/^ +$/.test(token)) {
+      indent ??= token.length;
+      continue;
+    }
+    indent ??= 0;
+    if (!begun && flow === 0) {
+      while (indents.length && indents[indents.length - 1] >= indent) indents.pop();
+      indents.push(indent);
+    }
+    if (token === '[' || token === '{') flow++;
+    else if (token === ']' || token === '}') flow = Math.max(0, flow - 1);
+    else if (!begun && (token === '-' || token === '?')) indicators++;
+    else begun = true;
+    if (indents.length + indicators + flow > MAX_DEPTH) return at;
+  }
+  return undefined;
 }
 
 /** The parser's message without its trailing position (ours is in front of every line). */

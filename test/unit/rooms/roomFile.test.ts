@@ -1,3 +1,4 @@
+import { HTTP_STATUS } from '../../../engine-plugin/api/errors';
 import { RoomFileError } from '../../../shared/errors';
 import { listRooms, loadRoom, roomFileJsonSchema } from '../../../shared/rooms/roomFile';
 
@@ -75,12 +76,61 @@ describe('loadRoom: a good file', () => {
   });
 });
 
+describe('loadRoom: addresses', () => {
+  const NET = [
+    'version: 1',
+    'rooms:',
+    '  lab1:',
+    '    template: golden',
+    '    snapshot_description: "${vm} ip ${ip} at ${rollout_time}"',
+    '    params:',
+    '      network:',
+    '        - name: eth0',
+    '          address: { ipFromIndex: 192.0.2.100/24 }',
+    '          gateway: 192.0.2.1',
+    '    vms:',
+    '      - ids: 1-3',
+    '      - ids: 50',
+    '        names: teacher',
+    '        params:',
+    '          network:',
+    '            - { name: eth0, address: "192.0.2.${id}/24", gateway: 192.0.2.1 }',
+    '            - { name: eth1, dhcp: true }',
+  ].join('\n');
+
+  it("gives each VM its addresses and ${ip}, per-VM forms from the VM's id", () => {
+    const plan = loadRoom(NET, 'rooms.yaml', 'lab1');
+    expect(plan.vms.map((v) => [v.name, v.addresses, v.snapshotDescription])).toEqual([
+      ['lab1-vd1', ['192.0.2.101/24'], 'lab1-vd1 ip 192.0.2.101 at ${rollout_time}'],
+      ['lab1-vd2', ['192.0.2.102/24'], 'lab1-vd2 ip 192.0.2.102 at ${rollout_time}'],
+      ['lab1-vd3', ['192.0.2.103/24'], 'lab1-vd3 ip 192.0.2.103 at ${rollout_time}'],
+      ['teacher', ['192.0.2.50/24'], 'teacher ip 192.0.2.50 at ${rollout_time}'],
+    ]);
+    expect(plan.vms[0].params.network).toEqual([{ name: 'eth0', address: '192.0.2.101/24', gateway: '192.0.2.1' }]);
+    expect(new RegExp(plan.resetToSnapshot).test('teacher ip 192.0.2.50 at 2026-12-06T07:00:00Z')).toBe(true);
+  });
+});
+
 describe('loadRoom: errors', () => {
   it('is a 400 ROOM_FILE_INVALID with every problem, its line, column and key', () => {
     const err = refusal(GOOD.replace('ids: 1-3', 'ids: 3-1').replace('  lab2:', '  lab2:\n    colour: red'));
-    expect(err.kind).toBe('invalid');
+    expect(HTTP_STATUS[err.kind]).toBe(400);
     expect(err.code).toBe('ROOM_FILE_INVALID');
-    expect(err.toJSON().details).toMatchObject({ file: 'rooms.yaml', field: 'rooms.lab1.vms[0].ids' });
+    // What the API answers (errors.ts maps every InputError): the file and each problem.
+    expect(JSON.parse(JSON.stringify({ error: err }))).toEqual({
+      error: {
+        code: 'ROOM_FILE_INVALID',
+        message: err.message,
+        details: {
+          field: 'rooms.lab1.vms[0].ids',
+          file: 'rooms.yaml',
+          errors: [
+            { line: 12, column: 14, key: 'rooms.lab1.vms[0].ids', message: 'the range 3-1 runs backwards: give the lower id first' },
+            { line: 22, column: 5, key: 'rooms.lab2.colour', message: expect.stringMatching(/^is not a known key/) },
+          ],
+        },
+      },
+    });
     expect(err.message).toBe([
       'rooms.yaml:12:14: rooms.lab1.vms[0].ids: the range 3-1 runs backwards: give the lower id first',
       'rooms.yaml:22:5: rooms.lab2.colour: is not a known key; known here: template, profile, params, start_after_rollout, start_after_reset, snapshot_description, reset_to_snapshot, vms',
@@ -110,6 +160,8 @@ describe.each<[string, string, number, string, RegExp]>([
   ['a tag', replace('golden', '!python/object golden'), 4, 'rooms.lab1.template', /has the tag !python\/object/],
   ['a key that is not a name', append('    ? [a, b]', '    : c'), 7, 'rooms.lab1', /key that is not a plain name/],
   ['an alias bomb', withLines(['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]']), 1, '', /aliases .* too often/],
+  ['nesting deeper than 64 levels (before the parser recurses)', append(`    x: ${'['.repeat(100_000)}${']'.repeat(100_000)}`), 7, '', /nests collections deeper than 64 levels/],
+  ['a reserved name as a key', append('    __proto__: { template: evil }'), 7, 'rooms.lab1.__proto__', /is not a known key/],
   ['a file over the size limit', append(`    # ${'x'.repeat(1 << 20)}`), 1, '', /larger than 1048576 bytes/],
   ['no version', withLines(BASE.slice(1)), 1, 'version', /is missing/],
   ['an unknown version', replace('version: 1', 'version: 2'), 1, 'version', /must be 1/],
@@ -132,6 +184,7 @@ describe.each<[string, string, number, string, RegExp]>([
   ['an id out of range', replace('1-3', '10000'), 6, 'rooms.lab1.vms[0].ids', /out of range: ids are 0 to 9999/],
   ['an id that is not an integer', replace('1-3', '1.5'), 6, 'rooms.lab1.vms[0].ids', /must be a range/],
   ['a range that is no range', replace('1-3', 'one-ten'), 6, 'rooms.lab1.vms[0].ids', /is not a range such as "1-30"/],
+  ['more VMs than a file may name', withLines(['version: 1', 'defaults:', '  template: golden', 'rooms:', ...Array.from({ length: 6 }, (_, r) => `  r${r}:\n    vms:\n      - ids: 1-1000`)]), 22, 'rooms.r5.vms[0].ids', /more than 5000 VMs/],
   ['an id twice in a list', replace('1-3', '[1, 2, 1]'), 6, 'rooms.lab1.vms[0].ids[2]', /names id 1 twice/],
   ['a negative id in a list', replace('1-3', '[1, -2]'), 6, 'rooms.lab1.vms[0].ids[1]', /out of range/],
   ['a from/to range backwards', replace('1-3', '{ from: 3, to: 1 }'), 6, 'rooms.lab1.vms[0].ids.to', /runs backwards/],
@@ -152,6 +205,10 @@ describe.each<[string, string, number, string, RegExp]>([
   ['no template anywhere', replace('    template: golden\n', ''), 5, 'rooms.lab1.vms[0].template', /is missing: give template in the group, in the room or in defaults/],
   ['${ip} without an address', append('    snapshot_description: "at ${ip}"'), 7, 'rooms.lab1.snapshot_description', /uses \$\{ip\} but VM "lab1-vd1" has no static address/],
   ['an unknown variable in the description', append('    snapshot_description: "at ${scripttime}"'), 7, 'rooms.lab1.snapshot_description', /unknown pattern variable \$\{scripttime\} .*\$\{ip\}, \$\{rollout_time\}/],
+  ['the same static address for two VMs of a group', append('    params:', '      network:', '        - { name: eth0, address: 192.0.2.10/24 }'), 9, 'rooms.lab1.params.network[0].address', /address 192.0.2.10 is given to both VM "lab1-vd1" .* and VM "lab1-vd2"/],
+  ['overlapping addresses of two groups', append('        network: [{ name: eth0, address: { ipFromIndex: 192.0.2.100/24 } }]', '      - ids: 9', '        names: teacher', '        network: [{ name: eth0, address: 192.0.2.102/24 }]').replace(/        network:/g, '        params:\n          network:'), 12, 'rooms.lab1.vms[1].params.network[0].address', /address 192.0.2.102 is given to both VM "lab1-vd2" .* and VM "teacher"/],
+  ['an address that is no address', append('    params:', '      network: [{ name: eth0, address: "192.0.2.300/24" }]'), 8, 'rooms.lab1.params.network[0].address', /is not an IPv4 address with its prefix length/],
+  ['ipFromIndex leaving its subnet', append('        params:', '          network: [{ name: eth0, address: { ipFromIndex: 192.0.2.253/24 } }]'), 8, 'rooms.lab1.vms[0].params.network[0].address.ipFromIndex', /leaves the subnet .* for VM "lab1-vd2"/],
   ['a bad value in a list of a group param', append('        params:', '          removeUsers:', '            - alice', '            - "Bad User"'), 10, 'rooms.lab1.vms[0].params.removeUsers[1]', /not a valid user name/],
 ])('a bad room file: %s', (_, source, line, key, message) => {
   it(`is refused at line ${line}, key "${key}"`, () => {

@@ -1,0 +1,39 @@
+// docs/rooms.md's example is a real room file, and docs/rooms.schema.json is the schema
+// the engine checks with: neither can drift from the code.
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { listRooms, loadRoom, roomFileJsonSchema } from '../../../shared/rooms/roomFile';
+
+const DOCS = path.join(__dirname, '../../../docs');
+const SCHEMA_FILE = path.join(DOCS, 'rooms.schema.json');
+
+function example(): string {
+  const doc = readFileSync(path.join(DOCS, 'rooms.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('### A complete example'));
+  const m = /```yaml\n([\s\S]*?)```/.exec(section);
+  if (!m) throw new Error('docs/rooms.md has no yaml block under "A complete example"');
+  return m[1];
+}
+
+describe('docs/rooms.md', () => {
+  it('its complete example loads, every room', () => {
+    const source = example();
+    expect(listRooms(source, 'rooms.yaml')).toEqual(['lab1', 'evening']);
+    const lab1 = loadRoom(source, 'rooms.yaml', 'lab1');
+    expect(lab1.vms).toHaveLength(31);
+    expect(lab1.vms[29]).toMatchObject({ id: 30, name: 'lab1-vd30', template: 'golden-debian12', params: { hostname: 'lab1-pc30', timezone: 'Europe/Berlin', truncate: ['/etc/motd'], removeUsers: ['student-old'] } });
+    expect(lab1.vms[30]).toMatchObject({ id: 100, name: 'lab1-teacher', template: 'golden-debian12-teacher', params: { hostname: 'lab1-teacher', timezone: 'UTC', truncate: ['/etc/motd'] } });
+    expect(lab1).toMatchObject({ startAfterRollout: true, startAfterReset: 'auto' });
+    const evening = loadRoom(source, 'rooms.yaml', 'evening');
+    expect(evening.vms.map((v) => v.name)).toEqual(['eve-1', 'eve-2', 'eve-3', 'eve-4']);
+    expect(evening.startAfterRollout).toBe(false);
+  });
+});
+
+describe('docs/rooms.schema.json', () => {
+  it('is the schema the engine checks with (UPDATE_ROOM_SCHEMA=1 rewrites it)', () => {
+    const schema = JSON.stringify(roomFileJsonSchema(), null, 2) + '\n';
+    if (process.env.UPDATE_ROOM_SCHEMA) writeFileSync(SCHEMA_FILE, schema);
+    expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(schema);
+  });
+});
