@@ -44,7 +44,8 @@ export async function removeDomains(prefix: string): Promise<void> {
   const names = (await virsh('list', '--all', '--name').catch(() => '')).split('\n').map((n) => n.trim()).filter((n) => n.startsWith(prefix));
   for (const n of names) {
     await virsh('destroy', '--domain', n).catch(() => undefined);
-    await virsh('undefine', '--domain', n).catch(() => undefined);
+    // A domain with snapshots (a room's rollout takes one) is undefined with their metadata.
+    await virsh('undefine', '--snapshots-metadata', '--domain', n).catch(() => undefined);
   }
 }
 

@@ -3,9 +3,9 @@
 // show, a rollout's dry run, an unknown template refused before anything, delete leaving a
 // VM of a planned name that the room did not create; the completion offers files after
 // `room rollout`. The real rollout, reset and delete run in test/e2e/libvirt/libvirtRooms.test.ts.
-import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { run } from '../../../engine-plugin/cli/main';
+import { bashComplete, runCli } from '../../helpers/cliRun';
 import type { CliIo } from '../../../engine-plugin/cli/CliIo';
 import { harness, Harness, TOKENS } from '../engine/harness';
 
@@ -23,19 +23,7 @@ rooms:
 
 describe('room commands', () => {
   let h: Harness;
-  const cli = async (args: string[], files: Record<string, string> = { 'rooms.yaml': ROOMS }) => {
-    let out = '';
-    let err = '';
-    const io: CliIo = {
-      out: (s) => void (out += s),
-      err: (s) => void (err += s),
-      env: { OVIRT_SYSPREP_URL: h.engine.url, OVIRT_SYSPREP_TOKEN: TOKENS.operator.token, HOME: '/nonexistent' },
-      stdout: new PassThrough() as unknown as CliIo['stdout'],
-      files: { read: (f) => { if (files[f] === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); return files[f]; }, mode: () => 0o100600 },
-    };
-    const code = await run(['node', 'ovirt-sysprep', ...args], io);
-    return { code, out, err };
-  };
+  const cli = (args: string[], files: Record<string, string> = { 'rooms.yaml': ROOMS }) => runCli(h.engine.url, TOKENS.operator.token, args, files);
 
   beforeAll(async () => {
     h = await harness({ agents: [{ jobMs: 100 }], config: { autoReset: { clone: { enabled: false, profile: 'clone-reset' }, import: { enabled: false, profile: 'clone-reset' }, pool: { enabled: false, profile: 'clone-reset' } } } });
@@ -86,8 +74,7 @@ describe('room commands', () => {
     let script = '';
     const io = { out: (s: string) => void (script += s), err: () => undefined, env: {}, stdout: new PassThrough() as unknown as CliIo['stdout'], files: { read: () => '' } };
     expect(await run(['node', 'ovirt-sysprep', 'completion', 'bash'], io)).toBe(0);
-    const complete = (...words: string[]) =>
-      execFileSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ovirt_sysprep_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], { cwd: __dirname, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const complete = (...words: string[]) => bashComplete(script, words, __dirname);
     expect(complete('ovirt-sysprep', 'room', '')).toEqual(expect.arrayContaining(['show', 'rollout', 'reset', 'delete']));
     expect(complete('ovirt-sysprep', 'room', 'rollout', 'roomComm')).toEqual(['roomCommands.test.ts']);
     expect(complete('ovirt-sysprep', 'room', 'rollout', '--res')).toEqual(['--resume']);

@@ -7,9 +7,7 @@
 //   * resume: the failed VM alone is syspreped again;
 //   * reset: a VM that was up is stopped, reverted and started again (auto);
 //   * delete: the room's VMs and their snapshots are gone.
-import { PassThrough } from 'node:stream';
-import { run } from '../../../engine-plugin/cli/main';
-import type { CliIo } from '../../../engine-plugin/cli/CliIo';
+import { runCli } from '../../helpers/cliRun';
 import { ROOM_MARK } from '../../../shared/rooms/RoomPlan';
 import { harness, Harness, TOKENS } from '../engine/harness';
 
@@ -32,19 +30,7 @@ const OFF = { enabled: false, profile: 'clone-reset' };
 describe('a room on the embedded inventory', () => {
   let h: Harness;
   const fail = new Map<string, string>();
-  const cli = async (args: string[]) => {
-    let out = '';
-    let err = '';
-    const io: CliIo = {
-      out: (s) => void (out += s),
-      err: (s) => void (err += s),
-      env: { OVIRT_SYSPREP_URL: h.engine.url, OVIRT_SYSPREP_TOKEN: TOKENS.operator.token, HOME: '/nonexistent' },
-      stdout: new PassThrough() as unknown as CliIo['stdout'],
-      files: { read: () => ROOMS, mode: () => 0o100600 },
-    };
-    const code = await run(['node', 'ovirt-sysprep', ...args], io);
-    return { code, out, err };
-  };
+  const cli = (args: string[]) => runCli(h.engine.url, TOKENS.operator.token, args, { 'rooms.yaml': ROOMS });
   /** The child job once its follow-up steps have all ended. */
   const settled = async (id: string) => {
     for (let i = 0; ; i++) {
