@@ -47,3 +47,39 @@ export async function readGuestFiles(disks: string[], paths: string[]): Promise<
     await fs.rm(tmp, { recursive: true, force: true });
   }
 }
+
+/**
+ * result[disk][name]: the output of guestfish command `commands[name]` (`stat /etc/x`,
+ * `readlink /x`, ...) on each disk, all in ONE launch like readGuestFiles; a command that
+ * fails gives null (its error is not an answer).
+ */
+export async function guestCommands(disks: string[], commands: Record<string, string>): Promise<Record<string, Record<string, string | null>>> {
+  if (disks.length > 20) throw new Error('at most 20 disks per launch');
+  const names = Object.keys(commands);
+  const lines = ['run'];
+  disks.forEach((_, d) => {
+    lines.push(`mount-ro /dev/sd${String.fromCharCode(97 + d)}1 /`);
+    names.forEach((n, i) => lines.push(`-echo __C_${d}_${i}__`, `-${commands[n]}`, `-echo __E_${d}_${i}__`));
+    lines.push('umount /');
+  });
+  const stdout = await new Promise<string>((resolve, reject) => {
+    // A failed command (-) goes to stderr and leaves its markers with nothing between them.
+    const child = spawn('guestfish', ['--ro', ...disks.flatMap((d) => ['-a', d])], { env: libguestfsEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`guestfish exited ${code}: ${err}`))));
+    child.stdin.end(`${lines.join('\n')}\n`);
+  });
+  const result: Record<string, Record<string, string | null>> = {};
+  disks.forEach((disk, d) => {
+    result[disk] = {};
+    names.forEach((n, i) => {
+      const m = new RegExp(`__C_${d}_${i}__\\n([\\s\\S]*?)__E_${d}_${i}__\\n`).exec(stdout);
+      result[disk][n] = m && m[1] !== '' ? m[1] : null;
+    });
+  });
+  return result;
+}
