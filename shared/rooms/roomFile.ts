@@ -85,7 +85,7 @@ function checkShape(value: unknown, issues: RoomIssues): RoomFile | undefined {
 function soundRooms(value: Record<string, unknown>, found: readonly z.core.$ZodIssue[]): RoomFile | undefined {
   const broken = new Set<PropertyKey>();
   for (const issue of found) {
-    if (issue.path[0] !== 'rooms' || issue.path.length < 2 || issue.code === 'invalid_key') return undefined;
+    if (issue.path[0] !== 'rooms' || issue.path.length < 2) return undefined;
     broken.add(issue.path[1]);
   }
   const rooms = Object.fromEntries(Object.entries(value.rooms as object).filter(([name]) => !broken.has(name)));

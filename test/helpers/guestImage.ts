@@ -94,15 +94,28 @@ const BUSYBOX_APPLETS = [
 /** Host tools copied into the guest: the guest's own useradd and systemctl, as on a real one. */
 export const GUEST_HOST_TOOLS = ['/usr/sbin/useradd', '/usr/sbin/groupadd', '/usr/sbin/usermod', '/usr/bin/systemctl'] as const;
 
-/** The shared libraries (and the loader) a host binary needs, as ldd names them. */
-function sharedLibraries(binary: string): string[] {
-  const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
-  return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]);
+/** The shared libraries (and the loader) a host binary needs, as ldd names them; undefined when ldd cannot tell. */
+function sharedLibraries(binary: string): string[] | undefined {
+  try {
+    const out = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]);
+  } catch {
+    return undefined;
+  }
 }
 
+/**
+ * The tools this host has, with their libraries. A host without one (or without ldd)
+ * builds a guest without it: the scripts that need it then fail with "the guest has no
+ * TOOL", which names what is missing, rather than every test that imports this module.
+ */
 function hostToolEntries(): TreeEntry[] {
-  const present = GUEST_HOST_TOOLS.filter((b) => existsSync(b));
-  const libs = [...new Set(present.flatMap(sharedLibraries))].sort();
+  const found = GUEST_HOST_TOOLS.flatMap((b) => {
+    const libs = existsSync(b) ? sharedLibraries(b) : undefined;
+    return libs ? [{ binary: b, libs }] : [];
+  });
+  const present = found.map((f) => f.binary);
+  const libs = [...new Set(found.flatMap((f) => f.libs))].sort();
   return [
     ...present.map((b): TreeEntry => ({ type: 'copy', path: b, mode: 0o755, from: b })),
     ...libs.map((l): TreeEntry => ({ type: 'copy', path: l, mode: 0o755, from: l })),

@@ -24,9 +24,16 @@ describe('docs/rooms.md', () => {
     expect(lab1.vms[29]).toMatchObject({ id: 30, name: 'lab1-vd30', template: 'golden-debian12', params: { hostname: 'lab1-pc30', timezone: 'Europe/Berlin', truncate: ['/etc/motd'], removeUsers: ['student-old'] } });
     expect(lab1.vms[30]).toMatchObject({ id: 100, name: 'lab1-teacher', template: 'golden-debian12-teacher', params: { hostname: 'lab1-teacher', timezone: 'UTC', truncate: ['/etc/motd'] } });
     expect(lab1).toMatchObject({ startAfterRollout: true, startAfterReset: 'auto' });
+    // Per-VM addresses from ipFromIndex (the id is the index), and ${ip} in the description.
+    expect(lab1.vms[0].addresses).toEqual(['192.0.2.101/24']);
+    expect(lab1.vms[29].addresses).toEqual(['192.0.2.130/24']);
+    expect(lab1.vms[30].addresses).toEqual(['192.0.2.200/24']);
+    expect(lab1.vms[30].snapshotDescription).toBe('rollout of lab1 for lab1-teacher (192.0.2.200) at ${rollout_time}');
+    expect(new RegExp(lab1.resetToSnapshot).test(lab1.vms[30].snapshotDescription)).toBe(true);
     const evening = loadRoom(source, 'rooms.yaml', 'evening');
     expect(evening.vms.map((v) => v.name)).toEqual(['eve-1', 'eve-2', 'eve-3', 'eve-4']);
     expect(evening.startAfterRollout).toBe(false);
+    expect(evening.vms[0].addresses).toEqual([]); // DHCP
   });
 });
 

@@ -9,6 +9,7 @@ import { readYamlText, yamlText } from '../../../shared/catalog/yamlText';
 import { InputError } from '../../../shared/errors';
 import { validateParams } from '../../../shared/spec';
 import { buildSysprepBody } from '../../../engine-plugin/cli/sysprepRequest';
+import { flagForField } from '../../../engine-plugin/cli/sysprepFlags';
 import { CUSTOMIZATION_BY_KEY } from '../../../shared/catalog/customizations';
 
 const ok = { name: 'eth0', address: '192.0.2.101/24', gateway: '192.0.2.1', dns: ['192.0.2.53'], search: ['example.org'] };
@@ -192,6 +193,8 @@ describe('--nic', () => {
     expect(CUSTOMIZATION_BY_KEY.get('network')!.cli.flags[0]).toMatchObject({ option: '--nic <spec>', repeatable: true });
     const body = buildSysprepBody({ nic: ['eth0:ipFromIndex=192.0.2.100/24,gw=192.0.2.1', 'eth1:dhcp'] }, { read: () => '' }).body;
     expect(body.params).toEqual({ network: [{ name: 'eth0', address: { ipFromIndex: '192.0.2.100/24' }, gateway: '192.0.2.1' }, { name: 'eth1', dhcp: true }] });
+    // The engine's 400 on a part of the value names the option to fix.
+    expect(flagForField('params.network[1].gateway')).toBe('--nic');
   });
 });
 
