@@ -9,9 +9,23 @@ import { libguestfsEnv } from '../../helpers/guestImage';
 
 const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
+/** guestfish read-only on `disks`, fed `lines` as its script: its stdout. */
+function guestfishOn(disks: string[], lines: string[]): Promise<string> {
+  if (disks.length > 20) throw new Error('at most 20 disks per launch');
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn('guestfish', ['--ro', ...disks.flatMap((d) => ['-a', d])], { env: libguestfsEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`guestfish exited ${code}: ${err}`))));
+    child.stdin.end(`${lines.join('\n')}\n`);
+  });
+}
+
 /** result[disk][guestPath]: the content, or null when absent / not a regular file. */
 export async function readGuestFiles(disks: string[], paths: string[]): Promise<Record<string, Record<string, string | null>>> {
-  if (disks.length > 20) throw new Error('at most 20 disks per launch');
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'guestfiles-'));
   try {
     const lines = ['run'];
@@ -23,16 +37,7 @@ export async function readGuestFiles(disks: string[], paths: string[]): Promise<
       });
       lines.push('umount /');
     });
-    const stdout = await new Promise<string>((resolve, reject) => {
-      const child = spawn('guestfish', ['--ro', ...disks.flatMap((d) => ['-a', d])], { env: libguestfsEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
-      child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`guestfish exited ${code}: ${err}`))));
-      child.stdin.end(`${lines.join('\n')}\n`);
-    });
+    const stdout = await guestfishOn(disks, lines);
     const isFile = new Map<string, boolean>();
     for (const m of stdout.matchAll(/__F_(\d+)_(\d+)__\n(true|false)/g)) isFile.set(`${m[1]}-${m[2]}`, m[3] === 'true');
     const result: Record<string, Record<string, string | null>> = {};
@@ -46,4 +51,30 @@ export async function readGuestFiles(disks: string[], paths: string[]): Promise<
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * result[disk][name]: the output of guestfish command `commands[name]` (`stat /etc/x`,
+ * `readlink /x`, ...) on each disk, all in ONE launch like readGuestFiles; a command that
+ * fails gives null (its error is not an answer).
+ */
+export async function guestCommands(disks: string[], commands: Record<string, string>): Promise<Record<string, Record<string, string | null>>> {
+  const names = Object.keys(commands);
+  const lines = ['run'];
+  disks.forEach((_, d) => {
+    lines.push(`mount-ro /dev/sd${String.fromCharCode(97 + d)}1 /`);
+    names.forEach((n, i) => lines.push(`-echo __C_${d}_${i}__`, `-${commands[n]}`, `-echo __E_${d}_${i}__`));
+    lines.push('umount /');
+  });
+  // A failed command (-) goes to stderr and leaves its markers with nothing between them.
+  const stdout = await guestfishOn(disks, lines);
+  const result: Record<string, Record<string, string | null>> = {};
+  disks.forEach((disk, d) => {
+    result[disk] = {};
+    names.forEach((n, i) => {
+      const m = new RegExp(`__C_${d}_${i}__\\n([\\s\\S]*?)__E_${d}_${i}__\\n`).exec(stdout);
+      result[disk][n] = m && m[1] !== '' ? m[1] : null;
+    });
+  });
+  return result;
 }
