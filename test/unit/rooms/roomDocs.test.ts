@@ -44,3 +44,14 @@ describe('docs/rooms.schema.json', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(schema);
   });
 });
+
+describe('README.md', () => {
+  it('its short room file loads', () => {
+    const readme = readFileSync(path.join(DOCS, '..', 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => /^version: 1$/m.test(b));
+    expect(blocks).toHaveLength(1);
+    const lab1 = loadRoom(blocks[0], 'README.md', 'lab1');
+    expect(lab1.vms).toHaveLength(30);
+    expect(lab1.vms[6]).toMatchObject({ name: 'lab1-vd7', addresses: ['192.0.2.107/24'], params: { hostname: 'lab1-pc7' } });
+  });
+});
