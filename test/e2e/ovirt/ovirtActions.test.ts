@@ -9,13 +9,17 @@
 //     virt-sysprep run), the watcher, which sees the clone's events, adds none;
 //  2. a clone with marks (a room's) carries them back on GET /vms and gets no reset;
 //  3. start, stop, snapshots (take two, restore the first, delete) and delete change the
-//     test server's VMs, snapshots and volume chains as oVirt would.
+//     test server's VMs, snapshots and volume chains as oVirt would;
+//  4. a room of 2 VMs on oVirt through /rooms: rollout (thin clones with the room's mark,
+//     one sysprep each with its own hostname and static address, its snapshot), reset
+//     after a change on a disk (oVirt's restore), delete (two more virt-sysprep runs).
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { RunningEngine } from '../../../engine-plugin/engine';
 import { guestRead } from '../../helpers/disk';
+import { libguestfsEnv } from '../../helpers/guestImage';
 import { copyGuestImage, GOLDEN_HOSTNAME, GOLDEN_MACHINE_ID, IDENTITY_PATHS } from '../../helpers/guestImage';
 import { IDS, OvirtApiServer, vdsmVolumePath } from '../../helpers/ovirtApiServer';
 import { OvirtStack, startOvirtStack } from './ovirtStack';
@@ -144,5 +148,54 @@ describe('oVirt inventory actions: clone, power, snapshots, delete (real agent, 
     expect((await api('DELETE', '/vms/e2e-clone')).status).toBe(204);
     expect(ovirt.vm(cloneId)).toBeUndefined();
     expect(ovirt.actions).toEqual(expect.arrayContaining(['start e2e-clone', 'stop e2e-clone', 'snapshot e2e-clone rollout 192.0.2.101', 'restore e2e-clone rollout 192.0.2.101', 'remove-snapshot e2e-clone rollout 192.0.2.101', 'remove e2e-clone']));
+  });
+
+  it('a room on oVirt: rollout (own hostname and address per VM, a snapshot each), reset after a change (restore), delete', async () => {
+    const source = `version: 1
+rooms:
+  ovlab:
+    template: golden-el9
+    snapshot_description: "ovlab \${ip} at \${rollout_time}"
+    reset_to_snapshot: "^ovlab "
+    params:
+      network:
+        - { name: eth0, address: { ipFromIndex: 192.0.2.100/24 }, gateway: 192.0.2.1 }
+    vms:
+      - ids: "1-2"
+        names: "ovlab-\${id}"
+        hostname: "ovlab-pc\${id}"
+`;
+    const body = (extra: object = {}) => ({ file: 'rooms.yaml', source, ...extra });
+    const rollout = await api('POST', '/rooms/ovlab/rollout', body());
+    expect(rollout.status).toBe(202);
+    expect((await waitJob(rollout.body.job.id)).state).toBe('succeeded');
+    // The snapshot is a follow-up step after each VM's sysprep: wait for the room to show it.
+    let shown: any;
+    for (let i = 0; i < 240; i++) {
+      shown = (await api('POST', '/rooms/ovlab/show', body())).body;
+      if (shown.vms.every((v: any) => v.snapshots?.some((sn: any) => sn.matches))) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(shown.vms.map((v: any) => [v.name, v.exists, v.marked, v.snapshots.length])).toEqual([['ovlab-1', true, true, 1], ['ovlab-2', true, true, 1]]);
+    expect(shown.vms[1].snapshots[0].description).toMatch(/^ovlab 192\.0\.2\.102 at /);
+    const ids = shown.vms.map((v: any) => ovirt.vms.find((x: any) => x.name === v.name).id);
+    for (const [i, id] of ids.entries()) {
+      const f = await guestRead(vmVolume(id), [IDENTITY_PATHS.hostname, '/etc/network/interfaces']);
+      expect(f[IDENTITY_PATHS.hostname]?.trim()).toBe(`ovlab-pc${i + 1}`);
+      expect(f['/etc/network/interfaces']).toContain(`192.0.2.${101 + i}/24`);
+    }
+    expect((await autoResetsOf(ids[0])).length).toBe(0); // the room's own sysprep only
+
+    // A change on VM 1's disk, then reset: oVirt restores the rollout snapshot.
+    const probe = '/etc/ovlab-probe';
+    await execFileAsync('guestfish', ['-a', vmVolume(ids[0]), '-i', 'write', probe, 'changed'], { env: libguestfsEnv(), timeout: 300_000 });
+    const reset = await api('POST', '/rooms/ovlab/reset', body());
+    expect(reset).toMatchObject({ status: 200, body: { failed: 0 } });
+    expect(ovirt.actions).toEqual(expect.arrayContaining([expect.stringMatching(/^restore ovlab-1 ovlab 192\.0\.2\.101 at /)]));
+    expect((await guestRead(vmVolume(ids[0]), [probe]))[probe]).toBeNull();
+
+    const del = await api('POST', '/rooms/ovlab/delete', body());
+    expect(del).toMatchObject({ status: 200, body: { failed: 0 } });
+    for (const id of ids) expect(ovirt.vm(id)).toBeUndefined();
   });
 });
