@@ -122,7 +122,8 @@ export class RoomRollout {
       else if (!templates.has(d.plan.template)) {
         const t = await this.inventory.getTemplate(d.plan.template);
         if (!t) throw about(plan, d.plan.templateAt, d.plan.name, new NotFoundError('TEMPLATE_NOT_FOUND', `${d.plan.templateAt.key}: no template "${d.plan.template}"`, { field: d.plan.templateAt.key }));
-        templates.set(d.plan.template, { type: 'template', id: t.id, name: t.name });
+        // Cloned from, not written: a template with VMs on it is fine here (not a seal).
+        templates.set(d.plan.template, { type: 'template', id: t.id, name: t.name, readOnly: true });
       }
     }
     await this.authorizer.authorize(caller, [...targets, ...templates.values()]);

@@ -167,7 +167,7 @@ rooms:
 `;
     const body = (extra: object = {}) => ({ file: 'rooms.yaml', source, ...extra });
     const rollout = await api('POST', '/rooms/ovlab/rollout', body());
-    expect(rollout.status).toBe(202);
+    if (rollout.status !== 202) throw new Error(`rollout answered ${rollout.status}: ${JSON.stringify(rollout.body)}`);
     expect((await waitJob(rollout.body.job.id)).state).toBe('succeeded');
     // The snapshot is a follow-up step after each VM's sysprep: wait for the room to show it.
     let shown: any;
