@@ -47,12 +47,12 @@ export class OvirtPower implements VmPower {
   private async until(vm: Vm, done: (status: Vm['status']) => boolean, timeoutMs: number): Promise<Vm> {
     this.inventory.invalidate();
     try {
-      await waitFor({ what: `VM "${vm.name}"`, timeoutMs, read: () => this.reread(vm), done: (v) => done(v.status) });
+      return await waitFor({ what: `VM "${vm.name}"`, timeoutMs, read: () => this.reread(vm), done: (v) => done(v.status) });
     } catch (err) {
       // Past the bound the VM is answered as it is (the port's contract), not an error.
       if (!(err instanceof SysprepError && err.code === 'OVIRT_TIMEOUT')) throw err;
+      return this.reread(vm);
     }
-    return this.reread(vm);
   }
 
   private async reread(vm: Vm): Promise<Vm> {
