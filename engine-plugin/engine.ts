@@ -218,6 +218,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
       await ovirt?.watcher.stop();
       await libvirtEvents?.stop();
       deps.dispatcher.stop();
+      deps.inspection.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

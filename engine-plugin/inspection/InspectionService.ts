@@ -39,6 +39,9 @@ const PATH_OF: Record<InspectedType, string> = { vm: 'vms', template: 'templates
 
 @injectable()
 export class InspectionService implements GuestOsLookup {
+  /** Set by stop(): an inspection answering after it records nothing (the store is closing). */
+  private stopped = false;
+
   constructor(
     @inject(Inventory) private readonly inventory: Inventory,
     @inject(Inspector) private readonly inspector: Inspector,
@@ -96,6 +99,8 @@ export class InspectionService implements GuestOsLookup {
         progress: { done: 0, total: 1, current: 'inspection', phase: 'starting-appliance', phaseSince: at() },
       });
       const { result, host } = await this.inspector.inspect(disks, hostOf(s));
+      // Cancelled meanwhile (the dispatcher's cancel ends a leaf it does not run at once): no result.
+      if (this.stopped || this.store.hasEnded(leaf.id)) return;
       this.lifecycle.assignHost(leaf, host);
       const inspection = toInspection(result, {
         target: { type: s.type, id: s.entity.id, name: s.entity.name },
@@ -108,6 +113,7 @@ export class InspectionService implements GuestOsLookup {
       this.log.info('inspected', { jobId: leaf.id, target: keyOf(s), host, os: inspection.os, elapsedMs: inspection.elapsedMs });
       this.lifecycle.finishLeaf(leaf, 'succeeded', undefined);
     } catch (err) {
+      if (this.stopped) return; // the next start fails the job (reconcile)
       const e = asSysprepError(err);
       this.log.warn('inspection failed', { jobId: leaf.id, target: keyOf(s), code: e.code, error: e.message });
       this.lifecycle.finishLeaf(leaf, 'failed', e.toJSON());
@@ -145,6 +151,11 @@ export class InspectionService implements GuestOsLookup {
     if (!stored) return {};
     const now = await this.inspector.generations(s.entity.disks, hostOf(s));
     return stillValid(stored.disks, s.entity.disks, now) ? { inspection: stored } : { stale: stored };
+  }
+
+  /** Engine stop: inspections still running end with the next start's reconcile(). */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** On start: inspect jobs a stopped engine left active cannot be resumed (nothing runs them). */
