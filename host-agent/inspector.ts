@@ -13,7 +13,7 @@ import type { GuestDetails__Output as GuestDetails } from '../shared/wire/ovirt_
 import type { GuestFilesystem__Output as GuestFilesystem } from '../shared/wire/ovirt_sysprep/v1/GuestFilesystem';
 import { SysprepError } from '../shared/errors';
 import { Hypervisor } from './hypervisor';
-import { GuestfishSession } from './inspection/GuestfishSession';
+import { GuestfishError, GuestfishSession } from './inspection/GuestfishSession';
 import { isTrue, kernelVersions, lines, parseFilesystems, parseMountpoints, parsePasswd, parseStatvfs } from './inspection/guestfishOutput';
 
 const TIMEOUT_MS = 300_000;
@@ -89,6 +89,9 @@ export class Inspector {
       };
       details.elapsedMs = Date.now() - started;
       return result;
+    } catch (err) {
+      // guestfish died or timed out mid-session: the job's error, not an internal one.
+      throw err instanceof GuestfishError ? new SysprepError('failed', 'INSPECTION_FAILED', err.message) : err;
     } finally {
       await g.close();
     }
