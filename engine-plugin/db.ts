@@ -91,6 +91,13 @@ const MIGRATIONS: string[] = [
      description TEXT NOT NULL,
      created_at TEXT NOT NULL,
      PRIMARY KEY (vm_id, name));`,
+  // The inspection cache (inspection/InspectionStore.ts): the last inspection of a VM or
+  // template (`vm:ID` / `template:ID`), valid while its disks' generations are unchanged.
+  `CREATE TABLE inspections (
+     target_key TEXT PRIMARY KEY,
+     job_id TEXT NOT NULL,
+     inspected_at TEXT NOT NULL,
+     result TEXT NOT NULL);`,
 ];
 
 export function openDb(dataDir: string): Db {

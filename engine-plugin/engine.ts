@@ -17,6 +17,9 @@ import { AgentPool } from './dispatch/AgentPool';
 import { Dispatcher } from './dispatch/Dispatcher';
 import { HostSelector } from './dispatch/HostSelector';
 import { Inspector } from './dispatch/Inspector';
+import { GuestOsLookup } from './inspection/GuestOsLookup';
+import { InspectionService } from './inspection/InspectionService';
+import { InspectionStore } from './inspection/InspectionStore';
 import { DiskChecker } from './inventory/DiskChecker';
 import { EmbeddedInventory } from './inventory/EmbeddedInventory';
 import { EmbeddedSnapshots } from './inventory/EmbeddedSnapshots';
@@ -143,6 +146,8 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   for (const cls of [JobStore, JobBus, JobLifecycle, JobStream, VmLocks, ProfileStore, AgentPool, HostSelector, Inspector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
   for (const cls of [RoomState, RoomRollout, RoomFollowUp, RoomService]) c.registerSingleton(cls as never);
   c.register(JobRunner, { useToken: Dispatcher });
+  for (const cls of [InspectionStore, InspectionService]) c.registerSingleton(cls as never);
+  c.register(GuestOsLookup, { useToken: InspectionService });
 
   const actions = c.resolve<InventoryActions | null>(InventoryActions);
   for (const h of actions ? config.hosts : []) {
@@ -164,7 +169,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     jobs: c.resolve(JobService),
     jobStream: c.resolve(JobStream),
     locks: c.resolve(VmLocks),
-    inspector: c.resolve(Inspector),
+    inspection: c.resolve(InspectionService),
     store: c.resolve(JobStore),
     lastSysprep: c.resolve(LastSysprep),
     bus: c.resolve(JobBus),
@@ -187,6 +192,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   }
   const orphans = deps.store.removeOrphans();
   if (orphans) log.warn('removed the children of a bulk job that was never stored whole', { rows: orphans });
+  deps.inspection.reconcile(); // before resume(): the dispatcher must never see an inspect leaf
   deps.dispatcher.resume();
   c.resolve(JobLifecycle).reconcileParents();
   await deps.autoReset.reconcile(deps.inventory);
@@ -212,6 +218,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
       await ovirt?.watcher.stop();
       await libvirtEvents?.stop();
       deps.dispatcher.stop();
+      deps.inspection.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -83,7 +83,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     createHandlers({
       jobs,
       disks: diskChecker,
-      inspector: new Inspector(hypervisor),
+      inspector: new Inspector(hypervisor, cfg.guestfish),
       operations,
       virtSysprepVersion,
       logger: log,

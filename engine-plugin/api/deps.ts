@@ -4,7 +4,7 @@ import type { EngineConfig } from '../config';
 import type { AgentJobLog } from '../dispatch/AgentJobLog';
 import type { AgentPool } from '../dispatch/AgentPool';
 import type { Dispatcher } from '../dispatch/Dispatcher';
-import type { Inspector } from '../dispatch/Inspector';
+import type { InspectionService } from '../inspection/InspectionService';
 import type { Inventory } from '../inventory/Inventory';
 import type { InventoryActions } from '../inventory/InventoryActions';
 import type { InventoryDeletion } from '../inventory/InventoryDeletion';
@@ -43,7 +43,7 @@ export interface ApiDeps {
   jobs: JobService;
   jobStream: JobStream;
   locks: VmLocks;
-  inspector: Inspector;
+  inspection: InspectionService;
   store: JobStore;
   /** Adds each VM's last sysprep and host to the VM listings. */
   lastSysprep: LastSysprep;

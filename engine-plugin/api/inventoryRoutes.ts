@@ -73,9 +73,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'get', path: '/vms/:id', tag: 'vms', summary: 'One VM (id or name)', role: 'viewer', status: 200 }, async ({ params }) =>
     d.lastSysprep.addToOne(await requireVm(d.inventory, params.id)),
   );
-  t.add({ method: 'get', path: '/vms/:id/inspection', tag: 'vms', summary: "OS inspection of the VM's disks by an agent (read-only)", role: 'viewer', status: 200 }, async ({ params }) =>
-    d.inspector.inspect(await requireVm(d.inventory, params.id)),
-  );
+  inspectionRoutes(t, d, 'vm');
   t.add({ method: 'post', path: '/vms/:id/sysprep', tag: 'sysprep', summary: 'Sysprep one VM (must be down)', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sysprepVm(params.id, body, caller),
   }));
@@ -144,6 +142,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
 
   // ---- templates ----
   t.add({ method: 'get', path: '/templates', tag: 'templates', summary: 'Templates', role: 'viewer', status: 200, query: LIST_QUERY }, ({ req }) => d.inventory.listTemplates(listQuery(req)));
+  inspectionRoutes(t, d, 'template');
   t.add({ method: 'get', path: '/templates/:id', tag: 'templates', summary: 'One template (id or name)', role: 'viewer', status: 200 }, ({ params }) => requireTemplate(d.inventory, params.id));
   t.add({ method: 'post', path: '/templates/:id/sysprep', tag: 'sysprep', summary: 'Seal a template (default profile template-seal: machine-id left empty); refused while clones use it', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sealTemplate(params.id, body, caller),
@@ -152,4 +151,16 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'delete', path: '/templates/:id', tag: 'templates', summary: 'Forget a template (refused while a clone, a pool or a job uses it); its disk files stay (libvirt: the domain is undefined)', role: 'admin', status: 204 }, async ({ params }) => {
     await deletionOf(d).deleteTemplate(params.id, activeJobOf(d));
   });
+}
+
+/** POST starts an inspection (a job, 202); GET answers the cached one while the disks are unchanged (docs/inspection.md). */
+function inspectionRoutes(t: RouteTable, d: ApiDeps, type: 'vm' | 'template'): void {
+  const base = type === 'vm' ? '/vms/:id/inspection' : '/templates/:id/inspection';
+  const tag = type === 'vm' ? 'vms' : 'templates';
+  t.add({ method: 'post', path: base, tag, summary: `Inspect the ${type}'s disks (read-only): a job of kind inspect; the same job while one runs`, role: 'operator', status: 202 }, async ({ params, caller }) => ({
+    job: await d.inspection.start(type, params.id, caller),
+  }));
+  t.add({ method: 'get', path: base, tag, summary: `The ${type}'s last inspection while its disks are unchanged (404 INSPECTION_NOT_FOUND / INSPECTION_STALE: POST to inspect)`, role: 'viewer', status: 200 }, ({ params }) =>
+    d.inspection.cached(type, params.id),
+  );
 }

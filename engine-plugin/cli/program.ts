@@ -19,6 +19,7 @@ import { VERSION } from '../../shared/version';
 import type { CliIo } from './CliIo';
 import type { CommandContext } from './commands/CommandContext';
 import { completionCommand } from './commands/completionCommand';
+import { inspectCommand } from './commands/inspectCommand';
 import { inventoryCommands } from './commands/inventoryCommands';
 import { powerCommands } from './commands/powerCommands';
 import { snapshotCommands } from './commands/snapshotCommands';
@@ -306,6 +307,7 @@ Examples:
   snapshotCommands(ctx, vm);
   profileCommands(ctx);
   roomCommands(ctx);
+  inspectCommand(ctx);
   completionCommand(ctx);
 
   for (const group of [vm, pool, template, job]) group.addHelpText('after', examples(...group.commands.map((s) => `ovirt-sysprep ${group.name()} ${s.name()} --help`)));

@@ -13,8 +13,8 @@ export type { JobState };
 const FINAL: ReadonlySet<JobState> = new Set(FINAL_JOB_STATES);
 export const isFinal = (s: JobState) => FINAL.has(s);
 
-/** vm: one VM; pool, bulk, room: one child per VM; template: a seal; auto-reset: on clone or import. */
-export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset' | 'room';
+/** vm: one VM; pool, bulk, room: one child per VM; template: a seal; auto-reset: on clone or import; inspect: an OS inspection (run by the engine, inspection/InspectionService.ts). */
+export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset' | 'room' | 'inspect';
 
 export interface JobTarget {
   type: 'vm' | 'pool' | 'template' | 'vms' | 'room';

@@ -9,6 +9,7 @@ import type { Capabilities, HostAgentHandlers, ReceivedStartSysprepRequest, Star
 import { fromWireParams } from '../../shared/wireParams';
 import { Inspector } from '../inspector';
 import { CheckedDisk, DiskChecker, openedAs } from '../storage/diskCheck';
+import { diskGeneration } from '../storage/diskGeneration';
 import { JobManager, StartRequest } from '../jobs/JobManager';
 import { readJobLog } from '../jobs/readJobLog';
 import { FINAL, JobEventRecord, JobRecord } from '../jobs/types';
@@ -181,8 +182,15 @@ export function createHandlers(deps: ServiceDeps): HostAgentHandlers {
       customizations,
       virtSysprepVersion: deps.virtSysprepVersion,
     })),
-    Inspect: unary(logger, async (req) => deps.inspector.inspect((await deps.disks.check(req.disks, 'refuse')).map(openedAs))),
-    CheckDisks: unary(logger, async (req) => ({ disks: (await deps.disks.check(req.disks, 'report')).map(toDiskCheck) })),
+    Inspect: unary(logger, async (req) => {
+      const disks = await deps.disks.check(req.disks, 'refuse');
+      // Read before the inspection: a write during it makes the result stale, never the reverse.
+      const diskGenerations = await Promise.all(disks.map((d) => diskGeneration(d.real)));
+      return { ...(await deps.inspector.inspect(disks.map(openedAs))), diskGenerations };
+    }),
+    CheckDisks: unary(logger, async (req) => ({
+      disks: await Promise.all((await deps.disks.check(req.disks, 'report')).map(async (d) => ({ ...toDiskCheck(d), generation: await diskGeneration(d.real) }))),
+    })),
     StartSysprep: unary(logger, start),
     StartSysprepStream: replies(logger, start),
     GetJob: unary(logger, (req) => toWire(jobs.get(req.jobId))),

@@ -5,7 +5,7 @@
 // them as they come (virt-sysprep's progress); `run` collects bounded output and fails
 // with a typed error carrying stderr.
 import { ChildProcess, spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export class CommandError extends Error {
   constructor(readonly argv: string[], readonly exitCode: number | null, readonly stderr: string, readonly timedOut = false) {
@@ -22,6 +22,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to stdin, which is then closed; undefined: no stdin. */
   input?: string;
+  /** Keep stdin open for the caller (a tool driven line by line: guestfish's inspection). */
+  openStdin?: boolean;
   /** The group is stopped after this long (Exit.stopped = 'timeout'). */
   timeoutMs?: number;
   /** The group is stopped when this aborts (Exit.stopped = 'aborted'). */
@@ -46,6 +48,8 @@ export interface SpawnedGroup {
   stderr: Readable;
   /** Settles (never rejects) once the leader exited and its output streams closed. */
   exited: Promise<Exit>;
+  /** With `openStdin`: the tool's stdin (the caller ends it). */
+  stdin?: Writable;
 }
 
 /** Sends `sig` to the whole process group led by `pid`; false when it is gone. */
@@ -62,7 +66,7 @@ export function spawnGroup(cmd: string, args: readonly string[], opts: SpawnOpti
   const child: ChildProcess = spawn(cmd, args, {
     env: opts.env ?? process.env,
     detached: true,
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [opts.input === undefined && !opts.openStdin ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   let stopped: Exit['stopped'] = null;
   let killTimer: NodeJS.Timeout | undefined;
@@ -100,7 +104,8 @@ export function spawnGroup(cmd: string, args: readonly string[], opts: SpawnOpti
     child.stdin!.on('error', () => undefined); // a tool that exits without reading is not an error here
     child.stdin!.end(opts.input);
   }
-  return { pid: child.pid, stdout: child.stdout!, stderr: child.stderr!, exited };
+  if (opts.openStdin) child.stdin!.on('error', () => undefined); // the tool died: its exit tells why
+  return { pid: child.pid, stdout: child.stdout!, stderr: child.stderr!, exited, stdin: opts.openStdin ? child.stdin! : undefined };
 }
 
 const MAX_OUTPUT = 16 << 20;

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { EngineConfig } from '../../../engine-plugin/config';
 import { RunningEngine, startEngine } from '../../../engine-plugin/engine';
 import { startAgent } from '../../../host-agent/agent';
+import type { AgentConfig } from '../../../host-agent/config';
 import { makeTestPki, TestPki } from '../../helpers/tls';
 import { FINAL_JOB_STATES } from '../../../shared/jobStates';
 
@@ -38,7 +39,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: number; engine?: boolean } = {}): Promise<Stack> {
+export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: number; engine?: boolean; agent?: Partial<AgentConfig> } = {}): Promise<Stack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'engine-e2e-'));
   const storage = path.join(dir, 'storage');
   mkdirSync(storage);
@@ -56,6 +57,7 @@ export async function startStack(opts: { autoResetClone?: boolean; maxJobs?: num
     tlsCa: pki.caCert,
     tlsCert: pki.serverCert,
     tlsKey: pki.serverKey,
+    ...opts.agent,
   });
   const engineConfig: Partial<EngineConfig> = {
     listen: '127.0.0.1:0',

@@ -47,6 +47,8 @@ export interface FakeAgentOptions {
   startReplyDelayMs?: number;
   /** Reported in Capabilities (the agent's min_free_bytes_for_packages); free_bytes is 10 GB. */
   minFreeBytesForPackages?: number;
+  /** Time one Inspect takes, ms. */
+  inspectMs?: number;
 }
 
 const DEFAULT_OPS = ['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys', 'user-account'];
@@ -57,6 +59,8 @@ export class FakeAgent {
   readonly startCalls: string[] = [];
   /** The paths of every CheckDisks call, in order. */
   readonly checkCalls: string[][] = [];
+  /** The paths of every Inspect call, in order. */
+  readonly inspectCalls: string[][] = [];
   /** How each start came: 'unary' (StartSysprep) or 'stream' (StartSysprepStream). */
   readonly startVia: ('unary' | 'stream')[] = [];
   /** Largest number of jobs running at once, and of jobs per disk at once. */
@@ -186,7 +190,7 @@ export class FakeAgent {
       await fh.read(head, 0, 4, 0).finally(() => fh.close());
       const probed = head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : d.format === 'raw' && st.size > 0 && st.size % 512 === 0 ? 'raw' : undefined;
       if (!probed || (d.format && d.format !== probed)) throw fail(grpc.status.INVALID_ARGUMENT, 'NOT_A_DISK', `${d.path} is not a ${d.format || 'qcow2'} disk image`);
-      checked.push({ path: d.path, realPath: real, storageRoot: root, format: probed, virtualSize: String(st.size), actualSize: String(st.size), backingFile: '', inUse: this.opts.inUseDisks?.has(real) ?? false });
+      checked.push({ path: d.path, realPath: real, storageRoot: root, format: probed, virtualSize: String(st.size), actualSize: String(st.size), backingFile: '', inUse: this.opts.inUseDisks?.has(real) ?? false, generation: await generation(real) });
     }
     return { disks: checked };
   }
@@ -211,7 +215,16 @@ export class FakeAgent {
           this.checkDisks(call.request.disks).then((r) => cb(null, r), (err) => cb(err));
         },
       }),
-      Inspect: (_: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { osType: 'linux', distro: 'debian', productName: 'Fake', version: '12', hostname: 'golden-image', root: '/dev/sda1', packageFormat: ['deb'] }),
+      Inspect: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const disks: { path: string }[] = call.request.disks;
+        this.inspectCalls.push(disks.map((d) => d.path));
+        Promise.all(disks.map((d) => realpath(d.path).then(generation)))
+          .then((diskGenerations) => setTimeout(() => cb(null, {
+            osType: 'linux', distro: 'debian', productName: 'Fake', version: '12.5', hostname: 'golden-image', root: '/dev/sda1', packageFormat: ['deb'],
+            details: { arch: 'x86_64', packageManagement: 'apt', users: [{ name: 'root', uid: 0, home: '/root', shell: '/bin/sh' }] }, diskGenerations,
+          }), this.opts.inspectMs ?? 0).unref())
+          .catch((err) => cb(err));
+      },
       StartSysprep: (call: grpc.ServerUnaryCall<any, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         try {
           cb(null, this.startJob(call.request, 'unary'));
@@ -279,4 +292,10 @@ function meta(reason: string, details?: Record<string, unknown>): grpc.Metadata 
   m.set('reason', reason);
   if (details) m.set('details-json', JSON.stringify(details));
   return m;
+}
+
+/** The real agent's generation formula (host-agent/storage/diskGeneration.ts), for a regular file. */
+async function generation(real: string): Promise<string> {
+  const st = await stat(real, { bigint: true });
+  return `${st.size}:${st.mtimeNs}:${st.ino}:${st.dev}`;
 }
