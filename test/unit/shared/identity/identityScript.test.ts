@@ -3,16 +3,15 @@
 // (OVIRT_SYSPREP_ROOT): every script item of the family removed, emptied or edited, the
 // other lines and the file modes kept, items of other families and the tool's items left
 // alone, absent paths no error, and a second run giving the same tree.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LinuxFamily } from '../../../../shared/guestOs';
 import { IDENTITY_ITEMS, SCRIPT_ITEMS } from '../../../../shared/identity';
 import { guestPathWord, identityScript } from '../../../../shared/identity/identityScript';
 import { selectedItems } from '../../../../shared/identity/identityValue';
+import { GUEST_SHELLS, runGuestScript } from '../../../helpers/guestScript';
 
-const SHELLS = ['/bin/sh', ...(existsSync('/bin/busybox') ? ['/bin/busybox sh'] : [])];
 const MAC = '52:54:00:12:34:56';
 
 const OS_RELEASE: Record<LinuxFamily, string> = {
@@ -83,15 +82,6 @@ function guest(files: Record<string, string>): string {
   return root;
 }
 
-function run(shell: string, root: string, text: string): { status: number | null; stdout: string; stderr: string } {
-  const file = path.join(root, '..', `${path.basename(root)}.sh`);
-  writeFileSync(file, text);
-  const [cmd, ...args] = shell.split(' ');
-  const r = spawnSync(cmd, [...args, file], { env: { PATH: '/usr/bin:/bin', OVIRT_SYSPREP_ROOT: root }, encoding: 'utf8' });
-  rmSync(file);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 /** Every file and link of the tree: content (or link target) and mode. */
 function snapshot(root: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -111,10 +101,10 @@ function snapshot(root: string): Record<string, string> {
 function reset(shell: string, osRelease: string | undefined): { root: string; after: Record<string, string>; stdout: string } {
   const root = guest(tree(osRelease));
   const text = identityScript(selectedItems('all'));
-  const first = run(shell, root, text);
+  const first = runGuestScript(shell, root, text);
   expect(first).toMatchObject({ status: 0, stderr: '' });
   const after = snapshot(root);
-  expect(run(shell, root, text)).toMatchObject({ status: 0, stderr: '' });
+  expect(runGuestScript(shell, root, text)).toMatchObject({ status: 0, stderr: '' });
   expect(snapshot(root)).toEqual(after);
   return { root, after, stdout: first.stdout };
 }
@@ -132,7 +122,7 @@ const KEPT_EVERYWHERE = [
   '/home/c/.zshrc', '/etc/machine-id', '/etc/ssh/ssh_host_ed25519_key', '/etc/hostname', '/var/lib/dhcp/dhclient.leases',
 ];
 
-describe.each(SHELLS)('identityScript with %s', (shell) => {
+describe.each(GUEST_SHELLS)('identityScript with %s', (shell) => {
   const planted = tree(undefined);
 
   it.each(['debian', 'el', 'suse'] as const)('resets every %s item and nothing else', (family) => {
@@ -161,13 +151,13 @@ describe.each(SHELLS)('identityScript with %s', (shell) => {
   it('succeeds on an empty guest (every path absent) and on a guest without os-release', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'idscript-'));
     roots.push(root);
-    expect(run(shell, root, identityScript(selectedItems('all')))).toMatchObject({ status: 0, stderr: '' });
+    expect(runGuestScript(shell, root, identityScript(selectedItems('all')))).toMatchObject({ status: 0, stderr: '' });
     expect(readdirSync(root)).toEqual([]);
   });
 
   it('does only the items named in a list', () => {
     const root = guest(tree(OS_RELEASE.debian));
-    expect(run(shell, root, identityScript(selectedItems(['hostid', 'zsh-history'])))).toMatchObject({ status: 0, stderr: '' });
+    expect(runGuestScript(shell, root, identityScript(selectedItems(['hostid', 'zsh-history'])))).toMatchObject({ status: 0, stderr: '' });
     const after = snapshot(root);
     expect(after['/etc/hostid']).toBeUndefined();
     expect(after['/home/a b/.zsh_history']).toBeUndefined();
