@@ -2,14 +2,15 @@
 // the fixture guests' /bin/sh) against temporary guest trees (OVIRT_SYSPREP_ROOT): the
 // format each kind of guest gets, the template's stale configuration removed, the other
 // interfaces and `lo` kept, and a second run giving the same files.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connectionUuid, networkScript } from '../../../shared/catalog/guest/networkScript';
 import { RenderedInterface } from '../../../shared/catalog/network';
+import { GUEST_SHELLS, runGuestScript } from '../../helpers/guestScript';
 
-const SHELLS = ['/bin/sh', ...(existsSync('/bin/busybox') ? ['/bin/busybox sh'] : [])];
+const SHELLS = GUEST_SHELLS;
 
 const STATIC: RenderedInterface = { name: 'eth0', address: '192.0.2.101/24', gateway: '192.0.2.1', dns: ['192.0.2.53', '192.0.2.54'], search: ['example.org', 'lab.example.org'] };
 const DHCP: RenderedInterface = { name: 'eth1', dhcp: true };
@@ -34,12 +35,7 @@ function guest(tree: Tree): string {
 }
 
 function run(shell: string, root: string, nics: RenderedInterface[]): { status: number | null; stdout: string; stderr: string } {
-  const file = path.join(root, '..', `${path.basename(root)}.sh`);
-  writeFileSync(file, networkScript(nics));
-  const [cmd, ...args] = shell.split(' ');
-  const r = spawnSync(cmd, [...args, file], { env: { PATH: '/usr/bin:/bin', OVIRT_SYSPREP_ROOT: root }, encoding: 'utf8' });
-  rmSync(file);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runGuestScript(shell, root, networkScript(nics));
 }
 
 /** Every file of the tree with its content and mode. */

@@ -1,0 +1,18 @@
+// Runs a generated guest script (virt-customize `--run` text) the way unit tests check it:
+// with the host's real sh and busybox sh (the fixture guests' /bin/sh), against a
+// temporary guest tree given as OVIRT_SYSPREP_ROOT, with a minimal PATH.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const GUEST_SHELLS = ['/bin/sh', ...(existsSync('/bin/busybox') ? ['/bin/busybox sh'] : [])];
+
+/** The script is written beside ROOT (never inside the tree it changes) and removed after. */
+export function runGuestScript(shell: string, root: string, text: string): { status: number | null; stdout: string; stderr: string } {
+  const file = path.join(root, '..', `${path.basename(root)}.sh`);
+  writeFileSync(file, text);
+  const [cmd, ...args] = shell.split(' ');
+  const r = spawnSync(cmd, [...args, file], { env: { PATH: '/usr/bin:/bin', OVIRT_SYSPREP_ROOT: root }, encoding: 'utf8' });
+  rmSync(file);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
