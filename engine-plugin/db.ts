@@ -91,6 +91,9 @@ const MIGRATIONS: string[] = [
      description TEXT NOT NULL,
      created_at TEXT NOT NULL,
      PRIMARY KEY (vm_id, name));`,
+  // A leaf's warnings (JSON list of {message, field?}; NULL: none): the run's `warning:`
+  // lines as its agent reported them (issue 15).
+  `ALTER TABLE jobs ADD COLUMN warnings TEXT;`,
 ];
 
 export function openDb(dataDir: string): Db {
