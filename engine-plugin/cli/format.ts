@@ -32,7 +32,10 @@ export function describeState(u: Unit): string {
   if (u.state === 'running' && u.host) return `running on ${u.host}`;
   if ((u.state === 'failed' || u.state === 'cancelled') && u.error) return `${u.state}: ${describeError(u.error)}`;
   if (u.state === 'succeeded') return `succeeded (${u.operations.length || u.done} operations)`;
-  if (u.state === 'incomplete') return `incomplete: ${u.warnings.filter((w) => w.field).map((w) => w.field).join(', ') || 'see its warnings'} not applied`;
+  if (u.state === 'incomplete') {
+    const fields = u.warnings.flatMap((w) => (w.field ? [w.field] : []));
+    return fields.length ? `incomplete: ${fields.join(', ')} not applied` : 'incomplete: something asked for was not applied (see the warnings)';
+  }
   return u.state;
 }
 
