@@ -19,7 +19,7 @@ import type { ResolvedSpec } from '../../shared/spec';
 import type { CheckedDisk } from '../storage/diskCheck';
 import { phaseAfter, ProgressLine } from '../sysprep/progress';
 import { abortReason } from '../sysprep/runner';
-import { unappliedField } from '../sysprep/toolWarnings';
+import { isTraceArtifact, unappliedField } from '../sysprep/toolWarnings';
 import type { EventFields } from './EventLog';
 import { FINAL, JobRecord, JobStateName } from './types';
 
@@ -153,6 +153,7 @@ export class AgentJob {
 
   /** A warning line of the run: kept on the record with what it says was not applied, and published. */
   onWarning(message: string): void {
+    if (isTraceArtifact(message)) return;
     const job = this.record;
     const field = unappliedField(message, { params: job.paramKeys, operations: job.operations }) ?? '';
     const warning = { message, field };
