@@ -20,7 +20,7 @@ export function sql(db: Db, text: string): Database.Statement {
   return st;
 }
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE hosts (
      id TEXT PRIMARY KEY, name TEXT NOT NULL, agent_address TEXT NOT NULL, storage_roots TEXT NOT NULL);
    CREATE TABLE templates (
@@ -98,6 +98,9 @@ const MIGRATIONS: string[] = [
      job_id TEXT NOT NULL,
      inspected_at TEXT NOT NULL,
      result TEXT NOT NULL);`,
+  // A leaf's warnings (JSON list of {message, field?}; NULL: none): the run's `warning:`
+  // lines as its agent reported them (issue 15).
+  `ALTER TABLE jobs ADD COLUMN warnings TEXT;`,
 ];
 
 export function openDb(dataDir: string): Db {

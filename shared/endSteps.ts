@@ -4,7 +4,7 @@
 // both keep steps, and both end them here.
 export type StepState = 'running' | 'done' | 'failed' | 'skipped';
 
-/** How the running step ends: done (succeeded, or the tool exited 0), failed, skipped (cancelled). */
+/** How the running step ends: done (succeeded or incomplete, or the tool exited 0), failed, skipped (cancelled). */
 export type StepEnd = Exclude<StepState, 'running'>;
 
 const STEP_STATES: ReadonlySet<string> = new Set(['running', 'done', 'failed', 'skipped']);
@@ -15,7 +15,8 @@ export const asStepState = (s: string): StepState => (STEP_STATES.has(s) ? (s as
 /** The step end of a final job state, either side's spelling (SUCCEEDED or succeeded...). */
 export function stepEndOf(state: string): StepEnd {
   const s = state.toLowerCase();
-  return s === 'succeeded' ? 'done' : s === 'cancelled' ? 'skipped' : 'failed';
+  // incomplete: the tool exited 0 (a warning says what it did not apply).
+  return s === 'succeeded' || s === 'incomplete' ? 'done' : s === 'cancelled' ? 'skipped' : 'failed';
 }
 
 /** The steps with every running one ended as `end` (a new array; the others as they were). */

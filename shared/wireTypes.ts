@@ -5,6 +5,7 @@ export type { Job__Output as Job } from './wire/ovirt_sysprep/v1/Job';
 export type { JobEvent__Output as JobEvent } from './wire/ovirt_sysprep/v1/JobEvent';
 export type { JobEventBatch__Output as JobEventBatch } from './wire/ovirt_sysprep/v1/JobEventBatch';
 export type { JobError__Output as JobError } from './wire/ovirt_sysprep/v1/JobError';
+export type { Warning__Output as Warning } from './wire/ovirt_sysprep/v1/Warning';
 export type { Capabilities__Output as Capabilities } from './wire/ovirt_sysprep/v1/Capabilities';
 export type { OperationList__Output as OperationList } from './wire/ovirt_sysprep/v1/OperationList';
 export type { InspectResult__Output as InspectResult } from './wire/ovirt_sysprep/v1/InspectResult';

@@ -1,6 +1,6 @@
 // What a watcher knows about a job: one unit per VM (the job itself for a single VM or
 // a template, each child for a pool or a list), built from the `snapshot` event and kept
-// up to date by `operation` and `state` events. Every call returns the changes it made,
+// up to date by `operation`, `state` and `warning` events. Every call returns the changes it made,
 // so a view prints only what is new (a reconnect's snapshot does not repeat anything).
 // A unit's phase (queued, preparing, starting-appliance, operations, committing: the
 // engine's progress.phase) is what a view shows while no operation runs, with its age.
@@ -15,11 +15,20 @@ export interface JobLike {
   progress?: { done: number; total: number; current: string; phase?: string; phaseSince?: string };
   steps?: { operation: string; state: string; at: string }[];
   error?: { code: string; message: string; details?: Record<string, unknown> };
+  /** A leaf's warnings (`warning:` lines of its run; `field`: what was not applied). */
+  warnings?: JobWarningLike[];
+  /** A bulk job's children's warnings, counted. */
+  warningCount?: number;
   children?: JobLike[];
   childrenTotal?: number;
   createdAt?: string;
   startedAt?: string;
   endedAt?: string;
+}
+
+export interface JobWarningLike {
+  message: string;
+  field?: string;
 }
 
 export interface JobEventData {
@@ -30,6 +39,7 @@ export interface JobEventData {
   progress?: { done: number; total: number; current: string; phase?: string; phaseSince?: string };
   error?: { code: string; message: string; details?: Record<string, unknown> };
   host?: string;
+  warning?: JobWarningLike;
   at?: string;
 }
 
@@ -43,6 +53,8 @@ export interface Unit {
   /** Operations started, in order. */
   operations: string[];
   error?: JobLike['error'];
+  /** Warnings seen so far. */
+  warnings: JobWarningLike[];
   /** Where the unit is while active (none once it ended), and since when (ISO time). */
   phase?: string;
   phaseSince?: string;
@@ -52,6 +64,7 @@ export type Change =
   | { kind: 'operation'; unit: Unit; operation: string; /** 1-based position among the unit's operations. */ index: number; at?: string }
   | { kind: 'state'; unit: Unit; at?: string }
   | { kind: 'phase'; unit: Unit; at?: string; /** The phase it left, and since when it was in it. */ previous?: { phase: string; since?: string } }
+  | { kind: 'warning'; unit: Unit; warning: JobWarningLike; at?: string }
   | { kind: 'job'; state: string; at?: string };
 
 const FINAL: ReadonlySet<string> = new Set(FINAL_JOB_STATES);
@@ -111,6 +124,10 @@ export class JobProgress {
       unit.operations.push(e.operation);
       changes.push(...phase.splice(0), { kind: 'operation', unit, operation: e.operation, index: unit.operations.length, at: e.at });
     }
+    if (e.type === 'warning' && e.warning) {
+      unit.warnings.push(e.warning);
+      changes.push({ kind: 'warning', unit, warning: e.warning, at: e.at });
+    }
     if (e.state !== unit.state) {
       unit.state = e.state;
       changes.push({ kind: 'state', unit, at: e.at });
@@ -136,7 +153,7 @@ export class JobProgress {
   private unit(id: string, name: string): Unit {
     let u = this.units.get(id);
     if (!u) {
-      u = { id, name, state: '', done: 0, total: 0, operations: [] };
+      u = { id, name, state: '', done: 0, total: 0, operations: [], warnings: [] };
       this.units.set(id, u);
     }
     return u;
@@ -158,6 +175,10 @@ export class JobProgress {
       if (i < u.operations.length) continue;
       u.operations.push(op);
       changes.push(...phase.splice(0), { kind: 'operation', unit: u, operation: op, index: i + 1, at: j.steps?.[i]?.at });
+    }
+    for (const w of (j.warnings ?? []).slice(u.warnings.length)) {
+      u.warnings.push(w);
+      changes.push({ kind: 'warning', unit: u, warning: w });
     }
     if (j.state !== u.state) {
       u.state = j.state;

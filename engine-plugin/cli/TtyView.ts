@@ -4,8 +4,9 @@
 // most of a job), or, for a bulk job with more VMs than fit (MAX_BARS), one bar for the
 // whole job. Errors of failed VMs are printed under the bars at the end.
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
-import { describeError, jobSummary } from './format';
-import { phaseText } from './JobProgress';
+import { isCommitted } from '../../shared/jobStates';
+import { describeError, jobSummary, warningText } from './format';
+import { isFinalState, phaseText } from './JobProgress';
 import type { Change, JobLike, JobProgress, Unit } from './JobProgress';
 import type { JobView } from './JobView';
 
@@ -67,9 +68,10 @@ export class TtyView implements JobView {
     for (const u of p.units.values()) {
       const bar = this.bars.get(u.id);
       if (!bar) continue;
-      const total = u.state === 'succeeded' ? Math.max(u.total, u.done, 1) : u.total;
+      const full = isCommitted(u.state);
+      const total = full ? Math.max(u.total, u.done, 1) : u.total;
       bar.setTotal(total);
-      bar.update(u.state === 'succeeded' ? total : u.done, this.payload(u));
+      bar.update(full ? total : u.done, this.payload(u));
     }
   }
 
@@ -80,8 +82,8 @@ export class TtyView implements JobView {
   private updateOverall(p: JobProgress): void {
     const total = p.job?.childrenTotal ?? p.units.size;
     const units = [...p.units.values()];
-    const ended = units.filter((u) => ['succeeded', 'failed', 'cancelled'].includes(u.state));
-    const status = ['running', 'succeeded', 'failed', 'cancelled'].map((s) => `${units.filter((u) => u.state === s).length} ${s}`).join(', ');
+    const ended = units.filter((u) => isFinalState(u.state));
+    const status = ['running', 'succeeded', 'incomplete', 'failed', 'cancelled'].map((s) => `${units.filter((u) => u.state === s).length} ${s}`).filter((t) => t !== '0 incomplete').join(', ');
     this.overall ??= this.multi.create(total, 0, { name: `${p.job?.target.name ?? 'job'} VMs`, status });
     this.overall.update(ended.length, { status });
   }
@@ -96,6 +98,8 @@ export class TtyView implements JobView {
     this.stop();
     // The bars show "failed: CODE"; the messages and log paths come once they are gone.
     if (p.bulk) for (const u of p.units.values()) if (u.error && u.state !== 'succeeded') this.stream.write(`${u.name}: ${u.state}: ${describeError(u.error)}\n`);
+    // Warnings after the bars (a line above a redrawn bar would be overwritten).
+    for (const u of p.units.values()) for (const w of u.warnings) this.stream.write(`${p.bulk ? `${u.name}: ` : ''}${warningText(w)}\n`);
     this.stream.write(`${jobSummary(job)}\n`);
   }
 

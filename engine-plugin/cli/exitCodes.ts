@@ -3,14 +3,17 @@
 // unauthenticated, forbidden or naming something unknown: 400, 401, 403, 404); 1 means
 // "the command was right but the work failed or cannot be done now" (job failed or
 // cancelled, 409 conflicts, 5xx, engine unreachable); 3 is a bulk job that ended partial;
+// 4 a job that ended incomplete (committed, but a requested customisation or operation
+// was not applied: its warnings say which);
 // 141 (128 + SIGPIPE): the reader of stdout closed it early (shared/brokenPipe.ts).
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, incomplete: 4, interrupted: 130 } as const;
 
 /** Final job state -> exit code. */
 export function exitCodeForState(state: string): number {
   if (state === 'succeeded') return EXIT.ok;
   if (state === 'partial') return EXIT.partial;
+  if (state === 'incomplete') return EXIT.incomplete;
   return EXIT.failed;
 }
 

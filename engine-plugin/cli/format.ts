@@ -32,7 +32,16 @@ export function describeState(u: Unit): string {
   if (u.state === 'running' && u.host) return `running on ${u.host}`;
   if ((u.state === 'failed' || u.state === 'cancelled') && u.error) return `${u.state}: ${describeError(u.error)}`;
   if (u.state === 'succeeded') return `succeeded (${u.operations.length || u.done} operations)`;
+  if (u.state === 'incomplete') {
+    const fields = u.warnings.flatMap((w) => (w.field ? [w.field] : []));
+    return fields.length ? `incomplete: ${fields.join(', ')} not applied` : 'incomplete: something asked for was not applied (see the warnings)';
+  }
   return u.state;
+}
+
+/** A warning line: "warning: hostname could not be set for this type of guest (params.hostname not applied)". */
+export function warningText(w: { message: string; field?: string }): string {
+  return `warning: ${w.message}${w.field ? ` (${w.field} not applied)` : ''}`;
 }
 
 /** The closing line of a watch: "job ID (pool lab): partial: 1 succeeded, 1 failed". */

@@ -6,7 +6,7 @@ import { ApiClient } from './ApiClient';
 import { caFetch } from './caFetch';
 import { addJobLogCommand } from './commands/jobLog';
 import { EXIT, exitCodeForState } from './exitCodes';
-import { Column, describeError, formatTable, jobSummary, oldIdentityNote, progressText } from './format';
+import { Column, describeError, formatTable, jobSummary, oldIdentityNote, progressText, warningText } from './format';
 import type { JobLike } from './JobProgress';
 import { JobView, QuietView } from './JobView';
 import { LineView } from './LineView';
@@ -249,7 +249,7 @@ Examples:
   program
     .command('jobs')
     .description('top-level jobs, newest first')
-    .option('--state <state>', 'pending, running, succeeded, failed, cancelling, cancelled or partial')
+    .option('--state <state>', 'pending, running, succeeded, incomplete, failed, cancelling, cancelled or partial')
     .option('--kind <kind>', 'vm, pool, bulk, room, template or auto-reset')
     .option('--vm <vm>', 'jobs of this VM (id)')
     .option('--limit <n>', 'at most N jobs (default 20)', (v) => positive('--limit', v), 20)
@@ -349,6 +349,8 @@ export function describeJob(j: JobLike): string {
   if (j.steps?.length) lines.push(`  steps: ${j.steps.map((s) => `${s.operation}${s.state === 'done' ? '' : ` (${s.state})`}`).join(', ')}`);
   const notes = [j, ...(j.children ?? [])].map((x) => oldIdentityNote(x.target)).filter((n) => n !== undefined);
   for (const n of notes) lines.push(`  note: ${n}`);
+  for (const w of j.warnings ?? []) lines.push(`  ${warningText(w)}`);
+  if (j.warningCount) lines.push(`  warnings: ${j.warningCount} on its VMs (job show CHILD)`);
   if (j.children?.length) {
     lines.push('', formatTable(j.children, [
       { header: 'VM', value: (c) => c.target.name },
@@ -356,7 +358,7 @@ export function describeJob(j: JobLike): string {
       { header: 'STATE', value: (c) => c.state },
       { header: 'PROGRESS', value: (c) => progressText(c.progress) },
       { header: 'HOST', value: (c) => c.host },
-      { header: 'ERROR', value: (c) => (c.error ? describeError(c.error) : '') },
+      { header: 'ERROR', value: (c) => (c.error ? describeError(c.error) : c.warningCount ? `${c.warningCount} warning(s)` : '') },
     ]).trimEnd());
   }
   return lines.join('\n') + '\n';

@@ -27,6 +27,7 @@ const REQUEST_FLAGS: readonly SysprepFlag[] = [
   { option: '--disable <ops>', description: 'do not run these operations, comma-separated', fields: ['operations.disable'] },
   { option: '--only <ops>', description: "run exactly these operations (replaces the profile's)", fields: ['operations.only'] },
   { option: '--operations <ops>', description: "virt-sysprep's syntax: names run exactly these, or \"defaults,-name,+name\" changes the defaults", fields: ['operations'] },
+  { option: '--replace <key>', repeatable: true, description: "let this param (catalog key, e.g. delete) replace the profile's value instead of adding to its list (repeatable)", fields: ['replace'] },
   { option: '--mode <mode>', choices: ['safe', 'in_place'], description: 'safe: work on overlays, commit only on success (default); in_place: write the disks directly', fields: ['mode'] },
   { option: '--dry-run', description: 'run virt-sysprep with --dry-run: nothing is changed', fields: ['dryRun'] },
 ];

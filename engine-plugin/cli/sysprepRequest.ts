@@ -15,6 +15,7 @@ export interface SysprepBody {
   profile?: string;
   operations?: { enable?: string[]; disable?: string[]; only?: string[] };
   params?: Record<string, unknown>;
+  replace?: string[];
   dryRun: boolean;
   mode?: string;
 }
@@ -78,6 +79,8 @@ export function buildSysprepBody(o: SysprepOptions, files: FileReader): { body: 
     if (value !== undefined) params[c.key] = value;
   }
   if (Object.keys(params).length) body.params = params;
+  const replace = o.replace as string[] | undefined;
+  if (replace?.length) body.replace = replace;
   return { body, warnings };
 }
 

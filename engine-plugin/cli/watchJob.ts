@@ -30,7 +30,7 @@ export async function watchJob(client: ApiClient, jobId: string, view: JobView, 
           const job = JSON.parse(ev.data) as JobLike;
           if (job.id !== progress.jobId) progress = new JobProgress(job.id);
           view.update(progress.snapshot(job), progress);
-        } else if (ev.event === 'operation' || ev.event === 'state') view.update(progress.event(JSON.parse(ev.data) as JobEventData), progress);
+        } else if (ev.event === 'operation' || ev.event === 'state' || ev.event === 'warning') view.update(progress.event(JSON.parse(ev.data) as JobEventData), progress);
         if (progress.final) break;
       }
     } catch (err) {

@@ -1,7 +1,7 @@
 // The job record (design.md section 6). A leaf job runs on one agent under the same id
 // (the agent's job id = the engine's job id, so a retried dispatch is idempotent); a
-// bulk job (pool, list of VMs) has one leaf child per VM and ends succeeded, failed or
-// partial.
+// bulk job (pool, list of VMs) has one leaf child per VM and ends succeeded, incomplete,
+// failed or partial.
 import type { ErrorInfo } from '../../shared/errors';
 import { FINAL_JOB_STATES, JobState } from '../../shared/jobStates';
 import type { StepState } from '../../shared/endSteps';
@@ -36,6 +36,12 @@ export function vmTarget(vm: Pick<Vm, 'id' | 'name' | 'snapshots'>): JobTarget {
 }
 
 export type JobErrorInfo = ErrorInfo;
+
+/** A `warning:` line of a leaf's run; `field` (`params.KEY`, `operations.NAME`): what it says was not applied. */
+export interface JobWarning {
+  message: string;
+  field?: string;
+}
 
 export interface Progress {
   done: number;
@@ -98,6 +104,10 @@ export interface Job {
   progress: Progress;
   steps: Step[];
   error?: JobErrorInfo;
+  /** Leaves: the run's warnings, in order (absent: none). */
+  warnings?: JobWarning[];
+  /** Bulk jobs: how many warnings their children have in all (absent: none). */
+  warningCount?: number;
   /** Bulk jobs: the first children (all of them up to the asked limit) ... */
   children?: ChildSummary[];
   /** ... and how many there are in all (page through GET /jobs/{id}/children). */
@@ -111,6 +121,8 @@ export interface ChildSummary {
   host?: string;
   progress: Progress;
   error?: JobErrorInfo;
+  /** How many warnings it has (absent: none). */
+  warningCount?: number;
   startedAt?: string;
   endedAt?: string;
 }

@@ -3,16 +3,18 @@
 // delivered to its parent's subscribers (a pool's stream shows every VM).
 import { EventEmitter } from 'node:events';
 import { injectable } from 'tsyringe';
-import type { JobErrorInfo, JobState, Progress } from './Job';
+import type { JobErrorInfo, JobState, JobWarning, Progress } from './Job';
 
 export interface JobEventMessage {
   jobId: string;
-  /** "state": the job's state changed; "operation": virt-sysprep started an operation. */
-  type: 'state' | 'operation';
+  /** "state": the job's state changed; "operation": virt-sysprep started an operation; "warning": the run printed a warning. */
+  type: 'state' | 'operation' | 'warning';
   state: JobState;
   operation?: string;
   progress?: Progress;
   error?: JobErrorInfo;
+  /** On a "warning" event. */
+  warning?: JobWarning;
   host?: string;
   at: string;
 }

@@ -7,7 +7,8 @@
 //  2. its host recorded, then marked dispatched (the dispatcher tells us);
 //  3. while the dispatcher follows it on its agent (follow()), each agent event moves
 //     its live record (state, progress, steps, seq) and is published;
-//  4. it ends once (finishLeaf): succeeded, failed or cancelled, with its error.
+//     A `warning` event adds to its warnings (stored, published as `warning`);
+//  4. it ends once (finishLeaf): succeeded, incomplete, failed or cancelled, with its error.
 // A bulk parent is never run: its state is the aggregate of its children's (a tally
 // kept in memory, read back from the store after a restart), started when the first
 // child runs, ended when the last child ends.
@@ -19,7 +20,7 @@ import { asStepState, endSteps, stepEndOf } from '../../shared/endSteps';
 import { parseDetails } from '../../shared/grpc';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { Logger } from '../logger';
-import type { Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
+import type { Job, JobErrorInfo, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
 import { endedProgress, isFinal } from './Job';
 import { agentProgress } from './agentProgress';
 import { JobBus, JobEventMessage } from './JobBus';
@@ -32,6 +33,7 @@ export interface LiveLeaf {
   progress: Progress;
   steps: Step[];
   seq: number;
+  warnings: JobWarning[];
 }
 
 /** The agent's state names as transitions of the leaf. */
@@ -41,6 +43,7 @@ const AGENT_TRANSITION: Record<string, JobTransition> = {
   RUNNING: 'started',
   CANCELLING: 'cancel',
   SUCCEEDED: 'succeeded',
+  INCOMPLETE: 'incomplete',
   FAILED: 'failed',
   CANCELLED: 'cancelled',
 };
@@ -52,9 +55,13 @@ function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | 
   return { code: e.code, message: e.message, details };
 }
 
+/** A wire Warning as the job records it (an empty field is none). */
+const jobWarning = (w: { message: string; field: string }): JobWarning => (w.field ? { message: w.message, field: w.field } : { message: w.message });
+
 interface Tally {
   total: number;
   succeeded: number;
+  incomplete: number;
   failed: number;
   cancelled: number;
   state: JobState;
@@ -62,12 +69,13 @@ interface Tally {
 }
 
 const progressOf = (t: Tally): Progress => ({
-  done: t.succeeded + t.failed + t.cancelled,
+  done: t.succeeded + t.incomplete + t.failed + t.cancelled,
   total: t.total,
-  current: `${t.succeeded} succeeded, ${t.failed} failed` + (t.cancelled ? `, ${t.cancelled} cancelled` : ''),
+  current: `${t.succeeded} succeeded, ` + (t.incomplete ? `${t.incomplete} incomplete, ` : '') + `${t.failed} failed` + (t.cancelled ? `, ${t.cancelled} cancelled` : ''),
 });
 
-type Ending = 'succeeded' | 'failed' | 'cancelled';
+type Ending = 'succeeded' | 'incomplete' | 'failed' | 'cancelled';
+const isEnding = (e: JobTransition | undefined): e is Ending => e === 'succeeded' || e === 'incomplete' || e === 'failed' || e === 'cancelled';
 
 @injectable()
 export class JobLifecycle {
@@ -120,7 +128,7 @@ export class JobLifecycle {
 
   /** Starts following the leaf on its agent: a fresh live record from what is stored. */
   follow(leaf: LeafJob): LiveLeaf {
-    const live: LiveLeaf = { state: leaf.state, progress: leaf.progress, steps: leaf.steps, seq: leaf.agentSeq };
+    const live: LiveLeaf = { state: leaf.state, progress: leaf.progress, steps: leaf.steps, seq: leaf.agentSeq, warnings: leaf.warnings ?? [] };
     this.live.set(leaf.id, live);
     return live;
   }
@@ -140,6 +148,15 @@ export class JobLifecycle {
     }
     // The tool exited 0: its last operation is done even if the commit then fails.
     if (live.progress.phase === 'committing') live.steps = endSteps(live.steps, 'done');
+    if (ev.type === 'warning' && ev.warning) {
+      // Stored with its seq: a reconnect asks only for the events after it, so none comes twice.
+      const warning = jobWarning(ev.warning);
+      live.warnings = [...live.warnings, warning];
+      this.store.setWarnings(leaf, live.warnings);
+      this.store.setProgress(leaf, live.progress, live.steps, live.seq);
+      this.publish(leaf, { type: 'warning', state: live.state, warning, progress: live.progress, at: ev.at });
+      return false;
+    }
     const event = AGENT_TRANSITION[ev.state];
     const next = (event && this.next(LEAF_TRANSITIONS, leaf.id, live.state, event)) || live.state;
     if (isFinal(next)) {
@@ -157,9 +174,14 @@ export class JobLifecycle {
   /** The agent's record of a leaf it already had (a repeated start); true when it had ended. */
   agentRecord(leaf: LeafJob, job: AgentJob): boolean {
     const event = AGENT_TRANSITION[job.state];
-    if (event !== 'succeeded' && event !== 'failed' && event !== 'cancelled') return false;
+    if (!isEnding(event)) return false;
     const live = this.live.get(leaf.id) ?? this.follow(leaf);
     live.steps = job.steps.map((s) => ({ operation: s.operation, state: asStepState(s.state), at: s.at }));
+    // The agent's record has every warning (the engine may have missed events).
+    if (job.warnings?.length) {
+      live.warnings = job.warnings.map(jobWarning);
+      this.store.setWarnings(leaf, live.warnings);
+    }
     if (job.progress) live.progress = agentProgress(job.progress, live.progress);
     this.finishLeaf(leaf, event, agentError(job.error));
     return true;
@@ -174,7 +196,7 @@ export class JobLifecycle {
     const at = new Date().toISOString();
     const steps = endSteps(live?.steps ?? leaf.steps, stepEndOf(state));
     const progress = endedProgress(live?.progress ?? leaf.progress);
-    if (state === 'succeeded') progress.done = progress.total = Math.max(progress.total, steps.length);
+    if (state === 'succeeded' || state === 'incomplete') progress.done = progress.total = Math.max(progress.total, steps.length);
     this.store.finish(leaf, state, at, error, progress, steps, live?.seq ?? 0);
     leaf.state = state;
     // The child's own subscribers (and its parent's stream) see its ending before the
@@ -237,7 +259,7 @@ export class JobLifecycle {
     const counts = this.store.childStateCounts(parentId);
     const n = (s: JobState) => counts.get(s) ?? 0;
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    const t: Tally = { total, succeeded: n('succeeded'), failed: n('failed'), cancelled: n('cancelled'), state: parent.state, startedAt: parent.startedAt ?? null };
+    const t: Tally = { total, succeeded: n('succeeded'), incomplete: n('incomplete'), failed: n('failed'), cancelled: n('cancelled'), state: parent.state, startedAt: parent.startedAt ?? null };
     this.tallies.set(parentId, t);
     return { t, fresh: true };
   }
@@ -265,16 +287,20 @@ export class JobLifecycle {
       this.store.updateParent(parentId, t.state, t.startedAt, null, progress);
       return;
     }
+    // Incomplete children were committed: with the succeeded ones they make the parent
+    // incomplete; next to failures they count as done for `partial`.
+    const committed = t.succeeded + t.incomplete;
     let ending: JobTransition;
     if (t.succeeded === t.total) ending = 'succeeded';
-    else if (t.succeeded > 0) ending = 'partial';
+    else if (committed === t.total) ending = 'incomplete';
+    else if (committed > 0) ending = 'partial';
     else if (t.state === 'cancelling') ending = 'cancelled';
     else ending = 'failed';
     const final = this.next(PARENT_TRANSITIONS, parentId, t.state, ending);
     this.tallies.delete(parentId);
     if (!final) return;
     const error: JobErrorInfo | undefined =
-      final === 'succeeded' ? undefined : { code: final === 'partial' ? 'SOME_VMS_FAILED' : final === 'cancelled' ? 'CANCELLED' : 'ALL_VMS_FAILED', message: `${t.total - t.succeeded} of ${t.total} VMs did not succeed`, details: { failed: t.failed, cancelled: t.cancelled } };
+      final === 'succeeded' || final === 'incomplete' ? undefined : { code: final === 'partial' ? 'SOME_VMS_FAILED' : final === 'cancelled' ? 'CANCELLED' : 'ALL_VMS_FAILED', message: `${t.total - committed} of ${t.total} VMs did not succeed`, details: { failed: t.failed, cancelled: t.cancelled, ...(t.incomplete ? { incomplete: t.incomplete } : {}) } };
     this.store.updateParent(parentId, final, t.startedAt ?? now, now, progress, error);
     this.log.info('bulk job ended', { jobId: parentId, state: final, ...progress });
     this.bus.publish({ jobId: parentId, type: 'state', state: final, progress, error, at: now });

@@ -26,6 +26,7 @@ import { JobRunner } from './JobRunner';
 import { JobStore, NewJob } from './JobStore';
 import { PatternContext, patternContext, renderParams, SAMPLE_CONTEXT, validatePatternParams } from '../../shared/catalog/patterns';
 import { checkAcrossVms } from '../../shared/catalog/acrossVms';
+import { checkReplace, mergeParams } from '../../shared/catalog/mergeParams';
 import { deniedParam } from '../../shared/catalog/senderRole';
 import { EMPTY_SYSPREP_BODY } from './requestSchema';
 import type { BulkBody, SysprepBody } from './requestSchema';
@@ -112,7 +113,9 @@ export class JobService {
       // A built-in names operations of several tool versions: keep the installed ones.
       selection = { ...selection, only: selection.only?.filter((n) => knownNames.has(n)) };
     }
-    const params = { ...profile?.params, ...body.params };
+    // A request's lists add to the profile's; `replace` names those it replaces.
+    checkReplace(body);
+    const params = mergeParams({ params: profile?.params }, body);
     validatePatternParams(params);
     const spec = resolveSpec({ operations: selection, params: renderParams(params, SAMPLE_CONTEXT) }, known);
     return {

@@ -5,7 +5,7 @@ import { inject, injectable } from 'tsyringe';
 import type Database from 'better-sqlite3';
 import { Db, sql } from '../db';
 import { Logger } from '../logger';
-import type { ChildSummary, Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
+import type { ChildSummary, Job, JobErrorInfo, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
 import { Slicer } from '../slicer';
 import { TOP_SCOPE, WriteBehind } from './WriteBehind';
 
@@ -14,6 +14,7 @@ interface Row {
   host_id: string | null; requested_by: string; profile: string | null; request: string; operations: string; disks: string | null;
   has_secrets: number; dispatched: number; cancel_requested: number; agent_seq: number;
   created_at: string; started_at: string | null; ended_at: string | null; progress: string; steps: string; error: string | null;
+  warnings: string | null;
 }
 
 /** Children inlined in a bulk job by default; more with ?children=N or GET /jobs/{id}/children. */
@@ -40,6 +41,7 @@ function toJob(r: Row): Job {
     progress: JSON.parse(r.progress),
     steps: JSON.parse(r.steps),
     error: r.error ? JSON.parse(r.error) : undefined,
+    ...(r.warnings ? { warnings: JSON.parse(r.warnings) } : {}),
   };
 }
 
@@ -108,6 +110,7 @@ export class JobStore {
       childCount: p('SELECT count(*) FROM jobs WHERE parent_id = ?'),
       childCountByState: p('SELECT count(*) FROM jobs WHERE parent_id = ? AND state = ?'),
       childStates: p('SELECT state, count(*) AS n FROM jobs WHERE parent_id = ? GROUP BY state'),
+      childWarnings: p('SELECT coalesce(sum(json_array_length(warnings)), 0) FROM jobs WHERE parent_id = ? AND warnings IS NOT NULL').pluck(),
       activeByKey: p(`SELECT id FROM jobs WHERE vm_key = ? AND state IN ('pending', 'running', 'cancelling') LIMIT 1`),
       activeLeaves: p(`SELECT * FROM jobs WHERE vm_key IS NOT NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
       activeParents: p(`SELECT * FROM jobs WHERE vm_key IS NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
@@ -121,6 +124,7 @@ export class JobStore {
       finish: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
       parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
       steps: p('UPDATE jobs SET steps = ? WHERE id = ?'),
+      warnings: p('UPDATE jobs SET warnings = ? WHERE id = ?'),
     };
   }
 
@@ -163,6 +167,9 @@ export class JobStore {
       this.flushChildPage(id, childLimit, 0);
       job.children = (this.stmt.childPage.all(id, childLimit, 0) as Row[]).map(summary);
       job.childrenTotal = job.progress.total; // a bulk job's total is its number of children
+      this.writes.flushScopes([id]);
+      const warnings = this.stmt.childWarnings.get(id) as number;
+      if (warnings) job.warningCount = warnings;
     }
     return job;
   }
@@ -306,6 +313,10 @@ export class JobStore {
   setSteps(job: JobRef, steps: Step[]): void {
     this.later(job, 'steps', this.stmt.steps, [JSON.stringify(steps), job.id]);
   }
+  /** A leaf's warnings so far (the whole list). */
+  setWarnings(job: JobRef, warnings: JobWarning[]): void {
+    this.later(job, 'warnings', this.stmt.warnings, [JSON.stringify(warnings), job.id]);
+  }
   /** A bulk job's aggregate (`endedAt` and `error` once final). */
   updateParent(id: string, state: JobState, startedAt: string | null, endedAt: string | null, progress: Progress, error?: JobErrorInfo): void {
     this.later({ id }, 'parent', this.stmt.parent, [state, startedAt, endedAt, JSON.stringify(progress), error ? JSON.stringify(error) : null, id]);
@@ -327,10 +338,11 @@ export class JobStore {
 }
 
 /** What a child summary shows: reading only these keeps a page of children cheap. */
-const SUMMARY_COLUMNS = 'id, target, state, host_id, progress, error, started_at, ended_at';
+const SUMMARY_COLUMNS = 'id, target, state, host_id, progress, error, started_at, ended_at, json_array_length(warnings) AS warning_count';
 
-function summary(r: Pick<Row, 'id' | 'target' | 'state' | 'host_id' | 'progress' | 'error' | 'started_at' | 'ended_at'>): ChildSummary {
+function summary(r: Pick<Row, 'id' | 'target' | 'state' | 'host_id' | 'progress' | 'error' | 'started_at' | 'ended_at'> & { warning_count?: number | null }): ChildSummary {
   return {
+    ...(r.warning_count ? { warningCount: r.warning_count } : {}),
     id: r.id,
     target: JSON.parse(r.target),
     state: r.state as JobState,

@@ -3,16 +3,17 @@
 // state) and logs it. Final states have no way out: a job ends once.
 //
 // Leaf events come from the agent's reports (queued, started, cancel = CANCELLING, and
-// the three endings) or from the engine (cancel requested, failed before or after the
+// the four endings) or from the engine (cancel requested, failed before or after the
 // agent had it). A bulk parent's events come from its children: started when the first
-// child runs, and one ending when the last child ends.
+// child runs, and one ending when the last child ends (incomplete: every child
+// succeeded or ended incomplete, at least one incomplete).
 import type { JobState } from './Job';
 
-export type JobTransition = 'queued' | 'started' | 'cancel' | 'succeeded' | 'failed' | 'cancelled' | 'partial';
+export type JobTransition = 'queued' | 'started' | 'cancel' | 'succeeded' | 'incomplete' | 'failed' | 'cancelled' | 'partial';
 
 export type TransitionTable = Readonly<Record<JobState, Readonly<Partial<Record<JobTransition, JobState>>>>>;
 
-const ENDINGS = { succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as const;
+const ENDINGS = { succeeded: 'succeeded', incomplete: 'incomplete', failed: 'failed', cancelled: 'cancelled' } as const;
 const ENDED = {} as const;
 
 export const LEAF_TRANSITIONS: TransitionTable = {
@@ -22,6 +23,7 @@ export const LEAF_TRANSITIONS: TransitionTable = {
   // undo the request; the agent's own ending decides.
   cancelling: { queued: 'cancelling', started: 'cancelling', cancel: 'cancelling', ...ENDINGS },
   succeeded: ENDED,
+  incomplete: ENDED,
   failed: ENDED,
   cancelled: ENDED,
   partial: ENDED, // a leaf never is
@@ -32,6 +34,7 @@ export const PARENT_TRANSITIONS: TransitionTable = {
   running: { started: 'running', cancel: 'cancelling', ...ENDINGS, partial: 'partial' },
   cancelling: { started: 'cancelling', cancel: 'cancelling', ...ENDINGS, partial: 'partial' },
   succeeded: ENDED,
+  incomplete: ENDED,
   failed: ENDED,
   cancelled: ENDED,
   partial: ENDED,

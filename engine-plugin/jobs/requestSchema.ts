@@ -8,6 +8,8 @@ export const sysprepBodySchema = z
     profile: z.string().min(1).optional(),
     operations: z.object({ enable: opList.optional(), disable: opList.optional(), only: opList.optional() }).strict().optional(),
     params: z.record(z.string(), z.unknown()).optional(),
+    /** Param keys whose profile value the request's replaces instead of adding to (shared/catalog/mergeParams.ts). */
+    replace: z.array(z.string()).max(64).optional().describe("Param keys whose profile value this request's replaces (default: lists add to the profile's)"),
     dryRun: z.boolean().default(false),
     mode: z.enum(['safe', 'in_place']).optional(),
   })

@@ -13,6 +13,7 @@
 // worst a VM held (AutoReset.reconcile releases it at start-up) and no snapshot (resume).
 import { inject, injectable } from 'tsyringe';
 import { asSysprepError } from '../../shared/errors';
+import { isCommitted } from '../../shared/jobStates';
 import { FOLLOW_UP_STEPS, FollowUpStep } from '../../shared/rooms/followUpSteps';
 import { renderRolloutTime } from '../../shared/rooms/RoomPlan';
 import { Inventory } from '../inventory/Inventory';
@@ -58,7 +59,8 @@ export class RoomFollowUp {
   }
 
   private async run(leaf: LeafJob, followUp: FollowUp): Promise<void> {
-    const succeeded = leaf.state === 'succeeded';
+    // An incomplete leaf's disk was committed too: it is snapshotted and started as a succeeded one.
+    const succeeded = isCommitted(leaf.state);
     const todo: Record<FollowUpStep, (() => Promise<void>) | undefined> = {
       release: () => this.release(leaf.target.id),
       snapshot: succeeded ? () => this.snapshot(leaf.target.id, followUp.snapshotDescription) : undefined,

@@ -110,7 +110,7 @@ export class RoomRollout {
     const plans = new Map<string, Plan>();
     for (const d of todo) {
       try {
-        plans.set(d.plan.name, this.jobs.plan({ params: d.plan.params, profile: d.plan.profile, dryRun: false }, caller, ROOM_DEFAULT_PROFILE));
+        plans.set(d.plan.name, this.jobs.plan({ params: d.plan.params, replace: d.plan.replace, profile: d.plan.profile, dryRun: false }, caller, ROOM_DEFAULT_PROFILE));
       } catch (err) {
         throw about(plan, d.plan.at, d.plan.name, err);
       }

@@ -3,9 +3,11 @@
 // States (TRANSITIONS is the only place that says which change is allowed):
 //   PENDING    -> RUNNING (a slot is free) | CANCELLED (cancel before start)
 //                 | FAILED (a dead agent left it unfinished)
-//   RUNNING    -> SUCCEEDED | FAILED | CANCELLING (cancel asked: the run is aborted)
+//   RUNNING    -> SUCCEEDED | INCOMPLETE | FAILED | CANCELLING (cancel asked: the run is aborted)
 //   CANCELLING -> CANCELLED (the run stopped) | FAILED (it failed on its own first)
-//                 | SUCCEEDED (the commit had begun: a commit is never stopped halfway)
+//                 | SUCCEEDED | INCOMPLETE (the commit had begun: a commit is never stopped halfway)
+// A run that succeeded ends INCOMPLETE when one of its warnings says a requested
+// customisation or operation was not applied (sysprep/toolWarnings.ts).
 // Every change is one state event. Cancellation is a parameter of the run (an
 // AbortSignal whose reason is the typed error: cancel, lease lost), not an exception
 // the job catches: when a run throws, an aborted signal's reason says how the job ends.
@@ -17,14 +19,16 @@ import type { ResolvedSpec } from '../../shared/spec';
 import type { CheckedDisk } from '../storage/diskCheck';
 import { phaseAfter, ProgressLine } from '../sysprep/progress';
 import { abortReason } from '../sysprep/runner';
+import { isTraceArtifact, unappliedField } from '../sysprep/toolWarnings';
 import type { EventFields } from './EventLog';
 import { FINAL, JobRecord, JobStateName } from './types';
 
 export const TRANSITIONS: Readonly<Record<JobStateName, readonly JobStateName[]>> = {
   PENDING: ['RUNNING', 'CANCELLED', 'FAILED'],
-  RUNNING: ['SUCCEEDED', 'FAILED', 'CANCELLING'],
-  CANCELLING: ['CANCELLED', 'FAILED', 'SUCCEEDED'],
+  RUNNING: ['SUCCEEDED', 'INCOMPLETE', 'FAILED', 'CANCELLING'],
+  CANCELLING: ['CANCELLED', 'FAILED', 'SUCCEEDED', 'INCOMPLETE'],
   SUCCEEDED: [],
+  INCOMPLETE: [],
   FAILED: [],
   CANCELLED: [],
 };
@@ -87,8 +91,10 @@ export class AgentJob {
       this.work = undefined; // drop the params (secrets) as soon as they are not needed
     }
     if (!error) {
-      this.finish('SUCCEEDED');
-      logger.info('job succeeded');
+      const unapplied = (this.record.warnings ?? []).filter((w) => w.field);
+      this.finish(unapplied.length ? 'INCOMPLETE' : 'SUCCEEDED');
+      if (unapplied.length) logger.warn('job incomplete: requested work not applied', { fields: unapplied.map((w) => w.field) });
+      else logger.info('job succeeded');
       return;
     }
     // A stopped run throws whatever its stop caused; the abort's reason says why.
@@ -115,7 +121,9 @@ export class AgentJob {
 
   /** A job a dead agent left unfinished ends as its recovery says. */
   recovered(state: 'SUCCEEDED' | 'FAILED', error?: SysprepError): void {
-    this.finish(state, error);
+    // Committed, but its warnings (journaled) said something asked for was not applied.
+    const incomplete = state === 'SUCCEEDED' && (this.record.warnings ?? []).some((w) => w.field);
+    this.finish(incomplete ? 'INCOMPLETE' : state, error);
   }
 
   /** The tool runs: the libguestfs appliance boots (the event also saves the tool's pid). */
@@ -143,6 +151,16 @@ export class AgentJob {
     this.sink.publish(job, this.fields('operation', { operation: line.operation, message: `Performing "${line.operation}"` }));
   }
 
+  /** A warning line of the run: kept on the record with what it says was not applied, and published. */
+  onWarning(message: string): void {
+    if (isTraceArtifact(message)) return;
+    const job = this.record;
+    const field = unappliedField(message, { params: job.paramKeys, operations: job.operations }) ?? '';
+    const warning = { message, field };
+    job.warnings = [...(job.warnings ?? []), warning];
+    this.sink.publish(job, this.fields('warning', { message, warning }));
+  }
+
   /** The run moved on (agent.proto Progress.phase); the tool is done once it commits. */
   private enterPhase(phase: JobPhase): void {
     const job = this.record;
@@ -156,13 +174,13 @@ export class AgentJob {
     this.assertAllowed(state);
     job.endedAt = new Date().toISOString();
     job.steps = endSteps(job.steps, stepEndOf(state));
-    // A final job is in no phase; a succeeded one did all its operations.
+    // A final job is in no phase; a succeeded (or incomplete) one ran all its operations.
     const { total } = job.progress!;
-    job.progress = state === 'SUCCEEDED' ? { done: total, total, current: '', phase: '', phaseSince: '' } : { ...job.progress!, phase: '', phaseSince: '' };
+    job.progress = state === 'SUCCEEDED' || state === 'INCOMPLETE' ? { done: total, total, current: '', phase: '', phaseSince: '' } : { ...job.progress!, phase: '', phaseSince: '' };
     job.error = error
       ? { code: error.code, message: error.message, logPath: job.logPath, detailsJson: JSON.stringify(error.details) }
       : null;
-    this.transition(state, error?.message ?? 'job succeeded');
+    this.transition(state, error?.message ?? (state === 'INCOMPLETE' ? 'job incomplete: see its warnings' : 'job succeeded'));
   }
 
   private assertAllowed(to: JobStateName): void {

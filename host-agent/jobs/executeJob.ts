@@ -73,6 +73,7 @@ export function executeJob(deps: ExecutionDeps, job: AgentJob, work: JobWork, si
       timeoutMs: record.timeoutSec * 1000,
       signal,
       onProgress: (line) => job.onProgress(line),
+      onWarning: (message) => job.onWarning(message),
       onSpawn: (pid) => job.spawned(pid),
     });
     signal.throwIfAborted();

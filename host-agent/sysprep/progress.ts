@@ -1,6 +1,7 @@
 // Parsing of virt-sysprep's human output (it has no machine-readable mode):
 //   [  15.1] Performing "ssh-hostkeys" ...                 (stdout)
 //   virt-sysprep: error: SCRIPT: command exited with an error
+//   virt-sysprep: warning: hostname could not be set for this type of guest
 //   libguestfs: appliance is up                             (stderr, the -v trace)
 // Output arrives in arbitrary chunks and the tool may use \r, so lines are reassembled.
 // The run's phases follow from these lines (phaseAfter): the appliance boots from the
@@ -62,4 +63,18 @@ const TOOL_ERROR = /^virt-sysprep: error: (.*)$/;
 /** The message of a `virt-sysprep: error: ...` line, or null. */
 export function parseToolError(line: string): string | null {
   return TOOL_ERROR.exec(line)?.[1] ?? null;
+}
+
+/**
+ * A warning line of the run: the tool's own (`virt-sysprep: warning: ...`, also
+ * virt-customize's and libguestfs' names), or a line of our guest scripts (`warning:
+ * ...`; with -v virt-customize prints a --run script's output into the trace as it is,
+ * one line a line). Case matters: the appliance kernel's `WARNING:` lines are not ours.
+ * The trace's own lines (`libguestfs: trace: ...`) quote script text and are not warnings.
+ */
+const WARNING = /^(?:(?:virt-sysprep|virt-customize|libguestfs): )?warning: (.+)$/;
+
+/** The message of a warning line, or null. */
+export function parseWarningLine(line: string): string | null {
+  return WARNING.exec(line.trimEnd())?.[1].trim() || null;
 }

@@ -1,13 +1,15 @@
 // Runs one virt-sysprep process for one job (all of the VM's disks in one guest):
 // stdout+stderr into the job's log file (line by line, with what the trace shows of
 // secrets cut out, traceRedaction.ts), progress parsed line by line (operations from
-// stdout, the appliance's start from the stderr trace), a time limit, and
+// stdout, the appliance's start from the stderr trace), `warning:` lines from either
+// (the tool prints its own on stderr, virt-customize dumps our guest scripts' output into
+// the -v trace), a time limit, and
 // abort through an AbortSignal whose reason is the typed error to report (cancel, lease
 // lost). The process group, its timeout and its kill are exec.ts's (the one spawn site).
 import { createWriteStream } from 'node:fs';
 import { CancelledError, JobFailure, SysprepError } from '../../shared/errors';
 import { VirtSysprep } from '../tools/virtSysprep';
-import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, ProgressLine } from './progress';
+import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, parseWarningLine, ProgressLine } from './progress';
 import { TraceRedactor } from './traceRedaction';
 
 export interface RunOptions {
@@ -17,6 +19,8 @@ export interface RunOptions {
   timeoutMs: number;
   signal: AbortSignal;
   onProgress(line: ProgressLine): void;
+  /** A warning line of the run (redacted), in order. */
+  onWarning?(message: string): void;
   /** The job's secret contents (passwords, scripts): scrubbed from the log and the error. */
   secrets?: readonly string[];
   /** Called once the process is spawned (tests and the journal use the pid). */
@@ -40,8 +44,11 @@ export async function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<v
     const lines = new LineSplitter();
     // Line by line into the log, so the trace is redacted whatever the chunking.
     const logged = (line: string) => {
-      log.write(redactor.redact(line) + '\n');
-      lastError = parseToolError(redactor.redact(line)) ?? lastError;
+      const redacted = redactor.redact(line);
+      log.write(redacted + '\n');
+      lastError = parseToolError(redacted) ?? lastError;
+      const warning = parseWarningLine(redacted);
+      if (warning !== null) opts.onWarning?.(warning);
       const parsed = progress ? parseProgressLine(line) : parseTraceLine(line);
       if (parsed) opts.onProgress(parsed);
     };

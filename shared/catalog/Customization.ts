@@ -79,6 +79,13 @@ export interface Customization<T = any> {
   /** Parts of one VM's rendered value that no other VM of the request may hold (checkAcrossVms). */
   uniqueAcrossVms?(value: T): UniqueValue[];
   toArgs(value: T, files: FilePlanner): string[];
+  /**
+   * How a request's value combines with its profile's (mergeParams.ts): `append` (the
+   * default) adds a list's items to the profile's, an item of the same name or path
+   * replacing the profile's; `replace` takes the request's value whole. Scalars always
+   * replace; an object of scalars (a keyboard) says `replace`.
+   */
+  merge?: 'append' | 'replace';
 }
 
 /** Types one entry (its value type follows from its schema). */

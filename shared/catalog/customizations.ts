@@ -516,6 +516,8 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
       parse: keyboardFromCli,
     },
     schema: v.keyboard,
+    // Layout and variant go together: a request's layout with the profile's variant is no keyboard.
+    merge: 'replace',
     script: keyboardScript,
   }),
 ]);

@@ -28,6 +28,8 @@ export interface RoomVmPlan {
   profile?: string;
   /** Its customisation params, patterns rendered and validated for this VM (secrets as given). */
   params: Params;
+  /** Param keys some level of the room file replaces (the profile's value of each is replaced too). */
+  replace?: string[];
   /** Its static addresses (ADDRESS/PREFIX), for listings; empty with DHCP only. */
   addresses: string[];
   /** Description of its rollout snapshot; `${rollout_time}` is left for the rollout to fill (renderRolloutTime). */

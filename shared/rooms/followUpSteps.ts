@@ -1,6 +1,7 @@
 // The steps the engine records on each VM's child job of a room rollout after its
 // sysprep (engine-plugin/rooms/RoomFollowUp.ts runs them; the CLI waits for them and
 // tells each VM's outcome from them): shared so both sides name them once.
+import { isCommitted } from '../jobStates';
 
 /** In order; each is recorded running, then done, failed or skipped. */
 export const FOLLOW_UP_STEPS = ['release', 'snapshot', 'start'] as const;
@@ -18,12 +19,13 @@ export function followUpEnded(steps: readonly StepLike[] | undefined): boolean {
 }
 
 /**
- * A VM of a rollout is done when its sysprep succeeded and its snapshot was taken (the
+ * A VM of a rollout is done when its sysprep was committed (succeeded, or incomplete: a
+ * second run would not apply what the first could not) and its snapshot was taken (the
  * start, when asked, also done): what `rollout --resume` skips.
  */
 export function rolloutVmDone(childState: string, steps: readonly StepLike[] | undefined): boolean {
   const step = (name: FollowUpStep) => steps?.find((s) => s.operation === name);
-  return childState === 'succeeded' && step('snapshot')?.state === 'done' && step('start')?.state !== 'failed';
+  return isCommitted(childState) && step('snapshot')?.state === 'done' && step('start')?.state !== 'failed';
 }
 
 /** The first follow-up step that failed, if any. */

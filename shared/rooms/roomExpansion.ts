@@ -4,8 +4,9 @@
 // more than one value at a time collected with the key where it was written:
 //
 //  * a room's values come from the group, else the room, else `defaults`; params merge per
-//    catalog key in that order (the nearest value of a key replaces the others whole,
-//    lists included), and a group's `hostname` is its params.hostname;
+//    catalog key in that order as a request's merge over its profile (mergeParams.ts: a
+//    list adds to the one below, a scalar replaces it, `replace:` beside params replaces
+//    lists too), and a group's `hostname` is its params.hostname;
 //  * ids are unique in a room, rendered names unique in the file and valid VM names;
 //  * params are rendered and checked by the catalog per VM; the first VM of a group that
 //    fails names the group's problem (its other VMs would repeat it);
@@ -15,6 +16,7 @@
 import { InputError } from '../errors';
 import { Params } from '../catalog/customizations';
 import { checkAcrossVms } from '../catalog/acrossVms';
+import { mergeParams, ParamLayer, replaceProblems } from '../catalog/mergeParams';
 import { PatternContext, renderParams, renderString } from '../catalog/patterns';
 import { isVmName, NAME_MESSAGE } from '../vmName';
 import { renderRolloutTime, RoomPlan, RoomSource, RoomVmPlan, StartPolicy } from './RoomPlan';
@@ -84,12 +86,13 @@ export function expandRooms(file: RoomFile, locate: Locate, issues: RoomIssues):
         issues.add([...groupAt, 'template'], 'is missing: give template in the group, in the room or in defaults');
         continue;
       }
-      const params = mergedParams([
-        { value: file.defaults?.params, at: ['defaults', 'params'] },
-        { value: input.params, at: [...roomAt, 'params'] },
-        { value: group.params, at: [...groupAt, 'params'] },
+      const merged = mergedParams([
+        { value: { params: file.defaults?.params, replace: file.defaults?.replace }, at: ['defaults'] },
+        { value: { params: input.params, replace: input.replace }, at: roomAt },
+        { value: { params: group.params, replace: group.replace }, at: groupAt },
       ], group, groupAt, issues);
-      if (!params) continue;
+      if (!merged) continue;
+      const { params, replace } = merged;
       const namesAt: KeyPath = group.names !== undefined ? [...groupAt, 'names'] : groupAt;
       const context = { room, pool: room, template: template.value };
       for (const id of groupIds) {
@@ -102,7 +105,7 @@ export function expandRooms(file: RoomFile, locate: Locate, issues: RoomIssues):
         }
         names.set(vm.name, { room, group: g, id });
         sources.set(vm.name, { params, fallback: namesAt });
-        vms.push({ ...vm, id, template: template.value, ...profileOf(group, pick('profile')), at: locate(namesAt), templateAt: locate(template.at) });
+        vms.push({ ...vm, id, template: template.value, ...profileOf(group, pick('profile')), ...(replace.length ? { replace } : {}), at: locate(namesAt), templateAt: locate(template.at) });
       }
     }
     checkRoomAcrossVms(vms, sources, issues);
@@ -146,10 +149,24 @@ function profileOf(group: GroupInput, room: Given<string> | undefined): { profil
 }
 
 /** Params by key with the key path each was written at: defaults < room < group < group.hostname. */
-function mergedParams(layers: (Given<Params | undefined>)[], group: GroupInput, groupAt: KeyPath, issues: RoomIssues): Map<string, Given<unknown>> | undefined {
+/**
+ * A group's params over its room's over `defaults` (mergeParams.ts), each key with where
+ * its nearest value was written; and every key some level replaces (its profile's value
+ * is replaced too). Undefined when a level is wrong (added to issues).
+ */
+function mergedParams(layers: Given<ParamLayer>[], group: GroupInput, groupAt: KeyPath, issues: RoomIssues): { params: Map<string, Given<unknown>>; replace: string[] } | undefined {
+  let bad = false;
+  for (const { value, at } of layers) {
+    for (const p of replaceProblems(value)) {
+      issues.add([...at, 'replace', p.index], p.message);
+      bad = true;
+    }
+  }
+  if (bad) return undefined;
+  const values = mergeParams(...layers.map((l) => l.value));
   const merged = new Map<string, Given<unknown>>();
   for (const { value, at } of layers) {
-    for (const [key, v] of Object.entries(value ?? {})) if (v !== undefined) merged.set(key, { value: v, at: [...at, key] });
+    for (const [key, v] of Object.entries(value.params ?? {})) if (v !== undefined) merged.set(key, { value: values[key], at: [...at, 'params', key] });
   }
   if (group.hostname !== undefined) {
     if (group.params?.hostname !== undefined) {
@@ -158,7 +175,7 @@ function mergedParams(layers: (Given<Params | undefined>)[], group: GroupInput, 
     }
     merged.set('hostname', { value: group.hostname, at: [...groupAt, 'hostname'] });
   }
-  return merged;
+  return { params: merged, replace: [...new Set(layers.flatMap((l) => l.value.replace ?? []))] };
 }
 
 /** One VM's name, params and description, or undefined with its problem added. */

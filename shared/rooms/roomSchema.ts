@@ -45,11 +45,19 @@ export const idsSchema = z
   ], { error: 'must be a range "1-30", one id, a list of ids [1, 2, 5] or { from: 1, to: 30 }' })
   .meta({ id: 'RoomIds', description: `The VMs' ids, 0-${MAX_ID}: "1-30", 7, [1, 2, 5] or { from: 1, to: 30 }; at most ${MAX_GROUP_VMS} VMs` });
 
+/** Param keys whose lower value (a room's, `defaults`', the profile's) this level's params replace instead of adding to. */
+const replaceKeys = z
+  .array(z.string())
+  .max(64)
+  .optional()
+  .describe("Param keys whose value here replaces the one below (defaults, the profile's) instead of adding to its list");
+
 /** The keys a room takes and `defaults` gives every room. */
 const roomKeys = {
   template: text(256).optional().describe('Template (id or name) the VMs are cloned from'),
   profile: text(128).optional().describe('Sysprep profile of each VM (default clone-reset)'),
   params: params.optional(),
+  replace: replaceKeys,
   start_after_rollout: z.boolean().optional().describe(`Start each VM once rolled out (default ${DEFAULT_START_AFTER_ROLLOUT})`),
   start_after_reset: z
     .enum(['always', 'auto', 'never'], 'must be always, auto (if it was running) or never')
@@ -66,7 +74,8 @@ export const groupSchema = z
     template: roomKeys.template,
     profile: roomKeys.profile,
     hostname: text(253).optional().describe('Shortcut for params.hostname'),
-    params: params.optional().describe("Params merged over the room's: per key, the group's value replaces the room's"),
+    params: params.optional().describe("Params merged over the room's: a list adds to the room's, any other value replaces it"),
+    replace: replaceKeys,
   })
   .strict()
   .meta({ id: 'RoomVmGroup', description: 'A group of VMs' });

@@ -119,6 +119,8 @@ export function roomCommands(ctx: CommandContext): void {
         ]));
         if (failed.length) io.out(`${failed.length} VM(s) not done: ${failed.map((v) => v.name).join(', ')}\nretry them with: ovirt-sysprep room rollout ${c.args[0]} ${c.args[1]} --resume\n`);
       }
+      // Every VM done, one of them committed without something asked for (its warnings say what).
+      if (!failed.length && vms.some((v) => v.state === 'incomplete')) return EXIT.incomplete;
       return exitOf(vms.length, failed.length);
     }));
 

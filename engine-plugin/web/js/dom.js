@@ -85,7 +85,7 @@ export function formatTime(iso) {
 
 const STATE_CLASS = {
   succeeded: 'ok', down: 'ok', running: 'busy', pending: 'busy', cancelling: 'busy', powering_up: 'busy', powering_down: 'busy', image_locked: 'busy',
-  failed: 'bad', partial: 'warn', cancelled: 'warn', up: 'info', unknown: 'warn', healthy: 'ok', unreachable: 'bad',
+  failed: 'bad', partial: 'warn', incomplete: 'warn', cancelled: 'warn', up: 'info', unknown: 'warn', healthy: 'ok', unreachable: 'bad',
 };
 
 /** A state or status badge. */

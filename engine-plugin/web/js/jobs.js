@@ -2,9 +2,10 @@
 // one job with live progress from its Server-Sent Events (GET /jobs/{id}/events): a bar
 // per VM and per operation, the phase while no operation runs yet ("Starting appliance ·
 // 23 s"), the elapsed time, the parameters applied (secrets redacted, as the job record
-// stores them), the error of a failed VM, its log (GET /jobs/{id}/log) and Cancel for
-// those who may.
-import { FINAL_JOB_STATES, JOB_STATES } from '../lib/shared.js';
+// stores them), the error of a failed VM, the warnings of its run (an `incomplete` VM:
+// committed, but what a warning names was not applied), its log (GET /jobs/{id}/log) and
+// Cancel for those who may.
+import { FINAL_JOB_STATES, isCommitted, JOB_STATES } from '../lib/shared.js';
 import { api, ApiError, apiText, jobEvents, listAll } from './api.js';
 import { badge, elapsed, formatTime, h, progressBar, replace, tick } from './dom.js';
 import { app } from './state.js';
@@ -94,7 +95,7 @@ function jobRow(j) {
     h('th', { scope: 'row', 'data-label': 'Target' }, h('a', { href: `#/jobs/${encodeURIComponent(j.id)}`, text: name })),
     h('td', { 'data-label': 'Kind', text: j.kind }),
     h('td', { 'data-label': 'State' }, badge(j.state)),
-    h('td', { 'data-label': 'Progress' }, j.state === 'succeeded' ? progressBar(1, 1, `Progress of ${name}`) : progressBar(j.progress.done, j.progress.total, `Progress of ${name}`, j.state)),
+    h('td', { 'data-label': 'Progress' }, isCommitted(j.state) ? progressBar(1, 1, `Progress of ${name}`) : progressBar(j.progress.done, j.progress.total, `Progress of ${name}`, j.state)),
     h('td', { 'data-label': 'Error', class: 'error-cell' }, j.error ? [h('strong', { text: j.error.code }), ' ', j.error.message] : null),
     h('td', { 'data-label': 'Duration', class: 'duration' }, elapsed(j.startedAt, j.endedAt ?? (FINAL.has(j.state) ? j.startedAt : undefined))),
     h('td', { 'data-label': 'Requested by', text: j.requestedBy }),
@@ -124,8 +125,8 @@ export async function renderJob(main, id) {
   const load = (j) => {
     job = j;
     vms.clear();
-    if (bulk) for (const c of j.children ?? []) vms.set(c.id, { id: c.id, name: c.target.name, state: c.state, host: c.host, progress: c.progress, error: c.error, ops: new Map() });
-    else vms.set(j.id, { id: j.id, name: j.target.name, state: j.state, host: j.host, progress: j.progress, error: j.error, ops: fromSteps(j.steps) });
+    if (bulk) for (const c of j.children ?? []) vms.set(c.id, { id: c.id, name: c.target.name, state: c.state, host: c.host, progress: c.progress, error: c.error, ops: new Map(), warnings: [], warningCount: c.warningCount ?? 0 });
+    else vms.set(j.id, { id: j.id, name: j.target.name, state: j.state, host: j.host, progress: j.progress, error: j.error, ops: fromSteps(j.steps), warnings: j.warnings ?? [] });
   };
   load(job);
 
@@ -133,7 +134,7 @@ export async function renderJob(main, id) {
     drawHead(head, job, bulk, () => void cancel());
     const rows = [...vms.values()];
     const pct = rows.length ? rows.reduce((a, r) => a + fraction(r), 0) / rows.length : 0;
-    replace(overall, h('span', { class: 'label', text: 'Overall' }), progressBar(Math.round(pct * 1000), 1000, 'Overall progress', FINAL.has(job.state) && job.state !== 'succeeded' ? job.state : undefined),
+    replace(overall, h('span', { class: 'label', text: 'Overall' }), progressBar(Math.round(pct * 1000), 1000, 'Overall progress', FINAL.has(job.state) && !isCommitted(job.state) ? job.state : undefined),
       bulk && job.childrenTotal > rows.length ? h('p', { class: 'help', text: `Showing the first ${rows.length} of ${job.childrenTotal} VMs.` }) : null);
     replace(list, rows.map((r) => vmRow(r, job.operations, () => void showLog(log, r))));
   };
@@ -150,17 +151,21 @@ export async function renderJob(main, id) {
 
   /** Children already under way when the view opens: their steps come from their own record. */
   const fillSteps = async () => {
-    await Promise.all([...vms.values()].filter((r) => bulk && (r.progress.done > 0 || r.state === 'failed')).map(async (r) => {
+    await Promise.all([...vms.values()].filter((r) => bulk && (r.progress.done > 0 || r.state === 'failed' || r.warningCount > r.warnings.length)).map(async (r) => {
       const leaf = await api('GET', `/jobs/${encodeURIComponent(r.id)}`);
       for (const [op, s] of fromSteps(leaf.steps)) if (!r.ops.has(op) || FINAL.has(r.state)) r.ops.set(op, s);
+      if ((leaf.warnings ?? []).length > r.warnings.length) r.warnings = leaf.warnings;
     }));
   };
 
   /** The final record has every child's end state, steps and error. */
   const reloadFinal = async () => {
-    const ops = new Map([...vms].map(([k, v]) => [k, v.ops]));
+    const ops = new Map([...vms].map(([k, v]) => [k, v]));
     load(await api('GET', `/jobs/${encodeURIComponent(job.id)}`));
-    for (const [k, v] of vms) if (v.ops.size === 0 && ops.has(k)) v.ops = ops.get(k);
+    for (const [k, v] of vms) {
+      if (v.ops.size === 0 && ops.has(k)) v.ops = ops.get(k).ops;
+      if (v.warnings.length === 0 && ops.has(k)) v.warnings = ops.get(k).warnings;
+    }
     await fillSteps();
   };
 
@@ -201,7 +206,11 @@ export async function renderJob(main, id) {
         r.ops.set(ev.operation, 'running');
         replace(live, `${r.name}: ${ev.operation}`);
       }
-      if (ev.state === 'succeeded') for (const op of job.operations) r.ops.set(op, 'done');
+      if (ev.warning) {
+        r.warnings = [...r.warnings, ev.warning];
+        replace(live, `${r.name}: warning: ${ev.warning.message}`);
+      }
+      if (isCommitted(ev.state)) for (const op of job.operations) r.ops.set(op, 'done');
       // An event carries no steps: until the record is read again, the step that was
       // running ends as the engine ends it (failed or skipped, docs/api.md).
       if (ev.state === 'failed' || ev.state === 'cancelled') for (const [op, s] of r.ops) if (s === 'running') r.ops.set(op, ev.state === 'failed' ? 'failed' : 'skipped');
@@ -217,6 +226,7 @@ export async function renderJob(main, id) {
   // A phase change (contract 1) comes as a `state` event with the new progress.
   es.addEventListener('operation', onEvent);
   es.addEventListener('state', onEvent);
+  es.addEventListener('warning', onEvent);
   es.addEventListener('error', () => {
     // EventSource retries by itself; a job that ended needs no stream.
     if (FINAL.has(job.state)) es.close();
@@ -224,7 +234,7 @@ export async function renderJob(main, id) {
 }
 
 function fraction(r) {
-  if (r.state === 'succeeded') return 1;
+  if (isCommitted(r.state)) return 1;
   return r.progress?.total ? Math.min(1, r.progress.done / r.progress.total) : 0;
 }
 
@@ -285,16 +295,28 @@ function vmRow(r, operations, openLog) {
     h('div', { class: 'vm-line' },
       h('span', { class: 'vm-name', text: r.name }), badge(r.state),
       r.host ? h('span', { class: 'host', text: `on ${r.host}` }) : null,
-      progressBar(r.state === 'succeeded' ? 1 : r.progress?.done ?? 0, r.state === 'succeeded' ? 1 : r.progress?.total ?? 0, `Progress of ${r.name}`, FINAL.has(r.state) && r.state !== 'succeeded' ? r.state : undefined),
+      progressBar(isCommitted(r.state) ? 1 : r.progress?.done ?? 0, isCommitted(r.state) ? 1 : r.progress?.total ?? 0, `Progress of ${r.name}`, FINAL.has(r.state) && !isCommitted(r.state) ? r.state : undefined),
       h('span', { class: 'current' }, currentText(r)),
       hasLog ? h('button', { type: 'button', class: 'link log-link', 'aria-label': `Log of ${r.name}`, 'aria-controls': 'log-panel', text: 'Log', onclick: openLog }) : null),
     h('ol', { class: 'op-steps', 'aria-label': `Operations of ${r.name}` }, operations.map((op) => {
-      const s = r.state === 'succeeded' ? 'done' : r.ops.get(op) ?? 'waiting';
+      const s = isCommitted(r.state) ? 'done' : r.ops.get(op) ?? 'waiting';
       return h('li', { class: `op ${s}`, 'data-op': op, title: `${op}: ${s}` }, h('span', { class: 'sr-only', text: `${s}: ` }), op);
     })),
     r.error ? h('div', { class: 'vm-error', role: r.state === 'failed' ? 'alert' : null },
       h('p', {}, h('span', { class: 'label', text: r.state === 'failed' ? 'Failed: ' : '' }), h('strong', { text: r.error.code }), ' ', r.error.message),
-      r.error.details?.logPath ? h('p', { class: 'log' }, 'Log file: ', h('code', { text: r.error.details.logPath }), r.host ? ` on ${r.host}` : '') : null) : null);
+      r.error.details?.logPath ? h('p', { class: 'log' }, 'Log file: ', h('code', { text: r.error.details.logPath }), r.host ? ` on ${r.host}` : '') : null) : null,
+    warningList(r));
+}
+
+/** The run's warnings; on an incomplete VM the ones naming what was not applied come first in words. */
+function warningList(r) {
+  const count = Math.max(r.warnings.length, r.warningCount ?? 0);
+  if (!count) return null;
+  return h('div', { class: 'vm-warnings', role: r.state === 'incomplete' ? 'status' : null, 'aria-label': `Warnings of ${r.name}` },
+    r.state === 'incomplete' ? h('p', { class: 'label', text: 'Incomplete: the disk was committed, but not everything asked for was applied.' }) : null,
+    r.warnings.length
+      ? h('ul', {}, r.warnings.map((w) => h('li', { 'data-field': w.field ?? '' }, h('span', { class: 'label', text: 'Warning: ' }), w.message, w.field ? [' (', h('code', { text: w.field }), ' not applied)'] : null)))
+      : h('p', { text: `${count} warning${count === 1 ? '' : 's'}` }));
 }
 
 /**

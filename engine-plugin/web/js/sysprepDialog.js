@@ -63,6 +63,10 @@ export function openSysprepDialog(target, opts = {}) {
       return;
     }
     const body = { ...profile.read(fields), operations: { only: ops.read() }, params: Object.fromEntries(fields.map((f) => [f.key, f.read()]).filter(([, v]) => v !== undefined)), ...mode.read() };
+    // The form shows the profile's values whole: what it sends is the whole value of each
+    // key, not an addition to the profile's lists (docs/api.md "Params over a profile").
+    const keys = Object.keys(body.params);
+    if (body.profile && keys.length) body.replace = keys;
     runButton.disabled = true;
     try {
       const { job } = await post(target, body);

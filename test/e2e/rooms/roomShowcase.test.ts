@@ -167,12 +167,17 @@ describe('a room of 4 VMs from 3 guest flavours: show, rollout, reset, delete th
 
   it('room rollout: one job, the 4 VMs done; each disk has its own identity, network, accounts, file and service; the templates unchanged', async () => {
     const r = await cli('room', 'rollout', files.room, ROOM);
-    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    // The EL 8 (Rocky) VM: virt-customize 1.48 warns that it cannot set its hostname (the
+    // room writes /etc/hostname itself): that child ends `incomplete`, still done (its disk
+    // was committed, snapshotted), and the CLI says so with exit 4 (docs/cli.md).
+    expect({ code: r.code, err: r.err }).toEqual({ code: 4, err: '' });
     expect(r.out).toMatch(/job [0-9a-f-]{36} \(room lab\) submitted/);
-    for (const v of VMS) expect(r.out).toMatch(new RegExp(`${v.name}\\s+done\\s+succeeded\\s+release:done snapshot:done start:skipped`));
+    for (const v of VMS) expect(r.out).toMatch(new RegExp(`${v.name}\\s+done\\s+${v.flavour === 'el8' ? 'incomplete' : 'succeeded'}\\s+release:done snapshot:done start:skipped`));
+    expect(r.out).toMatch(/lab-el4 warning: hostname could not be set for this type of guest \(params\.hostname not applied\)/);
+    expect(r.out).not.toContain('Guestfs.Error'); // the -v trace's artifact is not a warning of the job
     const jobs = (await s.api('GET', '/jobs?kind=room')).body.items;
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]).toMatchObject({ state: 'succeeded', progress: { done: 4, total: 4 } });
+    expect(jobs[0]).toMatchObject({ state: 'incomplete', progress: { done: 4, total: 4 } });
 
     for (const v of VMS) {
       const got = await vm(v.name);

@@ -17,7 +17,9 @@ import { HeldDiskVm, importHeldDiskVm } from './heldDiskVm';
 jest.setTimeout(10 * 60_000);
 
 const run = promisify(execFile);
-const SCRIPT = '#!/bin/sh\necho web-test-script-marker-7731 >&2\nexit 3\n';
+// Its `warning:` line reaches the tool's -v output (virt-customize dumps a failed script's
+// output into the trace): the job carries it as a warning, and the page shows it.
+const SCRIPT = "#!/bin/sh\necho web-test-script-marker-7731 >&2\necho 'warning: web-test-warning-5512'\nexit 3\n";
 const PASSWORD = 'Web-Test-Secret-4417';
 
 describe('job page, jobs list and inventory columns (Chromium, real virt-sysprep)', () => {
@@ -122,6 +124,11 @@ describe('job page, jobs list and inventory columns (Chromium, real virt-sysprep
     expect(await error.locator('strong').textContent()).toBe(job.error.code);
     expect(await error.innerText()).toContain(job.error.message);
     expect(await page.locator('.fact-elapsed dt').textContent()).toBe('Took');
+    // The run's warning (its script's `warning:` line), on the record and on the page.
+    expect(job.warnings).toContainEqual({ message: 'web-test-warning-5512' });
+    const warnings = row.locator('.vm-warnings');
+    await warnings.waitFor({ timeout: 10_000 });
+    expect(await warnings.locator('li').allInnerTexts()).toContain('Warning: web-test-warning-5512');
     await screenshot(page, 'job-failed-step');
 
     // The log, fetched with the token, in a <pre>; the same text as the API gives.

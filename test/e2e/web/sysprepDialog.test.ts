@@ -180,6 +180,8 @@ describe('sysprep dialog (Chromium, catalog-generated, shared checks)', () => {
       hostname: '${vm}-a', chmod: ['0600:/etc/app.conf'], users: [{ name: 'admin', sshKeys: [KEY] }],
       network: [{ name: 'eth0', address: { ipFromIndex: '192.0.2.100/24' }, gateway: '192.0.2.1' }],
     } });
+    // The form showed the profile's values whole: each key it sends replaces the profile's.
+    expect(body.replace).toEqual(Object.keys(body.params));
     await page.waitForURL(/#\/jobs\//);
     const id = decodeURIComponent(page.url().split('#/jobs/')[1]);
     await s.api('POST', `/jobs/${id}/cancel`);

@@ -98,6 +98,29 @@ describe('ovirt-sysprep vm sysprep', () => {
     ]);
   });
 
+  it('prints each warning while it watches, and exits 4 for an incomplete job (job show lists the warnings)', async () => {
+    const warning = { message: 'hostname could not be set for this type of guest', field: 'params.hostname' };
+    const events = vmEvents('incomplete');
+    events.splice(4, 0, ['warning', { jobId: 'j1', type: 'warning', state: 'running', warning, at: at(3) }]);
+    const final = finalVm('incomplete', { warnings: [warning, { message: 'just so you know' }] });
+    const engine = fakeEngine({
+      'POST /vms/web1/sysprep': () => ({ status: 202, json: { job: VM_JOB } }),
+      'GET /jobs/j1/events': () => ({ sse: sse(events) }),
+      'GET /jobs/j1': () => ({ json: final }),
+    });
+    const r = await cli(['vm', 'sysprep', 'web1', '--hostname', 'x'], engine);
+    expect(r.code).toBe(4);
+    // The last warning came in no event: the final job's record brings it.
+    expect(r.out.trim().split('\n').map((l) => l.replace(/^\d\d:\d\d:\d\d /, '')).slice(-4)).toEqual([
+      'web1 warning: hostname could not be set for this type of guest (params.hostname not applied)',
+      'web1 incomplete: params.hostname not applied',
+      'web1 warning: just so you know',
+      'job j1 (vm web1): incomplete',
+    ]);
+    const show = await cli(['job', 'show', 'j1'], engine);
+    expect(show.out).toContain('  warning: hostname could not be set for this type of guest (params.hostname not applied)\n  warning: just so you know\n');
+  });
+
   it('prints only the final job with --json and exits 1 when it failed', async () => {
     const error = { code: 'DISK_NOT_FOUND', message: 'disk /s/x.qcow2 does not exist', details: { logPath: '/var/log/j1.log' } };
     const engine = fakeEngine({

@@ -30,6 +30,7 @@ describe('buildSysprepBody', () => {
     ['nothing: the tool defaults', {}, { dryRun: false }],
     ['a profile and a dry run', { profile: 'clone-reset', dryRun: true }, { profile: 'clone-reset', dryRun: true }],
     ['enable and disable lists, trimmed', { enable: 'ssh-userdir, bash-history', disable: 'logfiles' }, { dryRun: false, operations: { enable: ['ssh-userdir', 'bash-history'], disable: ['logfiles'] } }],
+    ['a param that replaces the profile\'s', { delete: ['/root/notes'], replace: ['delete'] }, { dryRun: false, params: { delete: ['/root/notes'] }, replace: ['delete'] }],
     ['only', { only: 'machine-id,ssh-hostkeys' }, { dryRun: false, operations: { only: ['machine-id', 'ssh-hostkeys'] } }],
     ['a hostname pattern, kept verbatim', { hostname: '${pool}-${index}.lab' }, { dryRun: false, params: { hostname: '${pool}-${index}.lab' } }],
     ['a root password from a file (first line)', { rootPasswordFile: '/secret/rootpw' }, { dryRun: false, params: { rootPassword: { value: 'S3cret pw' } } }],

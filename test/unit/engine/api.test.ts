@@ -100,6 +100,19 @@ describe('engine REST API', () => {
     expect(h.agents[0].jobs.get(job.id)!.params.rootPassword).toEqual({ value: 'Sup3r-secret' });
   });
 
+  it('adds a request\'s list to its profile\'s, and replaces it when asked (the job record shows the merged list)', async () => {
+    const { LEFTOVER_IDENTITY } = await import('../../../engine-plugin/profiles/builtins');
+    const added = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'clone-reset', params: { delete: ['/root/notes.txt'] } });
+    expect(added.status).toBe(202);
+    const job = await h.waitJob(added.body.job.id);
+    expect(job.request.params.delete).toEqual([...LEFTOVER_IDENTITY, '/root/notes.txt']);
+    const replaced = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'clone-reset', params: { delete: ['/root/notes.txt'] }, replace: ['delete'] });
+    expect((await h.waitJob(replaced.body.job.id)).request.params.delete).toEqual(['/root/notes.txt']);
+    const bad = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'clone-reset', params: { delete: ['/x'] }, replace: ['delete', 'truncate'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ details: { field: 'replace[1]' } });
+  });
+
   it('lists the installed operations from the agents with the customisation catalog', async () => {
     const r = await h.api('GET', '/operations', undefined, 'viewer');
     expect(r.body.items.map((o: { name: string }) => o.name)).toContain('machine-id');
@@ -179,7 +192,7 @@ describe('engine REST API', () => {
     it('describes the sysprep body with its fields', async () => {
       const doc = (await h.api('GET', '/openapi.json', undefined, null)).body;
       const schema = doc.paths['/api/v1/vms/{id}/sysprep'].post.requestBody.content['application/json'].schema;
-      expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['profile', 'operations', 'params', 'dryRun', 'mode']));
+      expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['profile', 'operations', 'params', 'replace', 'dryRun', 'mode']));
     });
   });
 });

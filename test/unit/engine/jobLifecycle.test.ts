@@ -16,7 +16,7 @@ import { JobLifecycle } from '../../../engine-plugin/jobs/JobLifecycle';
 import { JobStore, NewJob } from '../../../engine-plugin/jobs/JobStore';
 import { JobTransition, LEAF_TRANSITIONS, nextState, PARENT_TRANSITIONS } from '../../../engine-plugin/jobs/JobTransitions';
 
-const EVENTS: JobTransition[] = ['queued', 'started', 'cancel', 'succeeded', 'failed', 'cancelled', 'partial'];
+const EVENTS: JobTransition[] = ['queued', 'started', 'cancel', 'succeeded', 'incomplete', 'failed', 'cancelled', 'partial'];
 
 describe('job transition tables', () => {
   it.each<[JobState, JobTransition, JobState | undefined]>([
@@ -34,6 +34,8 @@ describe('job transition tables', () => {
     ['cancelling', 'queued', 'cancelling'],
     ['cancelling', 'cancelled', 'cancelled'],
     ['cancelling', 'succeeded', 'succeeded'], // the agent finished before it saw the cancel
+    ['running', 'incomplete', 'incomplete'],
+    ['cancelling', 'incomplete', 'incomplete'], // committed before the cancel came
   ])('leaf: %s --%s--> %s', (from, event, to) => {
     expect(nextState(LEAF_TRANSITIONS, from, event)).toBe(to);
   });
@@ -46,6 +48,7 @@ describe('job transition tables', () => {
     ['cancelling', 'started', 'cancelling'],
     ['cancelling', 'cancelled', 'cancelled'],
     ['cancelling', 'partial', 'partial'],
+    ['running', 'incomplete', 'incomplete'],
   ])('bulk parent: %s --%s--> %s', (from, event, to) => {
     expect(nextState(PARENT_TRANSITIONS, from, event)).toBe(to);
   });
@@ -153,6 +156,44 @@ describe('JobLifecycle', () => {
     expect(store.header('P')).toMatchObject({ state: 'partial', error: { code: 'SOME_VMS_FAILED' }, progress: { done: 2, total: 2 } });
     // The parent's stream sees the last child's ending before its own.
     expect(events.filter((e) => e.jobId === 'p2' || e.jobId === 'P').map((e) => `${e.jobId}:${e.state}`).slice(-2)).toEqual(['p2:failed', 'P:partial']);
+  });
+
+  it('records a leaf\'s warnings and publishes each; INCOMPLETE ends it incomplete with them', () => {
+    lifecycle.created(leafJob('w'));
+    const leaf = store.leaf('w')!;
+    lifecycle.follow(leaf);
+    lifecycle.agentEvent(leaf, agentEvent(1, 'RUNNING'));
+    const warning = { ...agentEvent(2, 'RUNNING', 'warning'), warning: { message: 'hostname could not be set for this type of guest', field: 'params.hostname' } } as AgentEvent;
+    expect(lifecycle.agentEvent(leaf, warning)).toBe(false);
+    expect(lifecycle.agentEvent(leaf, { ...agentEvent(3, 'RUNNING', 'warning'), warning: { message: 'just saying', field: '' } } as AgentEvent)).toBe(false);
+    expect(events.filter((e) => e.type === 'warning').map((e) => e.warning)).toEqual([{ message: 'hostname could not be set for this type of guest', field: 'params.hostname' }, { message: 'just saying' }]);
+    expect(lifecycle.agentEvent(leaf, agentEvent(4, 'INCOMPLETE'))).toBe(true);
+    expect(store.header('w')).toMatchObject({ state: 'incomplete', warnings: [{ message: 'hostname could not be set for this type of guest', field: 'params.hostname' }, { message: 'just saying' }] });
+    expect(store.header('w')!.error).toBeUndefined();
+  });
+
+  it.each<[string, ('succeeded' | 'incomplete' | 'failed')[], string]>([
+    ['all succeeded', ['succeeded', 'succeeded'], 'succeeded'],
+    ['some incomplete, none failed', ['succeeded', 'incomplete'], 'incomplete'],
+    ['all incomplete', ['incomplete', 'incomplete'], 'incomplete'],
+    ['incomplete and failed', ['incomplete', 'failed'], 'partial'],
+    ['all failed', ['failed', 'failed'], 'failed'],
+  ])('a bulk job whose children ended %s ends %s', async (_what, endings, expected) => {
+    const parent: NewJob = { ...base, id: 'R', kind: 'pool', target: { type: 'pool', id: 'p', name: 'p' }, state: 'pending', progress: { done: 0, total: 2, current: '' } };
+    await lifecycle.createdBulk(parent, [leafJob('r1', 'R'), leafJob('r2', 'R')]);
+    endings.forEach((e, i) => lifecycle.finishLeaf(store.leaf(`r${i + 1}`)!, e, e === 'failed' ? { code: 'X', message: 'x', details: {} } : undefined));
+    expect(store.header('R')!.state).toBe(expected);
+  });
+
+  it('counts its children\'s warnings on a bulk job', async () => {
+    const parent: NewJob = { ...base, id: 'S', kind: 'pool', target: { type: 'pool', id: 'p', name: 'p' }, state: 'pending', progress: { done: 0, total: 2, current: '' } };
+    await lifecycle.createdBulk(parent, [leafJob('s1', 'S'), leafJob('s2', 'S')]);
+    const s1 = store.leaf('s1')!;
+    lifecycle.follow(s1);
+    for (const seq of [1, 2]) lifecycle.agentEvent(s1, { ...agentEvent(seq, 'RUNNING', 'warning'), warning: { message: `w${seq}`, field: '' } } as AgentEvent);
+    const job = store.get('S')!;
+    expect(job.warningCount).toBe(2);
+    expect(job.children!.map((c) => c.warningCount)).toEqual([2, undefined]);
   });
 
   it('cancels a bulk job: the parent and every child not ended are recorded cancelling, and returned to stop', async () => {

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import * as os from 'node:os';
 import { run } from '../../../engine-plugin/cli/main';
 import type { CliIo } from '../../../engine-plugin/cli/CliIo';
-import { openDb } from '../../../engine-plugin/db';
+import { MIGRATIONS, openDb } from '../../../engine-plugin/db';
 import { harness, Harness, TOKENS } from './harness';
 
 jest.setTimeout(60_000);
@@ -61,12 +61,12 @@ describe('the marks migration', () => {
   it('upgrades a database from before the marks column: its VMs unmarked; snapshot rows go with their VM', () => {
     const dir = path.join(os.tmpdir(), `marks-${process.pid}-${Date.now()}`);
     let db = openDb(dir);
-    db.exec('DROP TABLE inspections; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; PRAGMA user_version = 3;');
+    db.exec('DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; PRAGMA user_version = 3;');
     db.prepare("INSERT INTO vms (id, name, status, disks, created_at) VALUES ('v1', 'old', 'down', '[]', '2026-01-01T00:00:00.000Z')").run();
     db.close();
     db = openDb(dir);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(5);
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       expect(db.prepare('SELECT marks, current_snapshot FROM vms').all()).toEqual([{ marks: null, current_snapshot: null }]);
       db.prepare("INSERT INTO vm_snapshots (vm_id, name, description, created_at) VALUES ('v1', 's', '', 'now')").run();
       db.prepare("DELETE FROM vms WHERE id = 'v1'").run(); // a VM's snapshot rows go with it

@@ -8,7 +8,7 @@ import { CancelledError, JobFailure } from '../../../shared/errors';
 import { createLogger } from '../../../shared/logger';
 
 const log = createLogger({ service: 't', silent: true });
-const STATES: JobStateName[] = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLING', 'CANCELLED'];
+const STATES: JobStateName[] = ['PENDING', 'RUNNING', 'SUCCEEDED', 'INCOMPLETE', 'FAILED', 'CANCELLING', 'CANCELLED'];
 
 function newJob() {
   const record: JobRecord = {
@@ -28,7 +28,7 @@ const untilAborted: Runner = (_job, _work, signal) =>
 describe('AgentJob', () => {
   it('has a final state for every path and no way out of a final state', () => {
     expect(Object.keys(TRANSITIONS).sort()).toEqual([...STATES].sort());
-    for (const s of ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const) expect(TRANSITIONS[s]).toEqual([]);
+    for (const s of ['SUCCEEDED', 'INCOMPLETE', 'FAILED', 'CANCELLED'] as const) expect(TRANSITIONS[s]).toEqual([]);
     expect(TRANSITIONS.PENDING).not.toContain('SUCCEEDED');
     expect(TRANSITIONS.RUNNING).not.toContain('CANCELLED'); // always through CANCELLING
   });
@@ -47,6 +47,38 @@ describe('AgentJob', () => {
     expect((job as unknown as { work?: unknown }).work).toBeUndefined();
     expect(job.record.startedAt).not.toBe('');
     expect(job.record.endedAt).not.toBe('');
+  });
+
+  it('a warning that a requested customisation was not applied: every warning kept and published, the job ends INCOMPLETE', async () => {
+    const { job, states } = newJob();
+    job.record.paramKeys = ['hostname'];
+    job.record.operations = ['customize'];
+    const warnings: unknown[] = [];
+    (job as unknown as { sink: JobSink }).sink.publish = (_j, e) => (e.type === 'state' ? states.push(e.state) : e.type === 'warning' && warnings.push(e.warning));
+    await job.run(async (j) => {
+      j.onProgress({ kind: 'operation', elapsed: 1, operation: 'customize' });
+      j.onWarning('hostname could not be set for this type of guest');
+      j.onWarning('random seed could not be set for this type of guest');
+      j.onWarning('something the job did not ask about');
+      j.onWarning('Guestfs.Error("debug: ") (ignored)'); // our -v flags' artifact: not on the job
+    }, log);
+    const expected = [
+      { message: 'hostname could not be set for this type of guest', field: 'params.hostname' },
+      { message: 'random seed could not be set for this type of guest', field: '' },
+      { message: 'something the job did not ask about', field: '' },
+    ];
+    expect(job.record.warnings).toEqual(expected);
+    expect(warnings).toEqual(expected);
+    expect(states).toEqual(['RUNNING', 'INCOMPLETE']);
+    expect(job.record.error).toBeNull();
+    expect(job.record.steps.map((s) => s.state)).toEqual(['done']);
+  });
+
+  it('a warning about nothing requested leaves the job SUCCEEDED', async () => {
+    const { job, states } = newJob();
+    await job.run(async (j) => j.onWarning('hostname could not be set for this type of guest'), log);
+    expect(states).toEqual(['RUNNING', 'SUCCEEDED']);
+    expect(job.record.warnings).toEqual([{ message: 'hostname could not be set for this type of guest', field: '' }]);
   });
 
   it('a run that throws ends FAILED with its error', async () => {

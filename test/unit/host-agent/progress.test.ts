@@ -1,4 +1,4 @@
-import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, phaseAfter, ProgressLine } from '../../../host-agent/sysprep/progress';
+import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, parseWarningLine, phaseAfter, ProgressLine } from '../../../host-agent/sysprep/progress';
 
 describe('parseProgressLine', () => {
   it.each([
@@ -68,5 +68,24 @@ describe('phaseAfter', () => {
     ['', op, null],
   ])('%s + %j -> %s', (current, line, expected) => {
     expect(phaseAfter(current, line)).toBe(expected);
+  });
+});
+
+describe('parseWarningLine', () => {
+  it.each([
+    ['virt-sysprep: warning: hostname could not be set for this type of guest', 'hostname could not be set for this type of guest'],
+    ['virt-sysprep: warning: random seed could not be set for this type of guest  ', 'random seed could not be set for this type of guest'],
+    ['virt-customize: warning: timezone could not be set for this type of guest', 'timezone could not be set for this type of guest'],
+    ['libguestfs: warning: something odd', 'something odd'],
+    // our guest scripts' lines, dumped into the -v trace by virt-customize
+    ['warning: the guest has neither firewalld (firewall-offline-cmd) nor ufw: ports 80/tcp not opened (no host firewall found)', 'the guest has neither firewalld (firewall-offline-cmd) nor ufw: ports 80/tcp not opened (no host firewall found)'],
+    // not warnings: the appliance kernel's, the trace quoting text, errors, progress
+    ['[    1.234567] WARNING: CPU: 0 PID: 1 at kernel/foo.c', null],
+    ['libguestfs: trace: sh "echo \'warning: x\'"', null],
+    ['virt-sysprep: error: boom', null],
+    ['[  15.1] Performing "customize" ...', null],
+    ['warning: ', null],
+  ])('%s', (line, expected) => {
+    expect(parseWarningLine(line)).toBe(expected);
   });
 });

@@ -57,6 +57,32 @@ describe('loadRoom: a good file', () => {
     expect(new RegExp(plan.resetToSnapshot).test('room lab1 vm lab1-vd1 id 1 at 2026-12-06T05:00:00Z')).toBe(true);
   });
 
+  it('adds a lower level\'s lists to a higher one\'s unless the higher one replaces them (mergeParams)', () => {
+    const source = `version: 1
+defaults:
+  template: golden
+  params:
+    delete: [/var/tmp/a]
+rooms:
+  lab1:
+    params:
+      delete: [/var/tmp/b]
+    vms:
+      - ids: 1
+        params:
+          delete: [/var/tmp/c]
+      - ids: 2
+        params:
+          delete: [/var/tmp/d]
+        replace: [delete]
+`;
+    const plan = loadRoom(source, 'rooms.yaml', 'lab1');
+    expect(plan.vms.map((v) => [v.params.delete, v.replace])).toEqual([
+      [['/var/tmp/a', '/var/tmp/b', '/var/tmp/c'], undefined],
+      [['/var/tmp/d'], ['delete']],
+    ]);
+  });
+
   it('takes the defaults of every key it does not give', () => {
     const plan = loadRoom(GOOD, 'rooms.yaml', 'lab2');
     expect(plan).toMatchObject({ startAfterRollout: false, startAfterReset: 'auto' });
@@ -133,7 +159,7 @@ describe('loadRoom: errors', () => {
     });
     expect(err.message).toBe([
       'rooms.yaml:12:14: rooms.lab1.vms[0].ids: the range 3-1 runs backwards: give the lower id first',
-      'rooms.yaml:22:5: rooms.lab2.colour: is not a known key; known here: template, profile, params, start_after_rollout, start_after_reset, snapshot_description, reset_to_snapshot, vms',
+      'rooms.yaml:22:5: rooms.lab2.colour: is not a known key; known here: template, profile, params, replace, start_after_rollout, start_after_reset, snapshot_description, reset_to_snapshot, vms',
     ].join('\n'));
   });
 
@@ -197,6 +223,8 @@ describe.each<[string, string, number, string, RegExp]>([
   ['names using ${vm}', append('        names: "${vm}-x"'), 7, 'rooms.lab1.vms[0].names', /cannot use \$\{vm\}/],
   ['an unknown variable in names', append('        names: "${roomname}-vd${id}"'), 7, 'rooms.lab1.vms[0].names', /unknown pattern variable \$\{roomname\}/],
   ['a bad catalog value', append('    params:', '      timezone: Mars/Base'), 8, 'rooms.lab1.params.timezone', /not a known IANA time zone/],
+  ['replace naming an unknown key', append('    params:', '      delete: [/x]', '    replace: [delete, colour]'), 9, 'rooms.lab1.replace[1]', /"colour" is not a customisation key/],
+  ['replace naming a key without params', append('        replace: [truncate]'), 7, 'rooms.lab1.vms[0].replace[0]', /truncate is not given in params/],
   ['a hostname pattern that renders no hostname', append('        hostname: "a..${id}"'), 7, 'rooms.lab1.vms[0].hostname', /not a valid hostname .*rendered for VM "lab1-vd1"/],
   ['hostname given twice', append('        hostname: a${id}', '        params:', '          hostname: b${id}'), 7, 'rooms.lab1.vms[0].hostname', /is given twice/],
   ['an invalid regex', append('    reset_to_snapshot: "rollout ("'), 7, 'rooms.lab1.reset_to_snapshot', /is not a valid regular expression/],
