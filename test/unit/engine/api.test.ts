@@ -101,14 +101,14 @@ describe('engine REST API', () => {
   });
 
   it('adds a request\'s list to its profile\'s, and replaces it when asked (the job record shows the merged list)', async () => {
-    const { LEFTOVER_IDENTITY } = await import('../../../engine-plugin/profiles/builtins');
-    const added = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'clone-reset', params: { delete: ['/root/notes.txt'] } });
+    // template-seal truncates /etc/machine-id: a request's truncate list adds to it.
+    const added = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'template-seal', params: { truncate: ['/root/notes.txt'] } });
     expect(added.status).toBe(202);
     const job = await h.waitJob(added.body.job.id);
-    expect(job.request.params.delete).toEqual([...LEFTOVER_IDENTITY, '/root/notes.txt']);
-    const replaced = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'clone-reset', params: { delete: ['/root/notes.txt'] }, replace: ['delete'] });
-    expect((await h.waitJob(replaced.body.job.id)).request.params.delete).toEqual(['/root/notes.txt']);
-    const bad = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'clone-reset', params: { delete: ['/x'] }, replace: ['delete', 'truncate'] });
+    expect(job.request.params.truncate).toEqual(['/etc/machine-id', '/root/notes.txt']);
+    const replaced = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'template-seal', params: { truncate: ['/root/notes.txt'] }, replace: ['truncate'] });
+    expect((await h.waitJob(replaced.body.job.id)).request.params.truncate).toEqual(['/root/notes.txt']);
+    const bad = await h.api('POST', `/vms/${vmId}/sysprep`, { profile: 'template-seal', params: { truncate: ['/x'] }, replace: ['truncate', 'delete'] });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ details: { field: 'replace[1]' } });
   });
