@@ -1,11 +1,14 @@
 // Test fixture: a small Debian-12-like guest disk image built without network, and
-// flavours of it (GUEST_FLAVOURS: a NetworkManager guest, an EL 8 guest) built lazily.
+// flavours of it (GUEST_FLAVOURS: a NetworkManager guest, an EL 8 guest, an openSUSE
+// Leap guest) built lazily. Each flavour carries every item of the identity catalogue
+// that applies to its family (identitySamples.ts).
 //
 // The tree is a declarative list of entries (GUEST_TREE); its hash (plus the bytes of
 // the busybox binary copied to /bin/sh) names the cached image, so any change to the
 // tree rebuilds it. The image is built with
 //   virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M TREE OUT.qcow2
-// which libguestfs inspects as Debian 12 (see design.md section 3).
+// which libguestfs inspects as Debian 12 (see design.md section 3); each flavour's root
+// filesystem has its own label (--label), which its fstab mounts / by.
 
 import { existsSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
@@ -15,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { LinuxFamily } from '../../shared/guestOs';
+import { identitySamples } from './identitySamples';
 
 const execFileAsync = promisify(execFile);
 
@@ -399,8 +403,17 @@ const fstab = (f: Flavour): TreeEntry =>
 /** The tree of a flavour: the base without its dropped paths, then its own entries. */
 export function guestTree(flavour: GuestFlavour = 'debian'): readonly TreeEntry[] {
   const f = GUEST_FLAVOURS[flavour];
-  return [...GUEST_TREE.filter((e) => !f.drop.includes(e.path)), fstab(f), ...f.add];
+  const own = [...GUEST_TREE.filter((e) => !f.drop.includes(e.path)), fstab(f), ...f.add];
+  // Every identity item of the family (identitySamples.ts), where the flavour has no file of its own there.
+  const taken = new Set(own.map((e) => e.path));
+  const planted = identitySamples(f.family, { hostname: GOLDEN_HOSTNAME, machineId: GOLDEN_MACHINE_ID, mac: GOLDEN_NET.mac, ip: GOLDEN_NET.ip })
+    .filter((s) => !taken.has(s.path))
+    .map((s): TreeEntry => ({ type: 'file', path: s.path, mode: s.mode ?? 0o644, content: s.content, uid: s.uid, gid: s.gid }));
+  return [...own, ...planted];
 }
+
+/** The Linux family of a flavour. */
+export const familyOfFlavour = (flavour: GuestFlavour): LinuxFamily => GUEST_FLAVOURS[flavour].family;
 
 /** Bump when the build procedure (not the tree) changes in a way that matters. */
 const BUILD_RECIPE = 'virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M --label=LABEL v1';

@@ -5,13 +5,15 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { IdentityItem } from '../../../shared/identity';
 import { libguestfsEnv } from '../../helpers/guestImage';
+import { GuestFile, identityState, ItemState } from '../../helpers/identityView';
 
 const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** guestfish read-only on `disks`, fed `lines` as its script: its stdout. */
 function guestfishOn(disks: string[], lines: string[]): Promise<string> {
-  if (disks.length > 20) throw new Error('at most 20 disks per launch');
+  if (disks.length > 26) throw new Error('at most 26 disks per launch (/dev/sda to /dev/sdz)');
   return new Promise<string>((resolve, reject) => {
     const child = spawn('guestfish', ['--ro', ...disks.flatMap((d) => ['-a', d])], { env: libguestfsEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -77,4 +79,53 @@ export async function guestCommands(disks: string[], commands: Record<string, st
     });
   });
   return result;
+}
+
+/**
+ * result[disk][item]: what each disk still carries of each identity item (identityView.ts),
+ * all disks in ONE launch like readGuestFiles. Every path of an item (globs expanded in
+ * the guest by guestfish's `glob`) is copied out whole, files and directories alike; a
+ * file's path in the view is the item's pattern plus its path below the copy, the same
+ * on every disk, so views of one item compare across disks.
+ */
+export async function readIdentityItems(disks: string[], items: readonly IdentityItem[]): Promise<Record<string, Record<string, ItemState>>> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'identity-'));
+  try {
+    const lines = ['run'];
+    const dirOf = (d: number, i: number, p: number) => path.join(tmp, `${d}`, `${i}`, `${p}`);
+    for (const [d] of disks.entries()) {
+      lines.push(`mount-ro /dev/sd${String.fromCharCode(97 + d)}1 /`);
+      for (const [i, item] of items.entries()) {
+        for (const [p, pattern] of item.paths.entries()) {
+          await fs.mkdir(dirOf(d, i, p), { recursive: true });
+          // A pattern that matches nothing is passed on as is and fails: that is "absent".
+          lines.push(`-glob copy-out ${q(pattern)} ${q(dirOf(d, i, p))}`);
+        }
+      }
+      lines.push('umount /');
+    }
+    await guestfishOn(disks, lines);
+    const result: Record<string, Record<string, ItemState>> = {};
+    for (const [d, disk] of disks.entries()) {
+      result[disk] = {};
+      for (const [i, item] of items.entries()) {
+        const files: GuestFile[] = [];
+        for (const [p, pattern] of item.paths.entries()) {
+          for (const rel of await filesUnder(dirOf(d, i, p))) {
+            files.push({ path: `${pattern}|${rel}`, content: await fs.readFile(path.join(dirOf(d, i, p), rel)) });
+          }
+        }
+        result[disk][item.name] = identityState(item, files);
+      }
+    }
+    return result;
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Regular files below `dir`, as paths relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name))).sort();
 }
