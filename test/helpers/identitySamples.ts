@@ -9,6 +9,7 @@
 // applies to fails the unit test (identitySamples.test.ts).
 import type { LinuxFamily } from '../../shared/guestOs';
 import { IDENTITY_ITEMS, IdentityItem } from '../../shared/identity';
+import { pathOfItem } from './identityView';
 
 export interface Sample {
   path: string;
@@ -118,14 +119,6 @@ const SAMPLES: Readonly<Record<string, SampleSet>> = {
     { path: '/etc/pki/entitlement/4781297359312746120.pem', content: pem('CERTIFICATE') },
   ],
 };
-
-/** Whether a guest path is one of the item's paths: equal, matched by its glob (`*` within one component), or under it. */
-export function pathOfItem(item: IdentityItem, p: string): boolean {
-  return item.paths.some((pattern) => {
-    const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}(/.*)?$`);
-    return re.test(p);
-  });
-}
 
 /** The items that apply to a family. */
 export const itemsOf = (family: LinuxFamily): IdentityItem[] => IDENTITY_ITEMS.filter((i) => i.families.includes(family));

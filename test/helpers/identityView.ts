@@ -60,3 +60,11 @@ export function clonesCell(clones: readonly ItemState[], golden: ItemState): Cel
   if (present.some((c) => cellOf(c, golden) === 'kept')) return 'kept';
   return new Set(present.map((c) => c.hash)).size === present.length ? 'changed' : 'kept';
 }
+
+/** Whether a guest path is one of the item's paths: equal, matched by its glob (`*` within one component), or under it. */
+export function pathOfItem(item: IdentityItem, p: string): boolean {
+  return item.paths.some((pattern) => {
+    const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}(/.*)?$`);
+    return re.test(p);
+  });
+}

@@ -3,8 +3,8 @@
 // of their items, and the measured-table logic reads edits as designed.
 import { IDENTITY_ITEM_BY_NAME, IDENTITY_ITEMS } from '../../../shared/identity';
 import { familyOfFlavour, GUEST_FLAVOURS, GuestFlavour, guestTree } from '../../helpers/guestImage';
-import { itemsOf, pathOfItem } from '../../helpers/identitySamples';
-import { cellOf, clonesCell, GuestFile, identityState } from '../../helpers/identityView';
+import { itemsOf } from '../../helpers/identitySamples';
+import { cellOf, clonesCell, GuestFile, identityState, pathOfItem } from '../../helpers/identityView';
 
 const FLAVOURS = Object.keys(GUEST_FLAVOURS) as GuestFlavour[];
 
