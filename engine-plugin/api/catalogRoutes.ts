@@ -1,5 +1,7 @@
-// health, operations catalog, profiles, hosts.
+// health, operations catalog, identity catalogue, profiles, hosts.
 import { describeCustomizations } from '../../shared/catalog/customizations';
+import { UnavailableError } from '../../shared/errors';
+import { describeIdentityItems } from '../../shared/identity/describeIdentityItems';
 import { resolveSpec } from '../../shared/spec';
 import { profileBodySchema } from '../profiles/ProfileStore';
 import type { ApiDeps } from './deps';
@@ -25,6 +27,17 @@ export function catalogRoutes(t: RouteTable, d: ApiDeps): void {
     const ops = d.agents.operations();
     const versions = [...new Set(d.agents.all().filter((a) => a.healthy).map((a) => a.capabilities?.virtSysprepVersion).filter(Boolean))];
     return { items: ops, customizations: describeCustomizations(), virtSysprepVersions: versions };
+  });
+
+  // Without a reachable agent the catalogue is still listed; installedToolCovers is null (unknown).
+  t.add({ method: 'get', path: '/identity-items', tag: 'catalog', summary: "The identity catalogue: each item's families, action, paths, reason, source, virt-sysprep's coverage per version, and whether the agents' installed tool has the covering operation", role: 'viewer', status: 200 }, () => {
+    let installed: string[] | undefined;
+    try {
+      installed = d.agents.operations().map((o) => o.name);
+    } catch (e) {
+      if (!(e instanceof UnavailableError)) throw e;
+    }
+    return { items: describeIdentityItems(installed) };
   });
 
   t.add({ method: 'get', path: '/profiles', tag: 'profiles', summary: 'Built-in and user profiles', role: 'viewer', status: 200 }, () => ({ items: d.profiles.list() }));

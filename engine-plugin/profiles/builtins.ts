@@ -1,5 +1,9 @@
 // The built-in profiles. Operation names a given virt-sysprep does not know are dropped
-// when the profile is resolved (tool versions differ; the installed tool decides).
+// when the profile is resolved (tool versions differ; the installed tool decides). What
+// the installed tool lacks (identity it leaves on some families or versions: Debian NM
+// keyfiles, cloud-init state, LVM's devices file, ...) is the identity catalogue's, done
+// by the `identity` customisation's guest script (shared/identity/): one source, every
+// tool version.
 import type { Profile } from './Profile';
 
 /** The identity a clone carries from its golden image: what every new VM must lose. */
@@ -10,28 +14,23 @@ export const IDENTITY_OPERATIONS = [
   'tmp-files', 'udev-persistent-net', 'utmp', 'yum-uuid', 'lvm-system-devices',
 ];
 
-/**
- * What virt-sysprep 1.48 leaves behind on a Debian guest (design.md section 3):
- * cloud-init's per-instance state, and LVM's devices file (makes EL9 clones unbootable).
- */
-export const LEFTOVER_IDENTITY = ['/var/lib/cloud/instances/*', '/var/lib/cloud/instance', '/etc/lvm/devices/system.devices'];
-
 export const BUILT_IN_PROFILES: readonly Profile[] = [
   {
     name: 'clone-reset',
-    description: 'Reset the identity of a new clone: host keys, machine-id (a new one is written), leases, MAC rules, logs, history; hostname from the VM name',
+    description: 'Reset the identity of a new clone: host keys, machine-id (a new one is written), leases, MAC rules, logs, history, and every item of the identity catalogue; hostname from the VM name',
     builtIn: true,
     operations: { only: IDENTITY_OPERATIONS },
-    params: { hostname: '${vm}', delete: LEFTOVER_IDENTITY },
+    params: { hostname: '${vm}', identity: 'all' },
   },
   {
     name: 'template-seal',
-    description: "Seal a template as oVirt's seal does (virt-sysprep defaults), hostname localhost, and /etc/machine-id left EMPTY so every clone makes its own",
+    description: "Seal a template as oVirt's seal does (virt-sysprep defaults) plus every item of the identity catalogue, hostname localhost, and /etc/machine-id left EMPTY so every clone makes its own",
     builtIn: true,
     operations: {},
     // customize would write a new machine-id into an empty file; its own --truncate runs
-    // after that and empties it again (verified with virt-sysprep 1.48).
-    params: { hostname: 'localhost', truncate: ['/etc/machine-id'], delete: LEFTOVER_IDENTITY },
+    // after that and empties it again (verified with virt-sysprep 1.48). The identity
+    // script never touches /etc/machine-id (a tool item), so it stays empty.
+    params: { hostname: 'localhost', truncate: ['/etc/machine-id'], identity: 'all' },
   },
   {
     name: 'full-defaults',

@@ -20,6 +20,8 @@ import { servicesScript } from './guest/services';
 import * as v from './values';
 import { networkSchema, networkUniqueValues, nicCli, renderedInterfaces, renderNetwork } from './network';
 import { networkScript } from './guest/networkScript';
+import { identityScript } from '../identity/identityScript';
+import { identityValue, selectedItems } from '../identity/identityValue';
 
 export type { Customization, FilePlanner } from './Customization';
 
@@ -404,6 +406,18 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     cli: cliRepeated('--chmod <perms:file>', 'Change the permissions of a file in the guest: octal PERMISSIONS:FILE'),
     schema: z.array(v.chmodSpec).min(1).max(256),
     toArgs: (specs) => specs.flatMap((s) => ['--chmod', s]),
+  }),
+  scriptEntry({
+    key: 'identity',
+    label: 'Identity items',
+    help: "Remove, empty or edit the identity items of ovirt-sysprep's catalogue (docs/identity.md) in the guest, for its own family and on every virt-sysprep version: all, or item names",
+    secret: false,
+    role: 'operator',
+    widget: 'list',
+    placeholder: 'all',
+    cli: cliList('--identity <items>', 'Reset these identity items of the catalogue (all, or item names)'),
+    schema: identityValue,
+    script: (value) => identityScript(selectedItems(value)),
   }),
   scriptEntry({
     key: 'network',

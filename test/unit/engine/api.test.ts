@@ -106,6 +106,27 @@ describe('engine REST API', () => {
     expect(r.body.customizations.map((c: { key: string }) => c.key)).toContain('hostname');
   });
 
+  it("lists the identity catalogue with each item's coverage by the installed tool (the fake agent reports a 1.48-like list)", async () => {
+    const r = await h.api('GET', '/identity-items', undefined, 'viewer');
+    expect(r.status).toBe(200);
+    const byName = new Map(r.body.items.map((i: { name: string }) => [i.name, i]));
+    expect(r.body.items.length).toBeGreaterThanOrEqual(25);
+    expect(byName.get('lvm-system-devices')).toMatchObject({ families: ['debian', 'el', 'suse'], action: 'remove', installedToolCovers: false, coveredBy: { operation: 'lvm-system-devices', since: '1.50' }, toolVersions: { '1.48': [], '1.50': ['debian', 'el', 'suse'] } });
+    expect(byName.get('nm-keyfile-mac')).toMatchObject({ action: 'edit', edit: { dropKeys: ['mac-address', 'cloned-mac-address'] }, toolVersions: { '1.48': ['el'] }, doneBy: 'script' });
+    expect(byName.get('nm-secret-key')).toMatchObject({ coveredBy: null, installedToolCovers: false, firstBoot: expect.stringContaining('NetworkManager') });
+    expect(byName.get('machine-id')).toMatchObject({ installedToolCovers: true, doneBy: 'tool' });
+  });
+
+  it.each([
+    [['machine-id'], /virt-sysprep's own operation machine-id/],
+    [['no-such-item'], /is not an identity item/],
+  ])('refuses params.identity %j with 400 naming the item', async (identity, message) => {
+    const r = await h.api('POST', `/vms/${vmId}/sysprep`, { params: { identity } }, 'operator');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'params.identity[0]' } });
+    expect(r.body.error.message).toMatch(message);
+  });
+
   describe('profiles', () => {
     it('lists the three built-ins', async () => {
       const r = await h.api('GET', '/profiles', undefined, 'viewer');
