@@ -263,8 +263,8 @@ export const IDENTITY_ITEMS: readonly IdentityItem[] = [
     edit: { dropKeys: ['HWADDR'] },
     reason: 'binds the interface configuration to the golden MAC',
     source: `${SYSPREP_SRC}/sysprep_operation_net_hwaddr.ml`,
-    coveredBy: { operation: 'net-hwaddr', families: ['el'], since: OLDEST_TOOL },
-    by: 'tool',
+    coveredBy: { operation: 'net-hwaddr', families: ['el'], since: OLDEST_TOOL, partial: 'acts only on the distros it names (rhel, centos, fedora, ...): not on Rocky or AlmaLinux in 1.48, measured' },
+    by: 'script',
   },
   {
     name: 'ifcfg-hostname',
@@ -275,8 +275,8 @@ export const IDENTITY_ITEMS: readonly IdentityItem[] = [
     edit: { dropKeys: ['HOSTNAME', 'DHCP_HOSTNAME'] },
     reason: "the golden host name sent to DHCP and set at boot: clones register under one name",
     source: `${SYSPREP_SRC}/sysprep_operation_net_hostname.ml`,
-    coveredBy: { operation: 'net-hostname', families: ['el'], since: OLDEST_TOOL },
-    by: 'tool',
+    coveredBy: { operation: 'net-hostname', families: ['el'], since: OLDEST_TOOL, partial: 'acts only on the distros it names (rhel, centos, fedora, ...): not on Rocky or AlmaLinux in 1.48, measured' },
+    by: 'script',
   },
   {
     name: 'hostname',
@@ -342,8 +342,8 @@ export const IDENTITY_ITEMS: readonly IdentityItem[] = [
     action: 'remove',
     reason: "the consumer certificate registers one system: clones share its subscription and identity on the portal",
     source: `${SYSPREP_SRC}/sysprep_operation_rh_subscription_manager.ml`,
-    coveredBy: { operation: 'rh-subscription-manager', families: ['el'], since: OLDEST_TOOL },
-    by: 'tool',
+    coveredBy: { operation: 'rh-subscription-manager', families: ['el'], since: OLDEST_TOOL, partial: 'acts only on the distros it names (rhel, centos, fedora, ...): not on Rocky or AlmaLinux in 1.48, measured' },
+    by: 'script',
   },
 ];
 

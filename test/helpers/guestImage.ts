@@ -1,11 +1,14 @@
 // Test fixture: a small Debian-12-like guest disk image built without network, and
-// flavours of it (GUEST_FLAVOURS: a NetworkManager guest, an EL 8 guest) built lazily.
+// flavours of it (GUEST_FLAVOURS: a NetworkManager guest, an EL 8 guest, an openSUSE
+// Leap guest) built lazily. Each flavour carries every item of the identity catalogue
+// that applies to its family (identitySamples.ts).
 //
 // The tree is a declarative list of entries (GUEST_TREE); its hash (plus the bytes of
 // the busybox binary copied to /bin/sh) names the cached image, so any change to the
 // tree rebuilds it. The image is built with
 //   virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M TREE OUT.qcow2
-// which libguestfs inspects as Debian 12 (see design.md section 3).
+// which libguestfs inspects as Debian 12 (see design.md section 3); each flavour's root
+// filesystem has its own label (--label), which its fstab mounts / by.
 
 import { existsSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
@@ -14,6 +17,8 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import type { LinuxFamily } from '../../shared/guestOs';
+import { identitySamples } from './identitySamples';
 
 const execFileAsync = promisify(execFile);
 
@@ -235,11 +240,6 @@ export const GUEST_TREE: readonly TreeEntry[] = [
       'olduser:x:1000:\n' +
       'student:x:1001:\n',
   },
-  {
-    type: 'file', path: '/etc/fstab', mode: 0o644, content:
-      '# <file system> <mount point> <type> <options> <dump> <pass>\n' +
-      '/dev/sda1 / ext4 errors=remount-ro 0 1\n',
-  },
   { type: 'file', path: '/etc/machine-id', mode: 0o444, content: `${GOLDEN_MACHINE_ID}\n` },
   { type: 'file', path: '/var/lib/dpkg/status', mode: 0o644, content: '' },
   { type: 'copy', path: '/bin/sh', mode: 0o755, from: BUSYBOX },
@@ -292,9 +292,17 @@ export const GUEST_TREE: readonly TreeEntry[] = [
 /** The template's network identity the flavours carry (a sysprep must leave none of it). */
 export const GOLDEN_NET = { ip: '192.168.122.57', prefix: 24, gateway: '192.168.122.1', mac: '52:54:00:12:34:56' } as const;
 
-export type GuestFlavour = 'debian' | 'nm' | 'el8';
+export type GuestFlavour = 'debian' | 'nm' | 'el8' | 'suse';
 
 interface Flavour {
+  /** The Linux family its identity files follow (shared/guestOs.ts). */
+  family: LinuxFamily;
+  /**
+   * The root filesystem's label, which its fstab mounts / by: flavours differ, so when
+   * several flavours are the disks of ONE guest (the identity e2e), each root's fstab
+   * names its own disk (a /dev/sda1 entry would mount the first disk under every root).
+   */
+  label: string;
   /** Base paths (files or dirs) left out. */
   drop: readonly string[];
   add: readonly TreeEntry[];
@@ -314,6 +322,8 @@ const rpmGuest = (osRelease: string, release: string, releaseFiles: string[]): T
 
 export const GUEST_FLAVOURS: Readonly<Record<GuestFlavour, Flavour>> = {
   debian: {
+    family: 'debian',
+    label: 'debian-root',
     drop: [],
     add: [
       ...dirs('/etc/network', '/etc/network/interfaces.d'),
@@ -326,6 +336,8 @@ export const GUEST_FLAVOURS: Readonly<Record<GuestFlavour, Flavour>> = {
     ],
   },
   nm: {
+    family: 'el',
+    label: 'fedora-root',
     drop: NOT_DEBIAN,
     add: [
       ...dirs('/etc/NetworkManager', '/etc/NetworkManager/system-connections', '/var/lib/rpm'),
@@ -342,6 +354,8 @@ export const GUEST_FLAVOURS: Readonly<Record<GuestFlavour, Flavour>> = {
     ],
   },
   el8: {
+    family: 'el',
+    label: 'el8-root',
     drop: NOT_DEBIAN,
     add: [
       ...dirs('/etc/sysconfig', '/etc/sysconfig/network-scripts', '/etc/NetworkManager', '/var/lib/rpm'),
@@ -358,22 +372,63 @@ export const GUEST_FLAVOURS: Readonly<Record<GuestFlavour, Flavour>> = {
       },
     ],
   },
+  // openSUSE Leap 15: libguestfs keys on os-release's ID (opensuse-leap -> distro
+  // "opensuse", rpm/zypper); wicked's ifcfg in /etc/sysconfig/network (no
+  // NetworkManager binary: Leap's server default), /etc/HOSTNAME a link to hostname.
+  suse: {
+    family: 'suse',
+    label: 'suse-root',
+    drop: NOT_DEBIAN,
+    add: [
+      ...dirs('/etc/sysconfig', '/etc/sysconfig/network', '/etc/zypp', '/var/lib/rpm', '/var/lib/zypp'),
+      file('/etc/os-release',
+        'NAME="openSUSE Leap"\nVERSION="15.5"\nID="opensuse-leap"\nID_LIKE="suse opensuse"\nVERSION_ID="15.5"\n' +
+        'PRETTY_NAME="openSUSE Leap 15.5"\nANSI_COLOR="0;32"\nCPE_NAME="cpe:/o:opensuse:leap:15.5"\n' +
+        'HOME_URL="https://www.opensuse.org/"\n'),
+      { type: 'symlink', path: '/etc/HOSTNAME', target: 'hostname' },
+      binary('/usr/bin/zypper'),
+      file('/etc/zypp/zypp.conf', '[main]\n'),
+      file('/etc/sysconfig/network/ifcfg-lo', "IPADDR='127.0.0.1/8'\nNETMASK='255.0.0.0'\nNETWORK='127.0.0.0'\nSTARTMODE='nfsroot'\nBOOTPROTO='static'\nUSERCONTROL='no'\nFIREWALL='no'\n"),
+      file('/etc/sysconfig/network/ifcfg-eth0',
+        `BOOTPROTO='static'\nSTARTMODE='auto'\nIPADDR='${GOLDEN_NET.ip}/${GOLDEN_NET.prefix}'\nLLADDR='${GOLDEN_NET.mac}'\nZONE=public\n`),
+      file('/etc/sysconfig/network/routes', `default ${GOLDEN_NET.gateway} - -\n`),
+    ],
+  },
 };
+
+/** The fstab of a flavour: / by its label (see Flavour.label). */
+const fstab = (f: Flavour): TreeEntry =>
+  file('/etc/fstab', `# <file system> <mount point> <type> <options> <dump> <pass>\nLABEL=${f.label} / ext4 errors=remount-ro 0 1\n`);
 
 /** The tree of a flavour: the base without its dropped paths, then its own entries. */
 export function guestTree(flavour: GuestFlavour = 'debian'): readonly TreeEntry[] {
   const f = GUEST_FLAVOURS[flavour];
-  return [...GUEST_TREE.filter((e) => !f.drop.includes(e.path)), ...f.add];
+  const own = [...GUEST_TREE.filter((e) => !f.drop.includes(e.path)), fstab(f), ...f.add];
+  // Every identity item of the family (identitySamples.ts), where the flavour has no file of its own there.
+  const taken = new Set(own.map((e) => e.path));
+  const planted = identitySamples(f.family, { hostname: GOLDEN_HOSTNAME, machineId: GOLDEN_MACHINE_ID, mac: GOLDEN_NET.mac, ip: GOLDEN_NET.ip })
+    .filter((s) => !taken.has(s.path))
+    .map((s): TreeEntry => ({ type: 'file', path: s.path, mode: s.mode ?? 0o644, content: s.content, uid: s.uid, gid: s.gid }));
+  return [...own, ...planted];
 }
 
+/** The Linux family of a flavour. */
+export const familyOfFlavour = (flavour: GuestFlavour): LinuxFamily => GUEST_FLAVOURS[flavour].family;
+
 /** Bump when the build procedure (not the tree) changes in a way that matters. */
-const BUILD_RECIPE = 'virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M v1';
+const BUILD_RECIPE = 'virt-make-fs --format=qcow2 --type=ext4 --partition --size=+50M --label=LABEL v1';
+
+/** virt-make-fs's arguments for a flavour's tree (the hash covers them through BUILD_RECIPE and the label). */
+const makeFsArgs = (flavour: GuestFlavour, tree: string, out: string): string[] =>
+  ['--format=qcow2', '--type=ext4', '--partition', '--size=+50M', `--label=${GUEST_FLAVOURS[flavour].label}`, tree, out];
 
 /** Hash of the tree definition, the build recipe and the bytes of copied files. */
 export async function guestTreeHash(flavour: GuestFlavour = 'debian'): Promise<string> {
   const tree = guestTree(flavour);
   const h = createHash('sha256');
   h.update(BUILD_RECIPE);
+  h.update('\0');
+  h.update(GUEST_FLAVOURS[flavour].label);
   h.update('\0');
   h.update(JSON.stringify(tree));
   for (const e of tree) {
@@ -424,7 +479,7 @@ export async function buildGuestImage(outPath: string, flavour: GuestFlavour = '
     try {
       await execFileAsync(
         'virt-make-fs',
-        ['--format=qcow2', '--type=ext4', '--partition', '--size=+50M', tree, outPath],
+        makeFsArgs(flavour, tree, outPath),
         { env: libguestfsEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 10 * 60 * 1000 },
       );
     } catch (err) {

@@ -1,17 +1,22 @@
 // Reads guest files from SEVERAL disk images in ONE libguestfs launch (each launch costs
 // 15-30 s here): every disk is added read-only, then its first partition is mounted in
 // turn. Each image must be a one-partition guest like the test fixture.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { IdentityItem } from '../../../shared/identity';
 import { libguestfsEnv } from '../../helpers/guestImage';
+import { GuestFile, identityState, ItemState, pathOfItem } from '../../helpers/identityView';
+
+const execFileAsync = promisify(execFile);
 
 const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** guestfish read-only on `disks`, fed `lines` as its script: its stdout. */
 function guestfishOn(disks: string[], lines: string[]): Promise<string> {
-  if (disks.length > 20) throw new Error('at most 20 disks per launch');
+  if (disks.length > 26) throw new Error('at most 26 disks per launch (/dev/sda to /dev/sdz)');
   return new Promise<string>((resolve, reject) => {
     const child = spawn('guestfish', ['--ro', ...disks.flatMap((d) => ['-a', d])], { env: libguestfsEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -77,4 +82,49 @@ export async function guestCommands(disks: string[], commands: Record<string, st
     });
   });
   return result;
+}
+
+/**
+ * result[disk][item]: what each disk still carries of each identity item (identityView.ts),
+ * all disks in ONE launch like readGuestFiles. Each top directory the items live in (/etc,
+ * /var, /root, /home) is copied out whole with one `tar-out` per disk (a command per
+ * item path and glob match costs ~150 round trips per disk, minutes under TCG); the
+ * items' paths and globs are then matched on this side, links not followed (as the
+ * identity script does).
+ */
+export async function readIdentityItems(disks: string[], items: readonly IdentityItem[]): Promise<Record<string, Record<string, ItemState>>> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'identity-'));
+  try {
+    const tops = [...new Set(items.flatMap((i) => i.paths.map((p) => `/${p.split('/')[1]}`)))].sort();
+    const tarOf = (d: number, t: number) => path.join(tmp, `${d}-${t}.tar`);
+    const lines = ['run'];
+    disks.forEach((_, d) => {
+      lines.push(`mount-ro /dev/sd${String.fromCharCode(97 + d)}1 /`);
+      tops.forEach((top, t) => lines.push(`-tar-out ${q(top)} ${q(tarOf(d, t))}`));
+      lines.push('umount /');
+    });
+    await guestfishOn(disks, lines);
+    const result: Record<string, Record<string, ItemState>> = {};
+    for (const [d, disk] of disks.entries()) {
+      const files: GuestFile[] = [];
+      for (const [t, top] of tops.entries()) {
+        const root = path.join(tmp, `${d}`, top);
+        await fs.mkdir(root, { recursive: true });
+        // A top directory the guest lacks leaves no archive: nothing of it.
+        if (!(await fs.stat(tarOf(d, t)).catch(() => null))?.size) continue;
+        await execFileAsync('tar', ['-xf', tarOf(d, t), '-C', root, '--no-same-owner']);
+        for (const rel of await filesUnder(root)) files.push({ path: path.posix.join(top, rel), content: await fs.readFile(path.join(root, rel)) });
+      }
+      result[disk] = Object.fromEntries(items.map((item) => [item.name, identityState(item, files.filter((f) => pathOfItem(item, f.path)))]));
+    }
+    return result;
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Regular files below `dir` (links not followed), as paths relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name))).sort();
 }
