@@ -91,6 +91,8 @@ const MIGRATIONS: string[] = [
      description TEXT NOT NULL,
      created_at TEXT NOT NULL,
      PRIMARY KEY (vm_id, name));`,
+  // The guest OS an imported VM is declared with (POST /vms `os`: linux | windows; NULL: unknown).
+  `ALTER TABLE vms ADD COLUMN os TEXT;`,
 ];
 
 export function openDb(dataDir: string): Db {

@@ -16,6 +16,9 @@ export const IDENTITY_OPERATIONS = [
  */
 export const LEFTOVER_IDENTITY = ['/var/lib/cloud/instances/*', '/var/lib/cloud/instance', '/etc/lvm/devices/system.devices'];
 
+/** The automatic reset's profile for a VM known to run Windows (AutoReset). */
+export const WINDOWS_RESET_PROFILE = 'windows-reset';
+
 export const BUILT_IN_PROFILES: readonly Profile[] = [
   {
     name: 'clone-reset',
@@ -32,6 +35,14 @@ export const BUILT_IN_PROFILES: readonly Profile[] = [
     // customize would write a new machine-id into an empty file; its own --truncate runs
     // after that and empties it again (verified with virt-sysprep 1.48).
     params: { hostname: 'localhost', truncate: ['/etc/machine-id'], delete: LEFTOVER_IDENTITY },
+  },
+  {
+    name: WINDOWS_RESET_PROFILE,
+    description: "Reset what can be reset offline on a new Windows clone: the computer name from the VM name (registry; the answer file's when one is given). Windows' own SID and generalize step need sysprep inside the guest (docs/windows.md)",
+    builtIn: true,
+    // No virt-sysprep operation: they are Linux-only (the OS guard refuses them on Windows).
+    operations: {},
+    params: { computerName: '${vm}' },
   },
   {
     name: 'full-defaults',

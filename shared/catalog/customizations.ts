@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { InputError } from '../errors';
 import { bake } from './bake';
 import { cliFiles, cliList, cliRepeated, cliSwitch, cliText, CliGiven } from './cliBinding';
-import { Customization, entry, FilePlanner } from './Customization';
+import { Customization, entry, FilePlanner, osOf, toolFlagOf } from './Customization';
 import { groupsScript, usersScript } from './guest/accounts';
 import { filesScript } from './guest/files';
 import { firewallScript } from './guest/firewall';
@@ -20,8 +20,10 @@ import { servicesScript } from './guest/services';
 import * as v from './values';
 import { networkSchema, networkUniqueValues, nicCli, renderedInterfaces, renderNetwork } from './network';
 import { networkScript } from './guest/networkScript';
+import { WINDOWS_CUSTOMIZATIONS } from './windows/windowsEntries';
 
 export type { Customization, FilePlanner } from './Customization';
+export { osOf } from './Customization';
 
 /** 18 random bytes, base64url: a password nobody sees (Web Crypto: the same in Node and the browser). */
 function randomPassword(): string {
@@ -504,6 +506,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     schema: v.keyboard,
     script: keyboardScript,
   }),
+  ...WINDOWS_CUSTOMIZATIONS,
 ]);
 
 export const CUSTOMIZATION_BY_KEY: ReadonlyMap<string, Customization> = new Map(
@@ -528,7 +531,7 @@ export function paramsJsonSchema(): Record<string, unknown> {
   const properties = Object.fromEntries(CUSTOMIZATIONS.map((c) => [c.key, {
     ...jsonSchemaOf(c),
     title: c.label,
-    description: `${c.help} (virt-sysprep ${c.flag}${c.secret ? '; secret: never returned' : ''})`,
+    description: `${c.help} (${toolFlagOf(c)}${c.secret ? '; secret: never returned' : ''})`,
     'x-minimum-role': c.role,
   }]));
   return { type: 'object', additionalProperties: false, properties };
@@ -546,6 +549,7 @@ export function describeCustomizations() {
     secret: c.secret,
     needsNetwork: c.needsNetwork,
     operation: c.operation,
+    os: osOf(c),
     role: c.role,
     widget: c.widget,
     ...(c.placeholder ? { placeholder: c.placeholder } : {}),
