@@ -17,6 +17,7 @@ import { AgentPool } from './dispatch/AgentPool';
 import { Dispatcher } from './dispatch/Dispatcher';
 import { HostSelector } from './dispatch/HostSelector';
 import { Inspector } from './dispatch/Inspector';
+import { GuestOsLookup } from './inspection/GuestOsLookup';
 import { DiskChecker } from './inventory/DiskChecker';
 import { EmbeddedInventory } from './inventory/EmbeddedInventory';
 import { EmbeddedSnapshots } from './inventory/EmbeddedSnapshots';
@@ -145,6 +146,8 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   for (const cls of [JobStore, JobBus, JobLifecycle, JobStream, VmLocks, ProfileStore, AgentPool, HostSelector, Inspector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
   for (const cls of [RoomState, RoomRollout, RoomFollowUp, RoomService]) c.registerSingleton(cls as never);
   c.register(JobRunner, { useToken: Dispatcher });
+  // Placeholder until the inspection cache lands (i15-inspect): nothing inspected yet.
+  c.register(GuestOsLookup, { useValue: { guestOsOf: async () => undefined } satisfies GuestOsLookup });
 
   const actions = c.resolve<InventoryActions | null>(InventoryActions);
   for (const h of actions ? config.hosts : []) {

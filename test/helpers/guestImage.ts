@@ -516,8 +516,16 @@ export function cachedGuestImage(flavour: GuestFlavour = 'debian'): Promise<stri
 
 async function buildCached(flavour: GuestFlavour): Promise<string> {
   const hash = await guestTreeHash(flavour);
-  await fs.mkdir(FIXTURE_CACHE_DIR, { recursive: true });
-  const final = path.join(FIXTURE_CACHE_DIR, `guest-${hash}.qcow2`);
+  return withBuildLock(path.join(FIXTURE_CACHE_DIR, `guest-${hash}.qcow2`), (tmp) => buildGuestImage(tmp, flavour));
+}
+
+/**
+ * `final` once it exists, built by `build(tmpPath)` under an O_EXCL lock file and renamed
+ * in place, so concurrent callers in several processes build it once (every cached
+ * fixture image goes through here: the guest flavours, the phony Windows image).
+ */
+export async function withBuildLock(final: string, build: (tmpPath: string) => Promise<void>): Promise<string> {
+  await fs.mkdir(path.dirname(final), { recursive: true });
   const lockPath = `${final}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
@@ -528,7 +536,7 @@ async function buildCached(flavour: GuestFlavour): Promise<string> {
         if (await exists(final)) return final; // built while we waited
         const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
         try {
-          await buildGuestImage(tmp, flavour);
+          await build(tmp);
           await fs.rename(tmp, final);
         } finally {
           await fs.rm(tmp, { force: true });
