@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { CUSTOMIZATIONS, FilePlanner, Params } from '../../shared/catalog/customizations';
 import { Hive, HIVES, hivePrefix, RegistryEdit, renderReg } from '../../shared/catalog/windows/registry';
 import type { WindowsStep } from '../../shared/catalog/windows/steps';
-import type { PlannedFile } from '../sysprep/argv';
+import { filePlanner, PlannedFile } from '../sysprep/argv';
 
 export interface GuestfishInput {
   disks: { path: string; format: string }[];
@@ -50,14 +50,8 @@ function safe(p: string): string {
 
 export function buildGuestfishPlan(input: GuestfishInput): GuestfishPlan {
   if (input.disks.length === 0) throw new Error('buildGuestfishPlan: no disk');
-  const files: PlannedFile[] = [];
-  const planner: FilePlanner = {
-    file(content) {
-      const p = path.join(input.filesDir, `w${files.length}`);
-      files.push({ path: p, content });
-      return p;
-    },
-  };
+  // `w` files: beside virt-sysprep's `f` files in the same job directory.
+  const { planner, files } = filePlanner(input.filesDir, 'w');
   const script: PlannedFile = { path: path.join(input.filesDir, 'windows.guestfish'), content: '' };
   const steps = windowsSteps(input.params, planner);
   if (!steps.length) throw new Error('buildGuestfishPlan: no Windows customisation');

@@ -122,13 +122,25 @@ export const hivePrefix = (hive: Hive): string => `HKEY_LOCAL_MACHINE\\${hive}`;
 export function renderReg(hive: Hive, edits: readonly RegistryEdit[]): string {
   const lines = ['Windows Registry Editor Version 5.00', ''];
   let current: string | undefined;
+  const opened = new Set<string>();
+  const section = (key: string) => {
+    if (current !== undefined) lines.push('');
+    lines.push(`[${key}]`);
+    opened.add(key);
+    current = key;
+  };
   for (const e of edits) {
     if (e.hive !== hive) throw new Error(`renderReg: an edit of ${e.hive} among ${hive}'s`);
-    const key = `${hivePrefix(hive)}\\${offlineKey(e.key)}`;
+    const parts = offlineKey(e.key).split('\\');
+    const key = `${hivePrefix(hive)}\\${parts.join('\\')}`;
     if (key !== current) {
-      if (current !== undefined) lines.push('');
-      lines.push(`[${key}]`);
-      current = key;
+      // hivexregedit --merge creates a key only below an existing one: its ancestors first
+      // (an empty section changes nothing in a key that exists).
+      for (let i = 1; i < parts.length; i++) {
+        const ancestor = `${hivePrefix(hive)}\\${parts.slice(0, i).join('\\')}`;
+        if (!opened.has(ancestor)) section(ancestor);
+      }
+      section(key);
     }
     lines.push(`${e.name === '' ? '@' : quoted(e.name)}=${dataText(e)}`);
   }

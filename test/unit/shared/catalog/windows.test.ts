@@ -29,6 +29,14 @@ describe('renderReg', () => {
     expect(renderReg('SYSTEM', [e])).toContain('[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\X]');
   });
 
+  it('opens every ancestor of a key first (hivexregedit creates a key only below an existing one)', () => {
+    const e = registryEdit.parse({ hive: 'SOFTWARE', key: 'A\\B\\C', name: 'n', type: 'dword', data: 1 });
+    const f = registryEdit.parse({ hive: 'SOFTWARE', key: 'A\\D', name: 'm', type: 'dword', data: 2 });
+    expect(renderReg('SOFTWARE', [e, f]).split('\r\n').filter((l) => l.startsWith('['))).toEqual([
+      '[HKEY_LOCAL_MACHINE\\SOFTWARE\\A]', '[HKEY_LOCAL_MACHINE\\SOFTWARE\\A\\B]', '[HKEY_LOCAL_MACHINE\\SOFTWARE\\A\\B\\C]', '[HKEY_LOCAL_MACHINE\\SOFTWARE\\A\\D]',
+    ]);
+  });
+
   it.each<[string, Record<string, unknown>, string]>([
     ['unknown hive', { hive: 'SAM', key: 'K', name: 'n', type: 'sz', data: 'x' }, 'hive'],
     ['key with brackets', { hive: 'SYSTEM', key: 'A]\n[B', name: 'n', type: 'sz', data: 'x' }, 'key'],
