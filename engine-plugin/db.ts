@@ -101,6 +101,8 @@ export const MIGRATIONS: readonly string[] = [
   // A leaf's warnings (JSON list of {message, field?}; NULL: none): the run's `warning:`
   // lines as its agent reported them (issue 15).
   `ALTER TABLE jobs ADD COLUMN warnings TEXT;`,
+  // The guest OS an imported VM is declared with (POST /vms `os`: linux | windows; NULL: unknown).
+  `ALTER TABLE vms ADD COLUMN os TEXT;`,
 ];
 
 export function openDb(dataDir: string): Db {

@@ -24,6 +24,7 @@ import { DiskChecker } from './inventory/DiskChecker';
 import { EmbeddedInventory } from './inventory/EmbeddedInventory';
 import { EmbeddedSnapshots } from './inventory/EmbeddedSnapshots';
 import { Inventory } from './inventory/Inventory';
+import { KnownGuestOs, GuestOsSource } from './inventory/GuestOsSource';
 import { EmbeddedVmPower } from './inventory/EmbeddedVmPower';
 import { InventoryActions } from './inventory/InventoryActions';
 import { InventoryDeletion } from './inventory/InventoryDeletion';
@@ -143,6 +144,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     c.register(TemplateClones, { useToken: EmbeddedInventory });
     c.register(JobAuthorizer, { useValue: ROLE_ONLY_AUTHORIZER });
   }
+  c.register(GuestOsSource, { useClass: KnownGuestOs });
   for (const cls of [JobStore, JobBus, JobLifecycle, JobStream, VmLocks, ProfileStore, AgentPool, HostSelector, Inspector, Dispatcher, JobService, AutoReset]) c.registerSingleton(cls as never);
   for (const cls of [RoomState, RoomRollout, RoomFollowUp, RoomService]) c.registerSingleton(cls as never);
   c.register(JobRunner, { useToken: Dispatcher });

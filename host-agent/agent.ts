@@ -21,6 +21,7 @@ import { DiskChecker } from './storage/diskCheck';
 import { PathGuard } from './storage/pathGuard';
 import { SecretsDir } from './storage/secretsDir';
 import { QemuImg } from '../shared/tools/qemuImg';
+import { Guestfish } from './tools/guestfish';
 import { VirtSysprep } from './tools/virtSysprep';
 
 export interface RunningAgent {
@@ -56,7 +57,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
   const leases = new LeaseManager(cfg.hostId, cfg.leaseTimeoutSec * 1000, log);
   const overlays = new Overlays(qemuImg, path.join(cfg.dataDir, 'overlays'));
   const execution: ExecutionDeps = {
-    leases, overlays, qemuImg, virtSysprep, hypervisor, secrets, trace: cfg.toolTrace, minFreeBytesForPackages: cfg.minFreeBytesForPackages, logger: log,
+    leases, overlays, qemuImg, virtSysprep, guestfish: new Guestfish(cfg.guestfish), hypervisor, secrets, trace: cfg.toolTrace, minFreeBytesForPackages: cfg.minFreeBytesForPackages, logger: log,
   };
   const jobs = new JobManager(
     { hostId: cfg.hostId, maxJobs: cfg.maxJobs, defaultTimeoutSec: cfg.jobTimeoutSec, defaultMode: cfg.defaultMode, logDir: cfg.logDir, operations },

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'denied' // 403 / PERMISSION_DENIED
   | 'not-found' // 404 / NOT_FOUND
   | 'conflict' // 409 / ALREADY_EXISTS or FAILED_PRECONDITION
+  | 'unprocessable' // well-formed but not for this target (a Linux operation on a Windows guest): 422 / FAILED_PRECONDITION
   | 'unavailable' // 503 / UNAVAILABLE
   | 'failed' // the work itself failed (tool error, timeout, lease lost): 500 / ABORTED
   | 'cancelled' // 409 / CANCELLED
@@ -68,6 +69,17 @@ export class RoomFileError extends InputError {
     const lines = problems.map((p) => `${file}:${p.line}:${p.column}: ${p.key ? `${p.key}: ` : ''}${p.message}`);
     if (more) lines.push(`${file}: and ${more} more problems`);
     this.message = lines.join('\n');
+  }
+}
+
+/**
+ * A request whose fields do not fit the target's guest OS (Linux operations on a
+ * Windows guest, Windows customisations on a Linux one): 422 GUEST_OS_MISMATCH with
+ * every field at fault (`fields`, and `vms` per VM for a bulk request), nothing run.
+ */
+export class GuestOsMismatchError extends SysprepError {
+  constructor(message: string, readonly fields: readonly string[], details: ErrorDetails = {}) {
+    super('unprocessable', 'GUEST_OS_MISMATCH', message, { field: fields[0], fields, ...details });
   }
 }
 

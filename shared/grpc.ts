@@ -68,6 +68,7 @@ const STATUS_BY_KIND: Record<ErrorKind, grpc.status> = {
   denied: grpc.status.PERMISSION_DENIED,
   'not-found': grpc.status.NOT_FOUND,
   conflict: grpc.status.FAILED_PRECONDITION,
+  unprocessable: grpc.status.FAILED_PRECONDITION,
   unavailable: grpc.status.UNAVAILABLE,
   failed: grpc.status.ABORTED,
   cancelled: grpc.status.CANCELLED,

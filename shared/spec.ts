@@ -75,12 +75,17 @@ export function resolveSpec(input: SpecInput, known: readonly OperationInfo[]): 
   checkSelection(sel);
 
   const params = validateParams(input.params);
-  const selected = selectedOperations(lists, known);
+  const windows = Object.keys(params).filter((k) => CUSTOMIZATION_BY_KEY.get(k)!.operation === 'windows');
+  // A request of Windows customisations alone runs no virt-sysprep operation unless it
+  // names some (the defaults are Linux-only; the OS guard refuses them on Windows).
+  const named = lists.enable.length || lists.disable.length || lists.only.length;
+  const selected = windows.length === Object.keys(params).length && windows.length && !named ? new Set<string>() : selectedOperations(lists, known);
 
   // Customisations only run inside their operation: add it, or refuse when the caller
   // explicitly disabled it (the tool would silently ignore them).
   for (const key of Object.keys(params)) {
     const op = CUSTOMIZATION_BY_KEY.get(key)!.operation;
+    if (op === 'windows') continue; // the agent's guestfish session, no virt-sysprep operation
     if (lists.disable.includes(op)) {
       throw new InputError(
         `params.${key}`,
@@ -94,7 +99,10 @@ export function resolveSpec(input: SpecInput, known: readonly OperationInfo[]): 
   if (params.removeUsers && params.keepUsers) {
     throw new InputError('params.keepUsers', 'cannot be combined with params.removeUsers');
   }
+  const domain = (params.unattend as { domain?: unknown } | undefined)?.domain !== undefined;
+  if (domain && params.domainJoinPassword === undefined) throw new InputError('params.domainJoinPassword', 'is required by params.unattend.domain (the join account\'s password)');
+  if (!domain && params.domainJoinPassword !== undefined) throw new InputError('params.domainJoinPassword', 'is used only with params.unattend.domain');
   const operations = known.map((o) => o.name).filter((n) => selected.has(n));
-  if (operations.length === 0) throw new InputError('operations', 'selects no operation to run');
+  if (operations.length === 0 && !windows.length) throw new InputError('operations', 'selects no operation to run');
   return { operations, params };
 }

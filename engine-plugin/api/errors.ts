@@ -15,6 +15,7 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
   denied: 403,
   'not-found': 404,
   conflict: 409,
+  unprocessable: 422,
   cancelled: 409,
   unavailable: 503,
   failed: 500,

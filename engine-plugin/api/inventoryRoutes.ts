@@ -24,12 +24,17 @@ const diskSchema = z.object({ path: z.string().min(1), format: z.enum(['qcow2', 
 export const templateBodySchema = z.object({ name: z.string(), disks: z.array(diskSchema).min(1) }).strict();
 /** Clone ({name, template}) or import ({name, disks, host?}): one object, so every refusal names its field. */
 export const vmBodySchema = z
-  .object({ name: z.string(), template: z.string().min(1).optional(), disks: z.array(diskSchema).min(1).optional(), host: z.string().min(1).optional() })
+  .object({
+    name: z.string(), template: z.string().min(1).optional(), disks: z.array(diskSchema).min(1).optional(), host: z.string().min(1).optional(),
+    /** The guest OS of an import, for the OS guard and the automatic reset's profile (default: unknown until inspected). */
+    os: z.enum(['linux', 'windows']).optional(),
+  })
   .strict()
   .superRefine((b, ctx) => {
     if (b.template !== undefined && b.disks !== undefined) ctx.addIssue({ code: 'custom', path: ['disks'], message: 'cannot be combined with "template": clone from a template or import disks, not both' });
     else if (b.template === undefined && b.disks === undefined) ctx.addIssue({ code: 'custom', path: ['template'], message: 'is required to clone ({"name", "template"}); to import, send "disks" instead' });
     else if (b.template !== undefined && b.host !== undefined) ctx.addIssue({ code: 'custom', path: ['host'], message: 'applies only to an import ({"name", "disks", "host"})' });
+    else if (b.template !== undefined && b.os !== undefined) ctx.addIssue({ code: 'custom', path: ['os'], message: "applies only to an import (a clone's OS is its template's)" });
   });
 /** Default wait of a shutdown for the guest to power off (a request is held that long). */
 export const SHUTDOWN_TIMEOUT_SEC = 60;
@@ -88,7 +93,7 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
       if (t) await d.authorizer.authorize(caller, [{ type: 'template', id: t.id, name: t.name, readOnly: true }]);
       vm = await cloning.cloneVm({ name: body.name, template: body.template, status });
     } else {
-      vm = await actionsOf(d).importVm({ name: body.name, disks: body.disks!, hostId: body.host, status });
+      vm = await actionsOf(d).importVm({ name: body.name, disks: body.disks!, hostId: body.host, status, os: body.os });
     }
     const reset = await d.autoReset.onVmAdded(vm, trigger, caller.name);
     return { vm: (await d.inventory.getVm(vm.id)) ?? vm, job: reset.job, resetError: reset.error };

@@ -12,6 +12,11 @@
 // (libvirt/LibvirtEventWatcher.ts: domains defined outside the product), which calls
 // skipped() instead for a domain started before its reset could run. A reset its
 // pre-check refuses is recorded as a failed job (JobService): nobody waits on its answer.
+//
+// Windows (issue 15): a VM whose guest OS is known to be Windows (GuestOsSource: the
+// inventory's declaration or a cached inspection) gets the windows-reset profile instead
+// of the trigger's Linux one; an unknown OS gets the trigger's profile (decision note
+// "Automatic reset of a guest whose OS is unknown").
 import { inject, injectable } from 'tsyringe';
 import type { Trigger } from '../config';
 import { EngineConfig, triggerConfig } from '../config';
@@ -24,6 +29,8 @@ import { JobService } from '../jobs/JobService';
 import { EMPTY_SYSPREP_BODY } from '../jobs/requestSchema';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
+import { GuestOsSource } from '../inventory/GuestOsSource';
+import { WINDOWS_RESET_PROFILE } from '../profiles/builtins';
 
 /** Who automatic jobs are recorded as requested by. */
 export const AUTO_RESET_REQUESTER = 'auto-reset';
@@ -37,6 +44,7 @@ export class AutoReset {
     @inject(JobBus) bus: JobBus,
     @inject(EngineConfig) private readonly config: EngineConfig,
     @inject(Logger) private readonly log: Logger,
+    @inject(GuestOsSource) private readonly guestOs: GuestOsSource,
   ) {
     bus.onLeafFinal((e, parentId) => {
       if (parentId) return; // an automatic reset is a job of its own, never a child
@@ -61,7 +69,8 @@ export class AutoReset {
     try {
       // A VM not down comes back as a job recorded failed (VM_NOT_DOWN): it was not
       // locked by us (the pre-check lets image_locked through), so its status stays.
-      return { job: await this.jobs.sysprepVm(vm.id, EMPTY_SYSPREP_BODY, this.caller(trigger, by), { kind: 'auto-reset', profile: t.profile }) };
+      const profile = await this.profileFor(vm, t.profile);
+      return { job: await this.jobs.sysprepVm(vm.id, EMPTY_SYSPREP_BODY, this.caller(trigger, by), { kind: 'auto-reset', profile }) };
     } catch (err) {
       const e = asSysprepError(err);
       this.log.warn('automatic reset could not start', { vmId: vm.id, trigger, error: e.message });
@@ -79,6 +88,14 @@ export class AutoReset {
     const job = await this.jobs.autoResetSkipped(vm.id, error, this.caller(trigger, by), triggerConfig(this.config, trigger).profile);
     this.log.warn('automatic reset skipped', { jobId: job.id, vmId: vm.id, trigger, code: error.code, reason: error.message });
     return job;
+  }
+
+  /** The trigger's profile, or windows-reset for a VM known to run Windows. */
+  private async profileFor(vm: Vm, configured: string): Promise<string> {
+    const os = await this.guestOs.guestOsOf(vm);
+    if (os.type !== 'windows' || configured === WINDOWS_RESET_PROFILE) return configured;
+    this.log.info('automatic reset of a Windows guest: windows-reset instead of the trigger\'s profile', { vmId: vm.id, configured, source: os.source });
+    return WINDOWS_RESET_PROFILE;
   }
 
   private caller(trigger: Trigger, by: string) {

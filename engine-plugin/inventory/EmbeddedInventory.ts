@@ -20,6 +20,7 @@
 // starts between them; the files go after the rows, and only the files the engine
 // made (a clone's overlays in its own directory, cloneDir.ts). A registered template's
 // or an imported VM's disks are the administrator's: they stay.
+import type { OsType } from '../../shared/guestOs';
 import { checkMarks, type CloneInput } from './VmCloning';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
@@ -36,7 +37,7 @@ import { QemuImg } from './qemuImg';
 import { requireTemplate } from './requireEntity';
 import { checkName } from '../../shared/vmName';
 
-interface VmRow { id: string; name: string; status: string; host_id: string | null; pool_id: string | null; pool_index: number | null; template_id: string | null; disks: string; created_at: string; marks: string | null }
+interface VmRow { id: string; name: string; status: string; host_id: string | null; pool_id: string | null; pool_index: number | null; template_id: string | null; disks: string; created_at: string; marks: string | null; os: string | null }
 interface TemplateRow { id: string; name: string; disks: string; created_at: string }
 interface PoolRow { id: string; name: string; template_id: string | null }
 
@@ -63,6 +64,7 @@ function toVm(r: VmRow): Vm {
     disks: JSON.parse(r.disks),
     createdAt: r.created_at,
     ...(r.marks && { marks: JSON.parse(r.marks) }),
+    ...((r.os === 'linux' || r.os === 'windows') && { os: { type: r.os } }),
   };
 }
 const toTemplate = (r: TemplateRow): Template => ({ id: r.id, name: r.name, disks: JSON.parse(r.disks), createdAt: r.created_at });
@@ -215,8 +217,8 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   /** The VM's row and its disks' owner rows; inside a transaction. */
   private insertVm(vm: Vm, poolIndex?: number): void {
     this.db
-      .prepare('INSERT INTO vms (id, name, status, host_id, pool_id, pool_index, template_id, disks, created_at, marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(vm.id, vm.name, vm.status, vm.hostId ?? null, vm.poolId ?? null, poolIndex ?? null, vm.templateId ?? null, JSON.stringify(vm.disks), vm.createdAt!, vm.marks ? JSON.stringify(vm.marks) : null);
+      .prepare('INSERT INTO vms (id, name, status, host_id, pool_id, pool_index, template_id, disks, created_at, marks, os) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(vm.id, vm.name, vm.status, vm.hostId ?? null, vm.poolId ?? null, poolIndex ?? null, vm.templateId ?? null, JSON.stringify(vm.disks), vm.createdAt!, vm.marks ? JSON.stringify(vm.marks) : null, vm.os?.type === 'linux' || vm.os?.type === 'windows' ? vm.os.type : null);
     claimDisks(this.db, paths(vm.disks), { type: 'vm', id: vm.id });
   }
 
@@ -240,10 +242,10 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     );
   }
 
-  async importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus }): Promise<Vm> {
+  async importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus; os?: OsType }): Promise<Vm> {
     checkName('name', input.name);
     this.assertFree('vms', input.name);
-    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.newDisks(input.disks, { hostId: input.hostId }), createdAt: now() };
+    const vm: Vm = { id: randomUUID(), name: input.name, status: input.status, hostId: input.hostId, disks: await this.newDisks(input.disks, { hostId: input.hostId }), createdAt: now(), ...(input.os && { os: { type: input.os } }) };
     this.db.transaction(() => {
       this.assertFree('vms', vm.name);
       assertDisksFree(this.db, paths(vm.disks), fields(vm.disks));

@@ -1,6 +1,7 @@
 // The inventory port: what the engine needs to know about VMs, pools, templates and
 // hosts. Adapters: the embedded one (SQLite under the data dir, no oVirt needed) and the
 // oVirt one (REST API v4). Business code depends on this interface only.
+import type { GuestOs } from '../../shared/guestOs';
 
 export type VmStatus = 'down' | 'up' | 'powering_up' | 'powering_down' | 'image_locked' | 'unknown';
 
@@ -40,6 +41,8 @@ export interface Vm {
   snapshots?: VmSnapshot[];
   /** The product's labels on the VM (VmCloning's `marks`: a room marks the VMs it created). */
   marks?: Record<string, string>;
+  /** The guest OS the inventory declares (oVirt os.type, libvirt libosinfo, an embedded VM's `os`). */
+  os?: GuestOs;
 }
 
 /** A snapshot kept by the inventory (oVirt: /vms/{id}/snapshots, type regular). */

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { Params, SECRET_KEYS } from '../../shared/catalog/customizations';
-import { ConflictError, InputError, NotFoundError, PermissionError, SysprepError } from '../../shared/errors';
+import { ConflictError, GuestOsMismatchError, InputError, NotFoundError, PermissionError, SysprepError } from '../../shared/errors';
+import { describeGuestOs, guestOsMismatches } from '../../shared/catalog/guestOsGuard';
+import { GuestOsSource } from '../inventory/GuestOsSource';
 import { checkSelection, OperationSelection, resolveSpec } from '../../shared/spec';
 import { Inventory } from '../inventory/Inventory';
 import type { DiskRef, Template, Vm } from '../inventory/Inventory';
@@ -95,6 +97,7 @@ export class JobService {
     @inject(TemplateClones) private readonly templateClones: TemplateClones | null,
     @inject(Logger) private readonly log: Logger,
     @inject(JobAuthorizer) private readonly authorizer: JobAuthorizer,
+    @inject(GuestOsSource) private readonly guestOs: GuestOsSource,
   ) {}
 
   // ---- planning ------------------------------------------------------------------
@@ -134,6 +137,7 @@ export class JobService {
     const vm = await requireVm(this.inventory, ref);
     const plan = this.plan(body, caller, opts.profile);
     await this.authorizer.authorize(caller, [{ type: 'vm', id: vm.id, name: vm.name }]);
+    await this.checkGuestOs([{ vm, plan }]);
     const ctx = await this.contextOf(vm, 1);
     try {
       this.checkVm(vm, opts.kind === 'auto-reset');
@@ -262,6 +266,27 @@ export class JobService {
     return patternContext(vm, index, { pool: poolName, template: template?.name });
   }
 
+  /**
+   * The OS guard, for every VM before anything is stored or run: a plan's Linux-only
+   * operations and params on a Windows guest, or Windows params on a Linux one, are
+   * refused with 422 GUEST_OS_MISMATCH naming each field (and, for several VMs, each VM's).
+   */
+  private async checkGuestOs(items: readonly { vm: Vm; plan: Plan }[]): Promise<void> {
+    const refused: { vm: string; os: string; fields: string[] }[] = [];
+    const slicer = new Slicer();
+    for (const { vm, plan } of items) {
+      await slicer.pause();
+      const os = await this.guestOs.guestOsOf(vm);
+      const fields = guestOsMismatches(os, plan);
+      if (fields.length) refused.push({ vm: vm.name, os: describeGuestOs(os), fields });
+    }
+    if (!refused.length) return;
+    const [first] = refused;
+    const which = refused.length === 1 && items.length === 1 ? `VM "${first.vm}" is ${first.os}` : `${refused.length} of the ${items.length} VMs do not fit (first: VM "${first.vm}", ${first.os})`;
+    const hint = first.os.includes('Windows') ? ' (a Windows guest takes computerName, unattend, domainJoinPassword, setupComplete, registry: profile windows-reset)' : ' (Windows customisations need a Windows guest)';
+    throw new GuestOsMismatchError(`${which}: ${first.fields.join(', ')} cannot be applied to it${hint}`, first.fields, { vm: first.vm, ...(items.length > 1 ? { vms: refused } : {}) });
+  }
+
   /** Pre-checks of one VM: Down, its disks workable, no snapshot in preview, not already being worked on. */
   private checkVm(vm: Vm, held = false): void {
     // An auto-reset (or a room's rollout) runs on a VM the engine itself holds locked until
@@ -309,6 +334,7 @@ export class JobService {
   private async submitBulk(kind: 'pool' | 'bulk' | 'room', target: JobTarget, items: BulkItem[], plan: Plan, caller: Caller): Promise<Job> {
     const vms = items.map((i) => i.vm);
     if (vms.length === 0) throw new ConflictError('POOL_EMPTY', `${target.name} has no VM`);
+    await this.checkGuestOs(items);
     const parentId = randomUUID();
     const now = new Date().toISOString();
     const templates = new Map<string, Template | undefined>();

@@ -20,6 +20,7 @@
 // runs, QEMU's image lock refuses any other start.
 // setVmStatus(id, 'down') is the release (AutoReset, when the reset ends or at start-up):
 // libvirt owns every other state, so other statuses change nothing.
+import type { OsType } from '../../shared/guestOs';
 import { checkMarks, type CloneInput } from '../inventory/VmCloning';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
@@ -155,12 +156,13 @@ export class LibvirtActions implements InventoryActions {
 
   // ---- import and templates ------------------------------------------------------
 
-  async importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus }): Promise<Vm> {
+  async importVm(input: { name: string; disks: DiskInput[]; hostId?: string; status: VmStatus; os?: OsType }): Promise<Vm> {
     checkName('name', input.name);
     if (input.hostId !== undefined && !this.config.hosts.some((h) => h.id === input.hostId)) throw new InputError('host', `no host "${input.hostId}"`, 'HOST_NOT_FOUND');
     const { disks, hostId } = await this.newDisks(input.disks, input.hostId);
     const uuid = randomUUID();
     const metadata = input.status === 'image_locked' ? [metadataXml('hold', {}, [], true)] : [];
+    if (input.os) metadata.push(metadataXml('os', { type: input.os }, [], true));
     await this.define(this.daemons.of(hostId), input.name, newDomainXml({ name: input.name, uuid, disks, metadata }));
     return this.reread(uuid, input.name);
   }

@@ -207,6 +207,7 @@ export function toVm(d: Domain): Vm {
     templateId: d.info.cloneOf,
     disks: workDisks(d.info),
     ...(d.info.marks && { marks: d.info.marks }),
+    ...(d.info.os && { os: d.info.os }),
   };
 }
 

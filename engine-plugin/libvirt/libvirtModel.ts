@@ -3,6 +3,8 @@
 // metadata (template mark, pool membership, the template it was cloned from). Pure
 // functions over virsh's output, so each mapping has a table test (docs/libvirt.md has
 // the same tables for the administrator).
+import type { GuestOs } from '../../shared/guestOs';
+import { LIBOSINFO_NS, osOfLibosinfoId } from './libosinfo';
 import { XMLParser } from 'fast-xml-parser';
 import type { DiskRef, VmStatus } from '../inventory/Inventory';
 
@@ -53,10 +55,14 @@ export const METADATA_NS = {
    * (VmCloning's `marks`: a room marks the VMs it created), read back on Vm.marks.
    */
   marks: 'https://ovirt-sysprep.example/xmlns/marks/1',
+  /** `<os type="windows"/>`: the guest OS declared on import (POST /vms `os`). */
+  os: 'https://ovirt-sysprep.example/xmlns/os/1',
 } as const;
 
 export interface DomainInfo {
   uuid: string;
+  /** The guest OS the domain declares (libosinfo.ts). */
+  os?: GuestOs;
   name: string;
   /** Disks (device "disk" or "lun"), in XML order; cdrom and floppy drives are left out. */
   disks: DiskRef[];
@@ -183,6 +189,10 @@ export function parseDomainXml(xml: string): DomainInfo {
     if (key && value !== undefined) marks[key] = value;
   }
   if (Object.keys(marks).length) info.marks = marks;
+  const declared = attr(meta.get(METADATA_NS.os) ?? {}, 'type');
+  const libosinfoOs = childrenNamed(meta.get(LIBOSINFO_NS) ?? {}, 'os')[0];
+  const os: GuestOs | undefined = declared === 'windows' || declared === 'linux' ? { type: declared } : osOfLibosinfoId(libosinfoOs && attr(libosinfoOs, 'id'));
+  if (os) info.os = os;
   return info;
 }
 

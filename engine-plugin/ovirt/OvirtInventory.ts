@@ -17,7 +17,7 @@ import { marksOf } from './ovirtMarks';
 import {
   attachedDisks, BLANK_TEMPLATE_ID, drivePath, isUuid, items, OvDisk, OvHost, OvPool, OvStorageDomain, OvTemplate, OvVm, searchValue, vmStatus,
 } from './ovirtModel';
-import { FOLLOW_DISKS_AND_SNAPSHOTS, isoTime, OvVmWithSnapshots, regularSnapshots, snapshotInPreview, diskStatus } from './ovirtModel';
+import { FOLLOW_DISKS_AND_SNAPSHOTS, isoTime, osOfOvirtType, OvVmWithSnapshots, regularSnapshots, snapshotInPreview, diskStatus } from './ovirtModel';
 
 const FOLLOW_DISKS = 'disk_attachments.disk';
 
@@ -198,6 +198,7 @@ export class OvirtInventory implements Inventory {
     const templateId = v.template?.id && v.template.id !== BLANK_TEMPLATE_ID ? v.template.id : undefined;
     const snapshots = v.snapshots ? { snapshotInPreview: snapshotInPreview(v), snapshots: regularSnapshots(v) } : {};
     const marks = marksOf(v);
+    const os = osOfOvirtType(v.os?.type);
     return {
       id: v.id,
       name: v.name ?? v.id,
@@ -208,6 +209,7 @@ export class OvirtInventory implements Inventory {
       disks: this.disksOf(`vm ${v.id}`, attachedDisks(v), sds),
       ...snapshots,
       ...(marks && { marks }),
+      ...(os && { os }),
       createdAt: isoTime(v.creation_time),
     };
   }

@@ -5,6 +5,7 @@
 //
 // oVirt's JSON renders numbers and booleans as strings ("code": "53", "active": "true"),
 // lists as {"<singular>": [...]} and omits empty lists: the readers below accept both.
+import type { GuestOs } from '../../shared/guestOs';
 import * as path from 'node:path';
 import { InputError } from '../../shared/errors';
 import type { DiskRef, DiskStatus, VmSnapshot, VmStatus } from '../inventory/Inventory';
@@ -47,6 +48,19 @@ export interface OvVm extends Ref {
   vm_pool?: Ref;
   creation_time?: string;
   disk_attachments?: { disk_attachment?: OvDiskAttachment[] };
+  /** The OS the admin chose for the VM: `os.type` such as windows_2019x64, rhel_9x64, other_linux. */
+  os?: { type?: string };
+}
+
+/**
+ * The guest OS of oVirt's os.type (its osinfo ids): windows_* is Windows, the Linux
+ * distributions' ids and other_linux* are Linux; "other" and absent say nothing.
+ */
+export function osOfOvirtType(type: string | undefined): GuestOs | undefined {
+  if (!type) return undefined;
+  if (/^windows_/.test(type)) return { type: 'windows', distro: 'windows' };
+  if (/^(rhel|centos|fedora|debian|ubuntu|sles|suse|opensuse|oraclelinux|other_linux|rhcos|rocky|alma)/.test(type)) return { type: 'linux' };
+  return undefined;
 }
 
 export interface OvTemplate extends Ref {

@@ -14,6 +14,9 @@ export const IDENTITY_OPERATIONS = [
   'tmp-files', 'udev-persistent-net', 'utmp', 'yum-uuid', 'lvm-system-devices',
 ];
 
+/** The automatic reset's profile for a VM known to run Windows (AutoReset). */
+export const WINDOWS_RESET_PROFILE = 'windows-reset';
+
 export const BUILT_IN_PROFILES: readonly Profile[] = [
   {
     name: 'clone-reset',
@@ -31,6 +34,14 @@ export const BUILT_IN_PROFILES: readonly Profile[] = [
     // after that and empties it again (verified with virt-sysprep 1.48). The identity
     // script never touches /etc/machine-id (a tool item), so it stays empty.
     params: { hostname: 'localhost', truncate: ['/etc/machine-id'], identity: 'all' },
+  },
+  {
+    name: WINDOWS_RESET_PROFILE,
+    description: "Reset what can be reset offline on a new Windows clone: the computer name from the VM name (registry; the answer file's when one is given). Windows' own SID and generalize step need sysprep inside the guest (docs/windows.md)",
+    builtIn: true,
+    // No virt-sysprep operation: they are Linux-only (the OS guard refuses them on Windows).
+    operations: {},
+    params: { computerName: '${vm}' },
   },
   {
     name: 'full-defaults',

@@ -8,11 +8,15 @@
 //     the end: after a commit they are empty);
 //  4. secrets and scripts into 0600 files in the job's 0700 directory under secrets_dir
 //     (storage/secretsDir.ts), argv built purely;
-//  5. one virt-sysprep process for all disks, progress streamed;
+//  5. one virt-sysprep process for all disks, progress streamed (skipped when the spec
+//     selects no operation: Windows customisations alone); then, when the params hold
+//     Windows customisations, one guestfish session on the same disks
+//     (windows/guestfishPlan.ts) with its own files in the same private directory;
 //  6. safe mode: commit the overlays only if virt-sysprep succeeded, the run was not
 //     aborted, and every lease is still this job's (an agent stopped past the lease
 //     timeout may have lost them).
 import { statfs } from 'node:fs/promises';
+import { SECRET_KEYS } from '../../shared/catalog/customizations';
 import { ConflictError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { QemuImg } from '../../shared/tools/qemuImg';
@@ -23,8 +27,11 @@ import { LeaseManager } from '../storage/leases';
 import { Overlays } from '../storage/overlays';
 import { SecretsDir } from '../storage/secretsDir';
 import { buildArgv } from '../sysprep/argv';
+import type { ProgressLine } from '../sysprep/progress';
 import { runSysprep } from '../sysprep/runner';
 import { VirtSysprep } from '../tools/virtSysprep';
+import { Guestfish } from '../tools/guestfish';
+import { buildGuestfishPlan, hasWindowsParams } from '../windows/guestfishPlan';
 import type { AgentJob, JobWork } from './AgentJob';
 
 export interface ExecutionDeps {
@@ -32,6 +39,7 @@ export interface ExecutionDeps {
   overlays: Overlays;
   qemuImg: QemuImg;
   virtSysprep: VirtSysprep;
+  guestfish: Guestfish;
   hypervisor: Hypervisor;
   /** Private per-job directories for secret and script files. */
   secrets: SecretsDir;
@@ -61,28 +69,36 @@ export function executeJob(deps: ExecutionDeps, job: AgentJob, work: JobWork, si
     const overlays = safe ? await hold('overlays', () => deps.overlays.create(jobId, opened), (o) => deps.overlays.discard(o)) : undefined;
     const targets = overlays?.disks ?? opened;
     const filesDir = deps.secrets.jobDir(jobId);
-    const plan = buildArgv({ disks: targets, spec, dryRun: record.dryRun, filesDir, trace: deps.trace });
-    await hold('private files', () => deps.secrets.write(jobId, plan.files), () => deps.secrets.remove(jobId));
-    logger.info('virt-sysprep starting', { operations: spec.operations, disks: targets.length, safe, network: plan.network });
+    const plan = spec.operations.length ? buildArgv({ disks: targets, spec, dryRun: record.dryRun, filesDir, trace: deps.trace }) : undefined;
+    const windows = hasWindowsParams(spec.params) ? buildGuestfishPlan({ disks: targets, params: spec.params, filesDir, trace: deps.trace }) : undefined;
+    const files = [...(plan?.files ?? []), ...(windows?.files ?? [])];
+    await hold('private files', () => deps.secrets.write(jobId, files), () => deps.secrets.remove(jobId));
+    const secrets = [...files.map((f) => f.content), ...secretStrings(spec.params)];
+    const env = await deps.hypervisor.env();
+    const common = { env, logPath: record.logPath, secrets, timeoutMs: record.timeoutSec * 1000, signal, onProgress: (line: ProgressLine) => job.onProgress(line), onWarning: (message: string) => job.onWarning(message), onSpawn: (pid: number) => job.spawned(pid) };
 
-    await runSysprep(deps.virtSysprep, {
-      argv: plan.argv,
-      env: await deps.hypervisor.env(),
-      logPath: record.logPath,
-      secrets: plan.files.map((f) => f.content),
-      timeoutMs: record.timeoutSec * 1000,
-      signal,
-      onProgress: (line) => job.onProgress(line),
-      onWarning: (message) => job.onWarning(message),
-      onSpawn: (pid) => job.spawned(pid),
-    });
-    signal.throwIfAborted();
+    if (plan) {
+      logger.info('virt-sysprep starting', { operations: spec.operations, disks: targets.length, safe, network: plan.network });
+      await runSysprep(deps.virtSysprep, { argv: plan.argv, ...common });
+      signal.throwIfAborted();
+    }
+    // guestfish has no dry run: a dry run plans (and so checks) the session and stops there.
+    if (windows && !record.dryRun) {
+      logger.info('guestfish starting (Windows customisations)', { writes: windows.writes, disks: targets.length, safe });
+      await runSysprep(deps.guestfish, { argv: windows.argv, ...common });
+      signal.throwIfAborted();
+    }
     if (overlays && !record.dryRun) {
       await deps.leases.assertHeld(leases, jobId);
       job.committing();
       await deps.overlays.commit(overlays);
     }
   });
+}
+
+/** Secret param values that are plain strings (a password inside a rendered answer file): cut from the log as well. */
+function secretStrings(params: Record<string, unknown>): string[] {
+  return [...SECRET_KEYS].map((k) => params[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
 }
 
 /** The lock-checked probe again, just before work: DiskInUseError (DISK_IN_USE) if a VM came up meanwhile. */

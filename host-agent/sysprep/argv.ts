@@ -30,16 +30,22 @@ export interface ArgvPlan {
 
 const FLAGS_WITHOUT_VALUE = new Set(['-v', '-x', '--network', '--no-network', '--dry-run', '--update']);
 
-export function buildArgv(input: ArgvInput): ArgvPlan {
-  if (input.disks.length === 0) throw new Error('buildArgv: no disk');
+/** A planner of files named PREFIX0, PREFIX1, ... in `dir`, and the files it planned. */
+export function filePlanner(dir: string, prefix: string): { planner: FilePlanner; files: PlannedFile[] } {
   const files: PlannedFile[] = [];
   const planner: FilePlanner = {
     file(content) {
-      const p = path.join(input.filesDir, `f${files.length}`);
+      const p = path.join(dir, `${prefix}${files.length}`);
       files.push({ path: p, content });
       return p;
     },
   };
+  return { planner, files };
+}
+
+export function buildArgv(input: ArgvInput): ArgvPlan {
+  if (input.disks.length === 0) throw new Error('buildArgv: no disk');
+  const { planner, files } = filePlanner(input.filesDir, 'f');
   const argv = input.trace === false ? [] : ['-v', '-x'];
   for (const d of input.disks) argv.push('--format', d.format, '-a', d.path);
   argv.push('--operations', input.spec.operations.join(','));

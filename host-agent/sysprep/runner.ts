@@ -8,9 +8,16 @@
 // lost). The process group, its timeout and its kill are exec.ts's (the one spawn site).
 import { createWriteStream } from 'node:fs';
 import { CancelledError, JobFailure, SysprepError } from '../../shared/errors';
-import { VirtSysprep } from '../tools/virtSysprep';
+import type { SpawnedGroup } from '../../shared/tools/exec';
 import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, parseWarningLine, ProgressLine } from './progress';
 import { TraceRedactor } from './traceRedaction';
+
+/** A libguestfs tool run this way: virt-sysprep, or guestfish for the Windows customisations. */
+export interface ToolProcess {
+  /** As messages and the log name it. */
+  readonly name: string;
+  spawn(argv: string[], opts: { env: NodeJS.ProcessEnv; timeoutMs: number; signal: AbortSignal }): SpawnedGroup;
+}
 
 export interface RunOptions {
   argv: string[];
@@ -32,10 +39,10 @@ export function abortReason(signal: AbortSignal): SysprepError {
   return signal.reason instanceof SysprepError ? signal.reason : new CancelledError();
 }
 
-export async function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<void> {
+export async function runSysprep(tool: ToolProcess, opts: RunOptions): Promise<void> {
   if (opts.signal.aborted) throw abortReason(opts.signal);
   const log = createWriteStream(opts.logPath, { flags: 'a', mode: 0o640 });
-  log.write(`# virt-sysprep ${opts.argv.join(' ')}\n`);
+  log.write(`# ${tool.name} ${opts.argv.join(' ')}\n`);
   const proc = tool.spawn(opts.argv, { env: opts.env, timeoutMs: opts.timeoutMs, signal: opts.signal });
   const redactor = new TraceRedactor(opts.secrets);
   let lastError: string | null = null;
@@ -63,10 +70,10 @@ export async function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<v
   log.end(`\n# exit ${exit.code ?? exit.signal}\n`);
   if (exit.stopped === 'aborted') throw abortReason(opts.signal);
   if (exit.stopped === 'timeout') {
-    throw new JobFailure('TIMEOUT', `virt-sysprep did not finish within ${Math.round(opts.timeoutMs / 1000)} s`, { logPath: opts.logPath });
+    throw new JobFailure('TIMEOUT', `${tool.name} did not finish within ${Math.round(opts.timeoutMs / 1000)} s`, { logPath: opts.logPath });
   }
-  if (exit.spawnError) throw new JobFailure('TOOL_NOT_FOUND', `cannot run virt-sysprep: ${exit.spawnError.message}`);
+  if (exit.spawnError) throw new JobFailure('TOOL_NOT_FOUND', `cannot run ${tool.name}: ${exit.spawnError.message}`);
   if (exit.code === 0) return;
-  const message = lastError ?? `virt-sysprep exited with ${exit.code ?? exit.signal}`;
-  throw new JobFailure('TOOL_FAILED', `virt-sysprep: ${message} (see ${opts.logPath})`, { exitCode: exit.code, logPath: opts.logPath });
+  const message = lastError ?? `${tool.name} exited with ${exit.code ?? exit.signal}`;
+  throw new JobFailure('TOOL_FAILED', `${tool.name}: ${message} (see ${opts.logPath})`, { exitCode: exit.code, logPath: opts.logPath });
 }

@@ -3,11 +3,13 @@
 // stops the libguestfs appliance too.
 import { OperationInfo, parseOperationList } from '../../shared/catalog/operations';
 import { run, spawnGroup, SpawnedGroup } from '../../shared/tools/exec';
+import type { ToolProcess } from '../sysprep/runner';
 
 /** Between SIGTERM and SIGKILL when a run is stopped: lets the tool tear its appliance down. */
 const KILL_GRACE_MS = 3_000;
 
-export class VirtSysprep {
+export class VirtSysprep implements ToolProcess {
+  readonly name = 'virt-sysprep';
   constructor(private readonly bin: string) {}
 
   async version(): Promise<string> {

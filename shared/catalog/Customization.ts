@@ -4,6 +4,7 @@
 // the role check follow from it.
 import type { z } from 'zod';
 import type { CliBinding } from './cliBinding';
+import type { WindowsStep } from './windows/steps';
 
 /** Files the argv builder asks for: secrets and scripts never travel in argv. */
 export interface FilePlanner {
@@ -59,8 +60,13 @@ export interface Customization<T = any> {
   secret: boolean;
   /** Needs the guest network (`--network`) when it produces any argument. */
   needsNetwork: boolean;
-  /** The virt-sysprep operation it runs inside. */
-  operation: 'customize' | 'user-account';
+  /**
+   * The virt-sysprep operation it runs inside; `windows`: none, the agent's guestfish
+   * session does it (host-agent/windows/guestfishPlan.ts, entries with a `windows` hook).
+   */
+  operation: 'customize' | 'user-account' | 'windows';
+  /** The guest OS it works on (default linux): the OS guard refuses it on another (422). */
+  os?: 'linux' | 'windows' | 'any';
   /** The least role that may send it. */
   role: SenderRole;
   /** Parts of a value that need more than `role` (checked by checkSenderRole). */
@@ -86,7 +92,15 @@ export interface Customization<T = any> {
    * replace; an object of scalars (a keyboard) says `replace`.
    */
   merge?: 'append' | 'replace';
+  /** Windows entries: the steps of the guestfish session; `params` are the VM's rendered params. */
+  windows?(value: T, files: FilePlanner, params: Readonly<Record<string, unknown>>): WindowsStep[];
 }
+
+/** The guest OS an entry works on. */
+export const osOf = (c: Pick<Customization, 'os'>): 'linux' | 'windows' | 'any' => c.os ?? 'linux';
 
 /** Types one entry (its value type follows from its schema). */
 export const entry = <T>(c: Customization<T>): Customization<T> => c;
+
+/** The tool and option(s) an entry becomes, as listings show it: "virt-sysprep --hostname", "guestfish upload". */
+export const toolFlagOf = (c: Pick<Customization, 'flag' | 'operation'>): string => `${c.operation === 'windows' ? 'guestfish' : 'virt-sysprep'} ${c.flag}`;

@@ -6,6 +6,8 @@ import { flagName } from './cliBinding';
 const KEY = /^[a-z][a-zA-Z0-9]*$/;
 const CLI_FLAG = /^--[a-z0-9]+(-[a-z0-9]+)*$/;
 const TOOL_FLAG = /^--[a-z0-9]+(-[a-z0-9]+)*(, --[a-z0-9]+(-[a-z0-9]+)*)*$/;
+/** Windows entries run in guestfish: their "flag" names what they use there. */
+const WINDOWS_TOOL = /^(upload|hivexregedit)(, (upload|hivexregedit))*$/;
 
 /** Problems of a catalog, one line each (empty: a good catalog). */
 export function catalogProblems(entries: readonly Customization[], reservedFlags: readonly string[] = []): string[] {
@@ -17,7 +19,9 @@ export function catalogProblems(entries: readonly Customization[], reservedFlags
     if (!KEY.test(c.key)) problems.push(`${at}: the key must be lowerCamelCase ([a-z][a-zA-Z0-9]*)`);
     if (keys.has(c.key)) problems.push(`${at}: the key is used twice`);
     keys.add(c.key);
-    if (!TOOL_FLAG.test(c.flag)) problems.push(`${at}: flag ${JSON.stringify(c.flag)} is not a virt-sysprep option name`);
+    const windows = c.operation === 'windows';
+    if (windows ? !WINDOWS_TOOL.test(c.flag) : !TOOL_FLAG.test(c.flag)) problems.push(`${at}: flag ${JSON.stringify(c.flag)} is not a ${windows ? 'guestfish step (upload, hivexregedit)' : 'virt-sysprep option name'}`);
+    if (windows !== (c.os === 'windows') || windows !== (c.windows !== undefined)) problems.push(`${at}: a Windows entry has operation "windows", os "windows" and a windows hook, all three`);
     for (const [what, text] of [['label', c.label], ['help', c.help]] as const) {
       if (!text?.trim()) problems.push(`${at}: the ${what} is missing`);
       else if (text.trimEnd().endsWith('.')) problems.push(`${at}: the ${what} ends with a period`);

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { InputError } from '../errors';
 import { bake } from './bake';
 import { cliFiles, cliList, cliRepeated, cliSwitch, cliText, CliGiven } from './cliBinding';
-import { Customization, entry, FilePlanner } from './Customization';
+import { Customization, entry, FilePlanner, osOf, toolFlagOf } from './Customization';
 import { groupsScript, usersScript } from './guest/accounts';
 import { filesScript } from './guest/files';
 import { firewallScript } from './guest/firewall';
@@ -22,8 +22,10 @@ import { networkSchema, networkUniqueValues, nicCli, renderedInterfaces, renderN
 import { networkScript } from './guest/networkScript';
 import { identityScript } from '../identity/identityScript';
 import { identityValue, selectedItems } from '../identity/identityValue';
+import { WINDOWS_CUSTOMIZATIONS } from './windows/windowsEntries';
 
 export type { Customization, FilePlanner } from './Customization';
+export { osOf } from './Customization';
 
 /** 18 random bytes, base64url: a password nobody sees (Web Crypto: the same in Node and the browser). */
 function randomPassword(): string {
@@ -520,6 +522,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     merge: 'replace',
     script: keyboardScript,
   }),
+  ...WINDOWS_CUSTOMIZATIONS,
 ]);
 
 export const CUSTOMIZATION_BY_KEY: ReadonlyMap<string, Customization> = new Map(
@@ -544,7 +547,7 @@ export function paramsJsonSchema(): Record<string, unknown> {
   const properties = Object.fromEntries(CUSTOMIZATIONS.map((c) => [c.key, {
     ...jsonSchemaOf(c),
     title: c.label,
-    description: `${c.help} (virt-sysprep ${c.flag}${c.secret ? '; secret: never returned' : ''})`,
+    description: `${c.help} (${toolFlagOf(c)}${c.secret ? '; secret: never returned' : ''})`,
     'x-minimum-role': c.role,
   }]));
   return { type: 'object', additionalProperties: false, properties };
@@ -562,6 +565,7 @@ export function describeCustomizations() {
     secret: c.secret,
     needsNetwork: c.needsNetwork,
     operation: c.operation,
+    os: osOf(c),
     role: c.role,
     widget: c.widget,
     ...(c.placeholder ? { placeholder: c.placeholder } : {}),

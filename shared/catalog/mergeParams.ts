@@ -76,6 +76,9 @@ export function mergeValue(key: string, lower: Json, upper: Json): Json {
   if (upper === undefined) return lower;
   if (lower === undefined || mergeMode(key) === 'replace') return upper;
   if (Array.isArray(lower) && Array.isArray(upper)) return appendList(lower, upper);
+  // A single word where a list may stand (identity: 'all'): one item of that list.
+  if (typeof lower === 'string' && Array.isArray(upper)) return appendList([lower], upper);
+  if (Array.isArray(lower) && typeof upper === 'string') return appendList(lower, [upper]);
   if (isPlainObject(lower) && isPlainObject(upper) && Object.values(upper).some(Array.isArray)) return appendObject(lower, upper);
   return upper; // a scalar (or values of different shapes: the schema then says what is wrong)
 }

@@ -88,7 +88,8 @@ export function renderParams(params: Params, ctx: PatternContext): Params {
       out[key] = value;
       continue;
     }
-    const strings = renderValue(value, ctx, `params.${key}`, key === 'hostname');
+    // Names with the hostname widget (hostname, Windows computerName) are made hostname-safe.
+    const strings = renderValue(value, ctx, `params.${key}`, CUSTOMIZATION_BY_KEY.get(key)?.widget === 'hostname');
     // The entry's own per-VM forms (an address from the VM's index), on the rendered strings.
     const render = CUSTOMIZATION_BY_KEY.get(key)?.render;
     out[key] = render ? render(strings, ctx, `params.${key}`) : strings;

@@ -5,6 +5,7 @@
 // roomExpansion.ts's.
 import { z } from 'zod';
 import { CUSTOMIZATIONS } from '../catalog/customizations';
+import { toolFlagOf } from '../catalog/Customization';
 import type { StartPolicy } from './RoomPlan';
 
 export const ROOM_FILE_VERSION = 1;
@@ -31,7 +32,7 @@ const text = (max: number) => z.string().min(1, 'must not be empty').max(max, `m
  * fixed here.
  */
 const params = z
-  .object(Object.fromEntries(CUSTOMIZATIONS.map((c) => [c.key, z.unknown().optional().describe(`${c.help} (virt-sysprep ${c.flag})`)])))
+  .object(Object.fromEntries(CUSTOMIZATIONS.map((c) => [c.key, z.unknown().optional().describe(`${c.help} (${toolFlagOf(c)})`)])))
   .strict()
   .meta({ id: 'RoomParams', description: 'Customisation params of the catalog (GET /customizations); patterns allowed' });
 

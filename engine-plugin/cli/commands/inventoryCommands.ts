@@ -78,11 +78,12 @@ export function inventoryCommands(ctx: CommandContext, groups: { vm: Command; po
   disksOption(groups.vm.command('import <name>'))
     .description('embedded inventory: record existing disk images as a VM; then its automatic reset')
     .option('--host <host>', 'the host whose agent sees the disks (default: any that serves their storage root)')
+    .addOption(new Option('--os <os>', 'the guest OS, for the OS guard and the automatic reset (windows: windows-reset)').choices(['linux', 'windows']))
     .option('--no-wait', 'do not follow the automatic reset')
-    .addHelpText('after', ctx.examples('ovirt-sysprep vm import legacy-1 --disk /var/lib/libvirt/images/legacy-1.qcow2'))
+    .addHelpText('after', ctx.examples('ovirt-sysprep vm import legacy-1 --disk /var/lib/libvirt/images/legacy-1.qcow2', 'ovirt-sysprep vm import win-1 --disk /srv/images/win-1.qcow2 --os windows'))
     .action(ctx.action(async (c) => {
-      const o = c.opts<{ disk: string[]; format?: string; host?: string }>();
-      return afterVmAdded(c, await ctx.client(c).post('/vms', { name: c.args[0], disks: disksOf(o), ...(o.host ? { host: o.host } : {}) }));
+      const o = c.opts<{ disk: string[]; format?: string; host?: string; os?: string }>();
+      return afterVmAdded(c, await ctx.client(c).post('/vms', { name: c.args[0], disks: disksOf(o), ...(o.host ? { host: o.host } : {}), ...(o.os ? { os: o.os } : {}) }));
     }));
   deleteCommand(groups.vm, 'vm', '/vms', "delete a VM (refused while a job works on it or it is up); a clone's overlays are removed, other disks stay (libvirt: undefines the domain)");
 

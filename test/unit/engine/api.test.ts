@@ -143,7 +143,7 @@ describe('engine REST API', () => {
   describe('profiles', () => {
     it('lists the three built-ins', async () => {
       const r = await h.api('GET', '/profiles', undefined, 'viewer');
-      expect(r.body.items.filter((p: { builtIn: boolean }) => p.builtIn).map((p: { name: string }) => p.name)).toEqual(['clone-reset', 'template-seal', 'full-defaults']);
+      expect(r.body.items.filter((p: { builtIn: boolean }) => p.builtIn).map((p: { name: string }) => p.name)).toEqual(['clone-reset', 'template-seal', 'windows-reset', 'full-defaults']);
     });
 
     it('creates, reads, replaces and deletes a user profile', async () => {

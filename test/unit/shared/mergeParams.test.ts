@@ -13,6 +13,7 @@ describe('mergeParams: a request over its profile', () => {
     firewall: { ports: ['22/tcp'] },
     keyboard: { layout: 'de', variant: 'nodeadkeys' },
     update: true,
+    identity: 'all',
   };
 
   it.each([
@@ -30,6 +31,8 @@ describe('mergeParams: a request over its profile', () => {
     ['a unit the request disables leaves the profile\'s enable', { services: { disable: ['cups'] } }, undefined, 'services', { enable: ['sshd'], disable: ['bluetooth', 'cups'] }],
     ['firewall ports append', { firewall: { ports: ['80/tcp', '22/tcp'] } }, undefined, 'firewall', { ports: ['22/tcp', '80/tcp'] }],
     ['keyboard (merge: replace) is taken whole', { keyboard: { layout: 'us' } }, undefined, 'keyboard', { layout: 'us' }],
+    ["identity: items a request names add to the profile's 'all' (still all)", { identity: ['hostid'] }, undefined, 'identity', ['all', 'hostid']],
+    ["identity: replace takes the request's items alone", { identity: ['hostid'] }, ['identity'], 'identity', ['hostid']],
   ])('%s', (_what, request, replace, key, expected) => {
     expect(mergeParams({ params: profile }, { params: request, replace })[key]).toEqual(expected);
   });
