@@ -7,6 +7,7 @@
 // authorizer, as before a job (oVirt users: oVirt's permissions; the calls themselves run
 // with the plugin's account).
 import { z } from 'zod';
+import { DISK_FORMATS } from '../../shared/diskFormats';
 import { SysprepError } from '../../shared/errors';
 import type { ActiveJobOf, InventoryActions } from '../inventory/InventoryActions';
 import type { InventoryDeletion } from '../inventory/InventoryDeletion';
@@ -20,7 +21,7 @@ import type { ApiDeps } from './deps';
 import { LIST_QUERY, listQuery } from './listQuery';
 import type { RouteTable } from './RouteTable';
 
-const diskSchema = z.object({ path: z.string().min(1), format: z.enum(['qcow2', 'raw']).optional() }).strict();
+const diskSchema = z.object({ path: z.string().min(1), format: z.enum(DISK_FORMATS).optional() }).strict();
 export const templateBodySchema = z.object({ name: z.string(), disks: z.array(diskSchema).min(1) }).strict();
 /** Clone ({name, template}) or import ({name, disks, host?}): one object, so every refusal names its field. */
 export const vmBodySchema = z
