@@ -91,6 +91,9 @@ const MIGRATIONS: string[] = [
      description TEXT NOT NULL,
      created_at TEXT NOT NULL,
      PRIMARY KEY (vm_id, name));`,
+  // What a leaf produced besides its state (JSON, NULL: nothing): a sparsify job's bytes
+  // before, after and saved (Job.result, issue 15).
+  `ALTER TABLE jobs ADD COLUMN result TEXT;`,
 ];
 
 export function openDb(dataDir: string): Db {

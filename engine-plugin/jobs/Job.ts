@@ -14,7 +14,12 @@ const FINAL: ReadonlySet<JobState> = new Set(FINAL_JOB_STATES);
 export const isFinal = (s: JobState) => FINAL.has(s);
 
 /** vm: one VM; pool, bulk, room: one child per VM; template: a seal; auto-reset: on clone or import. */
-export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset' | 'room';
+export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset' | 'room' | 'sparsify';
+
+/** What a leaf produced besides its state: a sparsify job's allocated bytes (all its disks). */
+export interface JobResult {
+  sparsify?: { allocatedBefore: number; allocatedAfter: number; bytesSaved: number };
+}
 
 export interface JobTarget {
   type: 'vm' | 'pool' | 'template' | 'vms' | 'room';
@@ -98,6 +103,8 @@ export interface Job {
   progress: Progress;
   steps: Step[];
   error?: JobErrorInfo;
+  /** A succeeded sparsify job: the bytes it freed. */
+  result?: JobResult;
   /** Bulk jobs: the first children (all of them up to the asked limit) ... */
   children?: ChildSummary[];
   /** ... and how many there are in all (page through GET /jobs/{id}/children). */

@@ -19,7 +19,7 @@ import { asStepState, endSteps, stepEndOf } from '../../shared/endSteps';
 import { parseDetails } from '../../shared/grpc';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { Logger } from '../logger';
-import type { Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
+import type { Job, JobErrorInfo, JobResult, JobState, LeafJob, Progress, Step } from './Job';
 import { endedProgress, isFinal } from './Job';
 import { agentProgress } from './agentProgress';
 import { JobBus, JobEventMessage } from './JobBus';
@@ -50,6 +50,12 @@ function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | 
   const details = parseDetails(e.detailsJson);
   if (e.logPath) details.logPath = e.logPath;
   return { code: e.code, message: e.message, details };
+}
+
+/** A sparsify job's bytes as the agent reported them (uint64 as decimal strings on the wire). */
+function agentResult(s: AgentJob['sparsify'] | AgentEvent['sparsify']): JobResult | undefined {
+  if (!s) return undefined;
+  return { sparsify: { allocatedBefore: Number(s.allocatedBefore), allocatedAfter: Number(s.allocatedAfter), bytesSaved: Number(s.bytesSaved) } };
 }
 
 interface Tally {
@@ -143,6 +149,8 @@ export class JobLifecycle {
     const event = AGENT_TRANSITION[ev.state];
     const next = (event && this.next(LEAF_TRANSITIONS, leaf.id, live.state, event)) || live.state;
     if (isFinal(next)) {
+      const result = agentResult(ev.sparsify);
+      if (result) this.store.setResult(leaf, result);
       this.finishLeaf(leaf, next as Ending, agentError(ev.error));
       return true;
     }
@@ -161,6 +169,8 @@ export class JobLifecycle {
     const live = this.live.get(leaf.id) ?? this.follow(leaf);
     live.steps = job.steps.map((s) => ({ operation: s.operation, state: asStepState(s.state), at: s.at }));
     if (job.progress) live.progress = agentProgress(job.progress, live.progress);
+    const result = agentResult(job.sparsify);
+    if (result) this.store.setResult(leaf, result);
     this.finishLeaf(leaf, event, agentError(job.error));
     return true;
   }

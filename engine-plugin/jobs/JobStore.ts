@@ -5,7 +5,7 @@ import { inject, injectable } from 'tsyringe';
 import type Database from 'better-sqlite3';
 import { Db, sql } from '../db';
 import { Logger } from '../logger';
-import type { ChildSummary, Job, JobErrorInfo, JobState, LeafJob, Progress, Step } from './Job';
+import type { ChildSummary, Job, JobErrorInfo, JobResult, JobState, LeafJob, Progress, Step } from './Job';
 import { Slicer } from '../slicer';
 import { TOP_SCOPE, WriteBehind } from './WriteBehind';
 
@@ -14,6 +14,7 @@ interface Row {
   host_id: string | null; requested_by: string; profile: string | null; request: string; operations: string; disks: string | null;
   has_secrets: number; dispatched: number; cancel_requested: number; agent_seq: number;
   created_at: string; started_at: string | null; ended_at: string | null; progress: string; steps: string; error: string | null;
+  result?: string | null;
 }
 
 /** Children inlined in a bulk job by default; more with ?children=N or GET /jobs/{id}/children. */
@@ -40,6 +41,7 @@ function toJob(r: Row): Job {
     progress: JSON.parse(r.progress),
     steps: JSON.parse(r.steps),
     error: r.error ? JSON.parse(r.error) : undefined,
+    ...(r.result ? { result: JSON.parse(r.result) } : {}),
   };
 }
 
@@ -121,6 +123,7 @@ export class JobStore {
       finish: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
       parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
       steps: p('UPDATE jobs SET steps = ? WHERE id = ?'),
+      result: p('UPDATE jobs SET result = ? WHERE id = ?'),
     };
   }
 
@@ -301,6 +304,10 @@ export class JobStore {
     const startedAt = this.writes.pending(job.id, 'state')?.[1] ?? null;
     this.writes.drop(job.id, 'dispatched', 'state', 'progress');
     this.later(job, 'finish', this.stmt.finish, [state, startedAt, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, job.id]);
+  }
+  /** What a leaf produced (a sparsify job's bytes), written with its ending. */
+  setResult(job: JobRef, result: JobResult): void {
+    this.later(job, 'result', this.stmt.result, [JSON.stringify(result), job.id]);
   }
   /** An ended leaf's steps after its end (a room's follow-up steps: JobLifecycle.followUpStep). */
   setSteps(job: JobRef, steps: Step[]): void {

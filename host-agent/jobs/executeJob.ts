@@ -24,6 +24,7 @@ import { Overlays } from '../storage/overlays';
 import { SecretsDir } from '../storage/secretsDir';
 import { buildArgv } from '../sysprep/argv';
 import { runSysprep } from '../sysprep/runner';
+import { VirtSparsify } from '../tools/virtSparsify';
 import { VirtSysprep } from '../tools/virtSysprep';
 import type { AgentJob, JobWork } from './AgentJob';
 
@@ -32,6 +33,8 @@ export interface ExecutionDeps {
   overlays: Overlays;
   qemuImg: QemuImg;
   virtSysprep: VirtSysprep;
+  /** The sparsify action's tool (executeSparsify.ts). */
+  virtSparsify: VirtSparsify;
   hypervisor: Hypervisor;
   /** Private per-job directories for secret and script files. */
   secrets: SecretsDir;
@@ -85,7 +88,7 @@ export function executeJob(deps: ExecutionDeps, job: AgentJob, work: JobWork, si
 }
 
 /** The lock-checked probe again, just before work: DiskInUseError (DISK_IN_USE) if a VM came up meanwhile. */
-async function assertNotInUse(qemuImg: QemuImg, disks: { real: string; format: string }[]): Promise<void> {
+export async function assertNotInUse(qemuImg: QemuImg, disks: { real: string; format: string }[]): Promise<void> {
   for (const d of disks) await qemuImg.info(d.real, { format: d.format });
 }
 

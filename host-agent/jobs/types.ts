@@ -6,9 +6,15 @@ import type { Job, JobEvent } from '../../shared/wireTypes';
 export type JobStateName = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
 export type ModeName = 'SAFE' | 'IN_PLACE';
 
-export interface JobRecord extends Omit<Job, 'state' | 'mode'> {
+export type JobAction = 'sysprep' | 'sparsify';
+
+export interface JobRecord extends Omit<Job, 'state' | 'mode' | 'action' | 'sparsify'> {
   state: JobStateName;
   mode: ModeName;
+  /** Absent in journals written before sparsify existed: sysprep. */
+  action?: JobAction;
+  /** A succeeded sparsify job: what it freed (bytes as decimal strings, like the wire's uint64). */
+  sparsify?: { allocatedBefore: string; allocatedAfter: string; bytesSaved: string } | null;
   /** Customisation keys requested (never their values). */
   paramKeys: string[];
   timeoutSec: number;
@@ -16,8 +22,10 @@ export interface JobRecord extends Omit<Job, 'state' | 'mode'> {
   toolPid?: number;
 }
 
-export interface JobEventRecord extends Omit<JobEvent, 'state'> {
+export interface JobEventRecord extends Omit<JobEvent, 'state' | 'sparsify'> {
   state: JobStateName;
+  /** Only on a succeeded sparsify job's final event. */
+  sparsify?: JobRecord['sparsify'];
 }
 
 export const FINAL: ReadonlySet<JobStateName> = FINAL_WIRE_STATES;

@@ -1,4 +1,5 @@
-// Runs one virt-sysprep process for one job (all of the VM's disks in one guest):
+// Runs one libguestfs tool process for one job (virt-sysprep; virt-sparsify for the
+// sparsify action, with its own line parser and name): one virt-sysprep process for one job (all of the VM's disks in one guest):
 // stdout+stderr into the job's log file (line by line, with what the trace shows of
 // secrets cut out, traceRedaction.ts), progress parsed line by line (operations from
 // stdout, the appliance's start from the stderr trace), a time limit, and
@@ -6,7 +7,7 @@
 // lost). The process group, its timeout and its kill are exec.ts's (the one spawn site).
 import { createWriteStream } from 'node:fs';
 import { CancelledError, JobFailure, SysprepError } from '../../shared/errors';
-import { VirtSysprep } from '../tools/virtSysprep';
+import type { SpawnedGroup } from '../../shared/tools/exec';
 import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, ProgressLine } from './progress';
 import { TraceRedactor } from './traceRedaction';
 
@@ -21,6 +22,15 @@ export interface RunOptions {
   secrets?: readonly string[];
   /** Called once the process is spawned (tests and the journal use the pid). */
   onSpawn?(pid: number): void;
+  /** The tool's name in the log and errors (default virt-sysprep). */
+  toolName?: string;
+  /** Its stdout parser (default: virt-sysprep's, parseProgressLine). */
+  parseStdout?(line: string): ProgressLine | null;
+}
+
+/** A libguestfs tool run in its own process group (tools/virtSysprep.ts, tools/virtSparsify.ts). */
+export interface GroupTool {
+  spawn(argv: string[], opts: { env: NodeJS.ProcessEnv; timeoutMs: number; signal: AbortSignal }): SpawnedGroup;
 }
 
 /** The typed error an abort carries (cancel, lease lost), or a plain cancel. */
@@ -28,10 +38,12 @@ export function abortReason(signal: AbortSignal): SysprepError {
   return signal.reason instanceof SysprepError ? signal.reason : new CancelledError();
 }
 
-export async function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<void> {
+export async function runSysprep(tool: GroupTool, opts: RunOptions): Promise<void> {
   if (opts.signal.aborted) throw abortReason(opts.signal);
+  const name = opts.toolName ?? 'virt-sysprep';
+  const parseStdout = opts.parseStdout ?? parseProgressLine;
   const log = createWriteStream(opts.logPath, { flags: 'a', mode: 0o640 });
-  log.write(`# virt-sysprep ${opts.argv.join(' ')}\n`);
+  log.write(`# ${name} ${opts.argv.join(' ')}\n`);
   const proc = tool.spawn(opts.argv, { env: opts.env, timeoutMs: opts.timeoutMs, signal: opts.signal });
   const redactor = new TraceRedactor(opts.secrets);
   let lastError: string | null = null;
@@ -42,7 +54,7 @@ export async function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<v
     const logged = (line: string) => {
       log.write(redactor.redact(line) + '\n');
       lastError = parseToolError(redactor.redact(line)) ?? lastError;
-      const parsed = progress ? parseProgressLine(line) : parseTraceLine(line);
+      const parsed = progress ? parseStdout(line) : parseTraceLine(line);
       if (parsed) opts.onProgress(parsed);
     };
     stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')).forEach(logged));
@@ -56,10 +68,10 @@ export async function runSysprep(tool: VirtSysprep, opts: RunOptions): Promise<v
   log.end(`\n# exit ${exit.code ?? exit.signal}\n`);
   if (exit.stopped === 'aborted') throw abortReason(opts.signal);
   if (exit.stopped === 'timeout') {
-    throw new JobFailure('TIMEOUT', `virt-sysprep did not finish within ${Math.round(opts.timeoutMs / 1000)} s`, { logPath: opts.logPath });
+    throw new JobFailure('TIMEOUT', `${name} did not finish within ${Math.round(opts.timeoutMs / 1000)} s`, { logPath: opts.logPath });
   }
-  if (exit.spawnError) throw new JobFailure('TOOL_NOT_FOUND', `cannot run virt-sysprep: ${exit.spawnError.message}`);
+  if (exit.spawnError) throw new JobFailure('TOOL_NOT_FOUND', `cannot run ${name}: ${exit.spawnError.message}`);
   if (exit.code === 0) return;
-  const message = lastError ?? `virt-sysprep exited with ${exit.code ?? exit.signal}`;
-  throw new JobFailure('TOOL_FAILED', `virt-sysprep: ${message} (see ${opts.logPath})`, { exitCode: exit.code, logPath: opts.logPath });
+  const message = lastError ?? `${name} exited with ${exit.code ?? exit.signal}`;
+  throw new JobFailure('TOOL_FAILED', `${name}: ${message} (see ${opts.logPath})`, { exitCode: exit.code, logPath: opts.logPath });
 }
