@@ -18,6 +18,9 @@ export function isDiskFormat(f: unknown): f is DiskFormat {
   return typeof f === 'string' && (DISK_FORMATS as readonly string[]).includes(f);
 }
 
+/** Formats the sparsify action works on: libguestfs discards in qcow2 and raw only (vmdk measured: refused). */
+export const SPARSIFY_FORMATS: readonly DiskFormat[] = ['qcow2', 'raw'];
+
 /** `"qcow2", "raw", ...` for messages. */
 export const DISK_FORMATS_TEXT = DISK_FORMATS.map((f) => `"${f}"`).join(', ');
 

@@ -50,6 +50,7 @@ function describe(job: Job): string {
   const what = job.kind === 'template' ? `seal of template ${job.target.name}`
     : job.kind === 'auto-reset' ? `automatic reset of VM ${job.target.name}`
     : job.kind === 'vm' ? `sysprep of VM ${job.target.name}`
+    : job.kind === 'sparsify' ? `sparsify of ${job.target.type} ${job.target.name}`
     : `sysprep of ${job.target.type === 'pool' ? `pool ${job.target.name}` : job.target.name}`;
   return `ovirt-sysprep: ${what}${job.profile ? ` (profile ${job.profile})` : ''}`;
 }

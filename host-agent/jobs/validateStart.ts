@@ -5,10 +5,10 @@
 // and are validated once, with the operations, against the catalog (resolveSpec).
 import * as path from 'node:path';
 import { OperationInfo } from '../../shared/catalog/operations';
+import { SPARSIFY_FORMATS } from '../../shared/diskFormats';
 import { InputError } from '../../shared/errors';
 import { resolveSpec } from '../../shared/spec';
 import { CheckedDisk, DiskChecker, openedAs } from '../storage/diskCheck';
-import { SPARSIFY_FORMATS } from '../tools/virtSparsify';
 import type { JobWork } from './AgentJob';
 import { sparsifyStep } from './executeSparsify';
 import { JobAction, JobRecord, ModeName } from './types';

@@ -7,9 +7,6 @@ import { spawnGroup, SpawnedGroup } from '../../shared/tools/exec';
 /** Between SIGTERM and SIGKILL when a run is stopped: lets the tool tear its appliance down. */
 const KILL_GRACE_MS = 3_000;
 
-/** Formats libguestfs can discard in (virt-sparsify --in-place needs discard; vmdk measured: refused). */
-export const SPARSIFY_FORMATS: readonly string[] = ['qcow2', 'raw'];
-
 export function sparsifyArgv(disk: { path: string; format: string }, trace: boolean): string[] {
   return [...(trace ? ['-v', '-x'] : []), '--in-place', '--format', disk.format, '--', disk.path];
 }

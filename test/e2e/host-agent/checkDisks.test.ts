@@ -7,8 +7,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { SysprepError } from '../../../shared/errors';
-import { fixtureDisk, startTestAgent, TestAgent, until } from '../../helpers/agentHarness';
+import { fixtureDisk, refusal, startTestAgent, TestAgent, until } from '../../helpers/agentHarness';
 
 jest.setTimeout(300_000);
 
@@ -32,13 +31,6 @@ function snapshot(dir: string, hash = false): Record<string, string> {
   };
   walk(dir);
   return out;
-}
-
-/** The typed error of a rejected call. */
-async function refusal(call: Promise<unknown>): Promise<SysprepError> {
-  const err = await call.then(() => undefined, (e) => e);
-  if (!(err instanceof SysprepError)) throw new Error(`expected a refusal, got ${JSON.stringify(err)}`);
-  return err;
 }
 
 describe('CheckDisks', () => {

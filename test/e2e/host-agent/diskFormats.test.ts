@@ -7,9 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { SysprepError } from '../../../shared/errors';
 import { toWireParams } from '../../../shared/wireParams';
-import { fixtureDisk, startTestAgent, TestAgent, waitForJob } from '../../helpers/agentHarness';
+import { fixtureDisk, refusal, startTestAgent, TestAgent, waitForJob } from '../../helpers/agentHarness';
 import { GOLDEN_MACHINE_ID } from '../../helpers/guestImage';
 import { readGuestFiles } from '../engine/guestFiles';
 
@@ -17,12 +16,6 @@ jest.setTimeout(600_000);
 
 const FORMATS = ['vmdk', 'vpc', 'vhdx', 'vdi'] as const;
 const probed = (file: string) => JSON.parse(execFileSync('qemu-img', ['info', '--output=json', '--', file], { encoding: 'utf8' }));
-
-async function refusal(call: Promise<unknown>): Promise<SysprepError> {
-  const err = await call.then(() => undefined, (e) => e);
-  if (!(err instanceof SysprepError)) throw new Error(`expected a refusal, got ${JSON.stringify(err)}`);
-  return err;
-}
 
 describe('disk formats vmdk, vpc, vhdx, vdi (real virt-sysprep, safe mode)', () => {
   let t: TestAgent;

@@ -261,7 +261,7 @@ describe('disk_owners migration', () => {
     const dir = path.join(os.tmpdir(), `owners-${process.pid}-${Date.now()}`);
     let db = openDb(dir);
     // Back to the schema before the table, with rows an older engine let share a disk.
-    db.exec('DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; DROP TABLE disk_owners; PRAGMA user_version = 2;');
+    db.exec('ALTER TABLE jobs DROP COLUMN result; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; DROP TABLE disk_owners; PRAGMA user_version = 2;');
     const at = '2026-01-01T00:00:00.000Z';
     const disks = (...paths: string[]) => JSON.stringify(paths.map((p) => ({ path: p, format: 'qcow2' })));
     db.prepare('INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run('t1', 'gold', disks('/s/gold.qcow2'), at);
@@ -271,7 +271,7 @@ describe('disk_owners migration', () => {
     db.close();
     db = openDb(dir);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(4);
+      expect(db.pragma('user_version', { simple: true })).toBe(5);
       expect(db.prepare('SELECT path, vm_id, template_id FROM disk_owners ORDER BY path').all()).toEqual([
         { path: '/s/data.qcow2', vm_id: 'v1', template_id: null },
         { path: '/s/gold.qcow2', vm_id: null, template_id: 't1' },
