@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { api, machineTicks, ROOT, startAgentProcess, startEngineProcess } from './engineBenchKit';
+import { FINAL_JOB_STATES } from '../shared/jobStates';
 
 const VMS = Number(process.argv[2] ?? 5000);
 const AGENTS = 4;
@@ -97,7 +98,7 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean)
     let job: any;
     for (;;) {
       job = (await api(engine.url, 'GET', `/jobs/${jobId}?children=0`)).body;
-      if (['succeeded', 'failed', 'partial', 'cancelled'].includes(job.state)) break;
+      if ((FINAL_JOB_STATES as readonly string[]).includes(job.state)) break;
       await new Promise((res) => setTimeout(res, 1000));
     }
     const wall = (performance.now() - t) / 1000;

@@ -4,6 +4,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { FINAL_JOB_STATES } from '../shared/jobStates';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TOKEN = 'bench-admin-token-0123456789';
@@ -105,7 +106,7 @@ export async function waitJob(url: string, id: string, onPoll?: (job: any) => vo
   for (;;) {
     const { body } = await api(url, 'GET', `/jobs/${id}`);
     onPoll?.(body);
-    if (['succeeded', 'failed', 'cancelled', 'partial'].includes(body.state)) return body;
+    if ((FINAL_JOB_STATES as readonly string[]).includes(body.state)) return body;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

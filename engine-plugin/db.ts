@@ -103,6 +103,9 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE jobs ADD COLUMN warnings TEXT;`,
   // The guest OS an imported VM is declared with (POST /vms `os`: linux | windows; NULL: unknown).
   `ALTER TABLE vms ADD COLUMN os TEXT;`,
+  // What a leaf produced besides its state (JSON, NULL: nothing): a sparsify job's bytes
+  // before, after and saved (Job.result, issue 15).
+  `ALTER TABLE jobs ADD COLUMN result TEXT;`,
 ];
 
 export function openDb(dataDir: string): Db {

@@ -13,6 +13,7 @@ import { createHandlers } from './grpc/service';
 import { Hypervisor } from './hypervisor';
 import { Inspector } from './inspector';
 import { executeJob, ExecutionDeps } from './jobs/executeJob';
+import { executeSparsify } from './jobs/executeSparsify';
 import { JobManager } from './jobs/JobManager';
 import { Journal } from './jobs/journal';
 import { LeaseManager } from './storage/leases';
@@ -22,6 +23,7 @@ import { PathGuard } from './storage/pathGuard';
 import { SecretsDir } from './storage/secretsDir';
 import { QemuImg } from '../shared/tools/qemuImg';
 import { Guestfish } from './tools/guestfish';
+import { VirtSparsify } from './tools/virtSparsify';
 import { VirtSysprep } from './tools/virtSysprep';
 
 export interface RunningAgent {
@@ -57,13 +59,13 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
   const leases = new LeaseManager(cfg.hostId, cfg.leaseTimeoutSec * 1000, log);
   const overlays = new Overlays(qemuImg, path.join(cfg.dataDir, 'overlays'));
   const execution: ExecutionDeps = {
-    leases, overlays, qemuImg, virtSysprep, guestfish: new Guestfish(cfg.guestfish), hypervisor, secrets, trace: cfg.toolTrace, minFreeBytesForPackages: cfg.minFreeBytesForPackages, logger: log,
+    leases, overlays, qemuImg, virtSysprep, guestfish: new Guestfish(cfg.guestfish), virtSparsify: new VirtSparsify(cfg.virtSparsify), hypervisor, secrets, trace: cfg.toolTrace, minFreeBytesForPackages: cfg.minFreeBytesForPackages, logger: log,
   };
   const jobs = new JobManager(
     { hostId: cfg.hostId, maxJobs: cfg.maxJobs, defaultTimeoutSec: cfg.jobTimeoutSec, defaultMode: cfg.defaultMode, logDir: cfg.logDir, operations },
     new Journal(path.join(cfg.dataDir, 'jobs')),
     diskChecker,
-    (job, work, signal) => executeJob(execution, job, work, signal),
+    (job, work, signal) => (job.record.action === 'sparsify' ? executeSparsify : executeJob)(execution, job, work, signal),
     log,
   );
 

@@ -7,6 +7,7 @@
 // authorizer, as before a job (oVirt users: oVirt's permissions; the calls themselves run
 // with the plugin's account).
 import { z } from 'zod';
+import { DISK_FORMATS } from '../../shared/diskFormats';
 import { SysprepError } from '../../shared/errors';
 import type { ActiveJobOf, InventoryActions } from '../inventory/InventoryActions';
 import type { InventoryDeletion } from '../inventory/InventoryDeletion';
@@ -20,7 +21,7 @@ import type { ApiDeps } from './deps';
 import { LIST_QUERY, listQuery } from './listQuery';
 import type { RouteTable } from './RouteTable';
 
-const diskSchema = z.object({ path: z.string().min(1), format: z.enum(['qcow2', 'raw']).optional() }).strict();
+const diskSchema = z.object({ path: z.string().min(1), format: z.enum(DISK_FORMATS).optional() }).strict();
 export const templateBodySchema = z.object({ name: z.string(), disks: z.array(diskSchema).min(1) }).strict();
 /** Clone ({name, template}) or import ({name, disks, host?}): one object, so every refusal names its field. */
 export const vmBodySchema = z
@@ -36,6 +37,8 @@ export const vmBodySchema = z
     else if (b.template !== undefined && b.host !== undefined) ctx.addIssue({ code: 'custom', path: ['host'], message: 'applies only to an import ({"name", "disks", "host"})' });
     else if (b.template !== undefined && b.os !== undefined) ctx.addIssue({ code: 'custom', path: ['os'], message: "applies only to an import (a clone's OS is its template's)" });
   });
+/** POST /vms/{id}/sparsify, /templates/{id}/sparsify: no operation or customisation applies. */
+export const sparsifyBodySchema = z.object({ dryRun: z.boolean().optional() }).strict();
 /** Default wait of a shutdown for the guest to power off (a request is held that long). */
 export const SHUTDOWN_TIMEOUT_SEC = 60;
 export const shutdownBodySchema = z.object({ timeoutSec: z.number().int().min(0).max(600).optional() }).strict();
@@ -81,6 +84,9 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   inspectionRoutes(t, d, 'vm');
   t.add({ method: 'post', path: '/vms/:id/sysprep', tag: 'sysprep', summary: 'Sysprep one VM (must be down)', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sysprepVm(params.id, body, caller),
+  }));
+  t.add({ method: 'post', path: '/vms/:id/sparsify', tag: 'sysprep', summary: "Free the VM's unused disk space (virt-sparsify --in-place; must be down; qcow2 and raw disks): a job of kind sparsify whose result.sparsify has the bytes saved", role: 'operator', status: 202, body: sparsifyBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
+    job: await d.jobs.sparsify('vm', params.id, body, caller),
   }));
   t.add({ method: 'post', path: '/vms', tag: 'vms', summary: 'Clone a VM from a template ({name, template}) or import one ({name, disks, host?}); starts its automatic reset (libvirt: a new domain; oVirt: clone only, a thin VM made through its API)', role: 'admin', body: vmBodySchema, status: 201 }, async ({ body, caller }) => {
     const trigger = body.template !== undefined ? 'clone' : 'import';
@@ -151,6 +157,9 @@ export function inventoryRoutes(t: RouteTable, d: ApiDeps): void {
   t.add({ method: 'get', path: '/templates/:id', tag: 'templates', summary: 'One template (id or name)', role: 'viewer', status: 200 }, ({ params }) => requireTemplate(d.inventory, params.id));
   t.add({ method: 'post', path: '/templates/:id/sysprep', tag: 'sysprep', summary: 'Seal a template (default profile template-seal: machine-id left empty); refused while clones use it', role: 'operator', status: 202, body: sysprepBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
     job: await d.jobs.sealTemplate(params.id, body, caller),
+  }));
+  t.add({ method: 'post', path: '/templates/:id/sparsify', tag: 'sysprep', summary: "Free the template's unused disk space (virt-sparsify --in-place; qcow2 and raw disks); refused while clones use it", role: 'operator', status: 202, body: sparsifyBodySchema, emptyBody: true }, async ({ params, body, caller }) => ({
+    job: await d.jobs.sparsify('template', params.id, body, caller),
   }));
   t.add({ method: 'post', path: '/templates', tag: 'templates', summary: 'Register disk images as a template (libvirt: a new domain marked as template)', role: 'admin', body: templateBodySchema, status: 201 }, ({ body }) => actionsOf(d).registerTemplate(body));
   t.add({ method: 'delete', path: '/templates/:id', tag: 'templates', summary: 'Forget a template (refused while a clone, a pool or a job uses it); its disk files stay (libvirt: the domain is undefined)', role: 'admin', status: 204 }, async ({ params }) => {

@@ -22,6 +22,7 @@ import { completionCommand } from './commands/completionCommand';
 import { inspectCommand } from './commands/inspectCommand';
 import { inventoryCommands } from './commands/inventoryCommands';
 import { powerCommands } from './commands/powerCommands';
+import { sparsifyCommands } from './commands/sparsifyCommands';
 import { snapshotCommands } from './commands/snapshotCommands';
 import { profileCommands } from './commands/profileCommands';
 import { roomCommands } from './commands/roomCommands';
@@ -250,7 +251,7 @@ Examples:
     .command('jobs')
     .description('top-level jobs, newest first')
     .option('--state <state>', 'pending, running, succeeded, incomplete, failed, cancelling, cancelled or partial')
-    .option('--kind <kind>', 'vm, pool, bulk, room, template or auto-reset')
+    .option('--kind <kind>', 'vm, pool, bulk, room, template, auto-reset, inspect or sparsify')
     .option('--vm <vm>', 'jobs of this VM (id)')
     .option('--limit <n>', 'at most N jobs (default 20)', (v) => positive('--limit', v), 20)
     .addHelpText('after', examples('ovirt-sysprep jobs --state failed', "ovirt-sysprep jobs --json | jq -r '.[] | select(.state == \"partial\") | .id'"))
@@ -304,6 +305,7 @@ Examples:
   const ctx: CommandContext = { io, program, client, action, examples, format: () => format, printData: printJson, watchAndReport, follow };
   inventoryCommands(ctx, { vm, pool, template });
   powerCommands(ctx, vm);
+  sparsifyCommands(ctx);
   snapshotCommands(ctx, vm);
   profileCommands(ctx);
   roomCommands(ctx);

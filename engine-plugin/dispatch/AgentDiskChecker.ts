@@ -12,6 +12,7 @@
 //    that host, or the disk would be recorded and then served by no agent.
 import * as path from 'node:path';
 import { delay, inject, injectable } from 'tsyringe';
+import { DISK_FORMATS_TEXT, isDiskFormat } from '../../shared/diskFormats';
 import { asSysprepError, InputError, NotFoundError, SysprepError, UnavailableError } from '../../shared/errors';
 import type { CheckDisksResult } from '../../shared/wireTypes';
 import type { CheckedDisk, DiskChecker } from '../inventory/DiskChecker';
@@ -75,8 +76,8 @@ function accept(reply: CheckDisksResult, disks: DiskInput[], a: AgentState): Che
   return reply.disks.map((c, i): CheckedDisk => {
     const field = `disks[${i}].path`;
     const asked = disks[i];
-    if (c.format !== 'qcow2' && c.format !== 'raw') {
-      throw new InputError(field, `${asked.path} is a ${c.format || 'unknown'} image: only qcow2 and raw disks are supported`, 'UNSUPPORTED_FORMAT', { path: asked.path });
+    if (!isDiskFormat(c.format)) {
+      throw new InputError(field, `${asked.path} is a ${c.format || 'unknown'} image: accepted formats are ${DISK_FORMATS_TEXT}`, 'UNSUPPORTED_FORMAT', { path: asked.path });
     }
     if (asked.format && asked.format !== c.format) {
       throw new InputError(`disks[${i}].format`, `is "${asked.format}" but ${asked.path} is a ${c.format} image`, 'FORMAT_MISMATCH', { path: asked.path });

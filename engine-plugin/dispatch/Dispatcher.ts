@@ -242,6 +242,7 @@ export class Dispatcher implements JobRunner {
         timeoutSeconds: this.config.jobTimeoutSec,
         requestedBy: leaf.requestedBy,
         labels: { engineJob: leaf.parentId ?? leaf.id, target: leaf.vmKey, name: leaf.target.name },
+        action: leaf.kind === 'sparsify' ? 'sparsify' : '',
       });
     } catch (err) {
       const e = asSysprepError(err);

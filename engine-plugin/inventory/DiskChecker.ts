@@ -5,6 +5,7 @@
 // caller's path: the agents are the ones that confine paths on the hosts that hold them.
 // A port (interface + token), so the inventory does not depend on the dispatcher;
 // dispatch/AgentDiskChecker.ts implements it.
+import type { DiskFormat } from '../../shared/diskFormats';
 import { ConflictError, SysprepError } from '../../shared/errors';
 import { DiskInUseError } from '../../shared/tools/qemuImg';
 import { assertDistinctDisks } from './diskInputs';
@@ -20,7 +21,7 @@ export interface CheckedDisk {
   /** The agent's storage root that holds realPath. */
   storageRoot: string;
   /** Probed by the agent (equal to the declared format, if any). */
-  format: 'qcow2' | 'raw';
+  format: DiskFormat;
   /** Host whose agent checked it. */
   hostId: string;
   /** A running QEMU (or another tool) holds the image's write lock. */

@@ -3,12 +3,12 @@
 // each disk once. Everything that needs the file system (realpath, roots, image probe)
 // is the agent's (DiskChecker.ts).
 import * as path from 'node:path';
+import { DISK_FORMATS_TEXT, isDiskFormat } from '../../shared/diskFormats';
 import { InputError } from '../../shared/errors';
 import type { DiskInput } from './InventoryActions';
 
 /** Disks of one VM or template (virt-sysprep takes them all as one guest). */
 export const MAX_DISKS = 16;
-const FORMATS = new Set(['qcow2', 'raw']);
 
 /** The disks, paths normalised (no "." or "//"); a typed error naming `disks[i].path` otherwise. */
 export function validateDiskInputs(disks: unknown): DiskInput[] {
@@ -21,7 +21,7 @@ export function validateDiskInputs(disks: unknown): DiskInput[] {
     if (p.includes('\0')) throw new InputError(field, 'contains a NUL byte');
     if (!path.isAbsolute(p)) throw new InputError(field, `must be an absolute path, got ${JSON.stringify(p)}`);
     if (p.split('/').includes('..')) throw new InputError(field, `".." is not allowed in disk paths (${p})`, 'PATH_TRAVERSAL');
-    if (d!.format !== undefined && !FORMATS.has(d!.format)) throw new InputError(`disks[${i}].format`, `must be "qcow2" or "raw", not ${JSON.stringify(d!.format)}`);
+    if (d!.format !== undefined && !isDiskFormat(d!.format)) throw new InputError(`disks[${i}].format`, `must be one of ${DISK_FORMATS_TEXT}, not ${JSON.stringify(d!.format)}`);
     return d!.format === undefined ? { path: path.normalize(p) } : { path: path.normalize(p), format: d!.format };
   });
   assertDistinctDisks(checked.map((d) => d.path));

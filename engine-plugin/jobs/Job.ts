@@ -13,8 +13,13 @@ export type { JobState };
 const FINAL: ReadonlySet<JobState> = new Set(FINAL_JOB_STATES);
 export const isFinal = (s: JobState) => FINAL.has(s);
 
-/** vm: one VM; pool, bulk, room: one child per VM; template: a seal; auto-reset: on clone or import; inspect: an OS inspection (run by the engine, inspection/InspectionService.ts). */
-export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset' | 'room' | 'inspect';
+/** vm: one VM; pool, bulk, room: one child per VM; template: a seal; auto-reset: on clone or import; inspect: an OS inspection (run by the engine, inspection/InspectionService.ts); sparsify: virt-sparsify --in-place of one VM or template. */
+export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset' | 'room' | 'inspect' | 'sparsify';
+
+/** What a leaf produced besides its state: a sparsify job's allocated bytes (all its disks). */
+export interface JobResult {
+  sparsify?: { allocatedBefore: number; allocatedAfter: number; bytesSaved: number };
+}
 
 export interface JobTarget {
   type: 'vm' | 'pool' | 'template' | 'vms' | 'room';
@@ -108,6 +113,8 @@ export interface Job {
   warnings?: JobWarning[];
   /** Bulk jobs: how many warnings their children have in all (absent: none). */
   warningCount?: number;
+  /** A succeeded sparsify job: the bytes it freed. */
+  result?: JobResult;
   /** Bulk jobs: the first children (all of them up to the asked limit) ... */
   children?: ChildSummary[];
   /** ... and how many there are in all (page through GET /jobs/{id}/children). */

@@ -20,7 +20,7 @@ import { asStepState, endSteps, stepEndOf } from '../../shared/endSteps';
 import { parseDetails } from '../../shared/grpc';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { Logger } from '../logger';
-import type { Job, JobErrorInfo, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
+import type { Job, JobErrorInfo, JobResult, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
 import { endedProgress, isFinal } from './Job';
 import { agentProgress } from './agentProgress';
 import { JobBus, JobEventMessage } from './JobBus';
@@ -57,6 +57,11 @@ function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | 
 
 /** A wire Warning as the job records it (an empty field is none). */
 const jobWarning = (w: { message: string; field: string }): JobWarning => (w.field ? { message: w.message, field: w.field } : { message: w.message });
+/** A sparsify job's bytes as the agent reported them (uint64 as decimal strings on the wire). */
+function agentResult(s: AgentJob['sparsify'] | AgentEvent['sparsify']): JobResult | undefined {
+  if (!s) return undefined;
+  return { sparsify: { allocatedBefore: Number(s.allocatedBefore), allocatedAfter: Number(s.allocatedAfter), bytesSaved: Number(s.bytesSaved) } };
+}
 
 interface Tally {
   total: number;
@@ -160,6 +165,8 @@ export class JobLifecycle {
     const event = AGENT_TRANSITION[ev.state];
     const next = (event && this.next(LEAF_TRANSITIONS, leaf.id, live.state, event)) || live.state;
     if (isFinal(next)) {
+      const result = agentResult(ev.sparsify);
+      if (result) this.store.setResult(leaf, result);
       this.finishLeaf(leaf, next as Ending, agentError(ev.error));
       return true;
     }
@@ -183,6 +190,8 @@ export class JobLifecycle {
       this.store.setWarnings(leaf, live.warnings);
     }
     if (job.progress) live.progress = agentProgress(job.progress, live.progress);
+    const result = agentResult(job.sparsify);
+    if (result) this.store.setResult(leaf, result);
     this.finishLeaf(leaf, event, agentError(job.error));
     return true;
   }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { Params, SECRET_KEYS } from '../../shared/catalog/customizations';
+import { SPARSIFY_FORMATS } from '../../shared/diskFormats';
 import { ConflictError, GuestOsMismatchError, InputError, NotFoundError, PermissionError, SysprepError } from '../../shared/errors';
 import { describeGuestOs, guestOsMismatches } from '../../shared/catalog/guestOsGuard';
 import { GuestOsSource } from '../inventory/GuestOsSource';
@@ -173,18 +174,49 @@ export class JobService {
   }
 
   async sealTemplate(ref: string, body: SysprepBody, caller: Caller): Promise<Job> {
-    const t = await requireTemplate(this.inventory, ref);
     const plan = this.plan(body, caller, 'template-seal');
+    const { t, key } = await this.writableTemplate(ref, caller, plan.dryRun);
+    const leaf = this.leaf({ type: 'template', id: t.id, name: t.name }, key, t.disks, undefined, { vm: t.name, index: 1, template: t.name }, plan, caller, 'template');
+    return this.submitSingle(leaf);
+  }
+
+  /**
+   * Sparsify a VM or a template (virt-sparsify --in-place on the agent: executeSparsify.ts):
+   * one leaf of kind `sparsify` under the same rules as a sysprep (the target down and
+   * idle, its disks workable, a template not backing clones), refused before anything
+   * runs when a disk is not qcow2 or raw. The job's `result.sparsify` has the bytes saved.
+   */
+  async sparsify(type: 'vm' | 'template', ref: string, body: { dryRun?: boolean }, caller: Caller): Promise<Job> {
+    if (caller.role === 'viewer') throw new PermissionError('FORBIDDEN', 'the viewer role may not start jobs');
+    const plan: Plan = { operations: [], params: {}, mode: 'in_place', dryRun: body.dryRun ?? false, needsSpace: false };
+    const sparsifiable = (disks: DiskRef[], what: string) => {
+      const bad = disks.find((d) => !(SPARSIFY_FORMATS as readonly string[]).includes(d.format));
+      if (bad) throw new ConflictError('UNSUPPORTED_FORMAT', `${what} has a ${bad.format} disk (${bad.path}): sparsify works on qcow2 and raw disks only (virt-sparsify --in-place needs discard)`, { disk: bad.path, format: bad.format });
+    };
+    if (type === 'vm') {
+      const vm = await requireVm(this.inventory, ref);
+      await this.authorizer.authorize(caller, [{ type: 'vm', id: vm.id, name: vm.name }]);
+      this.checkVm(vm);
+      sparsifiable(vm.disks, `VM "${vm.name}"`);
+      return this.submitSingle(this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, await this.contextOf(vm, 1), plan, caller, 'sparsify'));
+    }
+    const { t, key } = await this.writableTemplate(ref, caller, plan.dryRun);
+    sparsifiable(t.disks, `template "${t.name}"`);
+    return this.submitSingle(this.leaf({ type: 'template', id: t.id, name: t.name }, key, t.disks, undefined, { vm: t.name, index: 1, template: t.name }, plan, caller, 'sparsify'));
+  }
+
+  /** A template a job may write: authorized, backing no clone (unless a dry run), workable, idle. */
+  private async writableTemplate(ref: string, caller: Caller, dryRun: boolean): Promise<{ t: Template; key: string }> {
+    const t = await requireTemplate(this.inventory, ref);
     await this.authorizer.authorize(caller, [{ type: 'template', id: t.id, name: t.name }]);
     const clones = (await this.templateClones?.vmsOfTemplate(t.id)) ?? [];
-    if (clones.length && !plan.dryRun) {
+    if (clones.length && !dryRun) {
       throw new ConflictError('TEMPLATE_IN_USE', `template "${t.name}" backs ${clones.length} VM disk(s): writing it would corrupt them`, { vms: clones.slice(0, 20).map((v) => v.name) });
     }
     checkWorkable('template', t);
     const key = `template:${t.id}`;
     this.locks.checkIdle(key, `template "${t.name}"`);
-    const leaf = this.leaf({ type: 'template', id: t.id, name: t.name }, key, t.disks, undefined, { vm: t.name, index: 1, template: t.name }, plan, caller, 'template');
-    return this.submitSingle(leaf);
+    return { t, key };
   }
 
   async sysprepPool(ref: string, body: SysprepBody, caller: Caller): Promise<Job> {

@@ -5,7 +5,7 @@ import { inject, injectable } from 'tsyringe';
 import type Database from 'better-sqlite3';
 import { Db, sql } from '../db';
 import { Logger } from '../logger';
-import type { ChildSummary, Job, JobErrorInfo, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
+import type { ChildSummary, Job, JobErrorInfo, JobResult, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
 import { Slicer } from '../slicer';
 import { TOP_SCOPE, WriteBehind } from './WriteBehind';
 
@@ -15,6 +15,7 @@ interface Row {
   has_secrets: number; dispatched: number; cancel_requested: number; agent_seq: number;
   created_at: string; started_at: string | null; ended_at: string | null; progress: string; steps: string; error: string | null;
   warnings: string | null;
+  result?: string | null;
 }
 
 /** Children inlined in a bulk job by default; more with ?children=N or GET /jobs/{id}/children. */
@@ -42,6 +43,7 @@ function toJob(r: Row): Job {
     steps: JSON.parse(r.steps),
     error: r.error ? JSON.parse(r.error) : undefined,
     ...(r.warnings ? { warnings: JSON.parse(r.warnings) } : {}),
+    ...(r.result ? { result: JSON.parse(r.result) } : {}),
   };
 }
 
@@ -125,6 +127,7 @@ export class JobStore {
       parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
       steps: p('UPDATE jobs SET steps = ? WHERE id = ?'),
       warnings: p('UPDATE jobs SET warnings = ? WHERE id = ?'),
+      result: p('UPDATE jobs SET result = ? WHERE id = ?'),
     };
   }
 
@@ -308,6 +311,10 @@ export class JobStore {
     const startedAt = this.writes.pending(job.id, 'state')?.[1] ?? null;
     this.writes.drop(job.id, 'dispatched', 'state', 'progress');
     this.later(job, 'finish', this.stmt.finish, [state, startedAt, at, error ? JSON.stringify(error) : null, JSON.stringify(progress), JSON.stringify(steps), agentSeq, job.id]);
+  }
+  /** What a leaf produced (a sparsify job's bytes), written with its ending. */
+  setResult(job: JobRef, result: JobResult): void {
+    this.later(job, 'result', this.stmt.result, [JSON.stringify(result), job.id]);
   }
   /** An ended leaf's steps after its end (a room's follow-up steps: JobLifecycle.followUpStep). */
   setSteps(job: JobRef, steps: Step[]): void {

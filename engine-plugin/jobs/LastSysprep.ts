@@ -22,7 +22,7 @@ export type VmWithLastSysprep<T extends Vm = Vm> = T & { lastSysprep?: LastSyspr
 interface Row { vm_key: string; id: string; state: JobState; ended_at: string | null; host_id: string | null }
 
 const LATEST = `SELECT j.vm_key, j.id, j.state, j.ended_at, j.host_id FROM jobs j
-  JOIN (SELECT max(seq) AS seq FROM jobs WHERE vm_key IN (SELECT value FROM json_each(?)) AND kind <> 'inspect' GROUP BY vm_key) latest ON j.seq = latest.seq`; // an inspection is no sysprep
+  JOIN (SELECT max(seq) AS seq FROM jobs WHERE vm_key IN (SELECT value FROM json_each(?)) AND kind NOT IN ('inspect', 'sparsify') GROUP BY vm_key) latest ON j.seq = latest.seq`; // an inspection or a sparsify is no sysprep
 
 @injectable()
 export class LastSysprep {

@@ -6,6 +6,7 @@
 import type { GuestOs } from '../../shared/guestOs';
 import { LIBOSINFO_NS, osOfLibosinfoId } from './libosinfo';
 import { XMLParser } from 'fast-xml-parser';
+import { DISK_FORMATS_TEXT, isDiskFormat } from '../../shared/diskFormats';
 import type { DiskRef, VmStatus } from '../inventory/Inventory';
 
 /**
@@ -97,8 +98,7 @@ const asNode = (v: unknown): Node => (v && typeof v === 'object' && !Array.isArr
 const attr = (n: Node, name: string): string | undefined => (typeof n[`@${name}`] === 'string' ? (n[`@${name}`] as string) : undefined);
 const text = (v: unknown): string => (typeof v === 'string' ? v : typeof asNode(v)['#text'] === 'string' ? (asNode(v)['#text'] as string) : '').trim();
 
-/** Formats the agents work on; libvirt's default for a file disk without a driver type is raw. */
-const FORMATS = new Set(['qcow2', 'raw']);
+// libvirt's default for a file disk without a driver type is raw; libvirt and qemu name the formats alike.
 
 /** A <disk> of the domain XML as a DiskRef; undefined for a cdrom or floppy drive. */
 export function diskOf(disk: Node): DiskRef | undefined {
@@ -111,7 +111,7 @@ export function diskOf(disk: Node): DiskRef | undefined {
   if (type === 'file') {
     const file = attr(source, 'file');
     if (!file) return { path: `(${target}: no source file)`, format, unsupported: 'the disk has no source file' };
-    if (!FORMATS.has(format)) return { path: file, format, unsupported: `format "${format}": only qcow2 and raw disks are worked on` };
+    if (!isDiskFormat(format)) return { path: file, format, unsupported: `format "${format}": the disks worked on are ${DISK_FORMATS_TEXT}` };
     if (device === 'lun') return { path: file, format, unsupported: 'a "lun" device passes SCSI commands to the host: only plain disks are worked on' };
     return { path: file, format };
   }

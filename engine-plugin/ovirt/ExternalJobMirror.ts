@@ -51,6 +51,7 @@ function describe(job: Job): string {
     : job.kind === 'auto-reset' ? `automatic reset of VM ${job.target.name}`
     : job.kind === 'vm' ? `sysprep of VM ${job.target.name}`
     : job.kind === 'inspect' ? `inspection of ${job.target.type} ${job.target.name}`
+    : job.kind === 'sparsify' ? `sparsify of ${job.target.type} ${job.target.name}`
     : `sysprep of ${job.target.type === 'pool' ? `pool ${job.target.name}` : job.target.name}`;
   return `ovirt-sysprep: ${what}${job.profile ? ` (profile ${job.profile})` : ''}`;
 }

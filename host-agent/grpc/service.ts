@@ -168,6 +168,7 @@ function toStartRequest(req: ReceivedStartSysprepRequest): StartRequest {
     timeoutSeconds: req.timeoutSeconds,
     requestedBy: req.requestedBy,
     labels: req.labels,
+    action: req.action,
   };
 }
 

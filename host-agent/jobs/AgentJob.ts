@@ -132,6 +132,12 @@ export class AgentJob {
     this.enterPhase('starting-appliance');
   }
 
+  /** A sparsify run measured what it freed (reported on the job when it succeeds). */
+  sparsified(result: NonNullable<JobRecord['sparsify']>): void {
+    this.record.sparsify = result;
+    this.sink.save(this.record);
+  }
+
   /** The tool succeeded and the overlays are about to be committed (the job's last phase). */
   committing(): void {
     this.enterPhase('committing');
@@ -180,7 +186,7 @@ export class AgentJob {
     job.error = error
       ? { code: error.code, message: error.message, logPath: job.logPath, detailsJson: JSON.stringify(error.details) }
       : null;
-    this.transition(state, error?.message ?? (state === 'INCOMPLETE' ? 'job incomplete: see its warnings' : 'job succeeded'));
+    this.transition(state, error?.message ?? (state === 'INCOMPLETE' ? 'job incomplete: see its warnings' : job.sparsify ? `job succeeded: ${job.sparsify.bytesSaved} bytes freed` : 'job succeeded'));
   }
 
   private assertAllowed(to: JobStateName): void {
@@ -191,7 +197,8 @@ export class AgentJob {
     const job = this.record;
     this.assertAllowed(to);
     job.state = to;
-    this.sink.publish(job, this.fields('state', { message, error: job.error }));
+    const sparsify = to === 'SUCCEEDED' && job.sparsify ? { sparsify: job.sparsify } : {};
+    this.sink.publish(job, this.fields('state', { message, error: job.error, ...sparsify }));
   }
 
   private fields(type: string, f: Partial<EventFields>): EventFields {

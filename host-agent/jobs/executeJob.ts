@@ -29,6 +29,7 @@ import { SecretsDir } from '../storage/secretsDir';
 import { buildArgv } from '../sysprep/argv';
 import type { ProgressLine } from '../sysprep/progress';
 import { runSysprep } from '../sysprep/runner';
+import { VirtSparsify } from '../tools/virtSparsify';
 import { VirtSysprep } from '../tools/virtSysprep';
 import { Guestfish } from '../tools/guestfish';
 import { buildGuestfishPlan, hasWindowsParams } from '../windows/guestfishPlan';
@@ -40,6 +41,8 @@ export interface ExecutionDeps {
   qemuImg: QemuImg;
   virtSysprep: VirtSysprep;
   guestfish: Guestfish;
+  /** The sparsify action's tool (executeSparsify.ts). */
+  virtSparsify: VirtSparsify;
   hypervisor: Hypervisor;
   /** Private per-job directories for secret and script files. */
   secrets: SecretsDir;
@@ -102,7 +105,7 @@ function secretStrings(params: Record<string, unknown>): string[] {
 }
 
 /** The lock-checked probe again, just before work: DiskInUseError (DISK_IN_USE) if a VM came up meanwhile. */
-async function assertNotInUse(qemuImg: QemuImg, disks: { real: string; format: string }[]): Promise<void> {
+export async function assertNotInUse(qemuImg: QemuImg, disks: { real: string; format: string }[]): Promise<void> {
   for (const d of disks) await qemuImg.info(d.real, { format: d.format });
 }
 

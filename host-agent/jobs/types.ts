@@ -6,11 +6,17 @@ import type { Job, JobEvent, Warning } from '../../shared/wireTypes';
 export type JobStateName = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'INCOMPLETE' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
 export type ModeName = 'SAFE' | 'IN_PLACE';
 
-export interface JobRecord extends Omit<Job, 'state' | 'mode' | 'warnings'> {
+export type JobAction = 'sysprep' | 'sparsify';
+
+export interface JobRecord extends Omit<Job, 'state' | 'mode' | 'warnings' | 'action' | 'sparsify'> {
   state: JobStateName;
   mode: ModeName;
   /** The run's warnings (absent in a journal written before there were any). */
   warnings?: Warning[];
+  /** Absent in journals written before sparsify existed: sysprep. */
+  action?: JobAction;
+  /** A succeeded sparsify job: what it freed (bytes as decimal strings, like the wire's uint64). */
+  sparsify?: { allocatedBefore: string; allocatedAfter: string; bytesSaved: string } | null;
   /** Customisation keys requested (never their values). */
   paramKeys: string[];
   timeoutSec: number;
@@ -18,10 +24,12 @@ export interface JobRecord extends Omit<Job, 'state' | 'mode' | 'warnings'> {
   toolPid?: number;
 }
 
-export interface JobEventRecord extends Omit<JobEvent, 'state' | 'warning'> {
+export interface JobEventRecord extends Omit<JobEvent, 'state' | 'warning' | 'sparsify'> {
   state: JobStateName;
   /** On a `warning` event. */
   warning?: Warning | null;
+  /** Only on a succeeded sparsify job's final event. */
+  sparsify?: JobRecord['sparsify'];
 }
 
 export const FINAL: ReadonlySet<JobStateName> = FINAL_WIRE_STATES;

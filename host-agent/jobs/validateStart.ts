@@ -5,11 +5,13 @@
 // and are validated once, with the operations, against the catalog (resolveSpec).
 import * as path from 'node:path';
 import { OperationInfo } from '../../shared/catalog/operations';
+import { SPARSIFY_FORMATS } from '../../shared/diskFormats';
 import { InputError } from '../../shared/errors';
 import { resolveSpec } from '../../shared/spec';
-import { DiskChecker, openedAs } from '../storage/diskCheck';
+import { CheckedDisk, DiskChecker, openedAs } from '../storage/diskCheck';
 import type { JobWork } from './AgentJob';
-import { JobRecord, ModeName } from './types';
+import { sparsifyStep } from './executeSparsify';
+import { JobAction, JobRecord, ModeName } from './types';
 
 export interface StartRequest {
   jobId: string;
@@ -20,6 +22,8 @@ export interface StartRequest {
   timeoutSeconds?: number;
   requestedBy?: string;
   labels?: Record<string, string>;
+  /** "" or "sysprep" (default), or "sparsify" (executeSparsify.ts). */
+  action?: string;
 }
 
 export interface StartDefaults {
@@ -42,15 +46,21 @@ export function checkJobId(id: unknown): asserts id is string {
 
 export async function validateStart(req: StartRequest, d: StartDefaults, diskChecker: DiskChecker): Promise<{ record: JobRecord; work: JobWork }> {
   checkJobId(req.jobId);
+  const action = parseAction(req.action);
+  if (action === 'sparsify') checkSparsifyRequest(req);
   const disks = await diskChecker.check(req.disks, 'refuse');
-  const spec = resolveSpec({ operations: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only }, params: req.spec?.params }, d.operations);
-  const mode = parseMode(req.mode, d.defaultMode);
+  if (action === 'sparsify') checkSparsifyFormats(disks);
+  const spec = action === 'sparsify'
+    ? { operations: disks.map((_, i) => sparsifyStep(i)), params: {} }
+    : resolveSpec({ operations: { enable: req.spec?.enable, disable: req.spec?.disable, only: req.spec?.only }, params: req.spec?.params }, d.operations);
+  const mode = action === 'sparsify' ? 'IN_PLACE' : parseMode(req.mode, d.defaultMode);
   const timeoutSec = req.timeoutSeconds || d.defaultTimeoutSec;
   if (timeoutSec > MAX_TIMEOUT_SEC) throw new InputError('timeout_seconds', `must be at most ${MAX_TIMEOUT_SEC}`);
 
   const now = new Date().toISOString();
   const record: JobRecord = {
     id: req.jobId,
+    action,
     state: 'PENDING',
     disks: disks.map(openedAs),
     operations: spec.operations,
@@ -70,6 +80,32 @@ export async function validateStart(req: StartRequest, d: StartDefaults, diskChe
     timeoutSec,
   };
   return { record, work: { spec, disks } };
+}
+
+function parseAction(action: string | undefined): JobAction {
+  if (!action || action === 'sysprep') return 'sysprep';
+  if (action === 'sparsify') return 'sparsify';
+  throw new InputError('action', 'must be "sysprep" or "sparsify"');
+}
+
+/** A sparsify job runs no virt-sysprep: operations, customisations and safe mode do not apply. */
+function checkSparsifyRequest(req: StartRequest): void {
+  const s = req.spec ?? { params: {} };
+  for (const key of ['enable', 'disable', 'only'] as const) {
+    if (s[key]?.length) throw new InputError(`spec.${key}`, 'does not apply to a sparsify job (it runs virt-sparsify, no operation)');
+  }
+  const keys = Object.keys(s.params ?? {});
+  if (keys.length) throw new InputError(`spec.params.${keys[0]}`, 'does not apply to a sparsify job (it runs virt-sparsify, no customisation)');
+  if (req.mode === 'SAFE') throw new InputError('mode', 'a sparsify job runs in place only (it frees unused blocks; the guest\'s files are unchanged)');
+}
+
+/** virt-sparsify --in-place needs discard, which libguestfs offers on qcow2 and raw only. */
+function checkSparsifyFormats(disks: CheckedDisk[]): void {
+  disks.forEach((d, i) => {
+    if (!SPARSIFY_FORMATS.includes(d.format)) {
+      throw new InputError(`disks[${i}].path`, `${d.real} is a ${d.format} image: sparsify works on qcow2 and raw disks only (virt-sparsify --in-place needs discard, which qemu does not support for ${d.format} files)`, 'UNSUPPORTED_FORMAT');
+    }
+  });
 }
 
 function parseMode(mode: string | undefined, fallback: 'safe' | 'in_place'): ModeName {

@@ -2,19 +2,22 @@
 // CheckDisks (what the engine asks before a disk enters its inventory). For each disk,
 // in order, the first at fault failing the call with its field (`disks[i].path` or
 // `disks[i].format`):
-//  1. the declared format, if any, is "qcow2" or "raw";
+//  1. the declared format, if any, is one of the table's (shared/diskFormats.ts);
 //  2. the path is confined to a storage root (PathGuard: absolute, no `..`, realpath
 //     inside a root, a regular file or an allowed block device);
-//  3. qemu-img probes the image lock-checked. A disk a running QEMU holds is refused
-//     with DISK_IN_USE, or, when only checking, reported `inUse` and read shared (-U);
-//  4. the format is settled: an undeclared image must probe as qcow2 (raw is what
-//     qemu-img calls any file, and other formats can point outside the root: vmdk
-//     extents, descriptors); a qcow2 with an external data file is refused (its data
-//     lives elsewhere); a declared raw must look like a disk (rawPlausibility.ts);
+//  3. qemu-img probes the image lock-checked and WITHOUT a forced format. A disk a
+//     running QEMU holds is refused with DISK_IN_USE, or, when only checking, reported
+//     `inUse` and read shared (-U);
+//  4. the format is settled from the probe (formatProbe.ts): a declared format the image
+//     is not is FORMAT_MISMATCH; an undeclared image must not probe as raw (raw is what
+//     qemu-img calls any file); refused variants (vmdk streamOptimized or with extent
+//     files, non-qcow2 images with a parent, a qcow2 with an external data file); a
+//     declared raw must look like a disk (rawPlausibility.ts);
 //  5. every backing file down the chain is confined the same way (a qcow2 in a root
 //     backed by /etc/shadow or /dev/sda would show that file to the guest): a local
-//     path inside a root, qcow2 or raw, probed without opening its own backing file
-//     (plain `qemu-img info` opens no backing file, so no network URL is ever followed).
+//     path inside a root, an accepted format and variant, probed as recorded without
+//     opening its own backing file (plain `qemu-img info` opens no backing file, so no
+//     network URL is ever followed).
 // Read-only throughout: qemu-img info opens nothing for writing, the raw test reads the
 // first 4 KiB through a read-only descriptor, no lease is taken.
 import { constants } from 'node:fs';
@@ -22,10 +25,12 @@ import { open, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { InputError, SysprepError } from '../../shared/errors';
 import { DiskInUseError, ImageInfo, QemuImg, qemuImgMessage } from '../../shared/tools/qemuImg';
+import { DISK_FORMATS_TEXT, DiskFormat, isDiskFormat } from '../../shared/diskFormats';
+import { settleFormat, structureProblem } from './formatProbe';
 import { ConfinedPath, PathGuard } from './pathGuard';
 import { RAW_HEAD_BYTES, rawImageProblem } from './rawPlausibility';
 
-export type DiskFormat = 'qcow2' | 'raw';
+export type { DiskFormat };
 
 export interface CheckedDisk extends ConfinedPath {
   /** As asked. */
@@ -59,13 +64,13 @@ export class DiskChecker {
 
   private async checkOne(d: { path: string; format?: string }, field: string, policy: InUsePolicy): Promise<CheckedDisk> {
     const declared = d.format ?? '';
-    if (declared && declared !== 'qcow2' && declared !== 'raw') throw new InputError(`${field}.format`, 'must be "qcow2" or "raw"');
+    if (declared && !isDiskFormat(declared)) throw new InputError(`${field}.format`, `must be one of ${DISK_FORMATS_TEXT}`);
     const confined = await this.guard.confine(d.path, `${field}.path`);
     const notADisk = (why: string) => new InputError(`${field}.path`, `${confined.real} ${why}`, 'NOT_A_DISK');
 
     let info: ImageInfo;
     let inUse = false;
-    const probe = (shared: boolean) => this.qemuImg.info(confined.real, { format: declared || undefined, shared });
+    const probe = (shared: boolean) => this.qemuImg.info(confined.real, { shared });
     try {
       try {
         info = await probe(false);
@@ -80,11 +85,8 @@ export class DiskChecker {
       throw notADisk(`is not a ${declared || 'disk'} image: ${qemuImgMessage(err)}`);
     }
 
-    if (!declared && info.format === 'raw') {
-      throw notADisk('is not a recognised disk image (qemu-img sees raw data); declare format "raw" to use a raw image');
-    }
-    if (!declared && info.format !== 'qcow2') throw notADisk(`is a ${info.format} image; only qcow2 and raw images are accepted`);
-    if (info.dataFile) throw notADisk(`is a qcow2 image whose data lives in an external data file (${info.dataFile}); not accepted`);
+    const verdict = settleFormat(declared, info, confined.real);
+    if (!('format' in verdict)) throw new InputError(`${field}.${verdict.field}`, `${confined.real} ${verdict.why}`, verdict.code);
     const backingFile = await this.confineBackingChain(confined.real, info, `${field}.path`);
     if (declared === 'raw') {
       const problem = await rawProblem(confined.real, info.virtualSize);
@@ -94,7 +96,7 @@ export class DiskChecker {
     return {
       ...confined,
       path: d.path,
-      format: (declared || info.format) as DiskFormat,
+      format: verdict.format,
       virtualSize: info.virtualSize,
       actualSize: info.actualSize,
       backingFile,
@@ -127,14 +129,15 @@ export class DiskChecker {
         throw err;
       }
       const format = current.backingFormat;
-      if (format && format !== 'qcow2' && format !== 'raw') throw refuse(`is recorded as ${format}; only qcow2 and raw are accepted`);
+      if (format && !isDiskFormat(format)) throw refuse(`is recorded as ${format}; accepted formats: ${DISK_FORMATS_TEXT}`);
       try {
+        // As qemu will open it: with the recorded format (a raw backing file is never probed).
         current = await this.qemuImg.info(backing.real, { format, shared: true });
       } catch (err) {
         throw refuse(`is not a ${format ?? 'disk'} image: ${qemuImgMessage(err)}`);
       }
-      if (current.format !== 'qcow2' && current.format !== 'raw') throw refuse(`is a ${current.format} image; only qcow2 and raw are accepted`);
-      if (current.dataFile) throw refuse(`has an external data file (${current.dataFile}); not accepted`);
+      const problem = structureProblem(current, backing.real);
+      if (problem) throw new InputError(field, `the backing file ${named} of ${image} ${problem.why}`, problem.code);
       first ||= backing.real;
       image = backing.real;
     }

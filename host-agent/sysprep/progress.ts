@@ -58,9 +58,24 @@ export function phaseAfter(current: string | undefined, line: ProgressLine): Job
   return line.kind === 'appliance-up' || line.kind === 'operation' ? 'operations' : null;
 }
 
-const TOOL_ERROR = /^virt-sysprep: error: (.*)$/;
+const TOOL_ERROR = /^virt-(?:sysprep|sparsify): error: (.*)$/;
 
-/** The message of a `virt-sysprep: error: ...` line, or null. */
+/** The message of a `virt-sysprep: error: ...` (or virt-sparsify's) line, or null. */
+/**
+ * virt-sparsify --in-place's stdout: its steps are stamped like virt-sysprep's
+ * (`[  95.6] Trimming /dev/sda1`); the first trim starts `operation` (the disk's step of
+ * a sparsify job, once per disk however many filesystems it trims): the appliance is up.
+ */
+export function sparsifyLineParser(operation: string): (line: string) => ProgressLine | null {
+  let started = false;
+  return (line) => {
+    const p = parseProgressLine(line);
+    if (started || p?.kind !== 'step' || !/^Trimming /.test(p.text)) return p;
+    started = true;
+    return { kind: 'operation', elapsed: p.elapsed, operation };
+  };
+}
+
 export function parseToolError(line: string): string | null {
   return TOOL_ERROR.exec(line)?.[1] ?? null;
 }

@@ -1,4 +1,6 @@
-// Runs one virt-sysprep process for one job (all of the VM's disks in one guest):
+// Runs one libguestfs tool process for one job (virt-sysprep with all of the VM's disks
+// in one guest; guestfish for Windows customisations; virt-sparsify for the sparsify
+// action, with its own stdout parser):
 // stdout+stderr into the job's log file (line by line, with what the trace shows of
 // secrets cut out, traceRedaction.ts), progress parsed line by line (operations from
 // stdout, the appliance's start from the stderr trace), `warning:` lines from either
@@ -12,7 +14,7 @@ import type { SpawnedGroup } from '../../shared/tools/exec';
 import { LineSplitter, parseProgressLine, parseToolError, parseTraceLine, parseWarningLine, ProgressLine } from './progress';
 import { TraceRedactor } from './traceRedaction';
 
-/** A libguestfs tool run this way: virt-sysprep, or guestfish for the Windows customisations. */
+/** A libguestfs tool run this way: virt-sysprep, guestfish for the Windows customisations, virt-sparsify. */
 export interface ToolProcess {
   /** As messages and the log name it. */
   readonly name: string;
@@ -32,6 +34,8 @@ export interface RunOptions {
   secrets?: readonly string[];
   /** Called once the process is spawned (tests and the journal use the pid). */
   onSpawn?(pid: number): void;
+  /** Its stdout parser (default: virt-sysprep's, parseProgressLine). */
+  parseStdout?(line: string): ProgressLine | null;
 }
 
 /** The typed error an abort carries (cancel, lease lost), or a plain cancel. */
@@ -41,6 +45,7 @@ export function abortReason(signal: AbortSignal): SysprepError {
 
 export async function runSysprep(tool: ToolProcess, opts: RunOptions): Promise<void> {
   if (opts.signal.aborted) throw abortReason(opts.signal);
+  const parseStdout = opts.parseStdout ?? parseProgressLine;
   const log = createWriteStream(opts.logPath, { flags: 'a', mode: 0o640 });
   log.write(`# ${tool.name} ${opts.argv.join(' ')}\n`);
   const proc = tool.spawn(opts.argv, { env: opts.env, timeoutMs: opts.timeoutMs, signal: opts.signal });
@@ -56,7 +61,7 @@ export async function runSysprep(tool: ToolProcess, opts: RunOptions): Promise<v
       lastError = parseToolError(redacted) ?? lastError;
       const warning = parseWarningLine(redacted);
       if (warning !== null) opts.onWarning?.(warning);
-      const parsed = progress ? parseProgressLine(line) : parseTraceLine(line);
+      const parsed = progress ? parseStdout(line) : parseTraceLine(line);
       if (parsed) opts.onProgress(parsed);
     };
     stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')).forEach(logged));

@@ -19,6 +19,10 @@ export interface ImageInfo {
   backingFormat?: string;
   /** qcow2 external data file (where the guest's data really goes), if any. */
   dataFile?: string;
+  /** vmdk: the variant (`monolithicSparse`, `streamOptimized`, `monolithicFlat`, ...). */
+  createType?: string;
+  /** vmdk: the files that hold the guest's data (the image itself for monolithicSparse). */
+  extents?: string[];
   /** The image's internal snapshots (qcow2 snapshot table), in table order; empty: none. */
   snapshots: InternalSnapshot[];
 }
@@ -81,6 +85,8 @@ export class QemuImg {
         fullBackingFilename: j['full-backing-filename'],
         backingFormat: j['backing-filename-format'],
         dataFile: j['format-specific']?.data?.['data-file'],
+        createType: j['format-specific']?.data?.['create-type'],
+        extents: (j['format-specific']?.data?.extents as { filename?: string }[] | undefined)?.map((e) => String(e.filename ?? '')),
         snapshots: ((j.snapshots ?? []) as Record<string, unknown>[]).map((x) => ({
           id: String(x.id),
           name: String(x.name),

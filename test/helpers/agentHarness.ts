@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { startAgent, RunningAgent } from '../../host-agent/agent';
 import type { AgentConfig } from '../../host-agent/config';
 import { AgentClient } from '../../shared/agentClient';
+import { SysprepError } from '../../shared/errors';
 import type { Job } from '../../shared/wireTypes';
 import { copyGuestImage } from './guestImage';
 import { makeTestPki, TestPki } from './tls';
@@ -133,4 +134,11 @@ export async function until(predicate: () => boolean | Promise<boolean>, timeout
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The typed error of a rejected call (a call that succeeds fails the test). */
+export async function refusal(call: Promise<unknown>): Promise<SysprepError> {
+  const err = await call.then(() => undefined, (e) => e);
+  if (!(err instanceof SysprepError)) throw new Error(`expected a refusal, got ${JSON.stringify(err)}`);
+  return err;
 }

@@ -3,6 +3,7 @@
 // an import starts the VM's automatic reset, which the command follows like a sysprep
 // unless --no-wait. With inventory = ovirt the engine refuses them (NOT_SUPPORTED).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DISK_FORMATS } from '../../../shared/diskFormats';
 import { EXIT } from '../exitCodes';
 import { describeError } from '../format';
 import type { JobLike } from '../JobProgress';
@@ -23,7 +24,7 @@ function sizeArg(v: string): number {
 const disksOption = (cmd: Command) =>
   cmd
     .requiredOption('--disk <path>', 'disk image path as the host agent sees it (repeat for several disks, in order)', collect)
-    .addOption(new Option('--format <format>', 'format of the disks (default: probed by the agent)').choices(['qcow2', 'raw']));
+    .addOption(new Option('--format <format>', 'format of the disks (default: probed by the agent)').choices(DISK_FORMATS));
 const disksOf = (o: { disk: string[]; format?: string }) => o.disk.map((path) => (o.format ? { path, format: o.format } : { path }));
 
 export function inventoryCommands(ctx: CommandContext, groups: { vm: Command; pool: Command; template: Command }): void {

@@ -7,8 +7,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { SysprepError } from '../../../shared/errors';
-import { fixtureDisk, startTestAgent, TestAgent, until } from '../../helpers/agentHarness';
+import { fixtureDisk, refusal, startTestAgent, TestAgent, until } from '../../helpers/agentHarness';
 
 jest.setTimeout(300_000);
 
@@ -32,13 +31,6 @@ function snapshot(dir: string, hash = false): Record<string, string> {
   };
   walk(dir);
   return out;
-}
-
-/** The typed error of a rejected call. */
-async function refusal(call: Promise<unknown>): Promise<SysprepError> {
-  const err = await call.then(() => undefined, (e) => e);
-  if (!(err instanceof SysprepError)) throw new Error(`expected a refusal, got ${JSON.stringify(err)}`);
-  return err;
 }
 
 describe('CheckDisks', () => {
@@ -119,7 +111,8 @@ describe('CheckDisks', () => {
     ['an empty file declared raw', () => ({ path: path.join(root, 'empty.raw'), format: 'raw' }), 'invalid', 'NOT_A_DISK', 'disks[0].path', /empty/],
     ['a raw image not declared raw', () => ({ path: raw }), 'invalid', 'NOT_A_DISK', 'disks[0].path', /declare format "raw"/],
     ['a raw image declared qcow2', () => ({ path: raw, format: 'qcow2' }), 'invalid', 'NOT_A_DISK', 'disks[0].path', /not a qcow2 image/],
-    ['an unknown format', () => ({ path: qcow2, format: 'vmdk' }), 'invalid', 'INVALID_ARGUMENT', 'disks[0].format', /must be "qcow2" or "raw"/],
+    ['an unknown format', () => ({ path: qcow2, format: 'qed' }), 'invalid', 'INVALID_ARGUMENT', 'disks[0].format', /must be one of "qcow2", "raw", "vmdk"/],
+    ['a qcow2 declared vmdk', () => ({ path: qcow2, format: 'vmdk' }), 'invalid', 'FORMAT_MISMATCH', 'disks[0].format', /declared "vmdk" but is a qcow2 image/],
     ['/etc/shadow', () => ({ path: '/etc/shadow', format: 'raw' }), 'denied', 'PATH_OUTSIDE_ROOTS', 'disks[0].path', /outside the storage roots/],
     ['/proc/self/environ', () => ({ path: '/proc/self/environ', format: 'raw' }), 'denied', 'PATH_OUTSIDE_ROOTS', 'disks[0].path', /outside the storage roots/],
     ['/dev/zero', () => ({ path: '/dev/zero', format: 'raw' }), 'denied', 'PATH_OUTSIDE_ROOTS', 'disks[0].path', /outside the storage roots/],

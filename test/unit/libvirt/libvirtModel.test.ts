@@ -69,18 +69,24 @@ describe('domain XML -> disks', () => {
     <disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='/dev/vg0/web'/><target dev='vda' bus='virtio'/></disk>
     <disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='nbd' name='export1'><host name='127.0.0.1' port='10809'/></source><target dev='vdb' bus='virtio'/></disk>
     <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='default' volume='web.qcow2'/><target dev='vdc' bus='virtio'/></disk>
-    <disk type='file' device='disk'><driver name='qemu' type='vmdk'/><source file='/img/w.vmdk'/><target dev='vdd' bus='virtio'/></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='qed'/><source file='/img/w.qed'/><target dev='vdd' bus='virtio'/></disk>
     <disk type='file' device='lun'><driver name='qemu' type='raw'/><source file='/img/l.img'/><target dev='sda' bus='scsi'/></disk>
     <disk type='nvme' device='disk'><driver name='qemu' type='raw'/><source type='pci' namespace='1'/><target dev='vde' bus='virtio'/></disk>`));
     expect(disks.map((d) => [d.path, d.format, d.unsupported?.split(':')[0] ?? d.unsupported])).toEqual([
       ['/dev/vg0/web', 'raw', 'a block device (type "block")'],
       ['nbd://127.0.0.1/export1', 'raw', 'a network disk (protocol "nbd")'],
       ['default/web.qcow2', 'qcow2', 'a storage-pool volume (type "volume")'],
-      ['/img/w.vmdk', 'vmdk', 'format "vmdk"'],
+      ['/img/w.qed', 'qed', 'format "qed"'],
       ['/img/l.img', 'raw', 'a "lun" device passes SCSI commands to the host'],
       ['(vde)', 'raw', 'a disk of type "nvme"'],
     ]);
     for (const d of disks) expect(d.unsupported).toBeTruthy();
+  });
+
+  it('accepts the vmdk, vpc, vhdx and vdi file disks the agents work on (issue 15)', () => {
+    const { disks } = parseDomainXml(domain(['vmdk', 'vpc', 'vhdx', 'vdi'].map((f, i) => `
+    <disk type='file' device='disk'><driver name='qemu' type='${f}'/><source file='/img/w.${f}'/><target dev='vd${'abcd'[i]}' bus='virtio'/></disk>`).join('')));
+    expect(disks).toEqual(['vmdk', 'vpc', 'vhdx', 'vdi'].map((f) => ({ path: `/img/w.${f}`, format: f })));
   });
 
   it('reads a single disk as a list, and a domain without disks', () => {
