@@ -10,7 +10,7 @@ import { SPARSIFY_FORMATS } from '../../shared/diskFormats';
 import { ConflictError, GuestOsMismatchError, InputError, NotFoundError, PermissionError, SysprepError } from '../../shared/errors';
 import { describeGuestOs, guestOsMismatches } from '../../shared/catalog/guestOsGuard';
 import { GuestOsSource } from '../inventory/GuestOsSource';
-import { checkSelection, OperationSelection, resolveSpec } from '../../shared/spec';
+import { checkSelection, OperationSelection, resolveSpec, validateParams } from '../../shared/spec';
 import { Inventory } from '../inventory/Inventory';
 import type { DiskRef, Template, Vm } from '../inventory/Inventory';
 import { TemplateClones } from '../inventory/TemplateClones';
@@ -119,6 +119,12 @@ export class JobService {
     }
     // A request's lists add to the profile's; `replace` names those it replaces.
     checkReplace(body);
+    // The request's own values are checked first, so an error names the field as the
+    // request wrote it: merged, its list items sit behind the profile's (truncate[0] -> [1]).
+    if (body.params) {
+      validatePatternParams(body.params);
+      validateParams(renderParams(body.params, SAMPLE_CONTEXT));
+    }
     const params = mergeParams({ params: profile?.params }, body);
     validatePatternParams(params);
     const spec = resolveSpec({ operations: selection, params: renderParams(params, SAMPLE_CONTEXT) }, known);

@@ -12,7 +12,7 @@ import { app } from './state.js';
 
 const FINAL = new Set(FINAL_JOB_STATES);
 const STATES = JOB_STATES;
-const KINDS = ['vm', 'bulk', 'pool', 'template', 'auto-reset'];
+const KINDS = ['vm', 'bulk', 'pool', 'room', 'template', 'auto-reset', 'inspect', 'sparsify'];
 const LIST_POLL_MS = 4000;
 const LIST_LIMIT = 100;
 

@@ -218,7 +218,7 @@ function optionsSection() {
 
 /** The widget builders by the catalog's `widget` name (shared/catalog/Customization.ts). */
 const WIDGETS = {
-  hostname: (c, id, d, ctx) => hostnameWidget(id, d, ctx.contexts, c.placeholder),
+  hostname: (c, id, d, ctx) => hostnameWidget(id, d, ctx.contexts, c.placeholder, c.label),
   password: (c, id, d, ctx) => passwordWidget(id, d, ctx.disabled),
   users: (c, id, d) => usersWidget(id, d, !app.isAdmin()),
   timezone: (c, id, d) => timezoneWidget(id, d, c.placeholder),
@@ -280,9 +280,9 @@ function fieldFor(c, contexts) {
 
 const lines = (text) => text.split('\n').map((s) => s.trim()).filter(Boolean);
 
-function hostnameWidget(id, describedBy, contexts, placeholder) {
+function hostnameWidget(id, describedBy, contexts, placeholder, label) {
   const input = h('input', { id, type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder, 'aria-describedby': `${describedBy} ${id}-preview` });
-  const preview = h('ul', { class: 'preview', id: `${id}-preview`, 'aria-label': 'Hostnames of the first VMs', 'aria-live': 'polite' });
+  const preview = h('ul', { class: 'preview', id: `${id}-preview`, 'aria-label': `${label} of the first VMs`, 'aria-live': 'polite' });
   const el = h('div', { class: 'hostname' }, input, preview);
   return {
     el,
@@ -418,7 +418,8 @@ function listWidget(id, describedBy, disabled, placeholder = 'one per line') {
   return {
     el: area,
     read: () => (lines(area.value).length ? lines(area.value) : undefined),
-    set: (v) => { area.value = Array.isArray(v) ? v.join('\n') : ''; },
+    // A single word where a list may stand (a profile's `identity: all`) is a one-line list.
+    set: (v) => { area.value = Array.isArray(v) ? v.join('\n') : typeof v === 'string' ? v : ''; },
   };
 }
 

@@ -347,7 +347,7 @@ function buildCases(s: Stack, vm: string, gold: string, outside: string, cases: 
     ['relative path', { path: 'gold.qcow2' }, 'disks[0].path'],
     ['empty path', { path: '' }, 'disks[0].path'],
     ['path number', { path: 7 }, 'disks[0].path'],
-    ['format vmdk', { path: gold, format: 'vmdk' }, 'disks[0].format'],
+    ['format qed', { path: gold, format: 'qed' }, 'disks[0].format'],
     ['unknown disk key', { path: gold, bus: 'virtio' }, 'disks[0].bus'],
     ['/etc/shadow', { path: '/etc/shadow' }, 'disks[0].path'],
     ['/etc/shadow as raw', { path: '/etc/shadow', format: 'raw' }, 'disks[0].path'],

@@ -72,7 +72,7 @@ describe('Windows guests on libvirt (phony image, real agent)', () => {
     expect(linux.body.error).toMatchObject({ code: 'GUEST_OS_MISMATCH', details: { fields: ['operations.customize', 'operations.ssh-hostkeys', 'params.hostname', 'params.delete'] } });
     const profile = await s.api('POST', `/vms/${VM}/sysprep`, { profile: 'clone-reset' });
     expect(profile.status).toBe(422);
-    expect(profile.body.error.details.fields).toEqual(expect.arrayContaining(['operations.machine-id', 'operations.net-hwaddr', 'params.hostname', 'params.delete']));
+    expect(profile.body.error.details.fields).toEqual(expect.arrayContaining(['operations.machine-id', 'operations.net-hwaddr', 'params.hostname', 'params.identity']));
     expect((await s.api('GET', `/jobs?vm=${vmId}`)).body.items.length).toBe(jobsBefore);
     expect(await sha256File(disk)).toBe(before);
 

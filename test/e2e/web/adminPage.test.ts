@@ -106,7 +106,7 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
     await dialog.getByLabel('Start from profile').selectOption('clone-reset');
     const hostname = dialog.getByLabel('Hostname', { exact: true });
     expect(await hostname.inputValue()).toBe('${vm}');
-    expect(await dialog.locator('.preview').innerText()).toMatch(/web-1 → web-1\s+web-2 → web-2/);
+    expect(await dialog.locator('#param-hostname-preview').innerText()).toMatch(/web-1 → web-1\s+web-2 → web-2/);
 
     const ids = [vms['web-1'].id, vms['web-2'].id];
     const apiMessage = async (value: string) => {
@@ -134,7 +134,7 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
   it('runs a reset of two VMs and shows the progress bars reach 100 %', async () => {
     const dialog = page.locator('dialog[open]');
     await dialog.getByLabel('Hostname', { exact: true }).fill('${vm}-reset');
-    expect(await dialog.locator('.preview').innerText()).toMatch(/web-1 → web-1-reset\s+web-2 → web-2-reset/);
+    expect(await dialog.locator('#param-hostname-preview').innerText()).toMatch(/web-1 → web-1-reset\s+web-2 → web-2-reset/);
     await dialog.getByRole('button', { name: 'Run sysprep' }).click();
     await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/);
     resetJob = decodeURIComponent(page.url().split('#/jobs/')[1]);

@@ -156,7 +156,7 @@ describe('sysprep dialog (Chromium, catalog-generated, shared checks)', () => {
       expect(await dialog.locator('#param-hostname-error').textContent()).toBe(await apiMessage({ hostname: bad }, 'params.hostname'));
     }
     await hostname.fill('${vm}-a');
-    expect(await dialog.locator('.preview').innerText()).toMatch(/web-1 → web-1-a/);
+    expect(await dialog.locator('#param-hostname-preview').innerText()).toMatch(/web-1 → web-1-a/);
 
     await dialog.getByRole('button', { name: 'Add a user' }).click();
     await dialog.getByLabel('User name').fill('admin');
