@@ -1,16 +1,13 @@
 // virt-sysprep wrapper: the installed tool's version and operations, and a run in its
-// own process group (shared/tools/exec.ts, the one spawn site) so that stopping it
-// stops the libguestfs appliance too.
+// own process group (groupTool.ts).
 import { OperationInfo, parseOperationList } from '../../shared/catalog/operations';
-import { run, spawnGroup, SpawnedGroup } from '../../shared/tools/exec';
-import type { ToolProcess } from '../sysprep/runner';
+import { run } from '../../shared/tools/exec';
+import { GroupTool } from './groupTool';
 
-/** Between SIGTERM and SIGKILL when a run is stopped: lets the tool tear its appliance down. */
-const KILL_GRACE_MS = 3_000;
-
-export class VirtSysprep implements ToolProcess {
-  readonly name = 'virt-sysprep';
-  constructor(private readonly bin: string) {}
+export class VirtSysprep extends GroupTool {
+  constructor(bin: string) {
+    super('virt-sysprep', bin);
+  }
 
   async version(): Promise<string> {
     const { stdout } = await run(this.bin, ['--version']);
@@ -20,9 +17,5 @@ export class VirtSysprep implements ToolProcess {
   async listOperations(): Promise<OperationInfo[]> {
     const { stdout } = await run(this.bin, ['--list-operations']);
     return parseOperationList(stdout);
-  }
-
-  spawn(argv: string[], opts: { env: NodeJS.ProcessEnv; timeoutMs: number; signal: AbortSignal }): SpawnedGroup {
-    return spawnGroup(this.bin, argv, { ...opts, killGraceMs: KILL_GRACE_MS });
   }
 }
