@@ -14,6 +14,7 @@ import { Customization, entry, FilePlanner, osOf, toolFlagOf } from './Customiza
 import { groupsScript, usersScript } from './guest/accounts';
 import { filesScript } from './guest/files';
 import { firewallScript } from './guest/firewall';
+import { hostnameScript } from './guest/hostname';
 import { keyboardScript } from './guest/keyboard';
 import { localeScript } from './guest/locale';
 import { servicesScript } from './guest/services';
@@ -182,7 +183,7 @@ function scriptEntry<T>({ script, ...c }: ScriptEntry<T>): Customization<T> {
 export const CUSTOMIZATIONS: readonly Customization[] = bake([
   entry({
     key: 'hostname',
-    flag: '--hostname',
+    flag: '--hostname, --run',
     label: 'Hostname',
     help: 'Set the hostname of the guest',
     secret: false,
@@ -193,7 +194,9 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
     placeholder: '${vm}',
     cli: cliText('--hostname <pattern>', 'Set the hostname of the guest; ${vm} ${pool} ${index} ${template} are replaced per VM'),
     schema: v.hostname,
-    toArgs: (value) => ['--hostname', value],
+    // The tool's own step, then a check that writes /etc/hostname where the tool could not
+    // (guest/hostname.ts: virt-customize 1.48 does not know Rocky or AlmaLinux).
+    toArgs: (value, files) => ['--hostname', value, ...runScript(hostnameScript(value), files)],
   }),
   entry({
     key: 'rootPassword',

@@ -286,7 +286,7 @@ export const IDENTITY_ITEMS: readonly IdentityItem[] = [
     action: 'edit',
     reason: 'clones with one host name collide in DNS, DHCP and monitoring',
     source: 'hostname(5), virt-customize(1) --hostname',
-    coveredBy: { operation: 'customize', families: ALL, since: OLDEST_TOOL, partial: "only when --hostname is given (the profiles give the VM's name, or localhost for a template)" },
+    coveredBy: { operation: 'customize', families: ALL, since: OLDEST_TOOL, partial: "only when --hostname is given (the profiles give the VM's name, or localhost for a template); 1.48 does not know Rocky or AlmaLinux, where the hostname entry's script writes /etc/hostname (decision 52)" },
     by: 'tool',
   },
   {

@@ -46,6 +46,12 @@ export function setVariableCommands(path: string, settings: ReadonlyArray<readon
   ];
 }
 
+/** `if the settings file at PATH has a NAME= line`: the test part of an if/elif. */
+export function hasVariableLine(path: string, name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`hasVariableLine: bad variable name ${name}`);
+  return `grep -Eq ${shQuote(`^[[:space:]]*${name}=`)} ${shQuote(path)}`;
+}
+
 /** `if COMMAND is installed in the guest`: the test part of an if/elif. */
 export const hasCommand = (command: string): string => `command -v ${shQuote(command)} >/dev/null 2>&1`;
 

@@ -51,19 +51,19 @@ describe('AgentJob', () => {
 
   it('a warning that a requested customisation was not applied: every warning kept and published, the job ends INCOMPLETE', async () => {
     const { job, states } = newJob();
-    job.record.paramKeys = ['hostname'];
+    job.record.paramKeys = ['timezone'];
     job.record.operations = ['customize'];
     const warnings: unknown[] = [];
     (job as unknown as { sink: JobSink }).sink.publish = (_j, e) => (e.type === 'state' ? states.push(e.state) : e.type === 'warning' && warnings.push(e.warning));
     await job.run(async (j) => {
       j.onProgress({ kind: 'operation', elapsed: 1, operation: 'customize' });
-      j.onWarning('hostname could not be set for this type of guest');
+      j.onWarning('timezone could not be set for this type of guest');
       j.onWarning('random seed could not be set for this type of guest');
       j.onWarning('something the job did not ask about');
       j.onWarning('Guestfs.Error("debug: ") (ignored)'); // our -v flags' artifact: not on the job
     }, log);
     const expected = [
-      { message: 'hostname could not be set for this type of guest', field: 'params.hostname' },
+      { message: 'timezone could not be set for this type of guest', field: 'params.timezone' },
       { message: 'random seed could not be set for this type of guest', field: '' },
       { message: 'something the job did not ask about', field: '' },
     ];
