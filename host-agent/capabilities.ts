@@ -33,6 +33,7 @@ export async function describeCapabilities(
     storageRoots,
     maxConcurrentJobs: opts.maxJobs,
     runningJobs: opts.runningJobs,
+    maxBatchSize: 0, // issue 16: batch mode is not wired yet
     blockDevicesAllowed: opts.allowBlockDevices,
     minFreeBytesForPackages: String(opts.minFreeBytesForPackages),
   };

@@ -1,14 +1,14 @@
 // The agent's job record and event, shaped like the wire messages (shared/wireTypes)
 // so the gRPC layer returns them as they are.
 import { FINAL_WIRE_STATES } from '../../shared/jobStates';
-import type { Job, JobEvent, Warning } from '../../shared/wireTypes';
+import type { BatchOutcome, Job, JobEvent, Warning } from '../../shared/wireTypes';
 
 export type JobStateName = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'INCOMPLETE' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
 export type ModeName = 'SAFE' | 'IN_PLACE';
 
 export type JobAction = 'sysprep' | 'sparsify';
 
-export interface JobRecord extends Omit<Job, 'state' | 'mode' | 'warnings' | 'action' | 'sparsify'> {
+export interface JobRecord extends Omit<Job, 'state' | 'mode' | 'warnings' | 'action' | 'sparsify' | 'batch'> {
   state: JobStateName;
   mode: ModeName;
   /** The run's warnings (absent in a journal written before there were any). */
@@ -17,6 +17,8 @@ export interface JobRecord extends Omit<Job, 'state' | 'mode' | 'warnings' | 'ac
   action?: JobAction;
   /** A succeeded sparsify job: what it freed (bytes as decimal strings, like the wire's uint64). */
   sparsify?: { allocatedBefore: string; allocatedAfter: string; bytesSaved: string } | null;
+  /** A member of a batch (issue 16): how it was run (absent: not a batch member). */
+  batch?: BatchOutcome | null;
   /** Customisation keys requested (never their values). */
   paramKeys: string[];
   timeoutSec: number;
