@@ -87,8 +87,10 @@ export interface EngineConfig {
   hosts: HostConfig[];
   /** Client certificate for mutual TLS to the agents; null: plaintext (loopback agents only). */
   agentTls: TlsFiles | null;
-  /** Jobs in flight per host; 0: what the agent reports as its own limit. */
+  /** Jobs in flight per host; 0: what the agent reports as its own limit. A batch counts once. */
   maxJobsPerHost: number;
+  /** VMs per batch (one appliance for all, issue 16); 0 or 1: one VM per run. Capped by the agent's max_batch_size. */
+  batchSize: number;
   /** Per-run timeout passed to the agents; 0: the agent's default. */
   jobTimeoutSec: number;
   /** How long a dispatched job may stay out of reach before it is failed with AGENT_LOST. */
@@ -120,6 +122,7 @@ export function defaultConfig(): EngineConfig {
     hosts: [],
     agentTls: null,
     maxJobsPerHost: 0,
+    batchSize: 8,
     jobTimeoutSec: 0,
     agentLostTimeoutSec: 120,
     healthIntervalSec: 15,
@@ -170,6 +173,7 @@ export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: stri
   log_level: (c, v) => { c.logLevel = v; },
   log_file: (c, v) => { c.logFile = v; },
   max_jobs_per_host: (c, v, f) => { c.maxJobsPerHost = int(f, 'max_jobs_per_host', v); },
+  batch_size: (c, v, f) => { c.batchSize = int(f, 'batch_size', v); },
   job_timeout_sec: (c, v, f) => { c.jobTimeoutSec = int(f, 'job_timeout_sec', v); },
   agent_lost_timeout_sec: (c, v, f) => { c.agentLostTimeoutSec = int(f, 'agent_lost_timeout_sec', v); },
   health_interval_sec: (c, v, f) => { c.healthIntervalSec = int(f, 'health_interval_sec', v); },

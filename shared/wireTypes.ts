@@ -7,6 +7,7 @@ export type { JobEventBatch__Output as JobEventBatch } from './wire/ovirt_syspre
 export type { JobError__Output as JobError } from './wire/ovirt_sysprep/v1/JobError';
 export type { Warning__Output as Warning } from './wire/ovirt_sysprep/v1/Warning';
 export type { BatchOutcome__Output as BatchOutcome } from './wire/ovirt_sysprep/v1/BatchOutcome';
+export type { BatchRef } from './wire/ovirt_sysprep/v1/BatchRef';
 export type { Capabilities__Output as Capabilities } from './wire/ovirt_sysprep/v1/Capabilities';
 export type { OperationList__Output as OperationList } from './wire/ovirt_sysprep/v1/OperationList';
 export type { InspectResult__Output as InspectResult } from './wire/ovirt_sysprep/v1/InspectResult';

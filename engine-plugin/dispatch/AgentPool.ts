@@ -130,6 +130,11 @@ export class AgentPool {
     return this.config.maxJobsPerHost || this.agents.get(hostId)?.capabilities?.maxConcurrentJobs || 1;
   }
 
+  /** VMs the engine sends to this host as one batch (one appliance): 1 when batch mode is off there. */
+  batchLimit(hostId: string): number {
+    return Math.max(1, Math.min(this.config.batchSize, this.agents.get(hostId)?.capabilities?.maxBatchSize ?? 0));
+  }
+
   /** Agents that see every disk (healthy or not), the preferred host first. */
   servingAgents(disks: Pick<DiskRef, 'path'>[], preferHost?: string): AgentState[] {
     const serving = this.all().filter((a) => disks.every((d) => a.host.storageRoots.some((r) => underRoot(d.path, r))));

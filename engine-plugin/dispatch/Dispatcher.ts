@@ -6,8 +6,11 @@
 //  1. choose a host (HostSelector: a healthy agent whose storage roots hold every disk
 //     of the VM, the VM's own host first, then the least loaded), and RECORD it on the
 //     job before any call, so a restarted engine asks the same agent again;
-//  2. queue per host; at most `limit(host)` leaves in flight per host, and never two
-//     leaves of the same VM at once (the VM key stays busy until the leaf ends);
+//  2. queue per host; at most `limit(host)` slots in flight per host, and never two
+//     leaves of the same VM at once (the VM key stays busy until the leaf ends). A slot is
+//     one appliance: one leaf, or a BATCH of up to batchLimit(host) queued leaves that
+//     may share one (safe mode, sysprep, not a dry run), started together with one
+//     BatchRef; the agent decides per VM whether it really shares (host-agent/batch/);
 //  3. StartSysprep (on the agent's one start stream, AgentStarter) with the engine's
 //     job id as the agent's job id: the agent answers a repeated start with the
 //     existing job, so a retry never runs a VM twice;
@@ -22,12 +25,13 @@
 // Secrets (passwords, scripts) are held only in memory until the agent has the job.
 // After an engine restart, a leaf whose secrets were lost before the agent got it
 // fails with SECRETS_LOST; every other leaf is reconciled and goes on (resume()).
+import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import type { Params } from '../../shared/catalog/customizations';
 import type { OperationInfo } from '../../shared/catalog/operations';
 import { UnavailableError, asSysprepError } from '../../shared/errors';
 import { toWireParams } from '../../shared/wireParams';
-import type { Job as AgentJob } from '../../shared/wireTypes';
+import type { Job as AgentJob, BatchRef } from '../../shared/wireTypes';
 import { EngineConfig } from '../config';
 import type { DiskRef } from '../inventory/Inventory';
 import type { LeafJob } from '../jobs/Job';
@@ -43,7 +47,11 @@ import { HostSelector } from './HostSelector';
 @injectable()
 export class Dispatcher implements JobRunner {
   private readonly queues = new Map<string, LeafJob[]>();
+  /** Leaves in flight per host (the hosts listing), and slots (appliances) in use. */
   private readonly inFlight = new Map<string, number>();
+  private readonly slots = new Map<string, number>();
+  /** Hosts whose pump waits for more leaves to batch (pumpSoon). */
+  private readonly gathering = new Set<string>();
   private readonly busy = new Set<string>();
   private readonly running = new Map<string, { leaf: LeafJob; hostId: string; abort: AbortController }>();
   private readonly secrets = new Map<string, Params>();
@@ -63,11 +71,18 @@ export class Dispatcher implements JobRunner {
    * Large bulks go in slices of one transaction each (Slicer), so the API stays responsive.
    */
   async submit(leaves: LeafJob[], secrets?: Map<string, Params>): Promise<void> {
+    // Each slice is queued whole before its hosts are pumped, so its VMs can be batched.
+    const hosts = new Set<string>();
     const queue = (leaf: LeafJob) => {
       if (secrets?.has(leaf.id)) this.secrets.set(leaf.id, secrets.get(leaf.id)!);
-      this.enqueue(leaf);
+      const host = this.enqueue(leaf, undefined, false);
+      if (host) hosts.add(host);
     };
-    await new Slicer().forEach(leaves, queue, (slice) => this.lifecycle.batch(slice));
+    await new Slicer().forEach(leaves, queue, (slice) => {
+      this.lifecycle.batch(slice);
+      for (const host of hosts) this.pump(host);
+      hosts.clear();
+    });
   }
 
   operations(): OperationInfo[] {
@@ -126,48 +141,89 @@ export class Dispatcher implements JobRunner {
 
   // ---------------------------------------------------------------------------------
 
-  private enqueue(leaf: LeafJob, exclude?: Set<string>): void {
+  /** Queues a leaf on its host (pumped unless `pump` is false) and returns the host; undefined when no agent serves it (the leaf failed). */
+  private enqueue(leaf: LeafJob, exclude?: Set<string>, pump = true): string | undefined {
     // A leaf with a recorded host may already be known to that agent: keep it there.
     const load = (hostId: string) => (this.queues.get(hostId)?.length ?? 0) + (this.inFlight.get(hostId) ?? 0);
     const agent = leaf.host && !exclude?.has(leaf.host) ? this.agents.get(leaf.host) : this.hosts.choose(leaf.disks, leaf.host, load, exclude);
     if (!agent) {
       this.lifecycle.finishLeaf(leaf, 'failed', new UnavailableError('NO_AGENT', `no reachable host agent sees the disks of ${leaf.target.type} "${leaf.target.name}"`, { disks: leaf.disks.map((d) => d.path) }).toJSON());
-      return;
+      return undefined;
     }
     this.lifecycle.assignHost(leaf, agent.host.id);
     const q = this.queues.get(agent.host.id) ?? [];
     this.queues.set(agent.host.id, q);
     q.push(leaf);
-    this.pump(agent.host.id);
+    if (pump) this.pumpSoon(agent.host.id);
+    return agent.host.id;
+  }
+
+  /**
+   * Pumps at once, or, on a host that takes batches, after BATCH_GATHER_MS: leaves that
+   * arrive one request at a time (the automatic resets of a new pool's clones) then share
+   * an appliance too. A bulk request's leaves are queued together (submit) and need no wait.
+   */
+  private pumpSoon(hostId: string): void {
+    if (this.agents.batchLimit(hostId) <= 1) return this.pump(hostId);
+    if (this.gathering.has(hostId)) return;
+    this.gathering.add(hostId);
+    setTimeout(() => {
+      this.gathering.delete(hostId);
+      this.pump(hostId);
+    }, BATCH_GATHER_MS).unref();
   }
 
   private pump(hostId: string): void {
     if (this.stopped) return;
     const q = this.queues.get(hostId);
     if (!q) return;
-    let i = 0;
-    while (i < q.length && (this.inFlight.get(hostId) ?? 0) < this.agents.limit(hostId)) {
+    while ((this.slots.get(hostId) ?? 0) < this.agents.limit(hostId)) {
+      const group = this.takeGroup(q, this.agents.batchLimit(hostId));
+      if (group.length === 0) return;
+      const slot = { members: group.length };
+      this.slots.set(hostId, (this.slots.get(hostId) ?? 0) + 1);
+      const batch: BatchRef | undefined = group.length > 1 ? { id: randomUUID(), size: group.length } : undefined;
+      for (const leaf of group) void this.execute(leaf, hostId, slot, batch);
+    }
+  }
+
+  /**
+   * The next leaves to start in one slot, taken off the queue: the first startable leaf,
+   * and when it may share an appliance, the next startable leaves that may too (up to
+   * `max`). Ended leaves are dropped; a leaf whose VM is busy waits its turn.
+   */
+  private takeGroup(q: LeafJob[], max: number): LeafJob[] {
+    const group: LeafJob[] = [];
+    for (let i = 0; i < q.length && group.length < max; ) {
       const leaf = q[i];
       if (isFinal(leaf.state)) {
         q.splice(i, 1);
         continue;
       }
-      if (this.busy.has(leaf.vmKey)) {
-        i++; // the same VM is being worked on: it waits its turn
+      const fits = group.length === 0 || (batchable(group[0]) && batchable(leaf) && !group.some((g) => g.vmKey === leaf.vmKey));
+      if (this.busy.has(leaf.vmKey) || !fits) {
+        i++;
         continue;
       }
       q.splice(i, 1);
-      void this.execute(leaf, hostId);
+      group.push(leaf);
+      if (!batchable(leaf)) break;
     }
+    return group;
   }
 
-  private async execute(leaf: LeafJob, hostId: string): Promise<void> {
+  /** Runs one leaf in `slot` (pump counted it; a resumed leaf takes a slot of its own), the slot freed by its last member. */
+  private async execute(leaf: LeafJob, hostId: string, slot?: { members: number }, batch?: BatchRef): Promise<void> {
+    if (!slot) {
+      slot = { members: 1 };
+      this.slots.set(hostId, (this.slots.get(hostId) ?? 0) + 1);
+    }
     const abort = new AbortController();
     this.running.set(leaf.id, { leaf, hostId, abort });
     this.busy.add(leaf.vmKey);
     this.inFlight.set(hostId, (this.inFlight.get(hostId) ?? 0) + 1);
     try {
-      await this.runOn(leaf, hostId, abort.signal);
+      await this.runOn(leaf, hostId, abort.signal, batch);
     } catch (err) {
       if (!this.stopped) {
         const e = asSysprepError(err);
@@ -178,6 +234,7 @@ export class Dispatcher implements JobRunner {
       this.running.delete(leaf.id);
       this.busy.delete(leaf.vmKey);
       this.inFlight.set(hostId, (this.inFlight.get(hostId) ?? 1) - 1);
+      if (--slot.members === 0) this.slots.set(hostId, (this.slots.get(hostId) ?? 1) - 1);
       this.secrets.delete(leaf.id);
       this.pump(hostId);
       // A waiting leaf of the same VM may sit on another host's queue.
@@ -185,7 +242,7 @@ export class Dispatcher implements JobRunner {
     }
   }
 
-  private async runOn(leaf: LeafJob, hostId: string, signal: AbortSignal): Promise<void> {
+  private async runOn(leaf: LeafJob, hostId: string, signal: AbortSignal, batch?: BatchRef): Promise<void> {
     const agent = this.agents.get(hostId);
     if (!agent) throw new UnavailableError('NO_AGENT', `host ${hostId} is no longer in the inventory`);
 
@@ -203,7 +260,7 @@ export class Dispatcher implements JobRunner {
     let lost = false;
     try {
       if (!leaf.dispatched) {
-        const job = await this.dispatch(leaf, agent, signal);
+        const job = await this.dispatch(leaf, agent, signal, batch);
         if (!job) return; // failed over
         watch.confirm();
         if (this.lifecycle.agentRecord(leaf, job)) return; // it had ended already
@@ -227,7 +284,7 @@ export class Dispatcher implements JobRunner {
   }
 
   /** StartSysprep; undefined when the agent was unreachable and the leaf failed over. */
-  private async dispatch(leaf: LeafJob, agent: AgentState, signal: AbortSignal): Promise<AgentJob | undefined> {
+  private async dispatch(leaf: LeafJob, agent: AgentState, signal: AbortSignal, batch?: BatchRef): Promise<AgentJob | undefined> {
     const hostId = agent.host.id;
     const params = { ...leaf.request.params, ...this.secrets.get(leaf.id) };
     let job: AgentJob;
@@ -243,6 +300,7 @@ export class Dispatcher implements JobRunner {
         requestedBy: leaf.requestedBy,
         labels: { engineJob: leaf.parentId ?? leaf.id, target: leaf.vmKey, name: leaf.target.name },
         action: leaf.kind === 'sparsify' ? 'sparsify' : '',
+        batch: batch ?? null,
       });
     } catch (err) {
       const e = asSysprepError(err);
@@ -311,3 +369,9 @@ export class Dispatcher implements JobRunner {
     });
   }
 }
+
+/** How long a host that takes batches waits for more leaves before it starts a lone one. */
+const BATCH_GATHER_MS = 250;
+
+/** A leaf that may share an appliance with others (the agent still checks each VM). */
+const batchable = (leaf: LeafJob): boolean => leaf.kind !== 'sparsify' && leaf.kind !== 'inspect' && leaf.request.mode !== 'in_place' && !leaf.request.dryRun;

@@ -24,6 +24,8 @@ export interface FakeJob {
   timer?: NodeJS.Timeout;
   startedAt?: number;
   endedAt?: number;
+  /** StartSysprepRequest.batch, when the engine sent one. */
+  batch?: { id: string; size: number };
 }
 
 export interface FakeAgentOptions {
@@ -49,6 +51,8 @@ export interface FakeAgentOptions {
   minFreeBytesForPackages?: number;
   /** Time one Inspect takes, ms. */
   inspectMs?: number;
+  /** Reported as Capabilities.max_batch_size (default 0: no batch mode). The members of a batch share one slot, as on the real agent. */
+  maxBatchSize?: number;
 }
 
 const DEFAULT_OPS = ['bash-history', 'customize', 'logfiles', 'machine-id', 'net-hwaddr', 'ssh-hostkeys', 'user-account'];
@@ -65,6 +69,8 @@ export class FakeAgent {
   readonly startVia: ('unary' | 'stream')[] = [];
   /** Largest number of jobs running at once, and of jobs per disk at once. */
   maxRunning = 0;
+  /** Largest number of slots (a job alone, or a batch) in use at once. */
+  maxSlots = 0;
   maxPerDisk = 0;
   /** Test knob: live stream events for which this returns true are not sent (a gap). */
   dropLive?: (event: Record<string, unknown>) => boolean;
@@ -122,10 +128,21 @@ export class FakeAgent {
     this.emit(j, { type: 'state', state, error: error ? { ...error, logPath: '', detailsJson: '{}' } : null });
   }
 
+  /** Slot of a running job: its batch's id, or its own. */
+  private readonly slotOf = (j: FakeJob) => j.batch?.id ?? j.id;
+
+  private slotsInUse(): Set<string> {
+    return new Set([...this.jobs.values()].filter((o) => o.state === 'RUNNING').map(this.slotOf));
+  }
+
   private pump(): void {
-    while (this.running < (this.opts.maxJobs ?? 2) && this.queue.length) {
-      const j = this.queue.shift()!;
-      if (j.state !== 'PENDING') continue;
+    this.queue = this.queue.filter((q) => q.state === 'PENDING');
+    for (;;) {
+      const slots = this.slotsInUse();
+      const i = this.queue.findIndex((q) => q.state === 'PENDING' && (slots.has(this.slotOf(q)) || slots.size < (this.opts.maxJobs ?? 2)));
+      if (i < 0) break;
+      const j = this.queue.splice(i, 1)[0];
+      this.maxSlots = Math.max(this.maxSlots, slots.add(this.slotOf(j)).size);
       this.running++;
       this.maxRunning = Math.max(this.maxRunning, this.running);
       const perDisk = [...this.jobs.values()].filter((o) => o.state === 'RUNNING' && o.disks.some((d) => d.path === j.disks[0].path)).length + 1;
@@ -162,6 +179,7 @@ export class FakeAgent {
     const j: FakeJob = {
       id: r.jobId, state: 'PENDING', disks: r.disks, operations: r.spec.only, params: fromWireParams(r.spec),
       labels: r.labels, requestedBy: r.requestedBy, events: [],
+      ...(r.batch ? { batch: { id: r.batch.id, size: r.batch.size } } : {}),
     };
     this.jobs.set(j.id, j);
     this.emit(j, { type: 'state', state: 'PENDING' });
@@ -202,7 +220,7 @@ export class FakeAgent {
         cb(null, {
           hostId: this.opts.hostId, agentVersion: 'fake', virtSysprepVersion: 'fake 1.48', qemuImgVersion: 'fake', hypervisor: 'tcg',
           storageRoots: this.opts.storageRoots.map((p) => ({ path: p, freeBytes: '10000000000', totalBytes: '20000000000' })),
-          maxConcurrentJobs: this.opts.maxJobs ?? 2, runningJobs: this.running, blockDevicesAllowed: false,
+          maxConcurrentJobs: this.opts.maxJobs ?? 2, runningJobs: this.running, blockDevicesAllowed: false, maxBatchSize: this.opts.maxBatchSize ?? 0,
           minFreeBytesForPackages: String(this.opts.minFreeBytesForPackages ?? 1 << 30),
         }),
       ListOperations: (_: unknown, cb: grpc.sendUnaryData<unknown>) =>
