@@ -114,7 +114,15 @@ export async function waitJob(url: string, id: string, onPoll?: (job: any) => vo
 export interface AgentProcess {
   hostId: string;
   address: string;
+  /** CPU seconds (user + system) of the agent process itself, not of the tools it runs. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+/** CPU seconds (user + system) a process has used itself (its children not counted). */
+export function processCpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
 }
 
 /** A host agent as its own process (node dist/host-agent/main.js --config FILE). */
@@ -136,6 +144,7 @@ export async function startAgentProcess(dir: string, hostId: string, keys: Recor
   return {
     hostId,
     address,
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

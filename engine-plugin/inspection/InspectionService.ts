@@ -95,7 +95,7 @@ export class InspectionService implements GuestOsLookup {
     try {
       const disks: DiskRef[] = s.entity.disks;
       this.lifecycle.agentEvent(leaf, {
-        jobId: leaf.id, seq: 1, at: at(), type: 'state', state: 'RUNNING', operation: '', message: '', error: null, warning: null, sparsify: null,
+        jobId: leaf.id, seq: 1, at: at(), type: 'state', state: 'RUNNING', operation: '', message: '', error: null, warning: null, sparsify: null, batch: null,
         progress: { done: 0, total: 1, current: 'inspection', phase: 'starting-appliance', phaseSince: at() },
       });
       const { result, host } = await this.inspector.inspect(disks, hostOf(s));

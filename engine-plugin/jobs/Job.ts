@@ -19,6 +19,8 @@ export type JobKind = 'vm' | 'pool' | 'bulk' | 'template' | 'auto-reset' | 'room
 /** What a leaf produced besides its state: a sparsify job's allocated bytes (all its disks). */
 export interface JobResult {
   sparsify?: { allocatedBefore: number; allocatedAfter: number; bytesSaved: number };
+  /** A member of a batch (issue 16): whether it ran in the batch's shared appliance, or alone and why. */
+  batch?: { id: string; batched: boolean; aloneReason?: string };
 }
 
 export interface JobTarget {

@@ -57,10 +57,13 @@ function agentError(e: AgentJob['error'] | AgentEvent['error']): JobErrorInfo | 
 
 /** A wire Warning as the job records it (an empty field is none). */
 const jobWarning = (w: { message: string; field: string }): JobWarning => (w.field ? { message: w.message, field: w.field } : { message: w.message });
-/** A sparsify job's bytes as the agent reported them (uint64 as decimal strings on the wire). */
-function agentResult(s: AgentJob['sparsify'] | AgentEvent['sparsify']): JobResult | undefined {
-  if (!s) return undefined;
-  return { sparsify: { allocatedBefore: Number(s.allocatedBefore), allocatedAfter: Number(s.allocatedAfter), bytesSaved: Number(s.bytesSaved) } };
+/** What an ended leaf produced, from the agent's final record or event: a sparsify job's bytes (uint64 as decimal strings on the wire), a batch member's outcome. */
+function agentResult({ sparsify: s, batch: b }: Pick<AgentJob, 'sparsify' | 'batch'> | Pick<AgentEvent, 'sparsify' | 'batch'>): JobResult | undefined {
+  const result: JobResult = {
+    ...(s ? { sparsify: { allocatedBefore: Number(s.allocatedBefore), allocatedAfter: Number(s.allocatedAfter), bytesSaved: Number(s.bytesSaved) } } : {}),
+    ...(b?.id ? { batch: { id: b.id, batched: b.batched, ...(b.aloneReason ? { aloneReason: b.aloneReason } : {}) } } : {}),
+  };
+  return Object.keys(result).length ? result : undefined;
 }
 
 interface Tally {
@@ -165,7 +168,7 @@ export class JobLifecycle {
     const event = AGENT_TRANSITION[ev.state];
     const next = (event && this.next(LEAF_TRANSITIONS, leaf.id, live.state, event)) || live.state;
     if (isFinal(next)) {
-      const result = agentResult(ev.sparsify);
+      const result = agentResult(ev);
       if (result) this.store.setResult(leaf, result);
       this.finishLeaf(leaf, next as Ending, agentError(ev.error));
       return true;
@@ -190,7 +193,7 @@ export class JobLifecycle {
       this.store.setWarnings(leaf, live.warnings);
     }
     if (job.progress) live.progress = agentProgress(job.progress, live.progress);
-    const result = agentResult(job.sparsify);
+    const result = agentResult(job);
     if (result) this.store.setResult(leaf, result);
     this.finishLeaf(leaf, event, agentError(job.error));
     return true;

@@ -198,7 +198,8 @@ export class AgentJob {
     this.assertAllowed(to);
     job.state = to;
     const sparsify = to === 'SUCCEEDED' && job.sparsify ? { sparsify: job.sparsify } : {};
-    this.sink.publish(job, this.fields('state', { message, error: job.error, ...sparsify }));
+    const batch = FINAL.has(to) && job.batch ? { batch: job.batch } : {};
+    this.sink.publish(job, this.fields('state', { message, error: job.error, ...sparsify, ...batch }));
   }
 
   private fields(type: string, f: Partial<EventFields>): EventFields {

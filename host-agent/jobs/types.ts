@@ -26,12 +26,14 @@ export interface JobRecord extends Omit<Job, 'state' | 'mode' | 'warnings' | 'ac
   toolPid?: number;
 }
 
-export interface JobEventRecord extends Omit<JobEvent, 'state' | 'warning' | 'sparsify'> {
+export interface JobEventRecord extends Omit<JobEvent, 'state' | 'warning' | 'sparsify' | 'batch'> {
   state: JobStateName;
   /** On a `warning` event. */
   warning?: Warning | null;
   /** Only on a succeeded sparsify job's final event. */
   sparsify?: JobRecord['sparsify'];
+  /** Only on a batch member's final event (JobRecord.batch). */
+  batch?: JobRecord['batch'];
 }
 
 export const FINAL: ReadonlySet<JobStateName> = FINAL_WIRE_STATES;
