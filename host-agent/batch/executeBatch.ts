@@ -26,7 +26,7 @@ import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { JobFailure, SysprepError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import type { AgentJob, MemberRun, Runner } from '../jobs/AgentJob';
+import type { AgentJob, JobWork, MemberRun, Runner } from '../jobs/AgentJob';
 import { assertNotInUse, ExecutionDeps, secretStrings } from '../jobs/executeJob';
 import { openedAs } from '../storage/diskCheck';
 import { guarded } from '../storage/guarded';
@@ -34,6 +34,7 @@ import { buildArgv } from '../sysprep/argv';
 import { parseWarningLine } from '../sysprep/progress';
 import { abortReason } from '../sysprep/runner';
 import { TraceRedactor } from '../sysprep/traceRedaction';
+import { hasWindowsParams } from '../windows/guestfishPlan';
 import type { BatchScripter, BatchSessions, MemberPlan } from './ports';
 import { Seat, SharedSession } from './sharedSession';
 
@@ -85,12 +86,14 @@ export function executeBatch(deps: BatchDeps, batchId: string, members: MemberRu
 }
 
 /** Why a member cannot be batched whatever its argv, or null. */
-function notACandidate(job: AgentJob): string | null {
+function notACandidate(job: AgentJob, work: JobWork): string | null {
   const r = job.record;
   if ((r.action ?? 'sysprep') !== 'sysprep') return `action ${r.action} is not batched`;
   if (r.mode !== 'SAFE') return 'IN_PLACE mode is not batched (a batched VM is committed from its overlays only when it succeeded)';
   if (r.dryRun) return 'a dry run is not batched';
   if (!r.operations.length) return 'no virt-sysprep operation selected';
+  // Not in the argv: executeJob runs them in a guestfish session of their own.
+  if (hasWindowsParams(work.spec.params)) return 'Windows customisations are not batched';
   return null;
 }
 
@@ -104,7 +107,7 @@ async function attempt(deps: BatchDeps, batchId: string, run: MemberRun, index: 
   const deadline = memberDeadline(job.record.timeoutSec * 1000);
   const signal = AbortSignal.any([run.signal, deadline.signal]);
   try {
-    const why = notACandidate(job);
+    const why = notACandidate(job, work);
     if (why) return { alone: why };
     return await guarded(logger, async (hold): Promise<Outcome> => {
       const leases = await hold('leases', () => x.leases.acquireAll(work.disks, jobId, (err) => job.abort(err)), (held) => x.leases.releaseAll(held));
@@ -113,7 +116,8 @@ async function attempt(deps: BatchDeps, batchId: string, run: MemberRun, index: 
       const overlays = await hold('overlays', () => x.overlays.create(jobId, work.disks.map(openedAs)), (o) => x.overlays.discard(o));
       const filesDir = x.secrets.jobDir(jobId);
       const plan = buildArgv({ disks: overlays.disks, spec: work.spec, dryRun: false, filesDir, trace: false });
-      const script = await deps.scripter.script({ argv: plan.argv, files: plan.files, toolVersion: deps.toolVersion });
+      // A generator that fails (a password it cannot hash...) costs this VM its batching, not its run.
+      const script = await deps.scripter.script({ argv: plan.argv, files: plan.files, toolVersion: deps.toolVersion }).catch((err: Error) => ({ batchable: false as const, reason: `no batch script: ${err.message}` }));
       if (!script.batchable) return { alone: script.reason };
       const scriptPath = path.join(filesDir, SCRIPT_NAME);
       await hold('private files', () => x.secrets.write(jobId, [...plan.files, { path: scriptPath, content: script.script }]), () => x.secrets.remove(jobId));
