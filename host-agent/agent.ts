@@ -7,11 +7,14 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadProto, serverCredentials } from '../shared/grpc';
 import { createLogger, Logger } from '../shared/logger';
+import { executeBatch } from './batch/executeBatch';
+import type { BatchScripter, BatchSessions } from './batch/ports';
 import { describeCapabilities } from './capabilities';
 import { AgentConfig, loadAgentConfig } from './config';
 import { createHandlers } from './grpc/service';
 import { Hypervisor } from './hypervisor';
 import { Inspector } from './inspector';
+import type { BatchRunner, Runner } from './jobs/AgentJob';
 import { executeJob, ExecutionDeps } from './jobs/executeJob';
 import { executeSparsify } from './jobs/executeSparsify';
 import { JobManager } from './jobs/JobManager';
@@ -33,6 +36,24 @@ export interface RunningAgent {
   jobs: JobManager;
   leases: LeaseManager;
   stop(): Promise<void>;
+}
+
+/**
+ * The real parts of batch mode (issue 16), the two ports executeBatch drives; undefined
+ * while they are not built: batch mode is then off whatever max_batch_size says.
+ *
+ * TODO(issue 16, LEAD AT MERGE): batchScript.ts (contract A), BatchSession.ts (contract B)
+ * and tools/passwordHash.ts are built on other branches. Once merged, replace the body by:
+ *   return {
+ *     scripter: { script: (input) => batchScript(input, { hashPassword }) },
+ *     sessions: { open: (opts) => BatchSession.open({ bin: cfg.guestfish, ...opts }) },
+ *   };
+ * with `import { batchScript } from './batch/batchScript'`, `import { BatchSession } from
+ * './batch/BatchSession'`, `import { hashPassword } from './tools/passwordHash'`; then run
+ * test/e2e-pending/batch.test.ts (move it under test/e2e/host-agent/).
+ */
+function batchParts(_cfg: AgentConfig): { scripter: BatchScripter; sessions: BatchSessions } | undefined {
+  return undefined;
 }
 
 /** Starts an agent. `config` is complete, or partial overrides on top of defaults (no file, no env). */
@@ -61,12 +82,17 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
   const execution: ExecutionDeps = {
     leases, overlays, qemuImg, virtSysprep, guestfish: new Guestfish(cfg.guestfish), virtSparsify: new VirtSparsify(cfg.virtSparsify), hypervisor, secrets, trace: cfg.toolTrace, minFreeBytesForPackages: cfg.minFreeBytesForPackages, logger: log,
   };
+  const runOne: Runner = (job, work, signal) => (job.record.action === 'sparsify' ? executeSparsify : executeJob)(execution, job, work, signal);
+  const batch = batchParts(cfg);
+  const maxBatchSize = batch ? cfg.maxBatchSize : 0;
+  const runBatch: BatchRunner | undefined = batch && ((batchId, members) => executeBatch({ execution, ...batch, toolVersion: virtSysprepVersion, runAlone: runOne }, batchId, members));
   const jobs = new JobManager(
-    { hostId: cfg.hostId, maxJobs: cfg.maxJobs, defaultTimeoutSec: cfg.jobTimeoutSec, defaultMode: cfg.defaultMode, logDir: cfg.logDir, operations },
+    { hostId: cfg.hostId, maxJobs: cfg.maxJobs, defaultTimeoutSec: cfg.jobTimeoutSec, defaultMode: cfg.defaultMode, logDir: cfg.logDir, operations, maxBatchSize },
     new Journal(path.join(cfg.dataDir, 'jobs')),
     diskChecker,
-    (job, work, signal) => (job.record.action === 'sparsify' ? executeSparsify : executeJob)(execution, job, work, signal),
+    runOne,
     log,
+    runBatch,
   );
 
   // Recovery of a predecessor that died: its secret files (above), commits it left half
@@ -93,7 +119,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
       capabilities: async () =>
         describeCapabilities(
           { virtSysprepVersion, qemuImgVersion, operations },
-          { hostId: cfg.hostId, roots: guard.storageRoots, maxJobs: cfg.maxJobs, runningJobs: jobs.runningCount, allowBlockDevices: cfg.allowBlockDevices, hypervisor: hypervisor.current(), minFreeBytesForPackages: cfg.minFreeBytesForPackages },
+          { hostId: cfg.hostId, roots: guard.storageRoots, maxJobs: cfg.maxJobs, runningJobs: jobs.runningCount, allowBlockDevices: cfg.allowBlockDevices, hypervisor: hypervisor.current(), minFreeBytesForPackages: cfg.minFreeBytesForPackages, maxBatchSize },
         ),
     }),
   );

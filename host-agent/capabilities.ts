@@ -16,7 +16,7 @@ export interface ToolFacts {
 
 export async function describeCapabilities(
   facts: ToolFacts,
-  opts: { hostId: string; roots: readonly string[]; maxJobs: number; runningJobs: number; allowBlockDevices: boolean; hypervisor: HypervisorMode | 'probing'; minFreeBytesForPackages: number },
+  opts: { hostId: string; roots: readonly string[]; maxJobs: number; runningJobs: number; allowBlockDevices: boolean; hypervisor: HypervisorMode | 'probing'; minFreeBytesForPackages: number; maxBatchSize: number },
 ): Promise<Capabilities> {
   const storageRoots = await Promise.all(
     opts.roots.map(async (root) => {
@@ -33,7 +33,7 @@ export async function describeCapabilities(
     storageRoots,
     maxConcurrentJobs: opts.maxJobs,
     runningJobs: opts.runningJobs,
-    maxBatchSize: 0, // issue 16: batch mode is not wired yet
+    maxBatchSize: opts.maxBatchSize,
     blockDevicesAllowed: opts.allowBlockDevices,
     minFreeBytesForPackages: String(opts.minFreeBytesForPackages),
   };

@@ -27,6 +27,12 @@ export const parsers = {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got ${JSON.stringify(raw)}`);
     return n;
   },
+  /** An integer in [min, max]. */
+  intIn: (min: number, max: number) => (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  },
   oneOf: <T extends string>(...values: T[]) => (raw: string): T => {
     if (!(values as string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
     return raw as T;

@@ -169,6 +169,7 @@ function toStartRequest(req: ReceivedStartSysprepRequest): StartRequest {
     requestedBy: req.requestedBy,
     labels: req.labels,
     action: req.action,
+    batch: req.batch,
   };
 }
 

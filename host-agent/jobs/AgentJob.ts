@@ -15,6 +15,7 @@ import { endSteps, stepEndOf } from '../../shared/endSteps';
 import { asSysprepError, CancelledError, SysprepError } from '../../shared/errors';
 import type { JobPhase } from '../../shared/jobPhase';
 import type { Logger } from '../../shared/logger';
+import type { BatchOutcome } from '../../shared/wireTypes';
 import type { ResolvedSpec } from '../../shared/spec';
 import type { CheckedDisk } from '../storage/diskCheck';
 import { phaseAfter, ProgressLine } from '../sysprep/progress';
@@ -48,6 +49,20 @@ export interface JobSink {
 
 /** The run itself (executeJob), given the job's work and its abort signal. */
 export type Runner = (job: AgentJob, work: JobWork, signal: AbortSignal) => Promise<void>;
+
+/** One member of a batch as its run starts: what a Runner gets, kept for the batch's executor. */
+export interface MemberRun {
+  job: AgentJob;
+  work: JobWork;
+  signal: AbortSignal;
+}
+
+/**
+ * The run of a batch (host-agent/batch/executeBatch.ts): one promise per member, in the
+ * members' order, each settling when THAT member is done (a member's job ends as its own
+ * promise says, not when the whole batch ends).
+ */
+export type BatchRunner = (batchId: string, members: MemberRun[]) => Promise<void>[];
 
 export class AgentJob {
   private readonly controller = new AbortController();
@@ -136,6 +151,24 @@ export class AgentJob {
   sparsified(result: NonNullable<JobRecord['sparsify']>): void {
     this.record.sparsify = result;
     this.sink.save(this.record);
+  }
+
+  /** A batch member: how it runs (Job.batch), saved with the record (journal). */
+  batchOutcome(outcome: BatchOutcome): void {
+    this.record.batch = outcome;
+    this.sink.save(this.record);
+  }
+
+  /**
+   * A batch member whose batched attempt did not go through runs again alone: its steps,
+   * progress and warnings start over (nothing of the batched attempt was committed).
+   */
+  retryingAlone(): void {
+    const job = this.record;
+    job.steps = [];
+    job.warnings = [];
+    job.progress = { ...job.progress!, done: 0, current: '' };
+    this.enterPhase('preparing');
   }
 
   /** The tool succeeded and the overlays are about to be committed (the job's last phase). */

@@ -4,6 +4,13 @@
 // once. Each job is an AgentJob (its state machine and abort signal); its events go to
 // the EventLog (watchers) and the journal; the run is executeJob.
 //
+// Batch mode (issue 16): requests that carry a batch are gathered (batchGroups.ts) and
+// the gathered batch is ONE queue entry that takes ONE of the max_jobs slots for its
+// whole run. Each member is still its own AgentJob (record, journal, events, cancel):
+// all members start together and each member's run awaits its share of the batch's run
+// (BatchRunner, host-agent/batch/executeBatch.ts). A member cancelled while its batch
+// gathers or waits for a slot ends at once, as any pending job.
+//
 // On start, jobs a dead agent left PENDING, RUNNING or CANCELLING become
 // FAILED/INTERRUPTED (their disks were never committed to), except those it died
 // committing, which end as their finished commit says.
@@ -12,16 +19,58 @@ import { CancelledError, NotFoundError, SysprepError } from '../../shared/errors
 import type { Logger } from '../../shared/logger';
 import { killGroup } from '../../shared/tools/exec';
 import { DiskChecker } from '../storage/diskCheck';
-import { AgentJob, JobSink, Runner } from './AgentJob';
+import { AgentJob, BatchRunner, JobSink, MemberRun, Runner } from './AgentJob';
+import { BatchGroups } from './batchGroups';
 import { EventLog } from './EventLog';
 import { Journal } from './journal';
 import { JobEventRecord, JobRecord } from './types';
-import { checkJobId, StartDefaults, StartRequest, validateStart } from './validateStart';
+import { checkBatchRef, checkJobId, StartDefaults, StartRequest, validateStart } from './validateStart';
 
 export type { StartRequest } from './validateStart';
 
 export interface JobManagerOptions extends StartDefaults {
   maxJobs: number;
+  /** How long a batch gathers after its first member (default batchGroups GATHER_MS). */
+  batchGatherMs?: number;
+}
+
+/** A gathered batch waiting for its slot. */
+interface QueuedBatch {
+  batchId: string;
+  members: AgentJob[];
+}
+
+/**
+ * Starts the members together and hands their runs to the batch runner once every one
+ * has started: each member's run() calls its Runner synchronously, before its first await.
+ */
+function runTogether(batchId: string, members: AgentJob[], batchRunner: BatchRunner, logger: Logger): Promise<void> {
+  const runs: MemberRun[] = [];
+  const shares: { resolve(p: Promise<void>): void }[] = [];
+  const runner: Runner = (job, work, signal) =>
+    new Promise<void>((resolve) => {
+      runs.push({ job, work, signal });
+      shares.push({ resolve });
+    });
+  const done = members.map((j) => j.run(runner, logger.child({ jobId: j.id, batchId })));
+  if (runs.length) {
+    let results: Promise<void>[];
+    try {
+      results = batchRunner(batchId, runs);
+    } catch (err) {
+      results = runs.map(() => Promise.reject(err));
+    }
+    shares.forEach((s, i) => s.resolve(results[i] ?? Promise.reject(new Error(`batch ${batchId}: no run for member ${i}`))));
+  }
+  return Promise.all(done).then(() => undefined);
+}
+
+/** Without batch mode wired: the members one after another, each alone. */
+function oneByOne(runner: Runner): BatchRunner {
+  return (_id, members) => {
+    let chain = Promise.resolve();
+    return members.map(({ job, work, signal }) => (chain = chain.catch(() => undefined).then(() => runner(job, work, signal))));
+  };
 }
 
 /** Kills the process group of a virt-sysprep a dead agent left running, if it is still ours. */
@@ -38,7 +87,8 @@ function killOrphanTool(pid: number, jobId: string): void {
 export class JobManager {
   private readonly jobs = new Map<string, AgentJob>();
   private readonly starting = new Map<string, Promise<JobRecord>>();
-  private readonly queue: AgentJob[] = [];
+  private readonly queue: (AgentJob | QueuedBatch)[] = [];
+  private readonly batches: BatchGroups<AgentJob>;
   private readonly events = new EventLog();
   private readonly sink: JobSink;
   private running = 0;
@@ -49,8 +99,13 @@ export class JobManager {
     private readonly diskChecker: DiskChecker,
     private readonly runner: Runner,
     private readonly logger: Logger,
+    private readonly batchRunner: BatchRunner = oneByOne(runner),
   ) {
     mkdirSync(opts.logDir, { recursive: true, mode: 0o750 });
+    this.batches = new BatchGroups((batchId, members) => {
+      this.queue.push({ batchId, members });
+      this.pump();
+    }, opts.batchGatherMs);
     this.sink = {
       publish: (job, fields) => this.persist(job, this.events.append(job.id, fields)),
       save: (job) => this.persist(job),
@@ -109,21 +164,46 @@ export class JobManager {
   }
 
   private async create(req: StartRequest): Promise<JobRecord> {
-    const { record, work } = await validateStart(req, this.opts, this.diskChecker);
+    const ref = checkBatchRef(req.batch, this.opts.maxBatchSize);
+    if (ref) this.batches.check(ref);
+    let validated: Awaited<ReturnType<typeof validateStart>>;
+    try {
+      validated = await validateStart(req, this.opts, this.diskChecker);
+    } catch (err) {
+      if (ref) this.batches.arrive(ref); // a refused member counts: its batch does not wait for it
+      throw err;
+    }
+    const { record, work } = validated;
     const job = new AgentJob(record, this.sink, work);
+    let queued = true;
+    if (ref) {
+      const joined = this.batches.arrive(ref, job); // may refuse (the batch filled meanwhile): nothing registered yet
+      record.batch = { id: ref.id, batched: false, aloneReason: joined === 'late' ? 'arrived after its batch had started (5 s after its first member): run alone' : '' };
+      queued = joined === 'late';
+    }
     this.jobs.set(job.id, job);
     job.accepted();
-    this.queue.push(job);
-    this.pump();
+    if (queued) {
+      this.queue.push(job);
+      this.pump();
+    }
     return record;
   }
 
   private pump(): void {
     while (this.running < this.opts.maxJobs && this.queue.length) {
-      const job = this.queue.shift()!;
-      if (job.state !== 'PENDING') continue;
+      const entry = this.queue.shift()!;
+      let run: Promise<void>;
+      if (entry instanceof AgentJob) {
+        if (entry.state !== 'PENDING') continue;
+        run = entry.run(this.runner, this.logger.child({ jobId: entry.id }));
+      } else {
+        const members = entry.members.filter((j) => j.state === 'PENDING');
+        if (!members.length) continue;
+        run = runTogether(entry.batchId, members, this.batchRunner, this.logger);
+      }
       this.running++;
-      void job.run(this.runner, this.logger.child({ jobId: job.id })).finally(() => {
+      void run.finally(() => {
         this.running--;
         this.pump();
       });
@@ -179,6 +259,7 @@ export class JobManager {
   /** Cancels every running job and waits for them to end (graceful shutdown). */
   async shutdown(): Promise<void> {
     this.queue.length = 0;
+    this.batches.stop();
     const active = [...this.jobs.values()].filter((j) => j.state === 'RUNNING' || j.state === 'CANCELLING');
     active.forEach((j) => j.cancel(new CancelledError('the agent is shutting down')));
     await Promise.all(

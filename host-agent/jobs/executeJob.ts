@@ -100,7 +100,7 @@ export function executeJob(deps: ExecutionDeps, job: AgentJob, work: JobWork, si
 }
 
 /** Secret param values that are plain strings (a password inside a rendered answer file): cut from the log as well. */
-function secretStrings(params: Record<string, unknown>): string[] {
+export function secretStrings(params: Record<string, unknown>): string[] {
   return [...SECRET_KEYS].map((k) => params[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
 }
 

@@ -24,6 +24,14 @@ export interface StartRequest {
   labels?: Record<string, string>;
   /** "" or "sysprep" (default), or "sparsify" (executeSparsify.ts). */
   action?: string;
+  /** Batch mode (issue 16): the members of one batch carry the same id and size (checkBatchRef). */
+  batch?: { id?: string; size?: number } | null;
+}
+
+/** A checked batch reference. */
+export interface BatchRef {
+  id: string;
+  size: number;
 }
 
 export interface StartDefaults {
@@ -32,6 +40,8 @@ export interface StartDefaults {
   defaultMode: 'safe' | 'in_place';
   logDir: string;
   operations: OperationInfo[];
+  /** The agent's max_batch_size (0: batch mode off). */
+  maxBatchSize: number;
 }
 
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -42,6 +52,22 @@ export function checkJobId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || !JOB_ID.test(id)) {
     throw new InputError('job_id', 'must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
   }
+}
+
+/**
+ * The request's batch reference, or undefined when it has none (an empty id: the wire's
+ * unset message). Synchronous, before anything else of the request is checked: a member
+ * the agent cannot batch is refused whole, never silently run alone.
+ */
+export function checkBatchRef(batch: StartRequest['batch'], maxBatchSize: number): BatchRef | undefined {
+  if (!batch || (!batch.id && !batch.size)) return undefined;
+  const size = batch.size ?? 0;
+  if (maxBatchSize === 0) throw new InputError('batch.size', 'batch mode is off on this agent (max_batch_size 0): send the job without a batch');
+  if (!Number.isInteger(size) || size < 1 || size > maxBatchSize) throw new InputError('batch.size', `must be from 1 to ${maxBatchSize} (this agent's max_batch_size)`);
+  if (typeof batch.id !== 'string' || !JOB_ID.test(batch.id)) {
+    throw new InputError('batch.id', 'must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  }
+  return { id: batch.id, size };
 }
 
 export async function validateStart(req: StartRequest, d: StartDefaults, diskChecker: DiskChecker): Promise<{ record: JobRecord; work: JobWork }> {
