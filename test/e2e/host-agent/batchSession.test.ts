@@ -1,0 +1,140 @@
+// BatchSession on real images, ONE read-write appliance for every case (budget: one boot
+// for the session, one to build two small LVM disks, one to read the markers back):
+//  * a and b are clones of the debian fixture, whose fstab mounts / by LABEL (libguestfs's
+//    findfs would pick ONE of the two disks for both);
+//  * c is one VM whose two disks are both copies of it (its own devices carry the label
+//    twice: ambiguous, so it runs alone);
+//  * l1 and l2 are clones of an LVM disk (VG vg_golden, / on /dev/mapper/vg_golden-root):
+//    same PV, VG name and UUID, so both run alone; o has its own VG vg_other (/ on
+//    /dev/vg_other/root) and is planned on its LV.
+// Checked: the plans name each member's own devices; a marker written through runScript to
+// each root lands on that root's device (read back in a read-only session with explicit
+// device mounts, no label lookup); a failing script answers ok:false with its output, and
+// the session still works after it; the session log holds the script's path, not its
+// contents; aborting the signal kills the appliance.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BatchSession } from '../../../host-agent/batch/BatchSession';
+import { copyGuestImage, libguestfsEnv } from '../../helpers/guestImage';
+
+jest.setTimeout(600_000);
+
+describe('BatchSession (one appliance, real clones)', () => {
+  let dir: string;
+  const disk = (name: string) => path.join(dir, `${name}.qcow2`);
+  const script = (name: string, body: string) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, `#!/bin/sh\nset -eu\n${body}`, { mode: 0o600 });
+    return p;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'batch-session-'));
+    await Promise.all([...['a', 'b', 'c1', 'c2'].map((n) => copyGuestImage(disk(n))), buildLvmDisks(disk('l1'), disk('o'))]);
+    execFileSync('qemu-img', ['convert', '-O', 'qcow2', disk('l1'), disk('l2')]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('plans each clone on its own disk, writes to its own disk only, survives a failing script, dies with its signal', async () => {
+    const abort = new AbortController();
+    const logPath = path.join(dir, 'session.log');
+    const q = (n: string) => ({ path: disk(n), format: 'qcow2' });
+    const opened = Date.now();
+    const s = await BatchSession.open({
+      bin: 'guestfish', env: libguestfsEnv(), timeoutMs: 300_000, logPath, signal: abort.signal,
+      members: [
+        { key: 'a', disks: [q('a')] }, { key: 'c', disks: [q('c1'), q('c2')] }, { key: 'l1', disks: [q('l1')] },
+        { key: 'b', disks: [q('b')] }, { key: 'l2', disks: [q('l2')] }, { key: 'o', disks: [q('o')] },
+      ],
+    });
+    const planStart = Date.now();
+    const plans = await s.plan();
+    const planMs = Date.now() - planStart;
+    process.stderr.write(`batch session: boot ${planStart - opened} ms, plan of 6 members (7 disks) ${planMs} ms\n`);
+
+    const only = (key: string, root: string) => ({ key, plan: { key, roots: [{ root, mounts: [{ device: root, mountpoint: '/' }] }] } });
+    expect(plans).toEqual([
+      only('a', '/dev/sda1'),
+      { key: 'c', alone: expect.stringMatching(/LABEL=debian-root names 2 of the VM's devices \(\/dev\/sdb1, \/dev\/sdc1\)/) },
+      { key: 'l1', alone: expect.stringMatching(/LVM PV \/dev\/sdd1 .* is also on another VM's disks/) },
+      only('b', '/dev/sde1'),
+      { key: 'l2', alone: expect.stringMatching(/LVM PV \/dev\/sdf1 .* is also on another VM's disks/) },
+      only('o', '/dev/vg_other/root'),
+    ]);
+    const [rootA, rootB, rootO] = [plans[0].plan!.roots[0], plans[3].plan!.roots[0], plans[5].plan!.roots[0]];
+
+    // A failing script: its output arrives, in order, stderr included; the session goes on.
+    const failing: string[] = [];
+    const bad = await s.runScript(rootA, script('fail.sh', 'echo one\necho two >&2\nexit 3\n'), (l) => failing.push(l));
+    expect(bad).toEqual({ ok: false, error: expect.stringContaining('exited with 3') });
+    expect(failing).toEqual(['one', 'two']);
+
+    const secret = 'contents-never-logged-7f3a';
+    const out: Record<string, string[]> = { a: [], b: [], o: [] };
+    for (const [key, root] of [['a', rootA], ['b', rootB], ['o', rootO]] as const) {
+      const r = await s.runScript(root, script(`marker-${key}.sh`,
+        `# ${secret}\necho "ovirt-sysprep-step: marker"\nprintf '%s\\n' "${key}" > /root/batch-marker\necho "warning: wrote ${key}"\n`),
+      (l) => out[key].push(l));
+      expect(r).toEqual({ ok: true });
+    }
+    expect(out).toEqual(Object.fromEntries(['a', 'b', 'o'].map((k) => [k, ['ovirt-sysprep-step: marker', `warning: wrote ${k}`]])));
+
+    // A root this session did not plan is refused before anything is mounted.
+    expect(await s.runScript({ root: '/dev/sdb1', mounts: [{ device: '/dev/sdb1', mountpoint: '/' }] }, script('x.sh', 'true\n'), () => undefined))
+      .toEqual({ ok: false, error: expect.stringContaining('not planned') });
+
+    // Abort: the group (guestfish and its qemu) dies; the session answers errors, close() returns.
+    abort.abort();
+    const after = await s.runScript(rootA, script('late.sh', 'true\n'), () => undefined);
+    expect(after.ok).toBe(false);
+    await s.close();
+    for (let i = 0; i < 50 && qemuOn(disk('a')); i++) await new Promise((r) => setTimeout(r, 200));
+    expect(qemuOn(disk('a'))).toBe(false);
+
+    const log = readFileSync(logPath, 'utf8');
+    expect(log).toContain(path.join(dir, 'marker-a.sh'));
+    expect(log).not.toContain(secret);
+
+    // Each marker on its own device (explicit device mounts, read-only); c and l1 untouched.
+    const read = execFileSync('guestfish', ['--ro', ...['a', 'b', 'c1', 'o'].flatMap((n) => ['--format=qcow2', '-a', disk(n)])], {
+      env: libguestfsEnv(),
+      input: ['run', ...['/dev/sda1', '/dev/sdb1', '/dev/sdc1', '/dev/vg_other/root'].flatMap((d) => [`mount-ro ${d} /`, `-cat /root/batch-marker`, 'echo ---', 'umount-all'])].join('\n') + '\n',
+      timeout: 300_000,
+    }).toString();
+    expect(read.split('---\n').map((x) => x.trim())).toEqual(['a', 'b', '', 'o', '']);
+  });
+});
+
+/**
+ * Two small one-disk LVM guests, written in ONE appliance: `golden` (VG vg_golden, fstab
+ * / by /dev/mapper/vg_golden-root) and `other` (VG vg_other, / by /dev/vg_other/root);
+ * each root has /etc/fstab, /usr/bin and a static busybox as /bin/sh (runScript's shell).
+ */
+async function buildLvmDisks(golden: string, other: string): Promise<void> {
+  const raw = [`${golden}.raw`, `${other}.raw`];
+  for (const r of raw) execFileSync('qemu-img', ['create', '-q', '-f', 'raw', r, '64M']);
+  const guest = (dev: string, vg: string, fstabSpec: string) => [
+    `part-disk ${dev} mbr`, `pvcreate ${dev}1`, `vgcreate ${vg} ${dev}1`, `lvcreate root ${vg} 40`, `mkfs ext4 /dev/${vg}/root`,
+    `mount /dev/${vg}/root /`, 'mkdir-p /etc', 'mkdir-p /usr/bin', 'mkdir-p /bin', 'mkdir-p /root',
+    `write /etc/fstab "${fstabSpec} / ext4 defaults 0 1\\n"`, 'upload /bin/busybox /bin/sh', 'chmod 0755 /bin/sh', 'umount-all',
+  ];
+  await new Promise<void>((resolve, reject) => {
+    const p = execFile('guestfish', raw.flatMap((r) => ['--format=raw', '-a', r]), { env: libguestfsEnv(), timeout: 300_000 }, (err) => (err ? reject(err) : resolve()));
+    p.stdin!.end(['run', ...guest('/dev/sda', 'vg_golden', '/dev/mapper/vg_golden-root'), ...guest('/dev/sdb', 'vg_other', '/dev/vg_other/root')].join('\n') + '\n');
+  });
+  for (const [i, out] of [golden, other].entries()) {
+    execFileSync('qemu-img', ['convert', '-O', 'qcow2', raw[i], out]);
+    rmSync(raw[i]);
+  }
+}
+
+/** Whether a qemu process still has this disk open (the appliance of the session). */
+function qemuOn(diskPath: string): boolean {
+  try {
+    return execFileSync('pgrep', ['-f', `qemu.*${diskPath}`]).toString().trim() !== '';
+  } catch {
+    return false; // pgrep exits 1 when nothing matches
+  }
+}
