@@ -119,11 +119,13 @@ export class BatchSession {
       const up = await g.call('upload', scriptPath, guestPath);
       if (up.error) return { ok: false, error: `upload of the script: ${up.error}` };
       // stderr joins stdout (in order) and the exit status is printed, so the output of a
-      // failing script is not lost (guestfish's sh answers only an error then).
-      const r = await g.call('sh', `/bin/sh ${guestPath} 2>&1; echo ${EXIT_MARK}$?`);
+      // failing script is not lost (guestfish's sh answers only an error then). The empty
+      // echo ends a last line printed without a newline; it is dropped below.
+      const r = await g.call('sh', `/bin/sh ${guestPath} 2>&1; s=$?; echo; echo ${EXIT_MARK}$s`);
       if (r.error) return { ok: false, error: `the script did not run: ${r.error}` };
       const out = r.answer.split('\n');
       const last = out.length && out[out.length - 1].startsWith(EXIT_MARK) ? out.pop()! : undefined;
+      if (out[out.length - 1] === '') out.pop();
       for (const l of out) onLine(l);
       const status = last === undefined ? NaN : Number(last.slice(EXIT_MARK.length));
       if (status !== 0) return { ok: false, error: `the script exited with ${Number.isNaN(status) ? 'no status' : status}: ${out.slice(-3).join(' | ')}` };

@@ -1,5 +1,6 @@
 // BatchSession on real images, ONE read-write appliance for every case (budget: one boot
-// for the session, one to build two small LVM disks, one to read the markers back):
+// for the session and one to read the markers back; the two small LVM disks are built
+// once, in one more boot, and cached):
 //  * a and b are clones of the debian fixture, whose fstab mounts / by LABEL (libguestfs's
 //    findfs would pick ONE of the two disks for both);
 //  * c is one VM whose two disks are both copies of it (its own devices carry the label
@@ -13,11 +14,12 @@
 // the session still works after it; the session log holds the script's path, not its
 // contents; aborting the signal kills the appliance.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BatchSession } from '../../../host-agent/batch/BatchSession';
-import { copyGuestImage, libguestfsEnv } from '../../helpers/guestImage';
+import { copyGuestImage, FIXTURE_CACHE_DIR, libguestfsEnv, withBuildLock } from '../../helpers/guestImage';
 
 jest.setTimeout(600_000);
 
@@ -32,8 +34,9 @@ describe('BatchSession (one appliance, real clones)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'batch-session-'));
-    await Promise.all([...['a', 'b', 'c1', 'c2'].map((n) => copyGuestImage(disk(n))), buildLvmDisks(disk('l1'), disk('o'))]);
-    execFileSync('qemu-img', ['convert', '-O', 'qcow2', disk('l1'), disk('l2')]);
+    const [golden, other] = await cachedLvmDisks();
+    await Promise.all(['a', 'b', 'c1', 'c2'].map((n) => copyGuestImage(disk(n))));
+    for (const [src, n] of [[golden, 'l1'], [golden, 'l2'], [other, 'o']]) copyFileSync(src, disk(n));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -67,16 +70,18 @@ describe('BatchSession (one appliance, real clones)', () => {
 
     // A failing script: its output arrives, in order, stderr included; the session goes on.
     const failing: string[] = [];
-    const bad = await s.runScript(rootA, script('fail.sh', 'echo one\necho two >&2\nexit 3\n'), (l) => failing.push(l));
+    const bad = await s.runScript(rootA, script('fail.sh', 'echo one\necho two >&2\nprintf three\nexit 3\n'), (l) => failing.push(l));
     expect(bad).toEqual({ ok: false, error: expect.stringContaining('exited with 3') });
-    expect(failing).toEqual(['one', 'two']);
+    expect(failing).toEqual(['one', 'two', 'three']);
 
     const secret = 'contents-never-logged-7f3a';
     const out: Record<string, string[]> = { a: [], b: [], o: [] };
     for (const [key, root] of [['a', rootA], ['b', rootB], ['o', rootO]] as const) {
+      const started = Date.now();
       const r = await s.runScript(root, script(`marker-${key}.sh`,
         `# ${secret}\necho "ovirt-sysprep-step: marker"\nprintf '%s\\n' "${key}" > /root/batch-marker\necho "warning: wrote ${key}"\n`),
       (l) => out[key].push(l));
+      process.stderr.write(`batch session: runScript on ${root.root} ${Date.now() - started} ms\n`);
       expect(r).toEqual({ ok: true });
     }
     expect(out).toEqual(Object.fromEntries(['a', 'b', 'o'].map((k) => [k, ['ovirt-sysprep-step: marker', `warning: wrote ${k}`]])));
@@ -86,12 +91,14 @@ describe('BatchSession (one appliance, real clones)', () => {
       .toEqual({ ok: false, error: expect.stringContaining('not planned') });
 
     // Abort: the group (guestfish and its qemu) dies; the session answers errors, close() returns.
+    const aborted = Date.now();
     abort.abort();
     const after = await s.runScript(rootA, script('late.sh', 'true\n'), () => undefined);
     expect(after.ok).toBe(false);
     await s.close();
     for (let i = 0; i < 50 && qemuOn(disk('a')); i++) await new Promise((r) => setTimeout(r, 200));
     expect(qemuOn(disk('a'))).toBe(false);
+    process.stderr.write(`batch session: abort to appliance gone ${Date.now() - aborted} ms\n`);
 
     const log = readFileSync(logPath, 'utf8');
     expect(log).toContain(path.join(dir, 'marker-a.sh'));
@@ -108,26 +115,38 @@ describe('BatchSession (one appliance, real clones)', () => {
 });
 
 /**
- * Two small one-disk LVM guests, written in ONE appliance: `golden` (VG vg_golden, fstab
- * / by /dev/mapper/vg_golden-root) and `other` (VG vg_other, / by /dev/vg_other/root);
- * each root has /etc/fstab, /usr/bin and a static busybox as /bin/sh (runScript's shell).
+ * Two small one-disk LVM guests, written in ONE appliance and cached in .cache/fixtures
+ * (named by the hash of the commands): `golden` (VG vg_golden, fstab / by
+ * /dev/mapper/vg_golden-root) and `other` (VG vg_other, / by /dev/vg_other/root); each root
+ * has /etc/fstab, /usr/bin and a static busybox as /bin/sh (runScript's shell).
  */
-async function buildLvmDisks(golden: string, other: string): Promise<void> {
-  const raw = [`${golden}.raw`, `${other}.raw`];
-  for (const r of raw) execFileSync('qemu-img', ['create', '-q', '-f', 'raw', r, '64M']);
+async function cachedLvmDisks(): Promise<[string, string]> {
   const guest = (dev: string, vg: string, fstabSpec: string) => [
     `part-disk ${dev} mbr`, `pvcreate ${dev}1`, `vgcreate ${vg} ${dev}1`, `lvcreate root ${vg} 40`, `mkfs ext4 /dev/${vg}/root`,
     `mount /dev/${vg}/root /`, 'mkdir-p /etc', 'mkdir-p /usr/bin', 'mkdir-p /bin', 'mkdir-p /root',
     `write /etc/fstab "${fstabSpec} / ext4 defaults 0 1\\n"`, 'upload /bin/busybox /bin/sh', 'chmod 0755 /bin/sh', 'umount-all',
   ];
-  await new Promise<void>((resolve, reject) => {
-    const p = execFile('guestfish', raw.flatMap((r) => ['--format=raw', '-a', r]), { env: libguestfsEnv(), timeout: 300_000 }, (err) => (err ? reject(err) : resolve()));
-    p.stdin!.end(['run', ...guest('/dev/sda', 'vg_golden', '/dev/mapper/vg_golden-root'), ...guest('/dev/sdb', 'vg_other', '/dev/vg_other/root')].join('\n') + '\n');
+  const commands = ['run', ...guest('/dev/sda', 'vg_golden', '/dev/mapper/vg_golden-root'), ...guest('/dev/sdb', 'vg_other', '/dev/vg_other/root')].join('\n') + '\n';
+  const hash = createHash('sha256').update(commands).digest('hex').slice(0, 16);
+  const golden = path.join(FIXTURE_CACHE_DIR, `batch-lvm-golden-${hash}.qcow2`);
+  const other = path.join(FIXTURE_CACHE_DIR, `batch-lvm-other-${hash}.qcow2`);
+  // `other` is renamed in place before `golden` (the lock's file): once golden exists, both do.
+  await withBuildLock(golden, async (tmp) => {
+    const raw = [`${tmp}.a.raw`, `${tmp}.b.raw`];
+    try {
+      for (const r of raw) execFileSync('qemu-img', ['create', '-q', '-f', 'raw', r, '64M']);
+      await new Promise<void>((resolve, reject) => {
+        const p = execFile('guestfish', raw.flatMap((r) => ['--format=raw', '-a', r]), { env: libguestfsEnv(), timeout: 300_000 }, (err) => (err ? reject(err) : resolve()));
+        p.stdin!.end(commands);
+      });
+      execFileSync('qemu-img', ['convert', '-O', 'qcow2', raw[1], `${tmp}.other`]);
+      renameSync(`${tmp}.other`, other);
+      execFileSync('qemu-img', ['convert', '-O', 'qcow2', raw[0], tmp]);
+    } finally {
+      for (const r of [...raw, `${tmp}.other`]) rmSync(r, { force: true });
+    }
   });
-  for (const [i, out] of [golden, other].entries()) {
-    execFileSync('qemu-img', ['convert', '-O', 'qcow2', raw[i], out]);
-    rmSync(raw[i]);
-  }
+  return [golden, other];
 }
 
 /** Whether a qemu process still has this disk open (the appliance of the session). */
