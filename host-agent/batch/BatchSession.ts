@@ -2,8 +2,8 @@
 // a batch, and the only place a batch touches guest filesystems. Steps:
 //  1. open: every member's disks added before launch, in member order (libguestfs has no
 //     hot-plug), so member i's disks are the appliance disks after those of members < i;
-//  2. plan (changes nothing): the devices of every member (list-filesystems, one blkid per
-//     device, LVM only when a PV is there), its roots found by mounting each own
+//  2. plan (changes nothing): the devices of every member (list-partitions, one blkid per
+//     partition or unpartitioned disk, LVM only when a PV is there), its roots found by mounting each own
 //     filesystem read-only, and each root's fstab resolved against the member's OWN
 //     devices (mountPlan.ts). Never libguestfs inspection: its findfs picks one device for
 //     a UUID or label every clone shares. A member that cannot be planned safely is
@@ -30,8 +30,8 @@ const isFilesystem = (type: string | undefined) => !!type && !type.endsWith('_me
 const EXIT_MARK = 'ovirt-sysprep-exit:';
 
 export class BatchSession {
-  /** Root devices plan() answered, the only ones runScript mounts. */
-  private readonly planned = new Set<string>();
+  /** The plans plan() answered (by root device): runScript mounts nothing else. */
+  private readonly planned = new Map<string, string>();
 
   private constructor(private readonly g: GuestfishSession, private readonly members: readonly BatchMemberDisks[], private readonly log: WriteStream) {}
 
@@ -94,7 +94,7 @@ export class BatchSession {
       if (!alone && !roots.length) alone = `no operating system root on its disks (${memberDisks[i].join(', ')})`;
       if (alone) result.push({ key: member.key, alone });
       else {
-        for (const r of roots) this.planned.add(r.root);
+        for (const r of roots) this.planned.set(r.root, planKey(r));
         result.push({ key: member.key, plan: { key: member.key, roots } });
       }
     }
@@ -106,8 +106,8 @@ export class BatchSession {
    *  Output lines go to onLine (stdout, in order) once the command returns; a non-zero exit
    *  or a guestfish error => { ok: false, error }. The session stays usable after an error. */
   async runScript(root: RootMounts, scriptPath: string, onLine: (line: string) => void): Promise<{ ok: true } | { ok: false; error: string }> {
-    if (!this.planned.has(root.root) || root.mounts[0]?.mountpoint !== '/' || root.mounts[0].device !== root.root) {
-      return { ok: false, error: `root ${root.root} was not planned by this session` };
+    if (this.planned.get(root.root) !== planKey(root)) {
+      return { ok: false, error: `root ${root.root} with these mounts was not planned by this session` };
     }
     const g = this.g;
     const guestPath = `/.ovirt-sysprep-batch-${randomBytes(8).toString('hex')}`;
@@ -176,6 +176,9 @@ export class BatchSession {
     return { pvs, vgs, pvsOnDisks };
   }
 }
+
+/** A plan as text, to compare what runScript is given with what plan() answered. */
+const planKey = (r: RootMounts) => [r.root, ...r.mounts.map((m) => `${m.device} ${m.mountpoint}`)].join('\n');
 
 /** Appliance disks of member `i`: after the disks of the members before it. */
 function diskNames(members: readonly BatchMemberDisks[], i: number): string[] {

@@ -86,9 +86,10 @@ describe('BatchSession (one appliance, real clones)', () => {
     }
     expect(out).toEqual(Object.fromEntries(['a', 'b', 'o'].map((k) => [k, ['ovirt-sysprep-step: marker', `warning: wrote ${k}`]])));
 
-    // A root this session did not plan is refused before anything is mounted.
-    expect(await s.runScript({ root: '/dev/sdb1', mounts: [{ device: '/dev/sdb1', mountpoint: '/' }] }, script('x.sh', 'true\n'), () => undefined))
-      .toEqual({ ok: false, error: expect.stringContaining('not planned') });
+    // A root this session did not plan, or a planned root with another mount, is refused before anything is mounted.
+    for (const wrong of [{ root: '/dev/sdb1', mounts: [{ device: '/dev/sdb1', mountpoint: '/' }] }, { ...rootA, mounts: [...rootA.mounts, { device: '/dev/sde1', mountpoint: '/mnt' }] }]) {
+      expect(await s.runScript(wrong, script('x.sh', 'true\n'), () => undefined)).toEqual({ ok: false, error: expect.stringContaining('not planned') });
+    }
 
     // Abort: the group (guestfish and its qemu) dies; the session answers errors, close() returns.
     const aborted = Date.now();
