@@ -20,17 +20,10 @@ import { IDENTITY_ITEMS } from '../../shared/identity/items';
 import { run } from '../../shared/tools/exec';
 import { GuestfishError, GuestfishSession } from '../inspection/GuestfishSession';
 import { lines, parseMountpoints } from '../inspection/guestfishOutput';
-import { readTarMembers } from './tarEntries';
+import { readTarMembers, TarMember } from './tarEntries';
 
-export interface TreeEntry {
-  path: string;
-  type: 'f' | 'd' | 'l' | 'o';
-  mode: number;
-  uid: number;
-  gid: number;
-  size?: number;
-  sha256?: string;
-  target?: string;
+/** One file, directory, symlink or other entry of a VM (the fields of a tar member, tarEntries.ts). */
+export interface TreeEntry extends Omit<TarMember, 'content'> {
   /** For files a RANDOM_BY_DESIGN rule reads by content: the content reduced to its form. */
   form?: string;
 }

@@ -6,32 +6,20 @@
 // four read-only appliances): a vs b -> equal (exit 0: the machine-ids are compared by
 // form); a vs c -> exactly the four changes (exit 1), the machine-id not among them.
 // Budget in npm test: 90 s.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../../../shared/tools/exec';
 import { copyGuestImage, libguestfsEnv, REPO_ROOT } from '../../helpers/guestImage';
+import { runCli } from '../cli/runCli';
 
 jest.setTimeout(600_000);
 
 const agentBin = path.join(REPO_ROOT, 'bin', 'ovirt-sysprep-agent');
 
-function compare(a: string, b: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [agentBin, 'compare', '--a', a, '--b', b, '--json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: libguestfsEnv({ OVIRT_SYSPREP_CONFIG: '/nonexistent' }),
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const compare = (a: string, b: string) =>
+  runCli(['compare', '--a', a, '--b', b, '--json'], libguestfsEnv({ OVIRT_SYSPREP_CONFIG: '/nonexistent' }), { bin: agentBin });
 
 describe('ovirt-sysprep-agent compare (real guestfish, debian fixture)', () => {
   let dir: string;
