@@ -18,6 +18,7 @@ export const COMPARE_EXIT = { equal: 0, different: 1, usage: 2 } as const;
 
 export async function compareCommand(o: CompareOptions, out: (s: string) => void): Promise<number> {
   if (o.a.length === 0 || o.b.length === 0) throw new UsageError('give the disks of both VMs: --a DISK [--a DISK] --b DISK [--b DISK]');
+  if (!(o.timeoutMs > 0)) throw new UsageError('--timeout: a number of seconds greater than 0');
   const qemuImg = new QemuImg(o.qemuImg);
   // Read-only probe (-U): the image's own format unless --format says it.
   const disks = async (paths: string[]) => Promise.all(paths.map(async (p) => ({ path: p, format: o.format ?? (await qemuImg.info(p, { shared: true })).format })));

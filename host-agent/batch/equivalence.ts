@@ -174,7 +174,7 @@ export async function readTree(opts: { bin: string; disks: { path: string; forma
       await run('mkfifo', ['-m', '600', fifo]);
       const reading = readTarMembers(createReadStream(fifo), (p) => randomRuleFor(p)?.compare === 'content-form');
       reading.catch(() => undefined); // awaited below; a failed tar-out is reported first
-      const r = await session.call('tar-out', '/', fifo, 'numericowner:true');
+      const r = await session.call('tar-out', '/', fifo, 'numericowner:true').catch(async (err) => { await unblock(fifo); throw err; });
       if (r.error) {
         await unblock(fifo);
         throw new TreeReadError(`tar-out of root ${root} failed: ${r.error}`);
@@ -196,7 +196,7 @@ export async function readTree(opts: { bin: string; disks: { path: string; forma
   }
 }
 
-/** A reader still blocked opening the fifo (guestfish failed before opening it) is let go. */
+/** A reader still blocked opening the fifo (guestfish failed or died before opening it) is let go: it would hold the process open. */
 async function unblock(fifo: string): Promise<void> {
   try {
     const h = await fs.open(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);

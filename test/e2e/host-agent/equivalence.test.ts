@@ -26,6 +26,14 @@ describe('ovirt-sysprep-agent compare (real guestfish, debian fixture)', () => {
   beforeAll(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'equivalence-e2e-')); });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('bad usage and an unreadable disk exit 2 with the reason on stderr (no appliance started)', async () => {
+    const env = libguestfsEnv({ OVIRT_SYSPREP_CONFIG: '/nonexistent' });
+    const noB = await runCli(['compare', '--a', path.join(dir, 'x.qcow2')], env, { bin: agentBin });
+    expect(noB).toMatchObject({ code: 2, out: '', err: expect.stringContaining('--b DISK') });
+    const missing = await runCli(['compare', '--a', path.join(dir, 'none-a.qcow2'), '--b', path.join(dir, 'none-b.qcow2')], env, { bin: agentBin });
+    expect(missing).toMatchObject({ code: 2, out: '', err: expect.stringContaining('none-a.qcow2') });
+  });
+
   it('equal copies with different random machine-ids are equal; a changed content, mode, owner and an added file are each reported', async () => {
     const [a, b, c] = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.qcow2`));
     await Promise.all([a, b, c].map((p) => copyGuestImage(p, 'debian')));
