@@ -12,10 +12,12 @@ export interface CliResult { code: number | null; out: string; err: string }
 
 const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { pty?: boolean } = {}): Promise<CliResult> {
+/** `bin`: another built executable of bin/ (the agent's `compare`); the CLI unless told. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { pty?: boolean; bin?: string } = {}): Promise<CliResult> {
+  const bin = opts.bin ?? BIN;
   const [cmd, argv] = opts.pty
-    ? ['script', ['-qfec', [process.execPath, BIN, ...args].map(quote).join(' '), '/dev/null']]
-    : [process.execPath, [BIN, ...args]];
+    ? ['script', ['-qfec', [process.execPath, bin, ...args].map(quote).join(' '), '/dev/null']]
+    : [process.execPath, [bin, ...args]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
