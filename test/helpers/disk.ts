@@ -49,10 +49,17 @@ async function run(cmd: string, args: string[]): Promise<string> {
   }
 }
 
-/** Run guestfish read-only with inspection (-i) on `disk`, feeding `script` on stdin. */
-export function guestfish(disk: string, script: string): Promise<{ stdout: string; stderr: string }> {
+/** The disks of one guest: one image, or all of a multi-disk guest's, in order. */
+export type GuestDisks = string | readonly string[];
+
+/**
+ * Run guestfish with inspection (-i) on the disks of one guest, feeding `script` on
+ * stdin: read-only unless `readWrite` (fixtures that plant files: batchImages.ts).
+ */
+export function guestfish(disk: GuestDisks, script: string, opts: { readWrite?: boolean } = {}): Promise<{ stdout: string; stderr: string }> {
+  const disks = typeof disk === 'string' ? [disk] : [...disk];
   return new Promise((resolve, reject) => {
-    const child = spawn('guestfish', ['--ro', '-a', disk, '-i'], {
+    const child = spawn('guestfish', [...(opts.readWrite ? [] : ['--ro']), ...disks.flatMap((d) => ['-a', d]), '-i'], {
       env: libguestfsEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -65,7 +72,7 @@ export function guestfish(disk: string, script: string): Promise<{ stdout: strin
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`guestfish on ${disk} exited ${code ?? signal}: ${stderr}`));
+      else reject(new Error(`guestfish on ${disks.join(', ')} exited ${code ?? signal}: ${stderr}`));
     });
     child.stdin.on('error', () => { /* reported through close */ });
     child.stdin.end(script);
@@ -93,11 +100,12 @@ export async function guestLs(disk: string, dir: string): Promise<string[]> {
 }
 
 /**
- * Read several guest files in ONE libguestfs launch. Each value is the file's content
+ * Read several guest files in ONE libguestfs launch (all disks of the guest, mounted
+ * as its fstab says). Each value is the file's content
  * (utf8), or null when the path is absent or not a regular file. Uses guestfish
  * `download` with the `-` prefix so a missing path does not abort the script.
  */
-export async function guestRead(disk: string, paths: string[]): Promise<Record<string, string | null>> {
+export async function guestRead(disk: GuestDisks, paths: string[]): Promise<Record<string, string | null>> {
   const result: Record<string, string | null> = {};
   if (paths.length === 0) return result;
   for (const p of paths) checkGuestPath(p);

@@ -594,7 +594,8 @@ export async function withBuildLock(final: string, build: (tmpPath: string) => P
           await build(tmp);
           await fs.rename(tmp, final);
         } finally {
-          await fs.rm(tmp, { force: true });
+          // recursive: a fixture of several disks is built as a directory (batchImages.ts).
+          await fs.rm(tmp, { recursive: true, force: true });
         }
         return final;
       } finally {
