@@ -20,7 +20,7 @@
 import type { PlannedFile } from '../sysprep/argv';
 import { GUEST_LIB, sh } from './ops/guestLib';
 import { OPERATION_BY_NAME, OPERATIONS } from './ops/operations';
-import { deleteStep, hostnameStep, MACHINE_ID, passwordsStep, RANDOM_SEED, runStep, truncateStep } from './ops/customizeSteps';
+import { deleteStep, hostnameStep, machineIdStep, passwordsStep, RANDOM_SEED, runStep, truncateStep } from './ops/customizeSteps';
 
 export interface BatchScriptInput {
   /** The VM's argv as buildArgv builds it with trace:false, dryRun:false (`--format F -a PATH`
@@ -188,7 +188,7 @@ export async function batchScript(input: BatchScriptInput, deps: { hashPassword(
 
   const secrets: string[] = [];
   if (customize) {
-    parts.push(`step customize`, RANDOM_SEED.trim(), MACHINE_ID.trim());
+    parts.push(`step customize`, RANDOM_SEED.trim(), machineIdStep().trim());
     for (const c of parsed.customize) {
       if (c.kind === 'run') parts.push(runStep(c.name, c.content).trim());
       else if (c.kind === 'hostname') parts.push(hostnameStep(c.value).trim());

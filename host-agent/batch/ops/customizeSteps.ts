@@ -48,11 +48,18 @@ fi
 [ "$seeded" = yes ] || warn 'random seed could not be set for this type of guest'
 `;
 
-export const MACHINE_ID = sh`
+/**
+ * The new machine-id is drawn on the host (16 random bytes as hex, as the tool draws
+ * them): a minimal guest has no od or hexdump to do it inside.
+ */
+export function machineIdStep(): string {
+  const id = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16))).toString('hex');
+  return sh`
 if is_reg ./etc/machine-id && [ ! -s ./etc/machine-id ]; then
-  printf '%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" | put ./etc/machine-id
+  printf '%s\n' ${id} | put ./etc/machine-id
 fi
 `;
+}
 
 /** virt-customize --hostname NAME: split at the first dot as the tool does (short name, domain). */
 export function hostnameStep(name: string): string {
@@ -64,7 +71,7 @@ H=${shQuote(name)}
 # replace_line_in_file: KEY=... lines of a regular file dropped and KEY=VALUE appended; else the file is that one line.
 set_line() {
   if is_reg "$1"; then
-    { kept "$1" "$2="; printf '%s=%s\n' "$2" "$3"; } > "$1.ovirt-sysprep.new"
+    { kept "$1" "^$2="; printf '%s=%s\n' "$2" "$3"; } > "$1.ovirt-sysprep.new"
     put "$1" < "$1.ovirt-sysprep.new"; rm -f -- "$1.ovirt-sysprep.new"
   else
     printf '%s=%s\n' "$2" "$3" | put "$1"
@@ -86,31 +93,41 @@ case "$hn" in
     if is_reg ./etc/hostname && [ -s ./etc/hostname ]; then old=$(head -n 1 ./etc/hostname); has_old=yes; fi
     printf '%s\n' "$H" | put ./etc/hostname
     if is_reg ./etc/hosts; then
-      # The augeas hosts edit: every name of an entry (not its address, not comments)
-      # equal to the old name, the old short name or Debian's unassigned-hostname.
-      awk -v has_old="$has_old" -v old="$old" -v new="$H" -v newshort=${shQuote(short)} -v newdomain=${shQuote(domain)} '
-        function rep(v,   s) {
-          s = old; sub(/\..*/, "", s)
-          if (has_old == "yes" && v == old) return new
-          if (has_old == "yes" && v == s) return newshort
-          if (v == "unassigned-hostname") return newshort
-          if (v == "unassigned-hostname.unassigned-domain" && newdomain != "") return new
-          return v
-        }
-        /^[ \t]*(#|$)/ { print; next }
-        {
-          line = $0; out = ""; n = 0
-          while (length(line) > 0) {
-            if (match(line, /^[ \t]+/)) { out = out substr(line, 1, RLENGTH); line = substr(line, RLENGTH + 1); continue }
-            if (substr(line, 1, 1) == "#") { out = out line; break }
-            match(line, /^[^ \t#]+/); w = substr(line, 1, RLENGTH); line = substr(line, RLENGTH + 1)
-            if (++n > 1) w = rep(w)
-            out = out w
-          }
-          print out
-        }' ./etc/hosts > ./etc/hosts.ovirt-sysprep.new
-      if cmp -s ./etc/hosts ./etc/hosts.ovirt-sysprep.new; then rm -f ./etc/hosts.ovirt-sysprep.new
-      else put ./etc/hosts < ./etc/hosts.ovirt-sysprep.new; rm -f ./etc/hosts.ovirt-sysprep.new; fi
+      # The augeas hosts edit: every name of an entry (not its address, not a comment)
+      # equal to the old name, the old short name or Debian's unassigned-hostname is
+      # replaced; the separators are kept. Written back only when something changed.
+      oldshort=$\{old%%.*}
+      ws=" $(printf '\t')"
+      changed=no
+      while IFS= read -r line || [ -n "$line" ]; do
+        case "$line" in
+          *[!$ws]*) ;;
+          *) printf '%s\n' "$line"; continue ;;
+        esac
+        rest=$line; out=; n=0
+        while [ -n "$rest" ]; do
+          case "$rest" in
+            [$ws]*) w=$\{rest%%[!$ws]*} ;;
+            '#'*) w=$rest ;;
+            *)
+              w=$\{rest%%[$ws#]*}; n=$((n + 1))
+              r=$w
+              if [ "$n" -gt 1 ]; then
+                if [ "$has_old" = yes ] && [ "$w" = "$old" ]; then r=$H
+                elif [ "$has_old" = yes ] && [ "$w" = "$oldshort" ]; then r=${shQuote(short)}
+                elif [ "$w" = unassigned-hostname ]; then r=${shQuote(short)}
+                elif [ "$w" = unassigned-hostname.unassigned-domain ] && [ -n ${shQuote(domain)} ]; then r=$H
+                fi
+              fi
+              [ "$r" = "$w" ] || changed=yes
+              rest=$\{rest#"$w"}; out=$out$r; continue ;;
+          esac
+          rest=$\{rest#"$w"}; out=$out$w
+        done
+        printf '%s\n' "$out"
+      done < ./etc/hosts > ./etc/hosts.ovirt-sysprep.new
+      if [ "$changed" = yes ]; then put ./etc/hosts < ./etc/hosts.ovirt-sysprep.new; fi
+      rm -f ./etc/hosts.ovirt-sysprep.new
     fi ;;
   none) warn 'hostname could not be set for this type of guest' ;;
 esac
@@ -151,18 +168,30 @@ sh -c "exec >>'$\{OVIRT_SYSPREP_ROOT:-}/$log' 2>&1
 
 $body
 " < /dev/null || rc=$?
-if [ -f "./$log" ]; then tail -c +$((before + 1)) "./$log" | awk 1; fi
+if [ -f "./$log" ] && [ "$(wc -c < "./$log")" -gt "$before" ]; then
+  tail -c +$((before + 1)) "./$log"
+  # A last line without its newline gets one: the next step line starts a line of its own.
+  if [ -n "$(tail -c 1 "./$log")" ]; then printf '\n'; fi
+fi
 if [ "$rc" -ne 0 ]; then printf 'error: %s: command exited with an error\n' ${shQuote(name)}; exit "$rc"; fi
 `;
 }
 
 /** The password fields of /etc/shadow, in place (same inode: owner, mode and label kept). */
 export function passwordsStep(fields: ReadonlyArray<readonly [string, string]>): string {
-  const sets = fields.map(([user, field]) => `${shQuote(user)} ${shQuote(field)}`).join(' ');
+  const cases = fields.map(([user, field]) => `    ${shQuote(user)}) f=${shQuote(field)} ;;`).join('\n');
   return sh`
 if [ -f ./etc/shadow ]; then
-  awk -F: -v OFS=: 'BEGIN { for (i = 1; i < ARGC; i += 2) pw[ARGV[i]] = ARGV[i + 1]; ARGC = 1 }
-    ($1 in pw) { $2 = pw[$1] } { print }' ${sets} < ./etc/shadow > ./etc/shadow.ovirt-sysprep.new
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in *:*) ;; *) printf '%s\n' "$line"; continue ;; esac
+    user=$\{line%%:*}; f=
+    case "$user" in
+${cases}
+    esac
+    if [ -z "$f" ]; then printf '%s\n' "$line"; continue; fi
+    rest=$\{line#*:}
+    case "$rest" in *:*) printf '%s:%s:%s\n' "$user" "$f" "$\{rest#*:}" ;; *) printf '%s:%s\n' "$user" "$f" ;; esac
+  done < ./etc/shadow > ./etc/shadow.ovirt-sysprep.new
   cat ./etc/shadow.ovirt-sysprep.new > ./etc/shadow
   rm -f ./etc/shadow.ovirt-sysprep.new
 fi

@@ -7,7 +7,9 @@
 // path: never a guess.
 //
 // Shell rules (busybox sh as well as dash/bash): relative guest paths from the root the
-// script cd'd into; `$\{` in the template stands for the shell's `${`.
+// script cd'd into; only the tools a minimal busybox guest links (the fixtures' /bin: no
+// awk, od or cmp): sh, cat, grep, sed, head, tail, wc, tr, rm, mv, readlink, dirname,
+// chmod, chown; `$\{` in the template stands for the shell's `${`.
 /**
  * Shell text as a template literal: the template's own `$\{` becomes the shell's `${`;
  * interpolated values (quoted with shQuote by the caller) are kept exactly as they are.
@@ -63,16 +65,15 @@ put() {
   else cat > "$TARGET.ovirt-sysprep.tmp"; mv -f -- "$TARGET.ovirt-sysprep.tmp" "$TARGET"; fi
 }
 
-# kept PATH PREFIX...: g#read_lines of PATH without the lines starting with a PREFIX, each
-# printed with its newline. lines_without: the same joined as the tool writes them back
-# (lines joined by newlines plus a final one: an empty list is one newline).
-kept() {
-  f=$1; shift
-  awk -v n="$#" 'BEGIN { for (i = 1; i <= n; i++) pre[i] = ARGV[i]; ARGC = 1 }
-    { for (i = 1; i <= n; i++) if (index($0, pre[i]) == 1) next; print; k++ }
-    END { if (!k && ENVIRON["KEPT_EMPTY_NL"] == "yes") print "" }' "$@" < "$f"
+# kept PATH ERE: g#read_lines of PATH without the lines matching ERE (a ^PREFIX= list),
+# each printed with its newline. lines_without: the same joined as the tool writes them
+# back (lines joined by newlines plus a final one: an empty list is one newline).
+kept() { grep -v -E "$2" "$1" || [ $? -eq 1 ]; }
+lines_without() {
+  kept "$1" "$2" > "$1.ovirt-sysprep.kept"
+  if [ -s "$1.ovirt-sysprep.kept" ]; then cat "$1.ovirt-sysprep.kept"; else printf '\n'; fi
+  rm -f -- "$1.ovirt-sysprep.kept"
 }
-lines_without() { KEPT_EMPTY_NL=yes kept "$@"; }
 
 # The distribution as libguestfs 1.48 inspection names it, and its major version.
 osr() { sed -n "s/^$1=//p" etc/os-release | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'$/\1/"; }

@@ -24,11 +24,11 @@ const src = (name: string) => `sysprep/sysprep_operation_${name.replace(/-/g, '_
 const op = (name: string, does: string, shell: string): BatchOperation => ({ name, does, source: src(name), shell });
 
 /** ifcfg-* of EL-family guests rewritten without lines starting with these prefixes (g#write: same inode). */
-const ifcfgWithout = (...prefixes: string[]) => sh`
+const ifcfgWithout = (...keys: string[]) => sh`
 if [ "$EL_148" = yes ]; then
   for f in ./etc/sysconfig/network-scripts/ifcfg-*; do
     present "$f" || continue
-    lines_without "$f" ${prefixes.map((p) => `'${p}'`).join(' ')} > "$f.ovirt-sysprep.new"
+    lines_without "$f" '^(${keys.join('|')})=' > "$f.ovirt-sysprep.new"
     put "$f" < "$f.ovirt-sysprep.new"
     rm -f -- "$f.ovirt-sysprep.new"
   done
@@ -68,8 +68,8 @@ export const OPERATIONS: readonly BatchOperation[] = [
   op('machine-id', 'empties /etc/machine-id and /var/lib/dbus/machine-id where they are regular files',
     'for f in ./etc/machine-id ./var/lib/dbus/machine-id; do if is_reg "$f"; then : > "$f"; fi; done'),
   op('net-hostname', 'EL family (not Rocky in 1.48): drops HOSTNAME= and DHCP_HOSTNAME= lines of ifcfg-*',
-    ifcfgWithout('HOSTNAME=', 'DHCP_HOSTNAME=')),
-  op('net-hwaddr', 'EL family (not Rocky in 1.48): drops HWADDR= lines of ifcfg-*', ifcfgWithout('HWADDR=')),
+    ifcfgWithout('HOSTNAME', 'DHCP_HOSTNAME')),
+  op('net-hwaddr', 'EL family (not Rocky in 1.48): drops HWADDR= lines of ifcfg-*', ifcfgWithout('HWADDR')),
   op('net-nmconn', 'EL family (not Rocky in 1.48): removes /etc/NetworkManager/system-connections/*.nmconnection',
     sh`if [ "$EL_148" = yes ]; then rmq ./etc/NetworkManager/system-connections/*.nmconnection; fi`),
   op('pacct-log', 'EL family: /var/account/pacct* removed, an empty pacct made; Debian, Ubuntu, Kali: the same in /var/log/account',

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { BATCH_OPERATIONS, batchScript, BatchScriptInput } from '../../../host-agent/batch/batchScript';
 import { IDENTITY_OPERATIONS } from '../../../engine-plugin/profiles/builtins';
 import { GuestFlavour, writeGuestTree } from '../../helpers/guestImage';
+import { spawnSync } from 'node:child_process';
 import { GUEST_SHELLS, runGuestScript } from '../../helpers/guestScript';
 
 const VERSION = 'virt-sysprep 1.48.2';
@@ -68,7 +69,7 @@ describe('batchScript: argv -> steps or the reason to run alone', () => {
     expect(r.secrets).toEqual(calls.map(FAKE_HASH));
     expect(r.script).not.toContain('Secret-pw1');
     expect(r.script).not.toContain(calls[1]);
-    expect(r.script).toContain("'olduser' '!!*'");
+    expect(r.script).toContain("'olduser') f='!!*' ;;");
   });
 
   it('disabled passwords need no hash (and so no --password-crypto)', async () => {
@@ -112,7 +113,21 @@ function listing(root: string, rel = ''): string[] {
   return out;
 }
 
-describe.each(GUEST_SHELLS)('the batch script run by %s', (shell) => {
+/**
+ * 'guest': the tree's own /bin/sh with PATH = the tree's /bin only (the fixture guests'
+ * busybox applets: no awk, od or cmp), as in the appliance's chroot.
+ */
+const MODES = [...GUEST_SHELLS, 'guest'];
+function run(mode: string, root: string, text: string) {
+  if (mode !== 'guest') return runGuestScript(mode, root, text);
+  const file = `${root}.sh`;
+  writeFileSync(file, text);
+  const r = spawnSync(path.join(root, 'bin/sh'), [file], { env: { PATH: path.join(root, 'bin'), OVIRT_SYSPREP_ROOT: root }, encoding: 'utf8' });
+  rmSync(file);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe.each(MODES)('the batch script run by %s', (shell) => {
   let script: string;
   beforeAll(async () => {
     const r = await batchScript(input(FULL), deps);
@@ -123,7 +138,7 @@ describe.each(GUEST_SHELLS)('the batch script run by %s', (shell) => {
   it('debian: operations, hostname in /etc/hostname and /etc/hosts, seeds, machine-id, run log, shadow in place', async () => {
     const root = await guestTree('debian');
     const shadowMode = lstatSync(path.join(root, 'etc/shadow')).mode;
-    const r = runGuestScript(shell, root, script);
+    const r = run(shell, root, script);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
@@ -153,7 +168,7 @@ describe.each(GUEST_SHELLS)('the batch script run by %s', (shell) => {
   it('el8 (Rocky, unknown to 1.48): hostname and HWADDR left, the tool\'s warning', async () => {
     const root = await guestTree('el8');
     const hostname = read(root, 'etc/hostname');
-    const r = runGuestScript(shell, root, script);
+    const r = run(shell, root, script);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('warning: hostname could not be set for this type of guest\n');
     expect(read(root, 'etc/hostname')).toBe(hostname);
@@ -163,7 +178,7 @@ describe.each(GUEST_SHELLS)('the batch script run by %s', (shell) => {
 
   it('nm (Fedora 39): ifcfg HWADDR dropped, keyfiles removed, /etc/hostname and PRETTY_HOSTNAME', async () => {
     const root = await guestTree('nm');
-    const r = runGuestScript(shell, root, script);
+    const r = run(shell, root, script);
     expect(r.status).toBe(0);
     expect(r.stdout).not.toContain('hostname could not be set');
     expect(readdirSync(path.join(root, 'etc/NetworkManager/system-connections')).filter((f) => f.endsWith('.nmconnection'))).toEqual([]);
@@ -178,7 +193,7 @@ describe.each(GUEST_SHELLS)('the batch script run by %s', (shell) => {
 
   it('suse: /etc/HOSTNAME stays a link, the name written through it without a newline', async () => {
     const root = await guestTree('suse');
-    const r = runGuestScript(shell, root, script);
+    const r = run(shell, root, script);
     expect(r.status).toBe(0);
     expect(lstatSync(path.join(root, 'etc/HOSTNAME')).isSymbolicLink()).toBe(true);
     expect(read(root, 'etc/hostname')).toBe('vm-a.example.org');
@@ -186,10 +201,10 @@ describe.each(GUEST_SHELLS)('the batch script run by %s', (shell) => {
 
   it('a second run gives the same tree (random values aside) and an absolute symlink target sends the VM alone', async () => {
     const root = await guestTree('debian');
-    expect(runGuestScript(shell, root, script).status).toBe(0);
+    expect(run(shell, root, script).status).toBe(0);
     const first = listing(root);
     const hosts = read(root, 'etc/hosts');
-    expect(runGuestScript(shell, root, script).status).toBe(0);
+    expect(run(shell, root, script).status).toBe(0);
     expect(listing(root)).toEqual(first);
     expect(read(root, 'etc/hosts')).toBe(hosts);
     expect(read(root, 'tmp/builder.log')).toBe('hello-from-run\nwarning: sample\n'); // tmp-files emptied /tmp first
@@ -197,15 +212,34 @@ describe.each(GUEST_SHELLS)('the batch script run by %s', (shell) => {
     unlinkSync(path.join(root, 'etc/hostname'));
     symlinkSync('/elsewhere/hostname', path.join(root, 'etc/hostname'));
     writeFileSync(path.join(root, 'etc/issue'), 'x');
-    const r = runGuestScript(shell, root, script);
+    const r = run(shell, root, script);
     expect(r.status).toBe(3);
     expect(r.stdout).toContain('ovirt-sysprep-alone: /etc/hostname is a symlink to /elsewhere/hostname');
+  });
+
+  it("debian /etc/hosts: the augeas edit's rules (names only, separators and comments kept) and locked passwords", async () => {
+    const root = await guestTree('debian');
+    writeFileSync(path.join(root, 'etc/hostname'), 'golden-image.lab.example\n');
+    writeFileSync(path.join(root, 'etc/hosts'),
+      '# golden-image in a comment\n127.0.1.1 \t golden-image.lab.example   golden-image # golden-image\n' +
+      '10.0.0.1\tunassigned-hostname.unassigned-domain unassigned-hostname\n\n10.0.0.2 golden-image2 xgolden-image\n');
+    const r = await batchScript(input(['--hostname', 'vm-b.example.org', '--root-password', 'locked:disabled', '--password', 'olduser:locked:password:a:b', '--password-crypto', 'sha512']), deps);
+    if (!r.batchable) throw new Error(r.reason);
+    writeFileSync(path.join(root, 'etc/issue'), 'x');
+    const out = run(shell, root, r.script);
+    expect(out.status).toBe(0);
+    expect(read(root, 'etc/hosts')).toBe(
+      '# golden-image in a comment\n127.0.1.1 \t vm-b.example.org   vm-b # golden-image\n' +
+      '10.0.0.1\tvm-b.example.org vm-b\n\n10.0.0.2 golden-image2 xgolden-image\n');
+    const shadow = read(root, 'etc/shadow').split('\n');
+    expect(shadow[0]).toBe('root:!!*:19800:0:99999:7:::');
+    expect(shadow.find((l) => l.startsWith('olduser:'))).toBe(`olduser:!!${FAKE_HASH('a:b')}:19800:0:99999:7:::`);
   });
 
   it('--truncate of a missing file fails as the tool does', async () => {
     const root = await guestTree('debian');
     rmSync(path.join(root, 'etc/issue'));
-    const r = runGuestScript(shell, root, script);
+    const r = run(shell, root, script);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('error: truncate: open: /etc/issue: No such file or directory');
   });
