@@ -9,6 +9,9 @@ import { loadProto, serverCredentials } from '../shared/grpc';
 import { createLogger, Logger } from '../shared/logger';
 import { executeBatch } from './batch/executeBatch';
 import type { BatchScripter, BatchSessions } from './batch/ports';
+import { batchScript } from './batch/batchScript';
+import { BatchSession } from './batch/BatchSession';
+import { hashPassword } from './tools/passwordHash';
 import { describeCapabilities } from './capabilities';
 import { AgentConfig, loadAgentConfig } from './config';
 import { createHandlers } from './grpc/service';
@@ -38,22 +41,12 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-/**
- * The real parts of batch mode (issue 16), the two ports executeBatch drives; undefined
- * while they are not built: batch mode is then off whatever max_batch_size says.
- *
- * TODO(issue 16, LEAD AT MERGE): batchScript.ts (contract A), BatchSession.ts (contract B)
- * and tools/passwordHash.ts are built on other branches. Once merged, replace the body by:
- *   return {
- *     scripter: { script: (input) => batchScript(input, { hashPassword }) },
- *     sessions: { open: (opts) => BatchSession.open({ bin: cfg.guestfish, ...opts }) },
- *   };
- * with `import { batchScript } from './batch/batchScript'`, `import { BatchSession } from
- * './batch/BatchSession'`, `import { hashPassword } from './tools/passwordHash'`; then run
- * test/e2e-pending/batch.test.ts (move it under test/e2e/host-agent/).
- */
-function batchParts(_cfg: AgentConfig): { scripter: BatchScripter; sessions: BatchSessions } | undefined {
-  return undefined;
+/** The real parts of batch mode (issue 16) behind the two ports executeBatch drives. */
+function batchParts(cfg: AgentConfig): { scripter: BatchScripter; sessions: BatchSessions } {
+  return {
+    scripter: { script: (input) => batchScript(input, { hashPassword }) },
+    sessions: { open: (opts) => BatchSession.open({ bin: cfg.guestfish, ...opts }) },
+  };
 }
 
 /** Starts an agent. `config` is complete, or partial overrides on top of defaults (no file, no env). */
@@ -84,8 +77,8 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
   };
   const runOne: Runner = (job, work, signal) => (job.record.action === 'sparsify' ? executeSparsify : executeJob)(execution, job, work, signal);
   const batch = batchParts(cfg);
-  const maxBatchSize = batch ? cfg.maxBatchSize : 0;
-  const runBatch: BatchRunner | undefined = batch && ((batchId, members) => executeBatch({ execution, ...batch, toolVersion: virtSysprepVersion, runAlone: runOne }, batchId, members));
+  const maxBatchSize = cfg.maxBatchSize;
+  const runBatch: BatchRunner = (batchId, members) => executeBatch({ execution, ...batch, toolVersion: virtSysprepVersion, runAlone: runOne }, batchId, members);
   const jobs = new JobManager(
     { hostId: cfg.hostId, maxJobs: cfg.maxJobs, defaultTimeoutSec: cfg.jobTimeoutSec, defaultMode: cfg.defaultMode, logDir: cfg.logDir, operations, maxBatchSize },
     new Journal(path.join(cfg.dataDir, 'jobs')),

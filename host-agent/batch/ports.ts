@@ -5,42 +5,17 @@
 // the password hasher): executeBatch only decides, the real parts are wired in
 // host-agent/agent.ts.
 //
-// MERGE NOTE (lead): once batchScript.ts and BatchSession.ts are in, these local copies
-// of their types become `export type { ... } from './batchScript'` / `'./BatchSession'`
-// / `'./mountPlan'` (same shapes; structural typing already makes the real ones fit).
-import type { PlannedFile } from '../sysprep/argv';
+import type { BatchScript, BatchScriptInput } from './batchScript';
+import type { BatchMemberDisks, MemberPlan } from './BatchSession';
+import type { RootMounts } from './mountPlan';
 
-/** Contract A's input: the VM's argv as buildArgv builds it (trace off, no dry run) and its planned files. */
-export interface BatchScriptInput {
-  argv: readonly string[];
-  files: readonly PlannedFile[];
-  /** `virt-sysprep --version` of the host. */
-  toolVersion: string;
-}
-
-export type BatchScript =
-  | { batchable: true; script: string; secrets: string[]; steps: string[] }
-  | { batchable: false; reason: string };
+export type { BatchScript, BatchScriptInput, BatchMemberDisks, MemberPlan, RootMounts };
 
 /** Contract A: batchScript(input, { hashPassword }) with hashPassword bound by the composition root. */
 export interface BatchScripter {
   script(input: BatchScriptInput): Promise<BatchScript>;
 }
 export const BatchScripter = Symbol('BatchScripter');
-
-/** Contract B (mountPlan.ts): one root's mounts, "/" first. */
-export interface RootMounts {
-  root: string;
-  mounts: { device: string; mountpoint: string }[];
-}
-export interface BatchMemberDisks {
-  key: string;
-  disks: { path: string; format: string }[];
-}
-export interface MemberPlan {
-  key: string;
-  roots: RootMounts[];
-}
 
 /** Contract B: an open BatchSession. */
 export interface BatchSessionHandle {

@@ -42,6 +42,13 @@ function passwordSelector(p: v.Password, files: FilePlanner): string {
   return `file:${files.file(secret)}`;
 }
 
+/**
+ * virt-customize picks the password hash by distribution when not told (1.48: MD5 on
+ * Rocky and AlmaLinux, which it does not know): every run that sets a password asks for
+ * SHA-512 crypt, which every supported guest reads and the batch mode hashes the same.
+ */
+const PASSWORD_CRYPTO = ['--password-crypto', 'sha512'] as const;
+
 /** --root-password-file FILE | --random-root-password. */
 function rootPasswordFromCli(g: CliGiven): v.Password | undefined {
   const file = g.get('--root-password-file') as string | undefined;
@@ -216,7 +223,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
       parse: rootPasswordFromCli,
     },
     schema: v.password,
-    toArgs: (value, files) => ['--root-password', passwordSelector(value, files)],
+    toArgs: (value, files) => ['--root-password', passwordSelector(value, files), ...PASSWORD_CRYPTO],
   }),
   // Before `users`: virt-customize runs its options in order, and users join these groups.
   scriptEntry({
@@ -274,6 +281,7 @@ export const CUSTOMIZATIONS: readonly Customization[] = bake([
           ...(u.password ? ['--password', `${u.name}:${passwordSelector(u.password, files)}`] : []),
           ...(u.sshKeys?.length ? ['--ssh-inject', `${u.name}:file:${files.file(u.sshKeys.join('\n') + '\n')}`] : []),
         ]),
+        ...(users.some((u) => u.password) ? PASSWORD_CRYPTO : []),
       ];
     },
   }),
