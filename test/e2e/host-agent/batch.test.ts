@@ -18,6 +18,7 @@ import { GOLDEN_MACHINE_ID } from '../../helpers/guestImage';
 jest.setTimeout(900_000);
 
 const OPS = ['machine-id', 'ssh-hostkeys', 'logfiles'];
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGdvbGRlbmltYWdlZmFrZWVkMjU1MTk batch@example';
 
 describe('batch mode through the agent (real guestfish session, real clones)', () => {
   let t: TestAgent;
@@ -28,7 +29,7 @@ describe('batch mode through the agent (real guestfish session, real clones)', (
 
   it('3 clones in ONE batch each get their own hostname, all SUCCEEDED batched; a member with an unbatchable param runs alone with its reason', async () => {
     expect((await t.client.getCapabilities()).maxBatchSize).toBe(8);
-    const names = ['clone-1', 'clone-2', 'clone-3', 'clone-tz'];
+    const names = ['clone-1', 'clone-2', 'clone-3', 'clone-key'];
     const disks = await Promise.all(names.map((n) => fixtureDisk(t.dirs, `${n}.qcow2`)));
     const batch = { id: 'pool-e2e', size: names.length };
     const jobs = await Promise.all(
@@ -36,8 +37,8 @@ describe('batch mode through the agent (real guestfish session, real clones)', (
         t.client.startSysprep({
           jobId: `batch-${n}`,
           disks: [{ path: disks[i] }],
-          // timezone has no batch form (contract A): that member runs alone, with virt-sysprep.
-          spec: { only: OPS, ...toWireParams(n === 'clone-tz' ? { hostname: n, timezone: 'Europe/Paris' } : { hostname: n }) },
+          // An SSH key to inject has no batch form (contract A): that member runs alone, with virt-sysprep.
+          spec: { only: OPS, ...toWireParams(n === 'clone-key' ? { hostname: n, users: [{ name: 'root', sshKeys: [KEY] }] } : { hostname: n }) },
           batch,
         }),
       ),
@@ -52,7 +53,7 @@ describe('batch mode through the agent (real guestfish session, real clones)', (
     }
     const alone = done[3];
     expect(alone.state).toBe('SUCCEEDED');
-    expect(alone.batch).toMatchObject({ id: 'pool-e2e', batched: false, aloneReason: expect.stringMatching(/timezone/) });
+    expect(alone.batch).toMatchObject({ id: 'pool-e2e', batched: false, aloneReason: expect.stringMatching(/ssh-inject/) });
 
     // Each disk got ITS OWN values: nothing of one VM landed on another's disk.
     const read = await Promise.all(disks.map((d) => guestRead(d, ['/etc/hostname', '/etc/machine-id'])));

@@ -16,8 +16,7 @@ import { IDENTITY_OPERATIONS } from '../../../engine-plugin/profiles/builtins';
 import { toWireParams } from '../../../shared/wireParams';
 import type { Job } from '../../../shared/wireTypes';
 import { startTestAgent, TestAgent, waitForJob } from '../../helpers/agentHarness';
-import { cachedLvmImage, cachedTwoDiskImage, cloneDisks, readMarkers, writeMarkers } from '../../helpers/batchImages';
-import { guestRead } from '../../helpers/disk';
+import { cachedLvmImage, cachedTwoDiskImage, cloneDisks, guestReadPerVm, MARKER_PATH, writeMarkers } from '../../helpers/batchImages';
 import { cachedGuestImage, libguestfsEnv } from '../../helpers/guestImage';
 
 jest.setTimeout(1_500_000);
@@ -71,16 +70,16 @@ describe('batch mode: per-VM values, markers and equivalence on three kinds of g
     expect(lvm.filter((b) => b?.batched).length).toBeLessThanOrEqual(1);
     for (const b of lvm.filter((x) => !x?.batched)) expect(b?.aloneReason).toMatch(/volume group|VG|vg_golden/i);
 
-    // Markers stayed on their own disks; each VM has its own hostname and root password.
-    expect(await readMarkers(vms.map((v) => v.disks))).toEqual(vms.map((v) => `marker-${v.name}`));
-    for (const vm of vms) {
-      const files = await guestRead(vm.disks[0], ['/etc/hostname', '/etc/shadow']);
-      expect([vm.name, files['/etc/hostname']]).toEqual([vm.name, `${vm.name}\n`]);
+    // Markers stayed on their own disks; each VM has its own hostname and root password (one read per VM).
+    const read = await guestReadPerVm(vms.map((v) => v.disks), [MARKER_PATH, '/etc/hostname', '/etc/shadow']);
+    vms.forEach((vm, i) => {
+      const files = read[i];
+      expect([vm.name, files[MARKER_PATH], files['/etc/hostname']]).toEqual([vm.name, `marker-${vm.name}`, `${vm.name}\n`]);
       const hash = files['/etc/shadow']!.split('\n').find((l) => l.startsWith('root:'))!.split(':')[1];
       const salt = hash.split('$')[2];
       const again = execFileSync('openssl', ['passwd', '-6', '-salt', salt, '-stdin'], { input: `pw-of-${vm.name}`, encoding: 'utf8' }).trim();
       expect([vm.name, hash]).toEqual([vm.name, again]);
-    }
+    });
 
     // Equivalence: the batched VM of each kind against its per-VM reference.
     const env = libguestfsEnv();

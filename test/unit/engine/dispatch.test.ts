@@ -136,7 +136,7 @@ describe('dispatcher and bulk jobs', () => {
 
   describe('batch mode (issue 16): queued VMs of one host sent as batches, a batch one slot', () => {
     it('a pool of 10 on an agent with 2 slots and max_batch_size 4: batches of 4, 4, 2, each a BatchRef, at most 2 slots at once', async () => {
-      const h = await harness({ agents: [{ maxJobs: 2, jobMs: 120, maxBatchSize: 4 }] });
+      const h = await harness({ agents: [{ maxJobs: 2, jobMs: 120, maxBatchSize: 4 }], config: { batchSize: 8 } });
       try {
         const p = await pool(h, 'bat', 10);
         const r = await h.api('POST', `/pools/${p.id}/sysprep`, { operations: { only: ['machine-id'] }, params: { hostname: '${pool}-${index}' } }, 'operator');
@@ -160,8 +160,8 @@ describe('dispatcher and bulk jobs', () => {
     });
 
     it('no batch: batch_size 1 in the engine, an agent without batch mode, an in-place or dry-run request', async () => {
-      const off = await harness({ agents: [{ maxJobs: 2, jobMs: 20, maxBatchSize: 4 }], config: { batchSize: 1 } });
-      const old = await harness({ agents: [{ maxJobs: 2, jobMs: 20 }] });
+      const off = await harness({ agents: [{ maxJobs: 2, jobMs: 20, maxBatchSize: 4 }] }); // the default batch_size 1
+      const old = await harness({ agents: [{ maxJobs: 2, jobMs: 20 }], config: { batchSize: 8 } });
       try {
         for (const h of [off, old]) {
           const p = await pool(h, 'one', 3);
@@ -329,7 +329,7 @@ describe('dispatcher and bulk jobs', () => {
 
     it("batches a new pool's clone resets, which arrive one request at a time (they gather for 250 ms)", async () => {
       const on = { enabled: true, profile: 'clone-reset' };
-      const h = await harness({ agents: [{ maxJobs: 2, jobMs: 150, maxBatchSize: 8 }], config: { autoReset: { clone: on, import: on, pool: on } } });
+      const h = await harness({ agents: [{ maxJobs: 2, jobMs: 150, maxBatchSize: 8 }], config: { batchSize: 8, autoReset: { clone: on, import: on, pool: on } } });
       try {
         await h.api('POST', '/templates', { name: 'gold6', disks: [{ path: h.image('gold6.qcow2') }] });
         const r = await h.api('POST', '/pools', { name: 'p6', template: 'gold6', size: 6 });
