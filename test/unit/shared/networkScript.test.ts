@@ -3,12 +3,11 @@
 // format each kind of guest gets, the template's stale configuration removed, the other
 // interfaces and `lo` kept, and a second run giving the same files.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { connectionUuid, networkScript } from '../../../shared/catalog/guest/networkScript';
 import { RenderedInterface } from '../../../shared/catalog/network';
-import { GUEST_SHELLS, runGuestScript } from '../../helpers/guestScript';
+import { GUEST_SHELLS, makeGuestTree, removeGuestTrees, runGuestScript } from '../../helpers/guestScript';
 
 const SHELLS = GUEST_SHELLS;
 
@@ -19,20 +18,8 @@ const OLD_IP = '192.168.122.57';
 
 type Tree = Record<string, string>;
 
-const roots: string[] = [];
-afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
-
-function guest(tree: Tree): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'netscript-'));
-  roots.push(root);
-  for (const [p, content] of Object.entries(tree)) {
-    const file = path.join(root, p);
-    mkdirSync(path.dirname(file), { recursive: true });
-    if (p.endsWith('/')) mkdirSync(file, { recursive: true });
-    else writeFileSync(file, content);
-  }
-  return root;
-}
+afterAll(removeGuestTrees);
+const guest = (tree: Tree): string => makeGuestTree('netscript-', tree);
 
 function run(shell: string, root: string, nics: RenderedInterface[]): { status: number | null; stdout: string; stderr: string } {
   return runGuestScript(shell, root, networkScript(nics));

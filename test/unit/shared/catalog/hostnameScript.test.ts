@@ -4,28 +4,16 @@
 // agent counts as "not applied" where the guest has no place for it. The tool and the script
 // run together on the real fixtures in test/e2e/engine/identityItems.test.ts (EL 8 inspected
 // as rocky).
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { lstatSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildArgv } from '../../../../host-agent/sysprep/argv';
 import { unappliedField } from '../../../../host-agent/sysprep/toolWarnings';
 import { hostnameScript } from '../../../../shared/catalog/guest/hostname';
 import { parseWarningLine } from '../../../../host-agent/sysprep/progress';
-import { GUEST_SHELLS, runGuestScript } from '../../../helpers/guestScript';
+import { GUEST_SHELLS, makeGuestTree, removeGuestTrees, runGuestScript } from '../../../helpers/guestScript';
 
-const roots: string[] = [];
-afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
-
-function guest(tree: Record<string, string>): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'hostname-'));
-  roots.push(root);
-  for (const [p, content] of Object.entries(tree)) {
-    mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
-    if (p.endsWith('/')) mkdirSync(path.join(root, p), { recursive: true });
-    else writeFileSync(path.join(root, p), content);
-  }
-  return root;
-}
+afterAll(removeGuestTrees);
+const guest = (tree: Record<string, string>): string => makeGuestTree('hostname-', tree);
 
 const read = (root: string, p: string) => readFileSync(path.join(root, p), 'utf8');
 /** The warnings the agent would take from the run's output. */

@@ -3,14 +3,13 @@
 // (OVIRT_SYSPREP_ROOT): every script item of the family removed, emptied or edited, the
 // other lines and the file modes kept, items of other families and the tool's items left
 // alone, absent paths no error, and a second run giving the same tree.
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { chmodSync, lstatSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxFamily } from '../../../../shared/guestOs';
 import { IDENTITY_ITEMS, SCRIPT_ITEMS } from '../../../../shared/identity';
 import { guestPathWord, identityScript } from '../../../../shared/identity/identityScript';
 import { selectedItems } from '../../../../shared/identity/identityValue';
-import { GUEST_SHELLS, runGuestScript } from '../../../helpers/guestScript';
+import { GUEST_SHELLS, makeGuestTree, removeGuestTrees, runGuestScript } from '../../../helpers/guestScript';
 
 const MAC = '52:54:00:12:34:56';
 
@@ -65,17 +64,10 @@ function tree(osRelease: string | undefined): Record<string, string> {
   };
 }
 
-const roots: string[] = [];
-afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterAll(removeGuestTrees);
 
 function guest(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'idscript-'));
-  roots.push(root);
-  for (const [p, content] of Object.entries(files)) {
-    const file = path.join(root, p);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, content);
-  }
+  const root = makeGuestTree('idscript-', files);
   chmodSync(path.join(root, 'etc/NetworkManager/system-connections/Wired.nmconnection'), 0o600);
   // cloud-init's current-instance link: removed as a link (relative, so it never points outside the tree).
   symlinkSync('instances/i-golden', path.join(root, 'var/lib/cloud/instance'));
@@ -149,8 +141,7 @@ describe.each(GUEST_SHELLS)('identityScript with %s', (shell) => {
   });
 
   it('succeeds on an empty guest (every path absent) and on a guest without os-release', () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'idscript-'));
-    roots.push(root);
+    const root = makeGuestTree('idscript-', {});
     expect(runGuestScript(shell, root, identityScript(selectedItems('all')))).toMatchObject({ status: 0, stderr: '' });
     expect(readdirSync(root)).toEqual([]);
   });
