@@ -20,12 +20,26 @@ export async function compareCommand(o: CompareOptions, out: (s: string) => void
   if (o.a.length === 0 || o.b.length === 0) throw new UsageError('give the disks of both VMs: --a DISK [--a DISK] --b DISK [--b DISK]');
   if (!(o.timeoutMs > 0)) throw new UsageError('--timeout: a number of seconds greater than 0');
   const qemuImg = new QemuImg(o.qemuImg);
-  // Read-only probe (-U): the image's own format unless --format says it.
-  const disks = async (paths: string[]) => Promise.all(paths.map(async (p) => ({ path: p, format: o.format ?? (await qemuImg.info(p, { shared: true })).format })));
-  const read = async (paths: string[]): Promise<TreeEntry[]> =>
-    readTree({ bin: o.guestfish, disks: await disks(paths), env: process.env, timeoutMs: o.timeoutMs });
+  // Read-only probe (-U): the image's own format unless --format says it. Every disk is
+  // probed, in order, before any appliance starts, so an unreadable disk is named the
+  // same way every time and costs nothing.
+  const probe = async (flag: string, paths: string[]) => {
+    const out: { path: string; format: string }[] = [];
+    for (const p of paths) {
+      try {
+        out.push({ path: p, format: o.format ?? (await qemuImg.info(p, { shared: true })).format });
+      } catch (err) {
+        throw new Error(`${flag} ${p}: cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return out;
+  };
+  const da = await probe('--a', o.a);
+  const db = await probe('--b', o.b);
+  const read = async (disks: { path: string; format: string }[]): Promise<TreeEntry[]> =>
+    readTree({ bin: o.guestfish, disks, env: process.env, timeoutMs: o.timeoutMs });
   const started = Date.now();
-  const [ta, tb] = await Promise.all([read(o.a), read(o.b)]);
+  const [ta, tb] = await Promise.all([read(da), read(db)]);
   const diffs = compareTrees(ta, tb);
   if (o.json) {
     out(JSON.stringify({ equal: diffs.length === 0, entries: { a: ta.length, b: tb.length }, differences: diffs, seconds: (Date.now() - started) / 1000 }) + '\n');
