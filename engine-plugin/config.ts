@@ -122,7 +122,7 @@ export function defaultConfig(): EngineConfig {
     hosts: [],
     agentTls: null,
     maxJobsPerHost: 0,
-    batchSize: 1,
+    batchSize: 8,
     jobTimeoutSec: 0,
     agentLostTimeoutSec: 120,
     healthIntervalSec: 15,

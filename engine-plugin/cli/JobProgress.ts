@@ -21,6 +21,8 @@ export interface JobLike {
   warningCount?: number;
   children?: JobLike[];
   childrenTotal?: number;
+  /** A bulk job's child: whether it ran in a batch's shared appliance, or alone and why. */
+  batch?: { id: string; batched: boolean; aloneReason?: string };
   createdAt?: string;
   startedAt?: string;
   endedAt?: string;

@@ -52,9 +52,17 @@ export function jobSummary(job: JobLike): string {
     for (const c of job.children) count.set(c.state, (count.get(c.state) ?? 0) + 1);
     const parts = [...count].map(([state, n]) => `${n} ${state}`);
     const total = job.childrenTotal ?? job.children.length;
-    return `${head}: ${parts.join(', ')}${total > job.children.length ? ` (first ${job.children.length} of ${total} VMs)` : ''}`;
+    return `${head}: ${parts.join(', ')}${batchTally(job.children)}${total > job.children.length ? ` (first ${job.children.length} of ${total} VMs)` : ''}`;
   }
   return job.error ? `${head}: ${describeError(job.error)}` : head;
+}
+
+/** "; 14 batched, 2 alone" when children went through batch mode (issue 16), else "". */
+function batchTally(children: JobLike[]): string {
+  const members = children.filter((c) => c.batch);
+  if (!members.length) return '';
+  const batched = members.filter((c) => c.batch?.batched).length;
+  return `; ${batched} batched, ${members.length - batched} alone`;
 }
 
 /** A VM job's note on the snapshots it left as they were (docs/api.md, Job), or undefined. */

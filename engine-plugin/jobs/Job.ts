@@ -132,6 +132,8 @@ export interface ChildSummary {
   error?: JobErrorInfo;
   /** How many warnings it has (absent: none). */
   warningCount?: number;
+  /** Whether it ran in a batch's shared appliance, or alone and why (absent: not a batch member). */
+  batch?: JobResult['batch'];
   startedAt?: string;
   endedAt?: string;
 }

@@ -345,11 +345,12 @@ export class JobStore {
 }
 
 /** What a child summary shows: reading only these keeps a page of children cheap. */
-const SUMMARY_COLUMNS = 'id, target, state, host_id, progress, error, started_at, ended_at, json_array_length(warnings) AS warning_count';
+const SUMMARY_COLUMNS = "id, target, state, host_id, progress, error, started_at, ended_at, json_array_length(warnings) AS warning_count, json_extract(result, '$.batch') AS batch";
 
-function summary(r: Pick<Row, 'id' | 'target' | 'state' | 'host_id' | 'progress' | 'error' | 'started_at' | 'ended_at'> & { warning_count?: number | null }): ChildSummary {
+function summary(r: Pick<Row, 'id' | 'target' | 'state' | 'host_id' | 'progress' | 'error' | 'started_at' | 'ended_at'> & { warning_count?: number | null; batch?: string | null }): ChildSummary {
   return {
     ...(r.warning_count ? { warningCount: r.warning_count } : {}),
+    ...(r.batch ? { batch: JSON.parse(r.batch) } : {}),
     id: r.id,
     target: JSON.parse(r.target),
     state: r.state as JobState,

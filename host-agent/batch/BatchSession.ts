@@ -20,6 +20,12 @@ import { GuestfishError, GuestfishSession } from '../inspection/GuestfishSession
 import { isTrue, lines } from '../inspection/guestfishOutput';
 import { applianceDisk, DeviceInfo, deviceInfoOf, LvmFacts, lvmOwnership, memberOfDevice, planRootMounts, RootMounts } from './mountPlan';
 
+/** How runScript runs a script: in `parts` calls (batchScript's parts), checking `signal` between them. */
+export interface ScriptRun {
+  parts?: number;
+  signal?: AbortSignal;
+}
+
 export interface BatchMemberDisks { key: string; disks: { path: string; format: string }[] }
 export interface MemberPlan { key: string; roots: RootMounts[] }
 
@@ -103,9 +109,12 @@ export class BatchSession {
 
   /** Mounts one root's plan, uploads the host file `scriptPath` into the guest (a private
    *  temporary name, removed after), runs it with /bin/sh in the chroot, unmounts everything.
-   *  Output lines go to onLine (stdout, in order) once the command returns; a non-zero exit
-   *  or a guestfish error => { ok: false, error }. The session stays usable after an error. */
-  async runScript(root: RootMounts, scriptPath: string, onLine: (line: string) => void): Promise<{ ok: true } | { ok: false; error: string }> {
+   *  With run.parts, `sh SCRIPT 1` .. `sh SCRIPT parts`, one guestfish call each, stopping
+   *  at the first that fails or once run.signal aborted (then { ok: false, error: 'cancelled' });
+   *  else `sh SCRIPT`. Each call's output lines go to onLine (stdout, in order) when it
+   *  returns; a non-zero exit or a guestfish error => { ok: false, error }. The session
+   *  stays usable after an error. */
+  async runScript(root: RootMounts, scriptPath: string, onLine: (line: string) => void, run: ScriptRun = {}): Promise<{ ok: true } | { ok: false; error: string }> {
     if (this.planned.get(root.root) !== planKey(root)) {
       return { ok: false, error: `root ${root.root} with these mounts was not planned by this session` };
     }
@@ -118,17 +127,20 @@ export class BatchSession {
       }
       const up = await g.call('upload', scriptPath, guestPath);
       if (up.error) return { ok: false, error: `upload of the script: ${up.error}` };
-      // stderr joins stdout (in order) and the exit status is printed, so the output of a
-      // failing script is not lost (guestfish's sh answers only an error then). The empty
-      // echo ends a last line printed without a newline; it is dropped below.
-      const r = await g.call('sh', `/bin/sh ${guestPath} 2>&1; s=$?; echo; echo ${EXIT_MARK}$s`);
-      if (r.error) return { ok: false, error: `the script did not run: ${r.error}` };
-      const out = r.answer.split('\n');
-      const last = out.length && out[out.length - 1].startsWith(EXIT_MARK) ? out.pop()! : undefined;
-      if (out[out.length - 1] === '') out.pop();
-      for (const l of out) onLine(l);
-      const status = last === undefined ? NaN : Number(last.slice(EXIT_MARK.length));
-      if (status !== 0) return { ok: false, error: `the script exited with ${Number.isNaN(status) ? 'no status' : status}: ${out.slice(-3).join(' | ')}` };
+      for (const part of run.parts ? Array.from({ length: run.parts }, (_, i) => ` ${i + 1}`) : ['']) {
+        if (run.signal?.aborted) return { ok: false, error: 'cancelled' };
+        // stderr joins stdout (in order) and the exit status is printed, so the output of a
+        // failing script is not lost (guestfish's sh answers only an error then). The empty
+        // echo ends a last line printed without a newline; it is dropped below.
+        const r = await g.call('sh', `/bin/sh ${guestPath}${part} 2>&1; s=$?; echo; echo ${EXIT_MARK}$s`);
+        if (r.error) return { ok: false, error: `the script did not run: ${r.error}` };
+        const out = r.answer.split('\n');
+        const last = out.length && out[out.length - 1].startsWith(EXIT_MARK) ? out.pop()! : undefined;
+        if (out[out.length - 1] === '') out.pop();
+        for (const l of out) onLine(l);
+        const status = last === undefined ? NaN : Number(last.slice(EXIT_MARK.length));
+        if (status !== 0) return { ok: false, error: `the script exited with ${Number.isNaN(status) ? 'no status' : status}: ${out.slice(-3).join(' | ')}` };
+      }
       return { ok: true };
     } catch (err) {
       return { ok: false, error: (err as Error).message }; // guestfish ended (killed, timed out)

@@ -14,6 +14,10 @@
 //   3. per operation: `ovirt-sysprep-step: NAME`, then its shell (ops/operations.ts);
 //   4. `ovirt-sysprep-step: customize`, then its steps (ops/customizeSteps.ts). A --run
 //      script's output (its `warning:` lines included) is passed on after it ran.
+// The steps come in `parts` (at most OPERATION_PARTS of operations, then customize): `sh
+// SCRIPT N` runs part N only, `sh SCRIPT` all of them. The session runs the parts one
+// `sh` call each, so a VM's progress and cancel move part by part (a `sh` call answers
+// only when it ends); every part starts with steps 1-2.
 // Passwords are hashed here on the host (deps.hashPassword, SHA-512 crypt); the script
 // holds only hashes, returned as `secrets` so the caller cuts them from logs. Behaviour
 // follows virt-sysprep 1.48 (guestfs-tools v1.48.2): another installed version => alone.
@@ -34,7 +38,7 @@ export interface BatchScriptInput {
 }
 
 export type BatchScript =
-  | { batchable: true; script: string; /** strings to cut from logs (password hashes...) */ secrets: string[]; /** step names in order, for progress: the operation names, then 'customize' */ steps: string[] }
+  | { batchable: true; script: string; /** strings to cut from logs (password hashes...) */ secrets: string[]; /** step names in order, for progress: the operation names, then 'customize' */ steps: string[]; /** how many parts (`sh SCRIPT 1` .. `sh SCRIPT parts`) */ parts: number }
   | { batchable: false; reason: string };
 
 /** The virt-sysprep operations with a batch form (listed in docs). */
@@ -42,6 +46,11 @@ export const BATCH_OPERATIONS: ReadonlySet<string> = new Set(OPERATIONS.map((o) 
 
 /** The virt-customize options with a batch form (docs/agent.md). */
 export const BATCH_CUSTOMIZE_OPTIONS: readonly string[] = ['--hostname', '--delete', '--truncate', '--run', '--root-password', '--password', '--password-crypto'];
+
+/** The operations are run in at most this many parts (customize is one more). Each part
+ *  costs one more guestfish `sh` call (0.3-0.5 s under TCG: the daemon bind-mounts /dev,
+ *  /proc and /sys around each), on a VM whose whole script takes 1.5-2.5 s: two parts. */
+export const OPERATION_PARTS = 1;
 
 /** The tool version whose behaviour the batch forms follow. */
 export const BATCH_TOOL_VERSION = '1.48';
@@ -183,17 +192,20 @@ export async function batchScript(input: BatchScriptInput, deps: { hashPassword(
   // The tool's order: operations sorted by name, customize (order 99) after them all.
   const ops = [...new Set(parsed.operations.filter((o) => o !== 'customize'))].sort();
   const customize = parsed.operations.includes('customize');
-  const parts: string[] = [];
-  for (const name of ops) parts.push(sh`step '${name}'`, OPERATION_BY_NAME.get(name)!.shell.trim());
-
+  const partOf: string[][] = [];
+  const size = Math.ceil(ops.length / OPERATION_PARTS);
+  for (let i = 0; i < ops.length; i += size) {
+    partOf.push(ops.slice(i, i + size).flatMap((name) => [sh`step '${name}'`, OPERATION_BY_NAME.get(name)!.shell.trim()]));
+  }
+  const custom: string[] = [];
   const secrets: string[] = [];
   if (customize) {
-    parts.push(`step customize`, RANDOM_SEED.trim(), machineIdStep().trim());
+    custom.push(`step customize`, RANDOM_SEED.trim(), machineIdStep().trim());
     for (const c of parsed.customize) {
-      if (c.kind === 'run') parts.push(runStep(c.name, c.content).trim());
-      else if (c.kind === 'hostname') parts.push(hostnameStep(c.value).trim());
-      else if (c.kind === 'delete') parts.push(deleteStep(c.value));
-      else parts.push(truncateStep(c.value));
+      if (c.kind === 'run') custom.push(runStep(c.name, c.content).trim());
+      else if (c.kind === 'hostname') custom.push(hostnameStep(c.value).trim());
+      else if (c.kind === 'delete') custom.push(deleteStep(c.value));
+      else custom.push(truncateStep(c.value));
     }
     if (parsed.passwords.size) {
       const fields: Array<[string, string]> = [];
@@ -208,20 +220,23 @@ export async function batchScript(input: BatchScriptInput, deps: { hashPassword(
         }
         fields.push([user, field]);
       }
-      parts.push(passwordsStep(fields).trim());
+      custom.push(passwordsStep(fields).trim());
     }
   }
 
+  if (customize) partOf.push(custom);
   const script = [
     '#!/bin/sh',
     '# ovirt-sysprep batch script (host-agent/batch/batchScript.ts): virt-sysprep 1.48 for one OS root.',
+    '# `sh SCRIPT N`: part N only; `sh SCRIPT`: every part.',
     'set -eu',
     'umask 022',
     'cd "${OVIRT_SYSPREP_ROOT:-/}"',
     GUEST_LIB.trim(),
-    ...parts,
+    'part="${1:-all}"',
+    ...partOf.flatMap((body, i) => [`if [ "$part" = all ] || [ "$part" = ${i + 1} ]; then`, ...body, 'fi']),
     'exit 0',
     '',
   ].join('\n');
-  return { batchable: true, script, secrets, steps: [...ops, ...(customize ? ['customize'] : [])] };
+  return { batchable: true, script, secrets, steps: [...ops, ...(customize ? ['customize'] : [])], parts: Math.max(1, partOf.length) };
 }

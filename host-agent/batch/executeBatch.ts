@@ -134,7 +134,7 @@ async function attempt(deps: BatchDeps, batchId: string, run: MemberRun, index: 
       if (!memberPlan.roots.length) return { alone: 'no operating system root found on its own disks' };
 
       const secrets = [...script.secrets, ...plan.files.map((f) => f.content), ...secretStrings(work.spec.params)];
-      const failed = await runRoots(job, memberPlan, scriptPath, seat, signal, secrets, batchId, sessionLog);
+      const failed = await runRoots(job, memberPlan, { path: scriptPath, parts: script.parts }, seat, signal, secrets, batchId, sessionLog);
       seat.leave(); // its scripts are done: the session may close once the others' are
       if (failed) {
         logger.warn('batch script failed: the member is retried alone', { error: failed });
@@ -163,10 +163,11 @@ function opened(job: AgentJob, pid: number | undefined): void {
 }
 
 /**
- * The member's script in each of its roots, one after another; its output into the
- * member's own log (redacted), steps and warnings onto its job. The first failure, or null.
+ * The member's script in each of its roots, one after another, part by part (each part's
+ * steps reach its job when that part ends); its output into the member's own log
+ * (redacted), steps and warnings onto its job. The first failure, or null.
  */
-async function runRoots(job: AgentJob, plan: MemberPlan, scriptPath: string, seat: Seat, signal: AbortSignal, secrets: string[], batchId: string, sessionLog: string): Promise<string | null> {
+async function runRoots(job: AgentJob, plan: MemberPlan, script: { path: string; parts: number }, seat: Seat, signal: AbortSignal, secrets: string[], batchId: string, sessionLog: string): Promise<string | null> {
   const log: WriteStream = createWriteStream(job.record.logPath, { flags: 'a', mode: 0o640 });
   const redactor = new TraceRedactor(secrets);
   const started = Date.now();
@@ -183,7 +184,8 @@ async function runRoots(job: AgentJob, plan: MemberPlan, scriptPath: string, sea
     for (const root of plan.roots) {
       signal.throwIfAborted(); // a cancelled member's remaining roots are skipped
       log.write(`# root ${root.root}: ${root.mounts.map((m) => `${m.device} on ${m.mountpoint}`).join(', ')}\n`);
-      const result = await seat.runScript(root, scriptPath, onLine);
+      const result = await seat.runScript(root, script.path, onLine, { parts: script.parts, signal });
+      signal.throwIfAborted(); // cancelled between two parts: not a failure to retry alone
       if (!result.ok) {
         log.write(`# root ${root.root}: failed: ${redactor.redact(result.error)}\n`);
         return redactor.redact(result.error);

@@ -6,10 +6,10 @@
 // host-agent/agent.ts.
 //
 import type { BatchScript, BatchScriptInput } from './batchScript';
-import type { BatchMemberDisks, MemberPlan } from './BatchSession';
+import type { BatchMemberDisks, MemberPlan, ScriptRun } from './BatchSession';
 import type { RootMounts } from './mountPlan';
 
-export type { BatchScript, BatchScriptInput, BatchMemberDisks, MemberPlan, RootMounts };
+export type { BatchScript, BatchScriptInput, BatchMemberDisks, MemberPlan, RootMounts, ScriptRun };
 
 /** Contract A: batchScript(input, { hashPassword }) with hashPassword bound by the composition root. */
 export interface BatchScripter {
@@ -20,7 +20,7 @@ export const BatchScripter = Symbol('BatchScripter');
 /** Contract B: an open BatchSession. */
 export interface BatchSessionHandle {
   plan(): Promise<Array<{ key: string; plan?: MemberPlan; alone?: string }>>;
-  runScript(root: RootMounts, scriptPath: string, onLine: (line: string) => void): Promise<{ ok: true } | { ok: false; error: string }>;
+  runScript(root: RootMounts, scriptPath: string, onLine: (line: string) => void, run?: ScriptRun): Promise<{ ok: true } | { ok: false; error: string }>;
   close(): Promise<void>;
   /** The guestfish process (journaled on each member, so a restarted agent stops an orphan); optional in contract B. */
   readonly pid?: number;

@@ -10,7 +10,7 @@
 //     `closed` resolves then, and only then may a member commit its overlays (the
 //     appliance holds them open and locked) or an alone member start its own run.
 import type { Logger } from '../../shared/logger';
-import type { BatchMemberDisks, BatchSessionHandle, BatchSessions, MemberPlan, RootMounts } from './ports';
+import type { BatchMemberDisks, BatchSessionHandle, BatchSessions, MemberPlan, RootMounts, ScriptRun } from './ports';
 
 export interface SeatEvents {
   /** The appliance starts booting (the member's phase). */
@@ -23,7 +23,7 @@ export interface Seat {
   join(member: BatchMemberDisks, events: SeatEvents): Promise<MemberPlan | { alone: string }>;
   /** Idempotent; before join it gives the seat up, after join it says the member is done with the session. */
   leave(): void;
-  runScript(root: RootMounts, scriptPath: string, onLine: (line: string) => void): Promise<{ ok: true } | { ok: false; error: string }>;
+  runScript(root: RootMounts, scriptPath: string, onLine: (line: string) => void, run?: ScriptRun): Promise<{ ok: true } | { ok: false; error: string }>;
 }
 
 interface Seated {
@@ -90,10 +90,10 @@ export class SharedSession {
           this.maybeClose();
         }
       },
-      runScript: (root, scriptPath, onLine) => {
+      runScript: (root, scriptPath, onLine, how) => {
         const session = this.session;
         if (!session) return Promise.resolve({ ok: false as const, error: 'the batch session is not open' });
-        const run = this.turn.then(() => session.runScript(root, scriptPath, onLine));
+        const run = this.turn.then(() => session.runScript(root, scriptPath, onLine, how));
         this.turn = run.catch(() => undefined);
         return run;
       },

@@ -70,24 +70,25 @@ const TWO_DISK: Layout = {
   ],
 };
 
-const LVM: Layout = {
-  name: 'lvm',
+/** An LVM guest on one disk whose volume group is `vg` (/ and /var on its LVs). */
+const lvmLayout = (vg: string): Layout => ({
+  name: vg === LVM_VG ? 'lvm' : `lvm-${vg}`,
   diskMiB: [384],
-  fstab: `${FSTAB_HEADER}/dev/mapper/${LVM_VG}-root / ext4 errors=remount-ro 0 1\n/dev/${LVM_VG}/var /var ext4 defaults 0 2\n`,
+  fstab: `${FSTAB_HEADER}/dev/mapper/${vg}-root / ext4 errors=remount-ro 0 1\n/dev/${vg}/var /var ext4 defaults 0 2\n`,
   prepare: [
     'part-disk /dev/sda mbr',
     'part-set-mbr-id /dev/sda 1 0x8e',
     'pvcreate /dev/sda1',
-    `vgcreate ${LVM_VG} /dev/sda1`,
-    `lvcreate root ${LVM_VG} 256`,
-    `lvcreate var ${LVM_VG} 96`,
-    `mke2fs /dev/${LVM_VG}/root fstype:ext4 uuid:${LVM_UUIDS.root}`,
-    `mke2fs /dev/${LVM_VG}/var fstype:ext4 uuid:${LVM_UUIDS.var}`,
-    `mount /dev/${LVM_VG}/root /`,
+    `vgcreate ${vg} /dev/sda1`,
+    `lvcreate root ${vg} 256`,
+    `lvcreate var ${vg} 96`,
+    `mke2fs /dev/${vg}/root fstype:ext4 uuid:${LVM_UUIDS.root}`,
+    `mke2fs /dev/${vg}/var fstype:ext4 uuid:${LVM_UUIDS.var}`,
+    `mount /dev/${vg}/root /`,
     'mkdir /var',
-    `mount /dev/${LVM_VG}/var /var`,
+    `mount /dev/${vg}/var /var`,
   ],
-};
+});
 
 /** Quote a string for a guestfish script (double quotes, backslash escapes). */
 const gfQuote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
@@ -164,9 +165,10 @@ export async function cachedTwoDiskImage(): Promise<[string, string]> {
   return [root, varDisk];
 }
 
-/** The LVM guest's one disk (cached; read-only for tests: clone it). */
-export async function cachedLvmImage(): Promise<string> {
-  const [disk] = await cachedLayout(LVM);
+/** The LVM guest's one disk, volume group `vg` (default LVM_VG; cached; read-only for tests: clone it). */
+export async function cachedLvmImage(vg: string = LVM_VG): Promise<string> {
+  if (!/^vg_[a-z0-9_]{1,20}$/.test(vg)) throw new Error(`not a test volume group name: ${vg}`);
+  const [disk] = await cachedLayout(lvmLayout(vg));
   return disk;
 }
 

@@ -9,11 +9,11 @@ import * as path from 'node:path';
 export const GUEST_SHELLS = ['/bin/sh', ...(existsSync('/bin/busybox') ? ['/bin/busybox sh'] : [])];
 
 /** The script is written beside ROOT (never inside the tree it changes) and removed after. */
-export function runGuestScript(shell: string, root: string, text: string): { status: number | null; stdout: string; stderr: string } {
+export function runGuestScript(shell: string, root: string, text: string, scriptArgs: string[] = []): { status: number | null; stdout: string; stderr: string } {
   const file = path.join(root, '..', `${path.basename(root)}.sh`);
   writeFileSync(file, text);
   const [cmd, ...args] = shell.split(' ');
-  const r = spawnSync(cmd, [...args, file], { env: { PATH: '/usr/bin:/bin', OVIRT_SYSPREP_ROOT: root }, encoding: 'utf8' });
+  const r = spawnSync(cmd, [...args, file, ...scriptArgs], { env: { PATH: '/usr/bin:/bin', OVIRT_SYSPREP_ROOT: root }, encoding: 'utf8' });
   rmSync(file);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -125,8 +125,8 @@ export async function renderJob(main, id) {
   const load = (j) => {
     job = j;
     vms.clear();
-    if (bulk) for (const c of j.children ?? []) vms.set(c.id, { id: c.id, name: c.target.name, state: c.state, host: c.host, progress: c.progress, error: c.error, ops: new Map(), warnings: [], warningCount: c.warningCount ?? 0 });
-    else vms.set(j.id, { id: j.id, name: j.target.name, state: j.state, host: j.host, progress: j.progress, error: j.error, ops: fromSteps(j.steps), warnings: j.warnings ?? [] });
+    if (bulk) for (const c of j.children ?? []) vms.set(c.id, { id: c.id, name: c.target.name, state: c.state, host: c.host, progress: c.progress, error: c.error, batch: c.batch, ops: new Map(), warnings: [], warningCount: c.warningCount ?? 0 });
+    else vms.set(j.id, { id: j.id, name: j.target.name, state: j.state, host: j.host, progress: j.progress, error: j.error, batch: j.result?.batch, ops: fromSteps(j.steps), warnings: j.warnings ?? [] });
   };
   load(job);
 
@@ -295,6 +295,7 @@ function vmRow(r, operations, openLog) {
     h('div', { class: 'vm-line' },
       h('span', { class: 'vm-name', text: r.name }), badge(r.state),
       r.host ? h('span', { class: 'host', text: `on ${r.host}` }) : null,
+      batchNote(r.batch),
       progressBar(isCommitted(r.state) ? 1 : r.progress?.done ?? 0, isCommitted(r.state) ? 1 : r.progress?.total ?? 0, `Progress of ${r.name}`, FINAL.has(r.state) && !isCommitted(r.state) ? r.state : undefined),
       h('span', { class: 'current' }, currentText(r)),
       hasLog ? h('button', { type: 'button', class: 'link log-link', 'aria-label': `Log of ${r.name}`, 'aria-controls': 'log-panel', text: 'Log', onclick: openLog }) : null),
@@ -306,6 +307,14 @@ function vmRow(r, operations, openLog) {
       h('p', {}, h('span', { class: 'label', text: r.state === 'failed' ? 'Failed: ' : '' }), h('strong', { text: r.error.code }), ' ', r.error.message),
       r.error.details?.logPath ? h('p', { class: 'log' }, 'Log file: ', h('code', { text: r.error.details.logPath }), r.host ? ` on ${r.host}` : '') : null) : null,
     warningList(r));
+}
+
+/** Batch mode (issue 16): one appliance shared with the batch's other VMs, or alone and why. */
+function batchNote(b) {
+  if (!b) return null;
+  return b.batched
+    ? h('span', { class: 'batch', title: `batch ${b.id}`, text: 'batched' })
+    : h('span', { class: 'batch alone', title: `batch ${b.id}`, text: `ran alone: ${b.aloneReason ?? 'not batchable'}` });
 }
 
 /** The run's warnings; on an incomplete VM the ones naming what was not applied come first in words. */

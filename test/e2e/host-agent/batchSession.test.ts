@@ -94,6 +94,18 @@ describe('BatchSession (one appliance, real clones)', () => {
     }
     expect(out).toEqual(Object.fromEntries(['a', 'b', 'o', 't1', 't2'].map((k) => [k, ['ovirt-sysprep-step: marker', `warning: wrote ${k}`]])));
 
+    // In parts: one `sh` call per part, each part's lines as it ends; a cancel between parts stops before the next.
+    const parted = script('parts.sh', 'echo "part ${1:-all}"\n');
+    const partLines: string[] = [];
+    const partsStarted = Date.now();
+    expect(await s.runScript(rootB, parted, (l) => partLines.push(l), { parts: 3 })).toEqual({ ok: true });
+    process.stderr.write(`batch session: runScript in 3 parts ${Date.now() - partsStarted} ms\n`);
+    expect(partLines).toEqual(['part 1', 'part 2', 'part 3']);
+    const cancel = new AbortController();
+    const cancelled: string[] = [];
+    expect(await s.runScript(rootB, parted, (l) => { cancelled.push(l); cancel.abort(); }, { parts: 3, signal: cancel.signal })).toEqual({ ok: false, error: 'cancelled' });
+    expect(cancelled).toEqual(['part 1']);
+
     // A root this session did not plan, or a planned root with another mount, is refused before anything is mounted.
     for (const wrong of [{ root: '/dev/sdb1', mounts: [{ device: '/dev/sdb1', mountpoint: '/' }] }, { ...rootA, mounts: [...rootA.mounts, { device: '/dev/sde1', mountpoint: '/mnt' }] }]) {
       expect(await s.runScript(wrong, script('x.sh', 'true\n'), () => undefined)).toEqual({ ok: false, error: expect.stringContaining('not planned') });

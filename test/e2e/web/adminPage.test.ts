@@ -161,6 +161,8 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
       expect(await row.locator('.badge').textContent()).toBe('succeeded');
       expect(await row.locator('.op:not(.done)').count()).toBe(0);
       expect(await row.locator('.op[data-op="customize"]').count()).toBe(1);
+      // Batch mode (engine batch_size 8): the two VMs shared one appliance, and the row says so.
+      expect(await row.locator('.vm-line .batch').textContent()).toBe('batched');
     }
     expect(await page.getByRole('progressbar', { name: 'Overall progress' }).getAttribute('aria-valuenow')).toBe('100');
     expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
@@ -169,6 +171,7 @@ describe('admin web page (Chromium, real virt-sysprep)', () => {
     const job = (await s.api('GET', `/jobs/${resetJob}`)).body;
     expect(job).toMatchObject({ kind: 'bulk', state: 'succeeded', profile: 'clone-reset', requestedBy: 'admin' });
     expect(job.children.map((c: { target: { name: string } }) => c.target.name).sort()).toEqual(['web-1', 'web-2']);
+    expect(job.children.map((c: { batch?: { batched: boolean } }) => c.batch?.batched)).toEqual([true, true]);
   });
 
   it('shows the error and the log location of a failed VM', async () => {

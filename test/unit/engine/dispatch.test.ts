@@ -160,8 +160,8 @@ describe('dispatcher and bulk jobs', () => {
     });
 
     it('no batch: batch_size 1 in the engine, an agent without batch mode, an in-place or dry-run request', async () => {
-      const off = await harness({ agents: [{ maxJobs: 2, jobMs: 20, maxBatchSize: 4 }] }); // the default batch_size 1
-      const old = await harness({ agents: [{ maxJobs: 2, jobMs: 20 }], config: { batchSize: 8 } });
+      const off = await harness({ agents: [{ maxJobs: 2, jobMs: 20, maxBatchSize: 4 }], config: { batchSize: 1 } });
+      const old = await harness({ agents: [{ maxJobs: 2, jobMs: 20 }] }); // the default batch_size 8
       try {
         for (const h of [off, old]) {
           const p = await pool(h, 'one', 3);

@@ -196,6 +196,27 @@ describe('JobLifecycle', () => {
     expect(job.children!.map((c) => c.warningCount)).toEqual([2, undefined]);
   });
 
+  it('records a batch member\'s outcome from its final agent event: the leaf\'s result and its parent\'s child summary say batched, or alone and why', async () => {
+    const parent: NewJob = { ...base, id: 'B', kind: 'bulk', target: { type: 'vms', id: '', name: '3 VMs' }, state: 'pending', progress: { done: 0, total: 3, current: '' } };
+    await lifecycle.createdBulk(parent, [leafJob('b1', 'B'), leafJob('b2', 'B'), leafJob('b3', 'B')]);
+    const end = (id: string, batch: unknown) => {
+      const leaf = store.leaf(id)!;
+      lifecycle.follow(leaf);
+      lifecycle.agentEvent(leaf, { ...agentEvent(1, 'RUNNING'), jobId: id } as AgentEvent);
+      lifecycle.agentEvent(leaf, { ...agentEvent(2, 'SUCCEEDED'), jobId: id, batch } as AgentEvent);
+    };
+    end('b1', { id: 'bt-1', batched: true, aloneReason: '' });
+    end('b2', { id: 'bt-1', batched: false, aloneReason: 'fstab line 2: UUID=1234 is on no disk of this VM' });
+    end('b3', null);
+    expect(store.get('b1')!.result).toEqual({ batch: { id: 'bt-1', batched: true } });
+    expect(store.get('b3')!.result).toBeUndefined();
+    expect(store.get('B')!.children!.map((c) => c.batch)).toEqual([
+      { id: 'bt-1', batched: true },
+      { id: 'bt-1', batched: false, aloneReason: 'fstab line 2: UUID=1234 is on no disk of this VM' },
+      undefined,
+    ]);
+  });
+
   it('cancels a bulk job: the parent and every child not ended are recorded cancelling, and returned to stop', async () => {
     const parent: NewJob = { ...base, id: 'Q', kind: 'bulk', target: { type: 'vms', id: '', name: '2 VMs' }, state: 'pending', progress: { done: 0, total: 2, current: '' } };
     await lifecycle.createdBulk(parent, [leafJob('q1', 'Q'), leafJob('q2', 'Q')]);

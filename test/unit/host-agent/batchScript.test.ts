@@ -11,7 +11,7 @@
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BATCH_OPERATIONS, batchScript, BatchScriptInput } from '../../../host-agent/batch/batchScript';
+import { BATCH_OPERATIONS, batchScript, BatchScriptInput, OPERATION_PARTS } from '../../../host-agent/batch/batchScript';
 import { IDENTITY_OPERATIONS } from '../../../engine-plugin/profiles/builtins';
 import { GuestFlavour, writeGuestTree } from '../../helpers/guestImage';
 import { spawnSync } from 'node:child_process';
@@ -118,21 +118,39 @@ function listing(root: string, rel = ''): string[] {
  * busybox applets: no awk, od or cmp), as in the appliance's chroot.
  */
 const MODES = [...GUEST_SHELLS, 'guest'];
-function run(mode: string, root: string, text: string) {
-  if (mode !== 'guest') return runGuestScript(mode, root, text);
+function run(mode: string, root: string, text: string, args: string[] = []) {
+  if (mode !== 'guest') return runGuestScript(mode, root, text, args);
   const file = `${root}.sh`;
   writeFileSync(file, text);
-  const r = spawnSync(path.join(root, 'bin/sh'), [file], { env: { PATH: path.join(root, 'bin'), OVIRT_SYSPREP_ROOT: root }, encoding: 'utf8' });
+  const r = spawnSync(path.join(root, 'bin/sh'), [file, ...args], { env: { PATH: path.join(root, 'bin'), OVIRT_SYSPREP_ROOT: root }, encoding: 'utf8' });
   rmSync(file);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe.each(MODES)('the batch script run by %s', (shell) => {
   let script: string;
+  let parts: number;
   beforeAll(async () => {
     const r = await batchScript(input(FULL), deps);
     if (!r.batchable) throw new Error(r.reason);
     script = r.script;
+    parts = r.parts;
+  });
+
+  it('run part by part (as the session runs it) gives the tree and the steps of one whole run, each part its own steps', async () => {
+    const [whole, byPart] = [await guestTree('debian'), await guestTree('debian')];
+    const all = run(shell, whole, script);
+    expect(all.status).toBe(0);
+    expect(parts).toBe(OPERATION_PARTS + 1); // the operations, then customize
+    const outs = Array.from({ length: parts }, (_, i) => run(shell, byPart, script, [String(i + 1)]));
+    expect(outs.map((o) => o.status)).toEqual(outs.map(() => 0));
+    const steps = (out: string) => out.split('\n').filter((l) => l.startsWith('ovirt-sysprep-step: '));
+    expect(outs.map((o) => steps(o.stdout).length).every((n) => n > 0)).toBe(true);
+    expect(outs.flatMap((o) => steps(o.stdout))).toEqual(steps(all.stdout));
+    expect(steps(outs[parts - 1].stdout)).toEqual(['ovirt-sysprep-step: customize']);
+    const random = /^(etc\/machine-id|var\/lib\/systemd\/random-seed|etc\/shadow) /;
+    expect(listing(byPart).filter((l) => !random.test(l))).toEqual(listing(whole).filter((l) => !random.test(l)));
+    expect(read(byPart, 'etc/hostname')).toBe(read(whole, 'etc/hostname'));
   });
 
   it('debian: operations, hostname in /etc/hostname and /etc/hosts, seeds, machine-id, run log, shadow in place', async () => {

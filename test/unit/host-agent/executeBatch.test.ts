@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BatchDeps, executeBatch, SCRIPT_NAME } from '../../../host-agent/batch/executeBatch';
-import type { BatchScripter, BatchSessions, RootMounts } from '../../../host-agent/batch/ports';
+import type { BatchScripter, BatchSessions, RootMounts, ScriptRun } from '../../../host-agent/batch/ports';
 import type { Hypervisor } from '../../../host-agent/hypervisor';
 import type { Runner } from '../../../host-agent/jobs/AgentJob';
 import type { ExecutionDeps } from '../../../host-agent/jobs/executeJob';
@@ -40,6 +40,8 @@ interface World {
   calls: string[];
   opened: { key: string; disks: string[] }[][];
   scriptModes: Record<string, number>;
+  /** how each member's script was run: its parts, with the member's signal */
+  runs: Record<string, { parts?: number; signal: boolean }>;
   alone: string[];
 }
 
@@ -92,14 +94,14 @@ describe('executeBatch (fake batch ports, real leases and overlays)', () => {
    * plan, `plays` says what each member's script does, `openError` fails the session.
    */
   function setup(opts: { unbatchable?: Record<string, string>; planAlone?: Record<string, string>; plays?: Record<string, ScriptPlay>; openError?: string } = {}) {
-    const world: World = { calls: [], opened: [], scriptModes: {}, alone: [] };
+    const world: World = { calls: [], opened: [], scriptModes: {}, runs: {}, alone: [] };
     const scripter: BatchScripter = {
       async script(input) {
         const jobId = /overlays\/([^/]+)\/disk0/.exec(input.argv.join(' '))![1];
         world.calls.push(`script ${jobId} ${input.toolVersion}`);
         expect(input.argv).not.toContain('-v'); // trace off: the script follows the VM's own argv
         const reason = opts.unbatchable?.[jobId];
-        return reason ? { batchable: false, reason } : { batchable: true, script: `#!/bin/sh\n# ${jobId}\n`, secrets: [`hash-of-${jobId}`], steps: ['machine-id', 'customize'] };
+        return reason ? { batchable: false, reason } : { batchable: true, script: `#!/bin/sh\n# ${jobId}\n`, secrets: [`hash-of-${jobId}`], steps: ['machine-id', 'customize'], parts: 2 };
       },
     };
     const sessions: BatchSessions = {
@@ -115,9 +117,10 @@ describe('executeBatch (fake batch ports, real leases and overlays)', () => {
               opts.planAlone?.[m.key] ? { key: m.key, alone: opts.planAlone[m.key] } : { key: m.key, plan: { key: m.key, roots: [{ root: `/dev/sd${'abcdefgh'[i]}1`, mounts: [{ device: `/dev/sd${'abcdefgh'[i]}1`, mountpoint: '/' }] }] } },
             );
           },
-          async runScript(root: RootMounts, scriptPath: string, onLine: (l: string) => void) {
+          async runScript(root: RootMounts, scriptPath: string, onLine: (l: string) => void, how?: ScriptRun) {
             const jobId = path.basename(path.dirname(scriptPath));
             world.calls.push(`run ${jobId} ${root.root}`);
+            world.runs[jobId] = { parts: how?.parts, signal: how?.signal instanceof AbortSignal };
             world.scriptModes[jobId] = statSync(scriptPath).mode & 0o777;
             expect(readFileSync(scriptPath, 'utf8')).toContain(`# ${jobId}`);
             const play = opts.plays?.[jobId] ?? {};
@@ -179,6 +182,7 @@ describe('executeBatch (fake batch ports, real leases and overlays)', () => {
     world.calls.filter((x) => x.startsWith('commit')).forEach((x) => expect(world.calls.indexOf(x)).toBeGreaterThan(close));
     expect(world.calls.filter((x) => x.startsWith('script'))).toEqual(expect.arrayContaining(['script a virt-sysprep 1.48.2']));
     expect(Object.values(world.scriptModes)).toEqual([0o600, 0o600, 0o600]);
+    expect(Object.values(world.runs)).toEqual([0, 1, 2].map(() => ({ parts: 2, signal: true })));
     for (const r of [a, c]) expect(r).toMatchObject({ state: 'SUCCEEDED', batch: { id: 'b1', batched: true, aloneReason: '' } });
     expect(a.steps.map((s) => [s.operation, s.state])).toEqual([['machine-id', 'done'], ['customize', 'done']]);
     // b's warnings, decided as in a per-VM run (toolWarnings.ts): its hostname script's line makes it INCOMPLETE.
