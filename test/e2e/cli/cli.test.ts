@@ -197,9 +197,9 @@ describe('ovirt-sysprep CLI over a running engine (real virt-sysprep)', () => {
       'lab-1 [1/2] machine-id',
       'lab-1 succeeded (2 operations)',
       expect.stringMatching(/^lab-2 failed: /),
-      `job ${poolJob} (pool lab): partial: 1 succeeded, 1 failed`,
+      `job ${poolJob} (pool lab): partial: 1 succeeded, 1 failed; 1 batched, 0 alone`,
     ]));
-    expect(lines.at(-1)).toBe(`job ${poolJob} (pool lab): partial: 1 succeeded, 1 failed`);
+    expect(lines.at(-1)).toBe(`job ${poolJob} (pool lab): partial: 1 succeeded, 1 failed; 1 batched, 0 alone`);
 
     // What the engine recorded for the VM: the values from the options, secrets redacted.
     const vmJob = await json(['job', 'show', vmJobId]);
@@ -215,7 +215,7 @@ describe('ovirt-sysprep CLI over a running engine (real virt-sysprep)', () => {
     const strip = (r: Result) => r.out.trim().split('\n').map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''));
     // The children's final states and the summary, as the live watch printed them.
     for (const line of strip(replay)) if (!/ (pending|running on|\[\d+\/\d+\])/.test(line)) expect(strip(pipeLive)).toContain(line);
-    expect(strip(replay).at(-1)).toBe(`job ${poolJob} (pool lab): partial: 1 succeeded, 1 failed`);
+    expect(strip(replay).at(-1)).toBe(`job ${poolJob} (pool lab): partial: 1 succeeded, 1 failed; 1 batched, 0 alone`);
 
     const tty = await cli(['job', 'watch', poolJob], { pty: true });
     expect(tty.code).toBe(3);
