@@ -134,3 +134,23 @@ describe('JobPruner', () => {
     expect(ids()).toEqual(['c']);
   });
 });
+
+describe('JobPruner in the engine', () => {
+  it('prunes at start (a real engine restarted on its data dir); job_retention_days = 0 keeps', async () => {
+    const { harness } = await import('../harness');
+    const h = await harness();
+    try {
+      const old = (id: string) => leaf(id, 'succeeded', new Date(Date.now() - 31 * 86_400_000).toISOString());
+      h.engine.deps.store.insert([old('kept-while-off')]);
+      await h.restart({ jobRetentionDays: 0 });
+      expect((await h.api('GET', '/jobs/kept-while-off')).status).toBe(200);
+      h.engine.deps.store.insert([old('old-at-start')]);
+      await h.restart();
+      for (let i = 0; i < 100 && (await h.api('GET', '/jobs/old-at-start')).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
+      expect((await h.api('GET', '/jobs/old-at-start')).status).toBe(404);
+      expect((await h.api('GET', '/jobs/kept-while-off')).status).toBe(404);
+    } finally {
+      await h.close();
+    }
+  });
+});
