@@ -104,6 +104,10 @@ export interface EngineConfig {
   ovirt: OvirtConfig | null;
   /** The [libvirt] section (docs/libvirt.md), read with inventory = libvirt; defaults without one. */
   libvirt: LibvirtConfig;
+  /** Ended jobs (a bulk job with its children) older than this many days are deleted (retention/JobPruner.ts); 0: kept forever. */
+  jobRetentionDays: number;
+  /** Access log file, one JSON line per API request (api/accessLog.ts); '': off; undefined: `<dataDir>/access.log`. */
+  accessLog?: string;
 }
 
 export const INVENTORY_KINDS = ['embedded', 'ovirt', 'libvirt'] as const;
@@ -135,6 +139,7 @@ export function defaultConfig(): EngineConfig {
     inventory: 'embedded',
     ovirt: null,
     libvirt: defaultLibvirtConfig(),
+    jobRetentionDays: 30,
   };
 }
 
@@ -177,6 +182,8 @@ export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: stri
   job_timeout_sec: (c, v, f) => { c.jobTimeoutSec = int(f, 'job_timeout_sec', v); },
   agent_lost_timeout_sec: (c, v, f) => { c.agentLostTimeoutSec = int(f, 'agent_lost_timeout_sec', v); },
   health_interval_sec: (c, v, f) => { c.healthIntervalSec = int(f, 'health_interval_sec', v); },
+  job_retention_days: (c, v, f) => { c.jobRetentionDays = int(f, 'job_retention_days', v); },
+  access_log: (c, v) => { c.accessLog = v; },
   // Deprecated, ignored: the room for packages is each agent's min_free_bytes_for_packages
   // (reported in its Capabilities). Still accepted so that an existing engine.conf starts.
   min_free_bytes_for_install: (_c, v, f) => {

@@ -106,6 +106,8 @@ export const MIGRATIONS: readonly string[] = [
   // What a leaf produced besides its state (JSON, NULL: nothing): a sparsify job's bytes
   // before, after and saved (Job.result, issue 15).
   `ALTER TABLE jobs ADD COLUMN result TEXT;`,
+  // Retention (retention/JobPruner.ts): the oldest ended top-level jobs, straight from an index.
+  `CREATE INDEX IF NOT EXISTS jobs_top_ended ON jobs(ended_at) WHERE parent_id IS NULL AND ended_at IS NOT NULL;`,
 ];
 
 export function openDb(dataDir: string): Db {

@@ -5,6 +5,7 @@
 // (apiServer.ts) is decided first: a setting that would expose tokens stops the start.
 import 'reflect-metadata';
 import { container, DependencyContainer } from 'tsyringe';
+import { AccessLog, accessLogFile } from './api/accessLog';
 import { createApp } from './api/app';
 import type { ApiDeps } from './api/deps';
 import { apiTransport, listenApi } from './apiServer';
@@ -70,6 +71,7 @@ import { RoomFollowUp } from './rooms/RoomFollowUp';
 import { RoomRollout } from './rooms/RoomRollout';
 import { RoomService } from './rooms/RoomService';
 import { RoomState } from './rooms/RoomState';
+import { JobPruner } from './retention/JobPruner';
 
 export interface RunningEngine {
   /** https://host:port with [engine] tls_cert and tls_key, else http://host:port */
@@ -199,6 +201,13 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   c.resolve(JobLifecycle).reconcileParents();
   await deps.autoReset.reconcile(deps.inventory);
 
+  // Retention and access log (retention/JobPruner.ts, api/accessLog.ts): ended jobs past
+  // job_retention_days go at start and hourly; one JSON line per request.
+  const pruner = c.resolve(JobPruner);
+  pruner.start();
+  const accessFile = accessLogFile(config);
+  if (accessFile) deps.accessLog = new AccessLog(accessFile, log);
+
   const { app } = createApp(deps);
   const { server, url } = await listenApi(app, config.listen, transport);
   log.info('engine listening', { url, dataDir: config.dataDir, hosts: agents.all().length });
@@ -231,6 +240,8 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
         await ovirt.guard.stop();
         ovirt.client.close();
       }
+      await pruner.stop();
+      await deps.accessLog?.close();
       deps.store.close();
       db.close();
       log.close();

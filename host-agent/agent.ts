@@ -22,6 +22,7 @@ import { executeJob, ExecutionDeps } from './jobs/executeJob';
 import { executeSparsify } from './jobs/executeSparsify';
 import { JobManager } from './jobs/JobManager';
 import { Journal } from './jobs/journal';
+import { LogPruner } from './jobs/LogPruner';
 import { LeaseManager } from './storage/leases';
 import { Overlays } from './storage/overlays';
 import { DiskChecker } from './storage/diskCheck';
@@ -98,6 +99,10 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     log.warn('recovered after an unclean stop', { interrupted, orphans, leasesFreed: freed, secretFilesRemoved: secretsRemoved });
   }
 
+  // Retention (jobs/LogPruner.ts): job logs and journal records past log_retention_days, at start and hourly.
+  const logPruner = new LogPruner({ logDir: cfg.logDir, retentionDays: cfg.logRetentionDays }, jobs, log);
+  logPruner.start();
+
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 << 20 });
   const proto = loadProto();
   server.addService(
@@ -131,6 +136,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     jobs,
     leases,
     async stop() {
+      await logPruner.stop();
       await jobs.shutdown();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await secrets.release();

@@ -44,6 +44,7 @@ export function createApp(d: ApiDeps): { app: Express; table: RouteTable } {
   const openapi = buildOpenApi(table, ENGINE_VERSION);
   const auth = authMiddleware(d.config.tokens, d.externalAuth);
 
+  if (d.accessLog) app.use(d.accessLog.middleware(table.routes.flatMap((r) => r.query ?? []))); // every request, answered or refused
   app.get(`${API_BASE}/openapi.json`, (_req, res) => void res.json(openapi));
   app.use(API_BASE, (req, res, next) => (PUBLIC.has(req.path) ? next() : auth(req, res, next)));
   app.use(API_BASE, table.router);

@@ -1,3 +1,4 @@
+import type { AccessLog } from './accessLog';
 import type { ExternalAuthenticator } from './auth';
 import type { AutoReset } from '../autoreset/AutoReset';
 import type { EngineConfig } from '../config';
@@ -60,4 +61,6 @@ export interface ApiDeps {
   externalAuth?: ExternalAuthenticator;
   /** oVirt's event watcher (inventory = ovirt): last poll, error, discontinuities. */
   ovirtEvents?: () => EventWatchStatus;
+  /** [engine] access_log: one JSON line per request; absent: off. */
+  accessLog?: AccessLog;
 }

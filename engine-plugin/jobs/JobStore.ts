@@ -215,6 +215,43 @@ export class JobStore {
     return sql(this.db, 'DELETE FROM jobs WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT id FROM jobs)').run().changes;
   }
 
+  /**
+   * Retention (retention/JobPruner.ts): up to `limit` top-level jobs that ended before
+   * `cutoff` (ISO time), oldest first. A bulk job counts only once it has ended and none
+   * of its children is active; a child is never chosen on its own: it goes with its parent.
+   */
+  endedBefore(cutoff: string, limit: number): string[] {
+    this.writes.flushScopes([TOP_SCOPE]);
+    // The planner would take (parent_id) for `parent_id IS NULL` and sort every top-level job.
+    return sql(this.db, `SELECT id FROM jobs j INDEXED BY jobs_top_ended WHERE ${PRUNABLE} ORDER BY ended_at LIMIT @limit`).pluck().all({ cutoff, limit }) as string[];
+  }
+
+  /**
+   * Deletes ended jobs (endedBefore) in ONE transaction of at most `maxRows` rows: each
+   * job's children first, the job itself last, as insertBulk stores them the other way
+   * round: a job cut short by the budget (or a crash) stays listed, with fewer children,
+   * until a later call finishes it. A job no longer prunable (unknown, or active again)
+   * is skipped. Returns the rows deleted and the jobs not yet finished, in order.
+   */
+  deleteEnded(ids: readonly string[], cutoff: string, maxRows: number): { rows: number; jobs: number; rest: string[] } {
+    const prunable = sql(this.db, `SELECT 1 FROM jobs j WHERE id = @id AND ${PRUNABLE}`).pluck();
+    const children = sql(this.db, 'DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ?)');
+    const job = sql(this.db, 'DELETE FROM jobs WHERE id = ?');
+    return this.db.transaction(() => {
+      let rows = 0;
+      let jobs = 0;
+      let i = 0;
+      for (; i < ids.length && rows < maxRows; i++) {
+        if (!prunable.get({ id: ids[i], cutoff })) continue;
+        rows += children.run(ids[i], maxRows - rows).changes;
+        if (rows >= maxRows) break; // its children may not all be gone: this job again next time
+        rows += job.run(ids[i]).changes;
+        jobs++;
+      }
+      return { rows, jobs, rest: ids.slice(i) };
+    })();
+  }
+
   /** Runs `fn` in one transaction (many small writes, one commit). */
   batch<T>(fn: () => T): T {
     return this.db.transaction(fn)();
@@ -343,6 +380,10 @@ export class JobStore {
     this.writes.later(job.id, job.parentId ?? TOP_SCOPE, kind, st, args);
   }
 }
+
+/** A top-level job that retention may delete (named parameter @cutoff; the table aliased j). */
+const PRUNABLE = `j.parent_id IS NULL AND j.ended_at IS NOT NULL AND j.ended_at < @cutoff AND j.state NOT IN ('pending', 'running', 'cancelling')
+  AND NOT EXISTS (SELECT 1 FROM jobs c WHERE c.parent_id = j.id AND c.state IN ('pending', 'running', 'cancelling'))`;
 
 /** What a child summary shows: reading only these keeps a page of children cheap. */
 const SUMMARY_COLUMNS = "id, target, state, host_id, progress, error, started_at, ended_at, json_array_length(warnings) AS warning_count, json_extract(result, '$.batch') AS batch";

@@ -35,6 +35,12 @@ export class EventLog {
     return event;
   }
 
+  /** Retention: an ended job's events (nobody watches them: its stream has ended). */
+  forget(jobId: string): void {
+    this.byJob.delete(jobId);
+    this.ended.delete(jobId);
+  }
+
   count(jobId: string): number {
     return this.byJob.get(jobId)?.length ?? 0;
   }

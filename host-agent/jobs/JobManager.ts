@@ -141,6 +141,31 @@ export class JobManager {
     return new Set([...this.jobs.values()].filter((j) => !j.final).map((j) => j.id));
   }
 
+  /** Batches with a member not yet final (their session log is still written or read). */
+  liveBatchIds(): Set<string> {
+    return new Set([...this.jobs.values()].filter((j) => !j.final && j.record.batch).map((j) => j.record.batch!.id));
+  }
+
+  /**
+   * Retention (LogPruner.ts): forgets the final jobs that ended before `cutoff` (ISO
+   * time): their records and events, in memory and in the journal. Returns their ids.
+   */
+  forgetEnded(cutoff: string): string[] {
+    const gone: string[] = [];
+    for (const job of this.jobs.values()) {
+      if (!job.final || !job.record.endedAt || job.record.endedAt >= cutoff) continue;
+      this.jobs.delete(job.id);
+      this.events.forget(job.id);
+      try {
+        this.journal.remove(job.id);
+      } catch (err) {
+        this.logger.warn('an ended job\'s journal entry could not be removed', { jobId: job.id, error: String(err) });
+      }
+      gone.push(job.id);
+    }
+    return gone;
+  }
+
   get runningCount(): number {
     return this.running;
   }

@@ -1,7 +1,7 @@
 // Job journal: one JSON record per job (`<id>.json`, replaced atomically) and its
 // events appended to `<id>.events.jsonl`, under `<data_dir>/jobs/`. A restarted agent
 // reads them back. Params (which may hold secrets) are never written here.
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { JobEventRecord, JobRecord } from './types';
 
@@ -18,6 +18,11 @@ export class Journal {
 
   appendEvent(event: JobEventRecord): void {
     appendFileSync(path.join(this.dir, `${event.jobId}.events.jsonl`), JSON.stringify(event) + '\n');
+  }
+
+  /** Retention (LogPruner.ts): an ended job's record and events. */
+  remove(jobId: string): void {
+    for (const name of [`${jobId}.json`, `${jobId}.events.jsonl`]) rmSync(path.join(this.dir, name), { force: true });
   }
 
   loadAll(): { job: JobRecord; events: JobEventRecord[] }[] {
