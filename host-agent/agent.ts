@@ -22,6 +22,8 @@ import { executeJob, ExecutionDeps } from './jobs/executeJob';
 import { executeSparsify } from './jobs/executeSparsify';
 import { JobManager } from './jobs/JobManager';
 import { Journal } from './jobs/journal';
+import { AgentMetrics } from './metrics/AgentMetrics';
+import { startMetricsServer } from './metrics/metricsServer';
 import { LeaseManager } from './storage/leases';
 import { Overlays } from './storage/overlays';
 import { DiskChecker } from './storage/diskCheck';
@@ -38,6 +40,8 @@ export interface RunningAgent {
   config: AgentConfig;
   jobs: JobManager;
   leases: LeaseManager;
+  /** host:port of GET /metrics (metrics_listen), when on. */
+  metricsAddress?: string;
   stop(): Promise<void>;
 }
 
@@ -88,6 +92,10 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     runBatch,
   );
 
+  // Metrics (host-agent/metrics/, metrics_listen): subscribed before the recovery, whose endings count.
+  const metrics = cfg.metricsListen ? new AgentMetrics({ jobs, leases }) : undefined;
+  const metricsServer = metrics && (await startMetricsServer(cfg.metricsListen, metrics.registry, log));
+
   // Recovery of a predecessor that died: its secret files (above), commits it left half
   // done (under its leases), its unfinished jobs, overlays and leases.
   const committed = await overlays.finishCommits();
@@ -130,9 +138,12 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     config: cfg,
     jobs,
     leases,
+    metricsAddress: metricsServer?.address,
     async stop() {
       await jobs.shutdown();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await metricsServer?.close();
+      metrics?.stop();
       await secrets.release();
     },
   };
