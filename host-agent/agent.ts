@@ -92,9 +92,9 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     runBatch,
   );
 
-  // Metrics (host-agent/metrics/, metrics_listen): subscribed before the recovery, whose endings count.
+  // Metrics (host-agent/metrics/, metrics_listen): subscribed before the recovery, whose
+  // endings count; served once gRPC is (below).
   const metrics = cfg.metricsListen ? new AgentMetrics({ jobs, leases }) : undefined;
-  const metricsServer = metrics && (await startMetricsServer(cfg.metricsListen, metrics.registry, log));
 
   // Recovery of a predecessor that died: its secret files (above), commits it left half
   // done (under its leases), its unfinished jobs, overlays and leases.
@@ -130,6 +130,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     server.bindAsync(cfg.listen, creds, (err, p) => (err ? reject(err) : resolve(p))),
   );
   const address = `${host}:${port}`;
+  const metricsServer = metrics && (await startMetricsServer(cfg.metricsListen, metrics.registry, log));
   log.info('agent listening', { address, hostId: cfg.hostId, tls: !cfg.plaintext, virtSysprepVersion, operations: operations.length });
 
   return {

@@ -1,19 +1,26 @@
-// Prometheus metrics (prom-client) shared by the engine and the agent: each process part
-// gets its OWN registry, never prom-client's global one, because the tests and the
-// engine's --local mode run an engine and an agent (and several engines) in one process
-// and a metric name may be registered once per registry only.
+// Prometheus metrics (prom-client) shared by the engine and the agent. Each engine and
+// each agent has its OWN registry, never prom-client's global one: the tests and the
+// engine's --local mode run an engine and an agent (and the tests many engines) in one
+// process, and a metric name may be registered once per registry only. The default
+// process metrics (CPU, memory, event loop lag, GC) are about the process, so they are
+// collected ONCE per process (their event loop and GC observers are never stopped) and
+// merged into every page.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
-/** A registry with the default process metrics (CPU, memory, event loop lag, GC). */
-export function newRegistry(): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  return registry;
+let processMetrics: Registry | undefined;
+
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
 }
 
-/** The registry in the Prometheus text format, with its content type. */
+/** The process metrics and `registry`'s, in the Prometheus text format, with its content type. */
 export async function exposition(registry: Registry): Promise<{ contentType: string; body: string }> {
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  const page = Registry.merge([processRegistry(), registry]);
+  return { contentType: page.contentType, body: await page.metrics() };
 }
 
 /** Seconds between two ISO times (or epoch milliseconds); undefined when either is unknown or time went back. */

@@ -1,10 +1,9 @@
-// The engine's metrics (docs/metrics.md): one registry per engine with the default
-// process metrics, the job metrics from the job bus (JobMetrics), the per-host gauges
+// The engine's metrics (docs/metrics.md): one registry per engine (the process metrics
+// are merged in at each scrape: shared/metrics.ts) with the job metrics from the job bus (JobMetrics), the per-host gauges
 // read at each scrape (HostMetrics) and the API request histogram (requestMetrics, fed
 // by metricsRouter). Resolved by the composition root before resumed jobs publish.
 import { Counter, Histogram, Registry } from 'prom-client';
 import { inject, injectable } from 'tsyringe';
-import { newRegistry } from '../../shared/metrics';
 import { AgentPool } from '../dispatch/AgentPool';
 import { Dispatcher } from '../dispatch/Dispatcher';
 import { JobBus } from '../jobs/JobBus';
@@ -23,7 +22,7 @@ export const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 
 @injectable()
 export class EngineMetrics {
-  readonly registry: Registry = newRegistry();
+  readonly registry = new Registry();
   readonly requests: Histogram<'method' | 'route' | 'status'>;
   readonly jobs: JobMetrics;
 

@@ -5,7 +5,7 @@
 // appliance being up (the phase `operations`). A batch's members share one appliance, so
 // a batch session is observed once (appliance="batch"), not once per member.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { newRegistry, secondsBetween } from '../../shared/metrics';
+import { secondsBetween } from '../../shared/metrics';
 import type { JobManager } from '../jobs/JobManager';
 import type { JobEventRecord, JobRecord } from '../jobs/types';
 import { FINAL } from '../jobs/types';
@@ -23,7 +23,7 @@ export interface AgentMetricSources {
 }
 
 export class AgentMetrics {
-  readonly registry: Registry = newRegistry();
+  readonly registry = new Registry();
   private readonly jobsTotal: Counter<'state'>;
   private readonly launch: Histogram<'appliance'>;
   /** Jobs whose appliance is starting: since when, and the batch session they wait in, if any. */

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { AgentMetrics } from '../../../host-agent/metrics/AgentMetrics';
 import { JobBus } from '../../../engine-plugin/jobs/JobBus';
 import { EngineMetrics } from '../../../engine-plugin/metrics/EngineMetrics';
+import { exposition } from '../../../shared/metrics';
 
 const doc = readFileSync(path.join(__dirname, '../../../docs/metrics.md'), 'utf8');
 
@@ -14,7 +15,7 @@ const doc = readFileSync(path.join(__dirname, '../../../docs/metrics.md'), 'utf8
 async function exported(): Promise<Set<string>> {
   const engine = new EngineMetrics(new JobBus(), { kindOf: () => undefined } as never, { all: () => [] } as never, { load: () => ({ queued: 0, running: 0 }) } as never);
   const agent = new AgentMetrics({ jobs: { onEvent: () => () => undefined, list: () => [] }, leases: { onRenewFailure: () => () => undefined } });
-  const text = (await engine.registry.metrics()) + (await agent.registry.metrics());
+  const text = (await exposition(engine.registry)).body + (await exposition(agent.registry)).body;
   engine.stop();
   agent.stop();
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
