@@ -97,6 +97,8 @@ export interface EngineConfig {
   agentLostTimeoutSec: number;
   /** Seconds between agent health probes. */
   healthIntervalSec: number;
+  /** GET /metrics without a token (a scraper on a trusted network); else any API token. */
+  metricsPublic: boolean;
   autoReset: AutoResetConfig;
   /** Where VMs, pools, templates and hosts come from: the engine's own database, oVirt, or libvirt. */
   inventory: InventoryKind;
@@ -130,6 +132,7 @@ export function defaultConfig(): EngineConfig {
     jobTimeoutSec: 0,
     agentLostTimeoutSec: 120,
     healthIntervalSec: 15,
+    metricsPublic: false,
     autoReset: {
       clone: { enabled: true, profile: 'clone-reset' },
       import: { enabled: true, profile: 'clone-reset' },
@@ -184,6 +187,7 @@ export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: stri
   health_interval_sec: (c, v, f) => { c.healthIntervalSec = int(f, 'health_interval_sec', v); },
   job_retention_days: (c, v, f) => { c.jobRetentionDays = int(f, 'job_retention_days', v); },
   access_log: (c, v) => { c.accessLog = v; },
+  metrics_public: (c, v, f) => { c.metricsPublic = bool(f, 'metrics_public', v); },
   // Deprecated, ignored: the room for packages is each agent's min_free_bytes_for_packages
   // (reported in its Capabilities). Still accepted so that an existing engine.conf starts.
   min_free_bytes_for_install: (_c, v, f) => {

@@ -54,6 +54,7 @@ import { LibvirtPower } from './libvirt/LibvirtPower';
 import { LibvirtSnapshots } from './libvirt/LibvirtSnapshots';
 import { TemplateBacking } from './libvirt/TemplateBacking';
 import { createLogger, Logger } from './logger';
+import { EngineMetrics } from './metrics/EngineMetrics';
 import { ExternalJobMirror } from './ovirt/ExternalJobMirror';
 import { LifecycleGuard } from './ovirt/LifecycleGuard';
 import { OvirtAuthorizer } from './ovirt/OvirtAuthorizer';
@@ -186,6 +187,9 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   };
   // A room's follow-up steps listen before resumed jobs can end.
   c.resolve(RoomFollowUp);
+  // Metrics (engine-plugin/metrics/, GET /metrics): listen on the bus before resumed jobs publish.
+  c.registerSingleton(EngineMetrics);
+  deps.metrics = c.resolve(EngineMetrics);
   // oVirt: the mirror and the guard listen before resumed jobs publish anything.
   const ovirt: OvirtServices | undefined = config.inventory === 'ovirt' ? resolveOvirt(c) : undefined;
   if (ovirt) {
@@ -230,6 +234,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
       await libvirtEvents?.stop();
       deps.dispatcher.stop();
       deps.inspection.stop();
+      deps.metrics?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

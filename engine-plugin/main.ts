@@ -16,7 +16,7 @@ const CONFIG_HELP = `
 Configuration file (vdsm-style ini; every key in docs/engine.md):
   [engine]      listen, tls_cert, tls_key, allow_insecure_http, data_dir, log_level,
                 log_file, max_jobs_per_host, job_timeout_sec, agent_lost_timeout_sec,
-                health_interval_sec, inventory (embedded | ovirt | libvirt),
+                health_interval_sec, metrics_public, inventory (embedded | ovirt | libvirt),
                 job_retention_days (30; 0: keep), access_log (<data_dir>/access.log; empty: off)
                 (a non-loopback listen needs tls_cert + tls_key: HTTPS; or allow_insecure_http = true)
   [tls]         ca, cert, key            client certificate towards the agents (mutual TLS)

@@ -23,6 +23,8 @@ import { executeSparsify } from './jobs/executeSparsify';
 import { JobManager } from './jobs/JobManager';
 import { Journal } from './jobs/journal';
 import { LogPruner } from './jobs/LogPruner';
+import { AgentMetrics } from './metrics/AgentMetrics';
+import { startMetricsServer } from './metrics/metricsServer';
 import { LeaseManager } from './storage/leases';
 import { Overlays } from './storage/overlays';
 import { DiskChecker } from './storage/diskCheck';
@@ -39,6 +41,8 @@ export interface RunningAgent {
   config: AgentConfig;
   jobs: JobManager;
   leases: LeaseManager;
+  /** host:port of GET /metrics (metrics_listen), when on. */
+  metricsAddress?: string;
   stop(): Promise<void>;
 }
 
@@ -89,6 +93,10 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     runBatch,
   );
 
+  // Metrics (host-agent/metrics/, metrics_listen): subscribed before the recovery, whose
+  // endings count; served once gRPC is (below).
+  const metrics = cfg.metricsListen ? new AgentMetrics({ jobs, leases }) : undefined;
+
   // Recovery of a predecessor that died: its secret files (above), commits it left half
   // done (under its leases), its unfinished jobs, overlays and leases.
   const committed = await overlays.finishCommits();
@@ -127,6 +135,7 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     server.bindAsync(cfg.listen, creds, (err, p) => (err ? reject(err) : resolve(p))),
   );
   const address = `${host}:${port}`;
+  const metricsServer = metrics && (await startMetricsServer(cfg.metricsListen, metrics.registry, log));
   log.info('agent listening', { address, hostId: cfg.hostId, tls: !cfg.plaintext, virtSysprepVersion, operations: operations.length });
 
   return {
@@ -135,10 +144,13 @@ export async function startAgent(config: Partial<AgentConfig> | AgentConfig, log
     config: cfg,
     jobs,
     leases,
+    metricsAddress: metricsServer?.address,
     async stop() {
       await logPruner.stop();
       await jobs.shutdown();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await metricsServer?.close();
+      metrics?.stop();
       await secrets.release();
     },
   };

@@ -32,6 +32,7 @@ export const AGENT_KEYS = {
   guestfish: { key: 'guestfish', env: 'OVIRT_SYSPREP_GUESTFISH', default: 'guestfish', description: 'The guestfish executable (hypervisor probe and inspection).', parse: p.string },
   toolTrace: { key: 'tool_trace', env: 'OVIRT_SYSPREP_TOOL_TRACE', default: 'true', description: 'Run virt-sysprep with `-v -x` so the job log has the full libguestfs trace. Costs about 4 s per run under TCG (verbose appliance console), nothing noticeable with KVM.', parse: p.bool },
   logLevel: { key: 'log_level', env: 'OVIRT_SYSPREP_LOG_LEVEL', default: 'info', description: 'error, warn, info or debug.', parse: p.oneOf('error', 'warn', 'info', 'debug') },
+  metricsListen: { key: 'metrics_listen', env: 'OVIRT_SYSPREP_METRICS_LISTEN', default: '', description: 'HOST:PORT of the agent\'s Prometheus metrics (`GET /metrics`, docs/metrics.md); empty: off. Plain HTTP without a token (any address is allowed): the page holds counts and durations only, no job ids, names or paths; bind it to loopback or a monitoring network.', parse: p.string },
 };
 
 export type AgentConfig = ConfigOf<typeof AGENT_KEYS>;

@@ -12,6 +12,7 @@ import { errorMiddleware, routeNotFound } from './errors';
 import { inventoryRoutes } from './inventoryRoutes';
 import { jobLogRoutes } from './jobLogRoutes';
 import { jobRoutes } from './jobRoutes';
+import { metricsRouter } from '../metrics/metricsRouter';
 import { buildOpenApi } from './openapi';
 import { roomRoutes } from './roomRoutes';
 import { RouteTable } from './RouteTable';
@@ -44,6 +45,7 @@ export function createApp(d: ApiDeps): { app: Express; table: RouteTable } {
   const openapi = buildOpenApi(table, ENGINE_VERSION);
   const auth = authMiddleware(d.config.tokens, d.externalAuth);
 
+  if (d.metrics) app.use(metricsRouter(d.metrics, d.config.metricsPublic ? null : auth)); // first: it times every request after it
   if (d.accessLog) app.use(d.accessLog.middleware(table.routes.flatMap((r) => r.query ?? []))); // every request, answered or refused
   app.get(`${API_BASE}/openapi.json`, (_req, res) => void res.json(openapi));
   app.use(API_BASE, (req, res, next) => (PUBLIC.has(req.path) ? next() : auth(req, res, next)));

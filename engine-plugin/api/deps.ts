@@ -20,6 +20,7 @@ import type { VmLocks } from '../jobs/VmLocks';
 import type { JobStore } from '../jobs/JobStore';
 import type { LastSysprep } from '../jobs/LastSysprep';
 import type { Logger } from '../logger';
+import type { EngineMetrics } from '../metrics/EngineMetrics';
 import type { ProfileStore } from '../profiles/ProfileStore';
 import type { RoomService } from '../rooms/RoomService';
 import type { EventWatchStatus } from '../ovirt/OvirtEventWatcher';
@@ -59,6 +60,8 @@ export interface ApiDeps {
   rooms: RoomService;
   /** Tokens that are not in [tokens]: asked of oVirt (inventory = ovirt), else refused. */
   externalAuth?: ExternalAuthenticator;
+  /** The engine's metrics (GET /metrics and the request timing); absent: neither. */
+  metrics?: EngineMetrics;
   /** oVirt's event watcher (inventory = ovirt): last poll, error, discontinuities. */
   ovirtEvents?: () => EventWatchStatus;
   /** [engine] access_log: one JSON line per request; absent: off. */

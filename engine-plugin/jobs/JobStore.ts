@@ -5,7 +5,7 @@ import { inject, injectable } from 'tsyringe';
 import type Database from 'better-sqlite3';
 import { Db, sql } from '../db';
 import { Logger } from '../logger';
-import type { ChildSummary, Job, JobErrorInfo, JobResult, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
+import type { ChildSummary, Job, JobErrorInfo, JobKind, JobResult, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
 import { Slicer } from '../slicer';
 import { TOP_SCOPE, WriteBehind } from './WriteBehind';
 
@@ -117,6 +117,7 @@ export class JobStore {
       activeLeaves: p(`SELECT * FROM jobs WHERE vm_key IS NOT NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
       activeParents: p(`SELECT * FROM jobs WHERE vm_key IS NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
       ended: p('SELECT ended_at FROM jobs WHERE id = ?'),
+      kind: p('SELECT kind, started_at FROM jobs WHERE id = ?'),
       setHost: p('UPDATE jobs SET host_id = ? WHERE id = ?'),
       dispatched: p('UPDATE jobs SET dispatched = 1 WHERE id = ?'),
       cancelRequested: p('UPDATE jobs SET cancel_requested = 1, state = CASE WHEN state IN (\'pending\', \'running\') THEN \'cancelling\' ELSE state END WHERE id = ?'),
@@ -293,6 +294,16 @@ export class JobStore {
   /** Whether the job has ended (its final state written or waiting to be). */
   hasEnded(id: string): boolean {
     return this.writes.pending(id, 'finish') !== undefined || !!this.stmt.ended.pluck().get(id);
+  }
+
+  /**
+   * A job's kind and its start as stored, without flushing the write-behind (the metrics
+   * read it at every ending: a flush there would cost a transaction per job). The kind
+   * never changes; the start may still wait in the write-behind (undefined then).
+   */
+  kindOf(id: string): { kind: JobKind; startedAt?: string } | undefined {
+    const r = this.stmt.kind.get(id) as { kind: JobKind; started_at: string | null } | undefined;
+    return r && { kind: r.kind, startedAt: opt(r.started_at) };
   }
 
   /** Up to `limit` job ids that start with `prefix`, in id order (the primary key's index answers it). */

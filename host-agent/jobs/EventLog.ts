@@ -41,6 +41,12 @@ export class EventLog {
     this.ended.delete(jobId);
   }
 
+  /** Every event appended from now on, as it is appended (the metrics); returns the unsubscribe. */
+  onEvent(listener: (e: JobEventRecord) => void): () => void {
+    this.everyEvent.add(listener);
+    return () => this.everyEvent.delete(listener);
+  }
+
   count(jobId: string): number {
     return this.byJob.get(jobId)?.length ?? 0;
   }

@@ -276,6 +276,14 @@ export class JobManager {
     return this.events.watch(id, afterSeq, signal);
   }
 
+  /** Every job event from now on with its job's record (the metrics: host-agent/metrics/). */
+  onEvent(listener: (e: JobEventRecord, job: JobRecord) => void): () => void {
+    return this.events.onEvent((e) => {
+      const job = this.jobs.get(e.jobId);
+      if (job) listener(e, job.record);
+    });
+  }
+
   /** Many jobs on one stream (EventLog.watchAll); runs until `signal` aborts. */
   watchAll(cursors: { jobId: string; afterSeq?: number }[], signal: AbortSignal): AsyncGenerator<JobEventRecord> {
     return this.events.watchAll(cursors, signal);

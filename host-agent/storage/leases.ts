@@ -58,11 +58,19 @@ export interface Lease {
 }
 
 export class LeaseManager {
+  private readonly renewFailures = new Set<() => void>();
+
   constructor(
     private readonly hostId: string,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
   ) {}
+
+  /** Called at each failed heartbeat (a lease lost or stolen: step 4), for the metrics. */
+  onRenewFailure(listener: () => void): () => void {
+    this.renewFailures.add(listener);
+    return () => this.renewFailures.delete(listener);
+  }
 
   paths(disk: { real: string; root: string }): { lockPath: string; ownerPath: string } {
     const id = createHash('sha256').update(disk.real).digest('hex').slice(0, 20);
@@ -101,6 +109,7 @@ export class LeaseManager {
         retries: 0,
         onCompromised: (err) => {
           this.logger.error('lease lost', { jobId, disk: disk.real, error: err.message });
+          this.renewFailures.forEach((notify) => notify());
           onLost(new JobFailure('LEASE_LOST', `lost the lease of ${disk.real}: ${err.message}`, { disk: disk.real }));
         },
       });
