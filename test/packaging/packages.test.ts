@@ -31,7 +31,8 @@ function packageFile(ext: string): string {
   if (found.length !== 1) throw new Error(`expected one *${ext} in ${PKG_DIR} (found ${found.length}): run npm run package first`);
   return path.join(PKG_DIR, found[0]);
 }
-const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+/** stdout; stderr is kept (dpkg's notes on forced dependencies) and shown only on failure. */
+const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 interface Entry { mode: string; owner: string; path: string }
@@ -195,6 +196,11 @@ describe('the .deb installed with dpkg into a scratch root', () => {
     expect({ status: r.status, stderr: r.stderr, stdout: r.stdout }).toEqual({ status: 0, stderr: '', stdout: '' });
     const unit = readFileSync(path.join(root, 'usr/lib/systemd/system/ovirt-sysprep-agent.service'), 'utf8');
     for (const key of ['User=ovirt-sysprep', 'SupplementaryGroups=kvm', 'ProtectSystem=strict', 'PrivateTmp=yes', 'NoNewPrivileges=yes', 'ProtectHome=yes', 'CapabilityBoundingSet=\n']) expect(unit).toContain(key);
+    // The agent needs /dev/kvm (and block domains' LVs): nothing that closes devices,
+    // ProtectClock included (it implies DeviceAllow=char-rtc, and then only listed devices
+    // open); and libguestfs's appliance is built from /usr/lib/modules, which
+    // ProtectKernelModules hides.
+    expect(unit.split('\n').filter((l) => /^(PrivateDevices|ProtectClock|DeviceAllow|DevicePolicy|ProtectKernelModules)=/.test(l))).toEqual([]);
   });
 
   it('rotates the access log with its logrotate entry, as the service user', () => {
@@ -315,7 +321,40 @@ describe('the .rpm', () => {
     ]));
   });
 
+  /** The scriptlets of `rpm -qp --scripts`, by name ("preinstall", ...). */
+  function scriptlets(): Record<string, string> {
+    const parts = q('--scripts').split(/^(\w+) scriptlet \(using \/bin\/sh\):$/m);
+    const out: Record<string, string> = {};
+    for (let i = 1; i < parts.length; i += 2) out[parts[i]] = parts[i + 1];
+    return out;
+  }
+
+  it('installs with rpm into a scratch root: the user of its %pre first, then its files with their owners; the installed agent runs', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'rpm-root-'));
+    try {
+      mkdirSync(path.join(root, 'etc'));
+      for (const f of ['passwd', 'group']) copyFileSync(`/etc/${f}`, path.join(root, 'etc', f));
+      // %pre as it runs on EL 9, with --root added: its here-document is the package's sysusers.d entry.
+      const entry = /<<'SYSUSERS'[^\n]*\n([\s\S]*?)\nSYSUSERS/.exec(scriptlets().preinstall)![1];
+      const sysusers = spawnSync('systemd-sysusers', [`--root=${root}`, '--replace=/usr/lib/sysusers.d/ovirt-sysprep.conf', '-'], { input: entry, encoding: 'utf8' });
+      expect(sysusers.status).toBe(0);
+      // The other scriptlets would run chrooted (a shell and systemd inside the root): not here.
+      run('rpm', ['--root', root, '--initdb']);
+      run('rpm', ['--root', root, '-i', '--nodeps', '--noscripts', rpm]);
+      const gid = Number(readFileSync(path.join(root, 'etc/group'), 'utf8').split('\n').find((l) => l.startsWith('ovirt-sysprep:'))!.split(':')[2]);
+      const owned = (p: string) => {
+        const st = statSync(path.join(root, p));
+        return [st.uid, st.gid, (st.mode & 0o7777).toString(8)];
+      };
+      expect([owned('/etc/ovirt-sysprep/engine.conf'), owned('/etc/pki/ovirt-sysprep'), owned('/usr/bin/ovirt-sysprep-agent')]).toEqual([[0, gid, '640'], [0, gid, '750'], [0, 0, '755']]);
+      expect(run(path.join(root, 'usr/bin/ovirt-sysprep-agent'), ['--version']).trim()).toBe(pkg.version);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('creates the user before its files, its directories after, and stops the services on removal', () => {
+    for (const [name, body] of Object.entries(scriptlets())) expect([name, spawnSync('sh', ['-n'], { input: body, encoding: 'utf8' }).stderr]).toEqual([name, '']);
     const scripts = q('--scripts');
     const sysusers = readFileSync(path.join(REPO, 'packaging/misc/sysusers.conf'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(scripts).toMatch(/preinstall scriptlet[^\n]*\n[\s\S]*systemd-sysusers --replace=\/usr\/lib\/sysusers.d\/ovirt-sysprep.conf -/);
