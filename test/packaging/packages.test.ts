@@ -7,7 +7,8 @@
 // engine reaching the agent). The .rpm: its file list against the .deb's, %config marks,
 // owners, scriptlets and dependencies. Nothing here touches the machine's own /etc, /usr or
 // systemd: everything is under temp dirs (private mount namespace for logrotate), network
-// on loopback only. Run with `npm run test:package` (builds the packages first).
+// on loopback only. Run with `npm run test:package` (builds the packages first), as root
+// (as CI does): dpkg and rpm set owners, setpriv and unshare need it.
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
