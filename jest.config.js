@@ -23,5 +23,8 @@ module.exports = {
     // Self-checks of the slow-to-read fixtures (batch mode's two-disk and LVM guests): the
     // e2e tests that use them fail too when they are wrong; run apart (npm run test:checks).
     { ...common, displayName: 'checks', testMatch: ['<rootDir>/test/checks/**/*.test.ts'], slowTestThreshold: 120 },
+    // The .deb and .rpm of `npm run package`, installed into a scratch root and started
+    // (test/packaging/): run apart with `npm run test:package`, which builds them first.
+    { ...common, displayName: 'packages', testMatch: ['<rootDir>/test/packaging/**/*.test.ts'], slowTestThreshold: 60 },
   ],
 };
