@@ -101,7 +101,9 @@ describe('GET /metrics on a real engine (fake agent)', () => {
     fetch(`${h.engine.url}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), text: await r.text() }));
 
   beforeAll(async () => {
-    h = await harness({ agents: [{ jobMs: 50 }] });
+    // No automatic reset of the imported VM: its job would hold the VM (409 to the sysprep below) and count too.
+    const off = { enabled: false, profile: 'clone-reset' };
+    h = await harness({ agents: [{ jobMs: 50 }], config: { autoReset: { clone: off, import: off, pool: off } } });
     const vm = await h.api('POST', '/vms', { name: 'metrics-vm', disks: [{ path: h.image('m.qcow2') }] });
     vmId = vm.body.vm.id;
   });
