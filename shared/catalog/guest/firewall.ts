@@ -5,7 +5,7 @@
 // host firewall already lets the ports through (issue 15 surfaces such lines on the job).
 // Pure.
 import type { Firewall } from '../values';
-import { hasCommand, script, shQuote } from './sh';
+import { hasCommand, script, shQuote, warningCommand } from './sh';
 
 /** ufw writes a range with ":" (5900:5910/tcp), firewalld with "-". */
 const ufwPort = (port: string): string => port.replace('-', ':');
@@ -18,7 +18,7 @@ export function firewallScript(f: Firewall): string {
     `elif ${hasCommand('ufw')}; then`,
     ...f.ports.map((p) => `  ufw allow ${shQuote(ufwPort(p))}`),
     'else',
-    `  echo ${shQuote(`warning: the guest has neither firewalld (firewall-offline-cmd) nor ufw: ports ${list} not opened (no host firewall found)`)}`,
+    `  ${warningCommand(`the guest has neither firewalld (firewall-offline-cmd) nor ufw: ports ${list} not opened (no host firewall found)`)}`,
     'fi',
   ]);
 }

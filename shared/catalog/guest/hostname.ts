@@ -15,7 +15,7 @@
 //   3. else print `warning: hostname not set: ...`: the job ends `incomplete`
 //      (host-agent/sysprep/toolWarnings.ts), as it did when only the tool's warning said so.
 // Decision 52 gives the reasons. Pure.
-import { hasVariableLine, script, setVariableCommands, shQuote, writeFileCommands } from './sh';
+import { hasVariableLine, script, setVariableCommands, shQuote, warningCommand, writeFileCommands } from './sh';
 
 /** The `warning:` line of step 3 starts with this (toolWarnings.ts matches it). */
 export const HOSTNAME_NOT_SET = 'hostname not set:';
@@ -33,9 +33,9 @@ export function hostnameScript(name: string): string {
     `  if [ -f etc/machine-info ] && ${hasVariableLine('etc/machine-info', 'PRETTY_HOSTNAME')}; then`,
     ...setVariableCommands('etc/machine-info', [['PRETTY_HOSTNAME', name]]).map((c) => `    ${c}`),
     '  fi',
-    `  echo ${shQuote(`warning: ovirt-sysprep wrote the hostname ${name} to /etc/hostname: the installed virt-customize cannot set it on this distribution`)}`,
+    `  ${warningCommand(`ovirt-sysprep wrote the hostname ${name} to /etc/hostname: the installed virt-customize cannot set it on this distribution`)}`,
     'else',
-    `  echo ${shQuote(`warning: ${HOSTNAME_NOT_SET} the guest has no /etc/hostname and no systemd, and virt-customize did not set it either`)}`,
+    `  ${warningCommand(`${HOSTNAME_NOT_SET} the guest has no /etc/hostname and no systemd, and virt-customize did not set it either`)}`,
     'fi',
   ]);
 }

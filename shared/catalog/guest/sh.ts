@@ -10,6 +10,18 @@ export function shQuote(value: string): string {
 }
 
 /**
+ * The command that prints a `warning:` line the agent puts on the job
+ * (host-agent/sysprep/progress.ts). It starts with a newline: virt-customize copies a
+ * script's output to its stderr (`download /tmp/builder.log /dev/stderr`) in one write
+ * that may follow a console fragment the appliance left without its newline (measured:
+ * "guestfsd: => rm (0x1d) took 0.00 secslibguestfs: trace: ..."); a script's first line
+ * would be glued to it and missed.
+ */
+export function warningCommand(message: string): string {
+  return `printf '\\nwarning: %s\\n' ${shQuote(message)}`;
+}
+
+/**
  * Commands that write `content` to `path` in the guest with `mode` (octal string), made
  * in a temporary name beside it and renamed, so a failed write never leaves half a file.
  * The content goes through printf '%s' with one quoted word: no here-document, whose end

@@ -152,7 +152,7 @@ describe('the scripts (table tests on the text; every one parses in sh -n)', () 
       "  firewall-offline-cmd --add-port='5900-5910/tcp'",
       "elif command -v 'ufw' >/dev/null 2>&1; then",
       "  ufw allow '5900:5910/tcp'",
-      "  echo 'warning: the guest has neither firewalld (firewall-offline-cmd) nor ufw: ports 80/tcp, 5900-5910/tcp not opened (no host firewall found)'",
+      "  printf '\\nwarning: %s\\n' 'the guest has neither firewalld (firewall-offline-cmd) nor ufw: ports 80/tcp, 5900-5910/tcp not opened (no host firewall found)'",
     ]],
     ['locale: locale.conf, /etc/default/locale on Debian, locale.gen and locale-gen', localeScript('de_DE.UTF-8'), [
       "printf '%s\\n' 'LANG=de_DE.UTF-8'; } > '/etc/locale.conf.ovirt-sysprep.tmp'",
