@@ -9,6 +9,7 @@ import type { TlsFiles } from '../shared/grpc';
 import { checkLibvirtUri, defaultLibvirtConfig, LibvirtConfig, parseLibvirtSection } from './libvirt/LibvirtConfig';
 import { OvirtConfig, parseOvirtSection } from './ovirt/OvirtConfig';
 import type { Role } from './Role';
+import { DATABASE_URL, DEFAULT_DATABASE, redactUrl } from './store/databaseUrl';
 
 /** A setting the engine cannot start with; the message names the key to fix. */
 export class ConfigError extends Error {}
@@ -77,8 +78,10 @@ export interface EngineConfig {
   tlsKey: string;
   /** Plain HTTP on a non-loopback `listen` (without it the engine refuses to start). */
   allowInsecureHttp: boolean;
-  /** Holds engine.db (inventory, jobs, profiles). */
+  /** Holds engine.db (inventory, jobs, profiles) by default, and the access log. */
   dataDir: string;
+  /** `sqlite:PATH` (relative to dataDir) or `postgresql://...` (db.ts); default `sqlite:engine.db`. */
+  database: string;
   logLevel: string;
   /** JSON-lines log file; empty: stderr. */
   logFile: string;
@@ -122,6 +125,7 @@ export function defaultConfig(): EngineConfig {
     tlsKey: '',
     allowInsecureHttp: false,
     dataDir: '/var/lib/ovirt-sysprep-engine',
+    database: DEFAULT_DATABASE,
     logLevel: 'info',
     logFile: '',
     tokens: [],
@@ -178,6 +182,10 @@ export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: stri
   tls_key: (c, v) => { c.tlsKey = v; },
   allow_insecure_http: (c, v, f) => { c.allowInsecureHttp = bool(f, 'allow_insecure_http', v); },
   data_dir: (c, v) => { c.dataDir = v; },
+  database: (c, v, f) => {
+    if (!DATABASE_URL.test(v)) throw new Error(`${f}: database must be sqlite:PATH or postgresql://..., got ${JSON.stringify(redactUrl(v))}`);
+    c.database = v;
+  },
   log_level: (c, v) => { c.logLevel = v; },
   log_file: (c, v) => { c.logFile = v; },
   max_jobs_per_host: (c, v, f) => { c.maxJobsPerHost = int(f, 'max_jobs_per_host', v); },

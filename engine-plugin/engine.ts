@@ -94,7 +94,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   const transport = apiTransport(config);
   const log = createLogger(config.logLevel, config.logFile);
   if (transport.warning) log.warn(transport.warning, { listen: config.listen });
-  const db = openDb(config.dataDir);
+  const db = openDb(config.database, config.dataDir);
 
   const c = container.createChildContainer();
   c.register(EngineConfig, { useValue: config });

@@ -15,7 +15,8 @@ export class InspectionStore {
   }
 
   put(key: string, inspection: Inspection): void {
-    sql(this.db, 'INSERT OR REPLACE INTO inspections (target_key, job_id, inspected_at, result) VALUES (?, ?, ?, ?)')
+    sql(this.db, `INSERT INTO inspections (target_key, job_id, inspected_at, result) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (target_key) DO UPDATE SET job_id = excluded.job_id, inspected_at = excluded.inspected_at, result = excluded.result`)
       .run(key, inspection.jobId, inspection.inspectedAt, JSON.stringify(inspection));
   }
 }

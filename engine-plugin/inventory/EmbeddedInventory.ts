@@ -80,7 +80,8 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
   private page<R, T>(table: string, map: (r: R) => T, query: ListQuery = {}, order = 'created_at, id'): Page<T> {
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
     const offset = query.cursor ? Number.parseInt(query.cursor, 10) || 0 : 0;
-    const where = query.search ? `WHERE name LIKE ? ESCAPE '\\'` : '';
+    // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+    const where = query.search ? `WHERE lower(name) LIKE lower(?) ESCAPE '\\'` : '';
     const args = query.search ? [`%${query.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`] : [];
     const rows = sql(this.db, `SELECT * FROM ${table} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset) as R[];
     const total = (sql(this.db, `SELECT count(*) AS n FROM ${table} ${where}`).get(...args) as { n: number }).n;

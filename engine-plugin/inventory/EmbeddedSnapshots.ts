@@ -81,7 +81,8 @@ export class EmbeddedSnapshots implements VmSnapshots {
       throw err;
     }
     this.db.transaction(() => {
-      sql(this.db, 'INSERT OR REPLACE INTO vm_snapshots (vm_id, name, description, created_at) VALUES (?, ?, ?, ?)').run(vm.id, name, description, new Date().toISOString());
+      sql(this.db, `INSERT INTO vm_snapshots (vm_id, name, description, created_at) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (vm_id, name) DO UPDATE SET description = excluded.description, created_at = excluded.created_at`).run(vm.id, name, description, new Date().toISOString());
       sql(this.db, 'UPDATE vms SET current_snapshot = ? WHERE id = ?').run(name, vm.id);
     })();
     return findSnapshot(await this.list(vm), vm, name);

@@ -2,8 +2,8 @@
 // statements (the dispatcher's hot path); a bulk job and its children are inserted in
 // one transaction so a restart never sees half a job.
 import { inject, injectable } from 'tsyringe';
-import type Database from 'better-sqlite3';
 import { Db, sql } from '../db';
+import type { Dialect, Statement } from '../store/SqlDb';
 import { Logger } from '../logger';
 import type { ChildSummary, Job, JobErrorInfo, JobKind, JobResult, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
 import { Slicer } from '../slicer';
@@ -98,6 +98,8 @@ export class JobStore {
       log?.error('job writes could not be stored; they wait and are tried again', { error: err instanceof Error ? err.message : String(err), rows }),
     );
     const p = (sql: string) => db.prepare(sql);
+    const d = db.dialect;
+    const SUMMARY_COLUMNS = summaryColumns(d);
     this.stmt = {
       insert: p(`INSERT INTO jobs (id, parent_id, kind, target, vm_key, state, host_id, requested_by, profile, request, operations, disks,
                  has_secrets, created_at, ended_at, progress, steps, error)
@@ -112,7 +114,7 @@ export class JobStore {
       childCount: p('SELECT count(*) FROM jobs WHERE parent_id = ?'),
       childCountByState: p('SELECT count(*) FROM jobs WHERE parent_id = ? AND state = ?'),
       childStates: p('SELECT state, count(*) AS n FROM jobs WHERE parent_id = ? GROUP BY state'),
-      childWarnings: p('SELECT coalesce(sum(json_array_length(warnings)), 0) FROM jobs WHERE parent_id = ? AND warnings IS NOT NULL').pluck(),
+      childWarnings: p(`SELECT coalesce(sum(${d.jsonArrayLength('warnings')}), 0) FROM jobs WHERE parent_id = ? AND warnings IS NOT NULL`).pluck(),
       activeByKey: p(`SELECT id FROM jobs WHERE vm_key = ? AND state IN ('pending', 'running', 'cancelling') LIMIT 1`),
       activeLeaves: p(`SELECT * FROM jobs WHERE vm_key IS NOT NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
       activeParents: p(`SELECT * FROM jobs WHERE vm_key IS NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
@@ -123,8 +125,8 @@ export class JobStore {
       cancelRequested: p('UPDATE jobs SET cancel_requested = 1, state = CASE WHEN state IN (\'pending\', \'running\') THEN \'cancelling\' ELSE state END WHERE id = ?'),
       // State apart from progress: a write that names `state` updates three indexes.
       state: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?) WHERE id = ?'),
-      progress: p('UPDATE jobs SET progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
-      finish: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = max(agent_seq, ?) WHERE id = ?'),
+      progress: p(`UPDATE jobs SET progress = ?, steps = ?, agent_seq = ${d.greatest('agent_seq', '?')} WHERE id = ?`),
+      finish: p(`UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, error = ?, progress = ?, steps = ?, agent_seq = ${d.greatest('agent_seq', '?')} WHERE id = ?`),
       parent: p('UPDATE jobs SET state = ?, started_at = coalesce(started_at, ?), ended_at = ?, progress = ?, error = ? WHERE id = ?'),
       steps: p('UPDATE jobs SET steps = ? WHERE id = ?'),
       warnings: p('UPDATE jobs SET warnings = ? WHERE id = ?'),
@@ -224,7 +226,7 @@ export class JobStore {
   endedBefore(cutoff: string, limit: number): string[] {
     this.writes.flushScopes([TOP_SCOPE]);
     // The planner would take (parent_id) for `parent_id IS NULL` and sort every top-level job.
-    return sql(this.db, `SELECT id FROM jobs j INDEXED BY jobs_top_ended WHERE ${PRUNABLE} ORDER BY ended_at LIMIT @limit`).pluck().all({ cutoff, limit }) as string[];
+    return sql(this.db, `SELECT id FROM jobs j ${this.db.dialect.indexedBy('jobs_top_ended')} WHERE ${PRUNABLE} ORDER BY ended_at LIMIT @limit`).pluck().all({ cutoff, limit }) as string[];
   }
 
   /**
@@ -387,7 +389,7 @@ export class JobStore {
     this.writes.flushAll();
   }
 
-  private later(job: JobRef, kind: string, st: Database.Statement, args: unknown[]): void {
+  private later(job: JobRef, kind: string, st: Statement, args: unknown[]): void {
     this.writes.later(job.id, job.parentId ?? TOP_SCOPE, kind, st, args);
   }
 }
@@ -397,7 +399,8 @@ const PRUNABLE = `j.parent_id IS NULL AND j.ended_at IS NOT NULL AND j.ended_at 
   AND NOT EXISTS (SELECT 1 FROM jobs c WHERE c.parent_id = j.id AND c.state IN ('pending', 'running', 'cancelling'))`;
 
 /** What a child summary shows: reading only these keeps a page of children cheap. */
-const SUMMARY_COLUMNS = "id, target, state, host_id, progress, error, started_at, ended_at, json_array_length(warnings) AS warning_count, json_extract(result, '$.batch') AS batch";
+const summaryColumns = (d: Dialect) =>
+  `id, target, state, host_id, progress, error, started_at, ended_at, ${d.jsonArrayLength('warnings')} AS warning_count, ${d.jsonMember('result', 'batch')} AS batch`;
 
 function summary(r: Pick<Row, 'id' | 'target' | 'state' | 'host_id' | 'progress' | 'error' | 'started_at' | 'ended_at'> & { warning_count?: number | null; batch?: string | null }): ChildSummary {
   return {

@@ -12,13 +12,13 @@
 // full disk) loses nothing: its rows go back in the queue, unless newer writes of the
 // same kind came since, and the timer tries again. From the timer the error is reported
 // (onError), never thrown: a locked database must not stop the engine.
-import type Database from 'better-sqlite3';
 import type { Db } from '../db';
+import type { Statement } from '../store/SqlDb';
 
 export const TOP_SCOPE = '';
 
 interface PendingWrite {
-  st: Database.Statement;
+  st: Statement;
   args: unknown[];
 }
 
@@ -52,7 +52,7 @@ export class WriteBehind {
   }
 
   /** Queues the latest `kind` write of `row` (it replaces an earlier one, and moves last). */
-  later(row: string, scope: string, kind: string, st: Database.Statement, args: unknown[]): void {
+  later(row: string, scope: string, kind: string, st: Statement, args: unknown[]): void {
     if (this.closed) return;
     let pending = this.rows.get(row);
     if (!pending) {

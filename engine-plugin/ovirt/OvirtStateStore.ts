@@ -35,11 +35,7 @@ export interface PendingVm {
 
 @injectable()
 export class OvirtStateStore {
-  constructor(@inject(Db) private readonly db: Db) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ovirt_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS ovirt_jobs (engine_job_id TEXT PRIMARY KEY, ovirt_job_id TEXT NOT NULL, steps TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS ovirt_pending (vm_id TEXT PRIMARY KEY, trigger TEXT NOT NULL, event_index INTEGER NOT NULL, seen_at TEXT NOT NULL);`);
-  }
+  constructor(@inject(Db) private readonly db: Db) {}
 
   get(key: string): string | undefined {
     return (sql(this.db, 'SELECT value FROM ovirt_state WHERE key = ?').pluck().get(key) as string | undefined) ?? undefined;
@@ -52,7 +48,7 @@ export class OvirtStateStore {
   /** Records the new VMs of a batch of events and the new cursor in ONE transaction. */
   advanceEvents(cursor: EventCursor, pending: PendingVm[]): void {
     this.db.transaction(() => {
-      const ins = sql(this.db, 'INSERT OR IGNORE INTO ovirt_pending (vm_id, trigger, event_index, seen_at) VALUES (?, ?, ?, ?)');
+      const ins = sql(this.db, 'INSERT INTO ovirt_pending (vm_id, trigger, event_index, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (vm_id) DO NOTHING');
       for (const p of pending) ins.run(p.vmId, p.trigger, p.eventIndex, p.seenAt);
       this.set(LAST_INDEX, String(cursor.index));
       this.set(LAST_FINGERPRINT, cursor.fingerprint);

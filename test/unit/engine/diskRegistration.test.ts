@@ -9,7 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MIGRATIONS, openDb } from '../../../engine-plugin/db';
+import { openDb } from '../../../engine-plugin/db';
+import { MIGRATIONS } from '../../../engine-plugin/store/schema';
+import type { SqliteDb } from '../../../engine-plugin/store/sqlite';
+import { DEFAULT_DATABASE } from '../../../engine-plugin/store/databaseUrl';
 import { harness, Harness } from './harness';
 
 jest.setTimeout(60_000);
@@ -259,7 +262,7 @@ it('refuses a registration with 503 when the only agent is too old to check disk
 describe('disk_owners migration', () => {
   it('fills the owners from an older database: each disk with its first owner, templates first', () => {
     const dir = path.join(os.tmpdir(), `owners-${process.pid}-${Date.now()}`);
-    let db = openDb(dir);
+    let db = openDb(DEFAULT_DATABASE, dir);
     // Back to the schema before the table, with rows an older engine let share a disk.
     db.exec('DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN result; ALTER TABLE vms DROP COLUMN os; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; DROP TABLE disk_owners; PRAGMA user_version = 2;');
     const at = '2026-01-01T00:00:00.000Z';
@@ -269,9 +272,9 @@ describe('disk_owners migration', () => {
     vm.run('v1', 'alias', disks('/s/gold.qcow2', '/s/data.qcow2'), at);
     vm.run('v2', 'other', disks('/s/data.qcow2', '/s/own.qcow2'), '2026-01-02T00:00:00.000Z');
     db.close();
-    db = openDb(dir);
+    db = openDb(DEFAULT_DATABASE, dir);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect((db as SqliteDb).raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       expect(db.prepare('SELECT path, vm_id, template_id FROM disk_owners ORDER BY path').all()).toEqual([
         { path: '/s/data.qcow2', vm_id: 'v1', template_id: null },
         { path: '/s/gold.qcow2', vm_id: null, template_id: 't1' },

@@ -9,7 +9,10 @@ import { rmSync } from 'node:fs';
 import * as os from 'node:os';
 import { run } from '../../../engine-plugin/cli/main';
 import type { CliIo } from '../../../engine-plugin/cli/CliIo';
-import { MIGRATIONS, openDb } from '../../../engine-plugin/db';
+import { openDb } from '../../../engine-plugin/db';
+import { MIGRATIONS } from '../../../engine-plugin/store/schema';
+import type { SqliteDb } from '../../../engine-plugin/store/sqlite';
+import { DEFAULT_DATABASE } from '../../../engine-plugin/store/databaseUrl';
 import { harness, Harness, TOKENS } from './harness';
 
 jest.setTimeout(60_000);
@@ -60,13 +63,13 @@ describe('marks on the embedded inventory', () => {
 describe('the marks migration', () => {
   it('upgrades a database from before the marks column: its VMs unmarked; snapshot rows go with their VM', () => {
     const dir = path.join(os.tmpdir(), `marks-${process.pid}-${Date.now()}`);
-    let db = openDb(dir);
+    let db = openDb(DEFAULT_DATABASE, dir);
     db.exec('DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN result; ALTER TABLE vms DROP COLUMN os; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; PRAGMA user_version = 3;');
     db.prepare("INSERT INTO vms (id, name, status, disks, created_at) VALUES ('v1', 'old', 'down', '[]', '2026-01-01T00:00:00.000Z')").run();
     db.close();
-    db = openDb(dir);
+    db = openDb(DEFAULT_DATABASE, dir);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect((db as SqliteDb).raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       expect(db.prepare('SELECT marks, current_snapshot FROM vms').all()).toEqual([{ marks: null, current_snapshot: null }]);
       db.prepare("INSERT INTO vm_snapshots (vm_id, name, description, created_at) VALUES ('v1', 's', '', 'now')").run();
       db.prepare("DELETE FROM vms WHERE id = 'v1'").run(); // a VM's snapshot rows go with it

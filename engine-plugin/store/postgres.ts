@@ -1,0 +1,142 @@
+// SqlDb on PostgreSQL through libpq's blocking calls (pg-native, decision 63): one
+// connection per engine, each SQL text prepared once on it. Several engines may share the
+// database (a standby engine); what must be exclusive takes a lock in the database.
+//
+// Values: INTEGER columns and counts come back as numbers (bigint and numeric parsed as
+// Number: every count and seq here is far below 2^53), TEXT as strings. TEXT columns are
+// made with the "C" collation (store/schema.ts), so ORDER BY and id ranges sort bytewise,
+// as SQLite does.
+import Client from 'pg-native';
+import * as pgTypes from 'pg-types';
+import { redactUrl } from './databaseUrl';
+import { numberParameters } from './placeholders';
+import type { Dialect, SqlDb, Statement } from './SqlDb';
+
+export const POSTGRESQL: Dialect = {
+  name: 'postgresql',
+  jsonArrayLength: (c) => `jsonb_array_length(${c}::jsonb)`,
+  jsonMember: (c, key) => `((${c}::jsonb) -> '${key}')::text`,
+  greatest: (a, b) => `greatest(${a}, ${b})`,
+  indexedBy: () => '',
+};
+
+/** The advisory lock migrations take (any number no other lock of the database uses). */
+const MIGRATION_LOCK = 0x6f767301;
+const INT8 = 20;
+const NUMERIC = 1700;
+const TYPES = { getTypeParser: (oid: number, format?: string) => (oid === INT8 || oid === NUMERIC ? Number : pgTypes.getTypeParser(oid, format as 'text')) };
+
+/** A parameter as libpq takes it: text or NULL. */
+function pgValue(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  return String(v);
+}
+
+class PgStatement implements Statement {
+  private plucked?: PgStatement;
+  constructor(
+    private readonly db: PostgresDb,
+    readonly name: string,
+    readonly names: string[] | null,
+    private readonly first = false,
+  ) {}
+  private values(params: unknown[]): (string | null)[] {
+    if (!this.names) return params.map(pgValue);
+    const named = (params[0] ?? {}) as Record<string, unknown>;
+    return this.names.map((n) => {
+      if (!(n in named)) throw new Error(`missing named parameter @${n}`);
+      return pgValue(named[n]);
+    });
+  }
+  run(...params: unknown[]) {
+    return { changes: this.db.execute(this, this.values(params)).changes };
+  }
+  get(...params: unknown[]) {
+    return this.shape(this.db.execute(this, this.values(params)).rows)[0];
+  }
+  all(...params: unknown[]) {
+    return this.shape(this.db.execute(this, this.values(params)).rows);
+  }
+  pluck(): Statement {
+    if (this.first) return this;
+    return (this.plucked ??= new PgStatement(this.db, this.name, this.names, true));
+  }
+  private shape(rows: Record<string, unknown>[]): any[] {
+    return this.first ? rows.map((r) => r[Object.keys(r)[0]]) : rows;
+  }
+}
+
+export class PostgresDb implements SqlDb {
+  readonly dialect = POSTGRESQL;
+  private readonly client = new Client({ types: TYPES });
+  private readonly statements = new Map<string, PgStatement>();
+  private depth = 0;
+
+  constructor(private readonly url: string) {
+    this.location = redactUrl(url);
+    this.client.connectSync(url);
+  }
+  readonly location: string;
+
+  prepare(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      const { text, names, count } = numberParameters(sql);
+      const name = `s${this.statements.size + 1}`;
+      this.client.prepareSync(name, text, count);
+      this.statements.set(sql, (st = new PgStatement(this, name, names)));
+    }
+    return st;
+  }
+
+  /** Runs a prepared statement: its rows and how many rows it changed. */
+  execute(st: PgStatement, values: (string | null)[]): { rows: Record<string, unknown>[]; changes: number } {
+    const rows = this.client.executeSync(st.name, values) as Record<string, unknown>[];
+    return { rows, changes: Number.parseInt(this.client.pq.cmdTuples(), 10) || 0 };
+  }
+
+  exec(sql: string): void {
+    this.client.querySync(sql);
+  }
+
+  /** Rows of a statement run once (not prepared): locks, settings. */
+  query(sql: string, values: unknown[] = []): Record<string, unknown>[] {
+    return this.client.querySync(numberParameters(sql).text, values.map(pgValue)) as Record<string, unknown>[];
+  }
+
+  transaction<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T {
+    return (...args: A): T => {
+      const savepoint = this.depth > 0 ? `sp${this.depth}` : null;
+      this.client.querySync(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
+      this.depth++;
+      try {
+        const result = fn(...args);
+        this.depth--;
+        this.client.querySync(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
+        return result;
+      } catch (err) {
+        this.depth--;
+        this.client.querySync(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}` : 'ROLLBACK');
+        throw err;
+      }
+    };
+  }
+
+  migrate(migrations: readonly string[]): void {
+    const step = this.transaction(() => {
+      // Held to the end of the transaction: a second engine waits, then finds the new number.
+      this.query('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+      this.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+      const version = Number(this.query('SELECT max(version) AS v FROM schema_version')[0]?.v ?? 0);
+      if (version >= migrations.length) return false;
+      this.exec(migrations[version]);
+      this.query('INSERT INTO schema_version (version) VALUES (?)', [version + 1]);
+      return true;
+    });
+    while (step());
+  }
+  close(): void {
+    this.client.end();
+  }
+}
