@@ -18,6 +18,19 @@ module.exports = {
   globalSetup: '<rootDir>/test/globalSetup.ts',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    // The engine's tests that keep state in its database, once more on PostgreSQL: one
+    // server started by the project's global set-up, a database per engine
+    // (test/helpers/testDatabase.ts).
+    {
+      ...common,
+      displayName: 'engine-pg',
+      testMatch: ['<rootDir>/test/unit/{engine,ovirt,rooms,cli}/**/*.test.ts'],
+      // The port's own test runs both databases already (in the unit project).
+      testPathIgnorePatterns: ['/test/unit/engine/store/'],
+      globals: { OVIRT_SYSPREP_TEST_STORE: 'postgresql' },
+      globalSetup: '<rootDir>/test/postgresSetup.ts',
+      globalTeardown: '<rootDir>/test/postgresTeardown.ts',
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], slowTestThreshold: 60 },
     { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'], slowTestThreshold: 120 },
     // Self-checks of the slow-to-read fixtures (batch mode's two-disk and LVM guests): the

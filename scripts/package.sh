@@ -64,6 +64,9 @@ done < <(npm ls --omit=dev --all --parseable | sed "s|^$PWD/||" | grep '^node_mo
 # better-sqlite3 keeps its SQLite sources and build intermediates: only the addon is loaded.
 bs=$app/node_modules/better-sqlite3
 rm -rf "$bs/deps" "$bs/src" "$bs/build/deps" "$bs/build/Release/obj" "$bs/build/Release/obj.target" "$bs/build/Release/.deps" "$bs/build/Release/test_extension.node"
+# libpq (pg-native's binding, the PostgreSQL store): its addon, linked to the system's libpq.so.5.
+pq=$app/node_modules/libpq
+rm -rf "$pq/src" "$pq/vendor" "$pq/test" "$pq/build/Release/obj.target" "$pq/build/Release/.deps" "$pq/build/Makefile" "$pq/build/"*.mk
 
 # The runtime (decision 62): this build's own Node.js, the ABI better-sqlite3 was built for.
 install -D -m 0755 "$node_bin" "$lib/node/bin/node"

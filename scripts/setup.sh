@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # libvirt-*: the libvirt inventory's tests run a real libvirtd (test/helpers/libvirtd.ts starts it
 # without systemd); its own package defines a "default" network, left inactive.
 packages=(libguestfs-tools qemu-utils qemu-system-x86 linux-image-amd64 busybox-static openssl procps util-linux faketime libvirt-daemon-system libvirt-clients
-  libhivex-bin libwin-hivex-perl ntfs-3g)  # hivex tools and NTFS: the phony Windows image (test/helpers/windowsImage.ts)
+  libhivex-bin libwin-hivex-perl ntfs-3g  # hivex tools and NTFS: the phony Windows image (test/helpers/windowsImage.ts)
+  postgresql libpq-dev build-essential python3)  # the PostgreSQL store: a server for its tests, libpq for pg-native (built by node-gyp)
 [[ "${1:-}" == "--with-browser" ]] && packages+=(chromium)
 
 missing=()

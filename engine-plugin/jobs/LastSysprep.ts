@@ -6,6 +6,7 @@
 // older than the store's write-behind.
 import { inject, injectable } from 'tsyringe';
 import { Db, sql } from '../db';
+import type { Dialect } from '../store/SqlDb';
 import type { Vm } from '../inventory/Inventory';
 import { isFinal, JobState } from './Job';
 import { JobStore } from './JobStore';
@@ -21,8 +22,8 @@ export type VmWithLastSysprep<T extends Vm = Vm> = T & { lastSysprep?: LastSyspr
 
 interface Row { vm_key: string; id: string; state: JobState; ended_at: string | null; host_id: string | null }
 
-const LATEST = `SELECT j.vm_key, j.id, j.state, j.ended_at, j.host_id FROM jobs j
-  JOIN (SELECT max(seq) AS seq FROM jobs WHERE vm_key IN (SELECT value FROM json_each(?)) AND kind NOT IN ('inspect', 'sparsify') GROUP BY vm_key) latest ON j.seq = latest.seq`; // an inspection or a sparsify is no sysprep
+const latest = (d: Dialect) => `SELECT j.vm_key, j.id, j.state, j.ended_at, j.host_id FROM jobs j
+  JOIN (SELECT max(seq) AS seq FROM jobs WHERE vm_key IN (${d.jsonStrings('?')}) AND kind NOT IN ('inspect', 'sparsify') GROUP BY vm_key) latest ON j.seq = latest.seq`; // an inspection or a sparsify is no sysprep
 
 @injectable()
 export class LastSysprep {
@@ -31,7 +32,7 @@ export class LastSysprep {
   /** The VMs with `lastSysprep` and `host` added (the same objects' fields, copied). */
   addTo<T extends Vm>(vms: T[]): VmWithLastSysprep<T>[] {
     if (vms.length === 0) return [];
-    const rows = sql(this.db, LATEST).all(JSON.stringify(vms.map((v) => `vm:${v.id}`))) as Row[];
+    const rows = sql(this.db, latest(this.db.dialect)).all(JSON.stringify(vms.map((v) => `vm:${v.id}`))) as Row[];
     const byVm = new Map(rows.map((r) => [r.vm_key.slice('vm:'.length), this.fresh(r)]));
     return vms.map((vm) => {
       const last = byVm.get(vm.id);

@@ -29,6 +29,8 @@ export interface Dialect {
   jsonArrayLength(column: string): string;
   /** A top-level member of a JSON object held in a TEXT column, as JSON text (NULL when absent). */
   jsonMember(column: string, key: string): string;
+  /** A subquery of the strings of a JSON array given as one parameter (`?`). */
+  jsonStrings(param: string): string;
   /** The larger of two values (SQLite's two-argument max). */
   greatest(a: string, b: string): string;
   /** A hint naming the index to read (`INDEXED BY`); nothing where the planner takes no hint. */

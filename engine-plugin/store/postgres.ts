@@ -16,6 +16,7 @@ export const POSTGRESQL: Dialect = {
   name: 'postgresql',
   jsonArrayLength: (c) => `jsonb_array_length(${c}::jsonb)`,
   jsonMember: (c, key) => `((${c}::jsonb) -> '${key}')::text`,
+  jsonStrings: (p) => `SELECT jsonb_array_elements_text(${p}::jsonb)`,
   greatest: (a, b) => `greatest(${a}, ${b})`,
   indexedBy: () => '',
 };
@@ -76,6 +77,8 @@ export class PostgresDb implements SqlDb {
   constructor(private readonly url: string) {
     this.location = redactUrl(url);
     this.client.connectSync(url);
+    // Notices (`CREATE ... IF NOT EXISTS` skipping) would go to stderr: libpq prints them.
+    this.client.querySync('SET client_min_messages = warning');
   }
   readonly location: string;
 
@@ -138,5 +141,10 @@ export class PostgresDb implements SqlDb {
   }
   close(): void {
     this.client.end();
+    // libpq's binding closes its socket watcher asynchronously, in memory of the client
+    // object: were the client collected before the loop's close phase, libuv would read
+    // freed memory (measured: "uv__finish_close: Assertion ... failed", abort). Kept a while.
+    const client = this.client;
+    setTimeout(() => void client, 1000).unref();
   }
 }

@@ -9,6 +9,7 @@ export const SQLITE: Dialect = {
   name: 'sqlite',
   jsonArrayLength: (c) => `json_array_length(${c})`,
   jsonMember: (c, key) => `json_extract(${c}, '$.${key}')`,
+  jsonStrings: (p) => `SELECT value FROM json_each(${p})`,
   greatest: (a, b) => `max(${a}, ${b})`,
   indexedBy: (index) => `INDEXED BY ${index}`,
 };

@@ -4,7 +4,6 @@
 // nothing; a disk (by real path) belongs to one VM or template; a clone never creates a
 // file outside the roots. Agents are FAKES here (fakeAgent.ts: its CheckDisks is a
 // stand-in); test/e2e/engine/diskRegistration.test.ts runs the real agent.
-import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -170,7 +169,7 @@ describe('disk registration', () => {
   describe('a clone creates files only inside the storage roots', () => {
     it('refuses to clone a template an older engine recorded on a ".." path; nothing is created outside', async () => {
       // An older database: the row as the engine before this check wrote it.
-      const db = new Database(path.join(h.dir, 'engine', 'engine.db'));
+      const db = openDb(h.engine.config.database, h.engine.config.dataDir);
       const bad = `${h.storage}/../outside/x.qcow2`;
       db.prepare('INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run('old-tpl', 'old-tpl', JSON.stringify([{ path: bad, format: 'qcow2' }]), new Date().toISOString());
       db.close();

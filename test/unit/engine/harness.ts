@@ -9,6 +9,7 @@ import type { EngineConfig, TokenConfig } from '../../../engine-plugin/config';
 import { RunningEngine, startEngine } from '../../../engine-plugin/engine';
 import { FakeAgent, FakeAgentOptions } from './fakeAgent';
 import { FINAL_JOB_STATES } from '../../../shared/jobStates';
+import { testDatabase } from '../../helpers/testDatabase';
 
 export const TOKENS: Record<'admin' | 'operator' | 'viewer', TokenConfig> = {
   admin: { name: 'alice', role: 'admin', token: 'admin-token-0123456789' },
@@ -32,6 +33,7 @@ export interface Harness {
 /** `fetch`: how api() reaches the engine (an https engine needs one that trusts its CA). */
 export async function harness(opts: { agents?: Partial<FakeAgentOptions>[]; config?: Partial<EngineConfig>; fetch?: typeof fetch } = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'engine-unit-'));
+  const database = testDatabase(); // kept across restarts
   const storage = path.join(dir, 'storage');
   mkdirSync(storage);
   const agents = (opts.agents ?? [{}]).map((a, i) => new FakeAgent({ hostId: `host${i + 1}`, storageRoots: [storage], ...a }));
@@ -39,6 +41,7 @@ export async function harness(opts: { agents?: Partial<FakeAgentOptions>[]; conf
   const config = (): Partial<EngineConfig> => ({
     listen: '127.0.0.1:0',
     dataDir: path.join(dir, 'engine'),
+    database,
     logLevel: 'error',
     tokens: Object.values(TOKENS),
     hosts: agents.map((a) => ({ id: a.opts.hostId, address: a.address, storageRoots: a.opts.storageRoots })),

@@ -10,7 +10,7 @@ import type { JobEvent as AgentEvent } from '../../../shared/wireTypes';
 import { FINAL_JOB_STATES } from '../../../shared/jobStates';
 import { createLogger } from '../../../shared/logger';
 import { Db, openDb } from '../../../engine-plugin/db';
-import { DEFAULT_DATABASE } from '../../../engine-plugin/store/databaseUrl';
+import { testDatabase } from '../../helpers/testDatabase';
 import { JOB_STATES, JobState } from '../../../engine-plugin/jobs/Job';
 import { JobBus, JobEventMessage } from '../../../engine-plugin/jobs/JobBus';
 import { JobLifecycle } from '../../../engine-plugin/jobs/JobLifecycle';
@@ -89,7 +89,7 @@ describe('JobLifecycle', () => {
   let events: JobEventMessage[];
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'lifecycle-'));
-    db = openDb(DEFAULT_DATABASE, dir);
+    db = openDb(testDatabase(), dir);
     store = new JobStore(db);
     bus = new JobBus();
     recorder = new Recorder();

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Db, openDb } from '../../../engine-plugin/db';
-import { DEFAULT_DATABASE } from '../../../engine-plugin/store/databaseUrl';
+import { testDatabase } from '../../helpers/testDatabase';
 import { JobStore, NewJob } from '../../../engine-plugin/jobs/JobStore';
 
 const base = {
@@ -22,7 +22,7 @@ describe('JobStore write-behind', () => {
   let store: JobStore;
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'jobstore-'));
-    db = openDb(DEFAULT_DATABASE, dir);
+    db = openDb(testDatabase(), dir);
     store = new JobStore(db);
     store.insert([parent, child(1), child(2)]);
   });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Db, openDb } from '../../../engine-plugin/db';
-import { DEFAULT_DATABASE } from '../../../engine-plugin/store/databaseUrl';
+import { testDatabase } from '../../helpers/testDatabase';
 import type { Vm } from '../../../engine-plugin/inventory/Inventory';
 import { JobStore, NewJob } from '../../../engine-plugin/jobs/JobStore';
 import { LastSysprep } from '../../../engine-plugin/jobs/LastSysprep';
@@ -27,7 +27,7 @@ describe('LastSysprep', () => {
   let last: LastSysprep;
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'lastsysprep-'));
-    db = openDb(DEFAULT_DATABASE, dir);
+    db = openDb(testDatabase(), dir);
     store = new JobStore(db);
     last = new LastSysprep(db, store);
   });

@@ -12,6 +12,7 @@ import { IDS, OvirtApiServer, PASSWORDS } from '../../helpers/ovirtApiServer';
 import { makeTestPki, TestPki } from '../../helpers/tls';
 import { FakeAgent } from '../engine/fakeAgent';
 import { FINAL_JOB_STATES } from '../../../shared/jobStates';
+import { testDatabase } from '../../helpers/testDatabase';
 
 export const ADMIN_TOKEN = 'ovirt-unit-admin-token-0123456789';
 
@@ -34,6 +35,7 @@ const sharedPki = (dir: string) => (pki ??= makeTestPki(dir));
 
 export async function ovirtHarness(opts: { config?: Partial<EngineConfig>; ovirt?: Partial<OvirtConfig>; agentMs?: number } = {}): Promise<OvirtHarness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ovirt-unit-'));
+  const database = testDatabase(); // kept across restarts
   const mountRoot = path.join(dir, 'rhev', 'data-center', 'mnt');
   mkdirSync(mountRoot, { recursive: true });
   const tls = await sharedPki(path.join(os.tmpdir(), `ovirt-unit-pki-${process.pid}`));
@@ -57,6 +59,7 @@ export async function ovirtHarness(opts: { config?: Partial<EngineConfig>; ovirt
   const config = (): Partial<EngineConfig> => ({
     listen: '127.0.0.1:0',
     dataDir: path.join(dir, 'engine'),
+    database,
     logLevel: 'error',
     tokens: [{ name: 'admin', role: 'admin', token: ADMIN_TOKEN }],
     inventory: 'ovirt',

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Db, openDb } from '../../../../engine-plugin/db';
-import { DEFAULT_DATABASE } from '../../../../engine-plugin/store/databaseUrl';
+import { testDatabase } from '../../../helpers/testDatabase';
 import type { JobState } from '../../../../engine-plugin/jobs/Job';
 import { JobStore, NewJob } from '../../../../engine-plugin/jobs/JobStore';
 import { JobPruner } from '../../../../engine-plugin/retention/JobPruner';
@@ -38,7 +38,7 @@ describe('JobPruner', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pruner-'));
-    db = openDb(DEFAULT_DATABASE, dir);
+    db = openDb(testDatabase(), dir);
     store = new JobStore(db);
   });
   afterEach(() => {

@@ -1,0 +1,2 @@
+import { setup } from './postgresGlobal';
+export default setup;

@@ -1,0 +1,2 @@
+import { teardown } from './postgresGlobal';
+export default teardown;
