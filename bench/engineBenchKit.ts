@@ -1,12 +1,13 @@
 // Shared pieces of the engine benchmarks: the engine as its own process (so its CPU time
 // and RSS can be read from /proc), a tiny HTTP client, and /proc readers.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { FINAL_JOB_STATES } from '../shared/jobStates';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+/** The checkout: two levels up from dist/bench, one from bench/ (a test runs the sources). */
+export const ROOT = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')].find((d) => existsSync(path.join(d, 'package.json')))!;
 export const TOKEN = 'bench-admin-token-0123456789';
 
 export function freePort(): Promise<number> {
@@ -79,6 +80,7 @@ export async function startEngineProcess(dir: string, hosts: { id: string; addre
       return m ? Number(m[1]) / 1024 : NaN;
     },
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },
@@ -146,6 +148,7 @@ export async function startAgentProcess(dir: string, hostId: string, keys: Recor
     address,
     cpuSeconds: () => processCpuSeconds(child.pid!),
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },

@@ -80,6 +80,8 @@ export interface EngineConfig {
   allowInsecureHttp: boolean;
   /** Holds engine.db (inventory, jobs, profiles) by default, and the access log. */
   dataDir: string;
+  /** Where other engines on the same database reach this one when it leads (standby/leaderProxy.ts); '': the URL it listens on. */
+  advertiseUrl: string;
   /** `sqlite:PATH` (relative to dataDir) or `postgresql://...` (db.ts); default `sqlite:engine.db`. */
   database: string;
   logLevel: string;
@@ -126,6 +128,7 @@ export function defaultConfig(): EngineConfig {
     allowInsecureHttp: false,
     dataDir: '/var/lib/ovirt-sysprep-engine',
     database: DEFAULT_DATABASE,
+    advertiseUrl: '',
     logLevel: 'info',
     logFile: '',
     tokens: [],
@@ -182,6 +185,10 @@ export const ENGINE_KEYS: Record<string, (c: EngineConfig, v: string, file: stri
   tls_key: (c, v) => { c.tlsKey = v; },
   allow_insecure_http: (c, v, f) => { c.allowInsecureHttp = bool(f, 'allow_insecure_http', v); },
   data_dir: (c, v) => { c.dataDir = v; },
+  advertise_url: (c, v, f) => {
+    if (!/^https?:\/\/[^/]+\/?$/.test(v)) throw new Error(`${f}: advertise_url must be http(s)://HOST:PORT, got ${JSON.stringify(v)}`);
+    c.advertiseUrl = v.replace(/\/$/, '');
+  },
   database: (c, v, f) => {
     if (!DATABASE_URL.test(v)) throw new Error(`${f}: database must be sqlite:PATH or postgresql://..., got ${JSON.stringify(redactUrl(v))}`);
     c.database = v;

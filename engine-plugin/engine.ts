@@ -12,6 +12,8 @@ import { apiTransport, listenApi } from './apiServer';
 import { AutoReset } from './autoreset/AutoReset';
 import { EngineConfig, withDefaults } from './config';
 import { Db, openDb } from './db';
+import { hostname } from 'node:os';
+import { Leadership } from './standby/Leadership';
 import { AgentDiskChecker } from './dispatch/AgentDiskChecker';
 import { AgentJobLog } from './dispatch/AgentJobLog';
 import { AgentPool } from './dispatch/AgentPool';
@@ -190,35 +192,51 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   // Metrics (engine-plugin/metrics/, GET /metrics): listen on the bus before resumed jobs publish.
   c.registerSingleton(EngineMetrics);
   deps.metrics = c.resolve(EngineMetrics);
-  // oVirt: the mirror and the guard listen before resumed jobs publish anything.
   const ovirt: OvirtServices | undefined = config.inventory === 'ovirt' ? resolveOvirt(c) : undefined;
   if (ovirt) {
     deps.externalAuth = ovirt.authorizer.authenticate;
     deps.ovirtEvents = () => ovirt.watcher.status;
-    if (config.ovirt!.externalJobs) ovirt.mirror.start();
-    ovirt.guard.start();
   }
-  const orphans = deps.store.removeOrphans();
-  if (orphans) log.warn('removed the children of a bulk job that was never stored whole', { rows: orphans });
-  deps.inspection.reconcile(); // before resume(): the dispatcher must never see an inspect leaf
-  deps.dispatcher.resume();
-  c.resolve(JobLifecycle).reconcileParents();
-  await deps.autoReset.reconcile(deps.inventory);
-
-  // Retention and access log (retention/JobPruner.ts, api/accessLog.ts): ended jobs past
-  // job_retention_days go at start and hourly; one JSON line per request.
+  const libvirtEvents = config.inventory === 'libvirt' ? c.resolve(LibvirtEventWatcher) : undefined;
   const pruner = c.resolve(JobPruner);
-  pruner.start();
+
+  // What only the leader does (standby/Leadership.ts): on SQLite, or when this engine holds
+  // the leader lock at start, before it listens; on a standby, once it takes over.
+  const resumeAll = async () => {
+    // oVirt: the mirror and the guard listen before resumed jobs publish anything.
+    if (ovirt && config.ovirt!.externalJobs) ovirt.mirror.start();
+    ovirt?.guard.start();
+    const orphans = deps.store.removeOrphans();
+    if (orphans) log.warn('removed the children of a bulk job that was never stored whole', { rows: orphans });
+    deps.inspection.reconcile(); // before resume(): the dispatcher must never see an inspect leaf
+    deps.dispatcher.resume();
+    c.resolve(JobLifecycle).reconcileParents();
+    await deps.autoReset.reconcile(deps.inventory);
+    // Retention (retention/JobPruner.ts): ended jobs past job_retention_days go at start and hourly.
+    pruner.start();
+  };
+  const watchAll = () => {
+    ovirt?.watcher.start();
+    // libvirt: domains defined outside the product are reset before their first start.
+    libvirtEvents?.start();
+  };
+  const leadership = new Leadership(db, log, `${hostname()}:${process.pid}`);
+  deps.leadership = leadership;
+  if (leadership.tryNow()) await resumeAll();
+  else log.warn('another engine leads (it holds the leader lock of the database): this one serves the API as a standby', { database: db.location });
+
+  // The access log (api/accessLog.ts): one JSON line per request.
   const accessFile = accessLogFile(config);
   if (accessFile) deps.accessLog = new AccessLog(accessFile, log);
 
   const { app } = createApp(deps);
   const { server, url } = await listenApi(app, config.listen, transport);
-  log.info('engine listening', { url, dataDir: config.dataDir, hosts: agents.all().length });
-  ovirt?.watcher.start();
-  // libvirt: domains defined outside the product are reset before their first start.
-  const libvirtEvents = config.inventory === 'libvirt' ? c.resolve(LibvirtEventWatcher) : undefined;
-  libvirtEvents?.start();
+  log.info('engine listening', { url, dataDir: config.dataDir, hosts: agents.all().length, role: leadership.role });
+  if (leadership.isLeader) watchAll();
+  leadership.start(config.advertiseUrl || url, async () => {
+    await resumeAll();
+    watchAll();
+  });
 
   let stopped = false;
   return {
@@ -232,6 +250,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
       stopped = true;
       await ovirt?.watcher.stop();
       await libvirtEvents?.stop();
+      leadership.stop();
       deps.dispatcher.stop();
       deps.inspection.stop();
       deps.metrics?.stop();

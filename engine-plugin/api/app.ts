@@ -12,6 +12,7 @@ import { errorMiddleware, routeNotFound } from './errors';
 import { inventoryRoutes } from './inventoryRoutes';
 import { jobLogRoutes } from './jobLogRoutes';
 import { jobRoutes } from './jobRoutes';
+import { leaderProxy } from '../standby/leaderProxy';
 import { metricsRouter } from '../metrics/metricsRouter';
 import { buildOpenApi } from './openapi';
 import { roomRoutes } from './roomRoutes';
@@ -49,6 +50,8 @@ export function createApp(d: ApiDeps): { app: Express; table: RouteTable } {
   if (d.accessLog) app.use(d.accessLog.middleware(table.routes.flatMap((r) => r.query ?? []))); // every request, answered or refused
   app.get(`${API_BASE}/openapi.json`, (_req, res) => void res.json(openapi));
   app.use(API_BASE, (req, res, next) => (PUBLIC.has(req.path) ? next() : auth(req, res, next)));
+  // A standby engine forwards what changes state to the leader (standby/leaderProxy.ts).
+  if (d.leadership) app.use(API_BASE, leaderProxy(d.leadership));
   app.use(API_BASE, table.router);
   // The admin web page and the oVirt UI plugin files: static, public (the page signs in with a token).
   // /ui/lib: the shared checks built for the browser (npm run build), see shared/browser/.

@@ -16,6 +16,8 @@ export function catalogRoutes(t: RouteTable, d: ApiDeps): void {
     return {
       status: 'ok',
       version: ENGINE_VERSION,
+      // leader: this engine dispatches; standby: it forwards changes to the one that does.
+      role: d.leadership?.role ?? 'leader',
       agents: { total: agents.length, healthy: agents.filter((a) => a.healthy).length },
     };
   });

@@ -1,4 +1,5 @@
 import type { AccessLog } from './accessLog';
+import type { Leadership } from '../standby/Leadership';
 import type { ExternalAuthenticator } from './auth';
 import type { AutoReset } from '../autoreset/AutoReset';
 import type { EngineConfig } from '../config';
@@ -62,6 +63,8 @@ export interface ApiDeps {
   externalAuth?: ExternalAuthenticator;
   /** The engine's metrics (GET /metrics and the request timing); absent: neither. */
   metrics?: EngineMetrics;
+  /** Leader or standby (standby/Leadership.ts); absent: leader (tests that build the app alone). */
+  leadership?: Leadership;
   /** oVirt's event watcher (inventory = ovirt): last poll, error, discontinuities. */
   ovirtEvents?: () => EventWatchStatus;
   /** [engine] access_log: one JSON line per request; absent: off. */

@@ -103,6 +103,9 @@ export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE IF NOT EXISTS ovirt_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE IF NOT EXISTS ovirt_jobs (engine_job_id TEXT PRIMARY KEY, ovirt_job_id TEXT NOT NULL, steps TEXT NOT NULL);
    CREATE TABLE IF NOT EXISTS ovirt_pending (vm_id TEXT PRIMARY KEY, trigger TEXT NOT NULL, event_index INTEGER NOT NULL, seen_at TEXT NOT NULL);`,
+  // Where the engine that dispatches answers (standby/Leadership.ts): one row, written by
+  // each new leader; standby engines forward to it.
+  `CREATE TABLE engine_leader (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, engine TEXT NOT NULL, since TEXT NOT NULL);`,
 ];
 
 /** The statements of migration `m` for `dialect`. */

@@ -1,0 +1,116 @@
+// A standby engine (issue 17; decision 64): two engine processes on one PostgreSQL database
+// (a real server this test starts), one real agent whose tool is the STAND-IN
+// bench/fake-virt-sysprep (orchestration only: it touches no disk) behind a wrapper that
+// logs each run's --hostname and takes 2 s. Everything is asked of the standby, which
+// forwards it to the leader. The leader is SIGKILLed in the middle of a pool of 20; the
+// standby must lead within 10 s, finish the pool, and run every VM exactly once.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AgentProcess, api, EngineProcess, ROOT, startAgentProcess, startEngineProcess } from '../../../bench/engineBenchKit';
+import { startPostgres, TestPostgres } from '../../helpers/postgres';
+
+jest.setTimeout(5 * 60_000);
+
+const POOL = 20;
+const health = (e: EngineProcess) => fetch(`${e.url}/api/v1/health`).then((r) => r.json(), () => undefined);
+
+describe('a standby engine on PostgreSQL (stand-in tool)', () => {
+  let pg: TestPostgres;
+  let dir: string;
+  let agent: AgentProcess;
+  const engines: EngineProcess[] = [];
+  beforeAll(async () => {
+    pg = await startPostgres();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'standby-'));
+  });
+  afterAll(async () => {
+    for (const e of engines) if (e.child.exitCode === null && e.child.signalCode === null) await e.stop();
+    await agent?.stop();
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes over within 10 s when the leader is SIGKILLed mid-pool: 0 VMs run twice, 0 lost', async () => {
+    const storage = path.join(dir, 'storage');
+    mkdirSync(storage);
+    const runs = path.join(dir, 'runs.log');
+    const tool = path.join(dir, 'stand-in-virt-sysprep');
+    writeFileSync(tool, [
+      '#!/bin/sh',
+      '# STAND-IN wrapper (test only): logs the --hostname of each run, takes 2 s, then bench/fake-virt-sysprep.',
+      'case "$1" in --version|--list-operations) exec "$FAKE" "$@";; esac',
+      'prev=""; for a in "$@"; do [ "$prev" = "--hostname" ] && echo "$a" >> "$RUNS"; prev=$a; done',
+      'sleep 2',
+      'exec "$FAKE" "$@"',
+      '',
+    ].join('\n').replace('$FAKE', path.join(ROOT, 'bench/fake-virt-sysprep')).replace('$FAKE', path.join(ROOT, 'bench/fake-virt-sysprep')).replace('$RUNS', runs));
+    chmodSync(tool, 0o755);
+    agent = await startAgentProcess(dir, 'sb1', {
+      hypervisor: 'tcg', data_dir: path.join(dir, 'agent'), log_dir: path.join(dir, 'agent-logs'), secrets_dir: path.join(dir, 'agent-secrets'),
+      storage_roots: storage, max_jobs: '2', virt_sysprep: tool, log_level: 'warn',
+    });
+    const database = await pg.createDatabase('standby');
+    const hosts = [{ id: agent.hostId, address: agent.address, roots: [storage] }];
+    const start = async (name: string) => {
+      const d = path.join(dir, name);
+      mkdirSync(d);
+      const e = await startEngineProcess(d, hosts, [`database = ${database}`, 'batch_size = 1']);
+      engines.push(e);
+      return e;
+    };
+    const leader = await start('a');
+    const standby = await start('b');
+    expect([(await health(leader)).role, (await health(standby)).role]).toEqual(['leader', 'standby']);
+
+    // Through the standby: forwarded to the leader, which creates and dispatches.
+    const template = path.join(storage, 'tiny.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', template, '1M']);
+    expect((await api(standby.url, 'POST', '/templates', { name: 'tiny', disks: [{ path: template, format: 'qcow2' }] })).status).toBe(201);
+    const pool = await api(standby.url, 'POST', '/pools', { name: 'sb', template: 'tiny', size: POOL });
+    expect(pool.status).toBe(201);
+    const job = await api(standby.url, 'POST', `/pools/${pool.body.pool.id}/sysprep`, { operations: { only: ['machine-id'] }, params: { hostname: '${pool}-${index}' } });
+    expect(job.status).toBe(202);
+    const jobId = job.body.job.id;
+
+    // Mid-pool: 6 runs started (the agent runs 2 at a time), the rest queued in the leader.
+    const started = () => (existsSync(runs) ? readFileSync(runs, 'utf8').trim().split('\n').length : 0);
+    const midDeadline = Date.now() + 120_000;
+    while (started() < 6) {
+      if (Date.now() > midDeadline) throw new Error(`the pool did not get going: ${JSON.stringify((await api(standby.url, 'GET', `/jobs/${jobId}`)).body)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const atKill = started();
+    const killedAt = Date.now();
+    leader.child.kill('SIGKILL');
+    await new Promise((r) => leader.child.once('exit', r));
+    let tookOverMs = 0;
+    for (;;) {
+      if ((await health(standby))?.role === 'leader') break;
+      if (Date.now() - killedAt > 30_000) throw new Error('the standby did not lead within 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    tookOverMs = Date.now() - killedAt;
+
+    let done: any;
+    const endDeadline = Date.now() + 180_000;
+    for (;;) {
+      done = (await api(standby.url, 'GET', `/jobs/${jobId}`)).body;
+      if (['succeeded', 'failed', 'partial', 'cancelled', 'incomplete'].includes(done.state)) break;
+      if (Date.now() > endDeadline) throw new Error(`the pool did not end after the takeover: ${JSON.stringify(done)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const children = (await api(standby.url, 'GET', `/jobs/${jobId}/children?limit=100`)).body.items;
+    const ran = existsSync(runs) ? readFileSync(runs, 'utf8').trim().split('\n') : [];
+    const counts = new Map<string, number>();
+    for (const h of ran) counts.set(h, (counts.get(h) ?? 0) + 1);
+    const twice = [...counts].filter(([, n]) => n > 1).map(([h]) => h);
+    const lost = Array.from({ length: POOL }, (_, i) => `sb-${i + 1}`).filter((h) => !counts.has(h));
+    process.stderr.write(`standby: leader SIGKILLed with ${atKill} of ${POOL} runs started; the standby led ${(tookOverMs / 1000).toFixed(1)} s later; ` +
+      `the pool ended ${done.state} after ${((Date.now() - killedAt) / 1000).toFixed(1)} s more; VMs run twice: ${twice.length}, lost: ${lost.length}\n`);
+    expect(tookOverMs).toBeLessThan(10_000);
+    expect({ state: done.state, twice, lost, runs: ran.length }).toEqual({ state: 'succeeded', twice: [], lost: [], runs: POOL });
+    expect(children.map((c: { state: string }) => c.state)).toEqual(Array(POOL).fill('succeeded'));
+  });
+});
