@@ -37,7 +37,7 @@ describe.each(STORES)('on %s', (_name, newDatabase) => {
   afterEach(() => db.close());
 
   it('is at the current schema, with every table', () => {
-    for (const t of ['hosts', 'templates', 'pools', 'vms', 'profiles', 'jobs', 'disk_owners', 'vm_snapshots', 'inspections', 'ovirt_state', 'ovirt_jobs', 'ovirt_pending']) {
+    for (const t of ['hosts', 'templates', 'pools', 'vms', 'profiles', 'jobs', 'disk_owners', 'vm_snapshots', 'inspections', 'ovirt_state', 'ovirt_jobs', 'ovirt_pending', 'engine_leader']) {
       expect([t, db.prepare(`SELECT count(*) AS n FROM ${t}`).get()]).toEqual([t, { n: 0 }]);
     }
   });
