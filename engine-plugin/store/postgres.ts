@@ -141,10 +141,14 @@ export class PostgresDb implements SqlDb {
   }
   close(): void {
     this.client.end();
-    // libpq's binding closes its socket watcher asynchronously, in memory of the client
-    // object: were the client collected before the loop's close phase, libuv would read
-    // freed memory (measured: "uv__finish_close: Assertion ... failed", abort). Kept a while.
-    const client = this.client;
-    setTimeout(() => void client, 1000).unref();
+    // libpq's binding closes its socket watcher asynchronously, in the memory of the
+    // client's native object: were that object collected before the event loop's close
+    // phase, libuv would read freed memory (seen in the tests, which open and close
+    // hundreds of engines in one process: "uv__finish_close: Assertion ... failed",
+    // abort). A closed client stays referenced for the life of the process, from the
+    // binding's own class, which every module registry of the process shares; an engine
+    // closes its database once, at stop.
+    const binding = this.client.pq.constructor as { retiredClients?: unknown[] };
+    (binding.retiredClients ??= []).push(this.client);
   }
 }
