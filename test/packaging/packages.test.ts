@@ -67,6 +67,7 @@ describe('the .deb', () => {
       [`${LIB}/app/proto/agent.proto`, '-rw-r--r--'],
       [`${LIB}/app/engine-plugin/web/index.html`, '-rw-r--r--'],
       [`${LIB}/app/node_modules/better-sqlite3/build/Release/better_sqlite3.node`, '-rwxr-xr-x'],
+      [`${LIB}/app/node_modules/libpq/build/Release/addon.node`, '-rwxr-xr-x'],
       ['/etc/ovirt-sysprep/engine.conf', '-rw-r-----'],
       ['/etc/ovirt-sysprep/agent.conf', '-rw-r--r--'],
       ['/etc/pki/ovirt-sysprep', 'drwxr-x---'],
@@ -105,6 +106,7 @@ describe('the .deb', () => {
     expect(field('Architecture')).toBe(run('dpkg', ['--print-architecture']).trim());
     expect(field('Depends')).toContain('libc6');
     expect(field('Recommends')).toContain('libguestfs-tools');
+    expect(field('Recommends')).toContain('libpq5'); // the PostgreSQL store's libpq binding links libpq.so.5
     expect(field('Provides')).toBe('ovirt-sysprep-agent, ovirt-sysprep-engine');
   });
 
@@ -229,6 +231,11 @@ describe('the .deb installed with dpkg into a scratch root', () => {
     expect(JSON.parse(loaded)).toMatchObject({ listen: '127.0.0.1:8080', dataDir: '/var/lib/ovirt-sysprep-engine', inventory: 'embedded' });
   });
 
+  it("loads the PostgreSQL store's libpq binding with the bundled runtime", () => {
+    const store = path.join(root, LIB, 'app/dist/engine-plugin/store/postgres.js');
+    expect(run(path.join(root, LIB, 'node/bin/node'), ['-e', `console.log(typeof require(${JSON.stringify(store)}).PostgresDb)`]).trim()).toBe('function');
+  });
+
   it('starts the installed agent and engine as the service user: GetCapabilities, GET /health, the engine reaching the agent', async () => {
     // Test configs in a temp dir: loopback ports, plaintext gRPC (loopback only), the
     // embedded inventory with one host, the agent's own dirs owned by the service user.
@@ -267,7 +274,7 @@ describe('the .deb installed with dpkg into a scratch root', () => {
       health = await res.json();
       if (health!.agents.healthy === 1) break;
     }
-    expect(health).toEqual({ status: 'ok', version: pkg.version, agents: { total: 1, healthy: 1 } });
+    expect(health).toEqual({ status: 'ok', version: pkg.version, role: 'leader', agents: { total: 1, healthy: 1 } });
     // An authenticated read of the job store: the bundled better-sqlite3 loads and opens it.
     const jobs = await fetch(`${url}/api/v1/jobs`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(jobs.status).toBe(200);
@@ -368,6 +375,6 @@ describe('the .rpm', () => {
     const requires = q('--requires').split('\n').filter(Boolean);
     expect(requires.filter((r) => !r.startsWith('rpmlib(') && !/^\/bin\/sh$/.test(r)).sort()).toEqual(['glibc >= 2.28', 'libstdc++', 'systemd', 'systemd']);
     expect(q('--provides')).toMatch(/ovirt-sysprep-agent = /);
-    expect(q('--recommends').split('\n').filter(Boolean).sort()).toEqual(['guestfs-tools', 'qemu-img']);
+    expect(q('--recommends').split('\n').filter(Boolean).sort()).toEqual(['guestfs-tools', 'libpq', 'qemu-img']);
   });
 });
