@@ -75,7 +75,9 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean,
     }));
   }
   const database = pg ? [`database = ${await pg.createDatabase('scale')}`] : [];
-  const engine = await startEngineProcess(dir, agents.map((a) => ({ id: a.hostId, address: a.address, roots: [storage] })), database);
+  // One VM per run: the stand-in cannot share an appliance (batch mode would start real
+  // guestfish sessions on the 1 MB clones, which fail and fall back to one run per VM).
+  const engine = await startEngineProcess(dir, agents.map((a) => ({ id: a.hostId, address: a.address, roots: [storage] })), [...database, 'batch_size = 1']);
   try {
     await api(engine.url, 'POST', '/templates', { name: 'tiny', disks: [{ path: template, format: 'qcow2' }] });
     let t = performance.now();
