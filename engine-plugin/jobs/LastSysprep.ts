@@ -27,12 +27,17 @@ const latest = (d: Dialect) => `SELECT j.vm_key, j.id, j.state, j.ended_at, j.ho
 
 @injectable()
 export class LastSysprep {
-  constructor(@inject(Db) private readonly db: Db, @inject(JobStore) private readonly store: JobStore) {}
+  /** LATEST in this database's dialect (built once: addTo serves every VM list). */
+  private readonly latest: string;
+
+  constructor(@inject(Db) private readonly db: Db, @inject(JobStore) private readonly store: JobStore) {
+    this.latest = latest(db.dialect);
+  }
 
   /** The VMs with `lastSysprep` and `host` added (the same objects' fields, copied). */
   addTo<T extends Vm>(vms: T[]): VmWithLastSysprep<T>[] {
     if (vms.length === 0) return [];
-    const rows = sql(this.db, latest(this.db.dialect)).all(JSON.stringify(vms.map((v) => `vm:${v.id}`))) as Row[];
+    const rows = sql(this.db, this.latest).all(JSON.stringify(vms.map((v) => `vm:${v.id}`))) as Row[];
     const byVm = new Map(rows.map((r) => [r.vm_key.slice('vm:'.length), this.fresh(r)]));
     return vms.map((vm) => {
       const last = byVm.get(vm.id);

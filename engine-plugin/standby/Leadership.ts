@@ -29,7 +29,6 @@ export interface LeaderInfo {
 export class Leadership {
   private leading: boolean;
   private timer?: NodeJS.Timeout;
-  private onLead?: () => Promise<void>;
 
   constructor(
     private readonly db: Db,
@@ -62,7 +61,6 @@ export class Leadership {
    * the lock.
    */
   start(advertiseUrl: string, onLead: () => Promise<void>): void {
-    this.onLead = onLead;
     if (this.leading) this.record(advertiseUrl);
     if (this.db.dialect.name === 'sqlite') return;
     const tick = () => {
@@ -71,7 +69,7 @@ export class Leadership {
         if (!this.tryNow()) return;
         this.record(advertiseUrl);
         this.log.warn('this engine now leads: it dispatches the jobs the last leader left', { engine: this.engine });
-        this.onLead?.().catch((err) => this.log.error('taking over failed', { error: (err as Error).message }));
+        onLead().catch((err) => this.log.error('taking over failed', { error: (err as Error).message }));
       } catch (err) {
         this.log.error('leadership check failed', { error: (err as Error).message });
       }

@@ -6,7 +6,7 @@
 //
 // One server per test file (startPostgres), a fresh database per test (createDatabase):
 // initdb and start take about 1.5 s here.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,6 +36,16 @@ export interface TestPostgres {
 const USER = 'ovirt_sysprep';
 let databases = 0;
 
+/** libpq URI of database `name` on the test server listening in `socketDir`. */
+export const postgresUrl = (socketDir: string, name = 'postgres'): string => `postgresql:///${name}?host=${encodeURIComponent(socketDir)}&user=${USER}`;
+
+/** A new empty database on the test server in `socketDir`; its URI. */
+export function createDatabaseSync(socketDir: string, prefix = 'test'): string {
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${++databases}`;
+  execFileSync(path.join(postgresBin(), 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', postgresUrl(socketDir), '-c', `CREATE DATABASE ${name}`]);
+  return postgresUrl(socketDir, name);
+}
+
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = postgresBin();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ovs-pg-'));
@@ -49,15 +59,11 @@ export async function startPostgres(): Promise<TestPostgres> {
   await pg('initdb', ['-D', data, '-U', USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   await pg('pg_ctl', ['-D', data, '-w', '-t', '60', '-l', path.join(dir, 'server.log'), '-o',
     `-k ${dir} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, 'start']);
-  const url = (name = 'postgres') => `postgresql:///${name}?host=${encodeURIComponent(dir)}&user=${USER}`;
-  const psql = (sql: string) => run(path.join(bin, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url(), '-c', sql]);
   return {
     socketDir: dir,
-    url,
-    async createDatabase(prefix = 'test') {
-      const name = `${prefix}_${process.pid}_${++databases}`;
-      await psql(`CREATE DATABASE ${name}`);
-      return url(name);
+    url: (name) => postgresUrl(dir, name),
+    async createDatabase(prefix) {
+      return createDatabaseSync(dir, prefix);
     },
     async stop() {
       await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() => undefined);

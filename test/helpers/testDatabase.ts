@@ -2,28 +2,20 @@
 // in the `engine-pg` jest project (jest.config.js: the engine's tests once more, on
 // PostgreSQL), a new database on the PostgreSQL server that project's global set-up
 // started (test/postgresGlobal.ts).
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
 import { DEFAULT_DATABASE } from '../../engine-plugin/store/databaseUrl';
-import { postgresBin } from './postgres';
+import { createDatabaseSync } from './postgres';
 
 /** Where the engine-pg project's server listens (its socket directory), set by its global set-up. */
 export const TEST_PG_ENV = 'OVIRT_SYSPREP_TEST_PG';
-const USER = 'ovirt_sysprep';
 
 /** 'postgresql' in the engine-pg project (jest `globals`), else 'sqlite'. */
 export const testStore = (): 'sqlite' | 'postgresql' =>
   (globalThis as { OVIRT_SYSPREP_TEST_STORE?: string }).OVIRT_SYSPREP_TEST_STORE === 'postgresql' ? 'postgresql' : 'sqlite';
-
-let created = 0;
 
 /** The `[engine] database` of a new engine in a test: a fresh, empty one. */
 export function testDatabase(): string {
   if (testStore() === 'sqlite') return DEFAULT_DATABASE;
   const host = process.env[TEST_PG_ENV];
   if (!host) throw new Error(`${TEST_PG_ENV} is not set: the engine-pg project's global set-up did not start PostgreSQL`);
-  const name = `t_${process.pid}_${Date.now().toString(36)}_${++created}`;
-  const url = (db: string) => `postgresql:///${db}?host=${encodeURIComponent(host)}&user=${USER}`;
-  execFileSync(path.join(postgresBin(), 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url('postgres'), '-c', `CREATE DATABASE ${name}`]);
-  return url(name);
+  return createDatabaseSync(host, 't');
 }

@@ -45,7 +45,7 @@ describe('a standby engine on PostgreSQL (stand-in tool)', () => {
       'sleep 2',
       'exec "$FAKE" "$@"',
       '',
-    ].join('\n').replace('$FAKE', path.join(ROOT, 'bench/fake-virt-sysprep')).replace('$FAKE', path.join(ROOT, 'bench/fake-virt-sysprep')).replace('$RUNS', runs));
+    ].join('\n').replaceAll('$FAKE', path.join(ROOT, 'bench/fake-virt-sysprep')).replace('$RUNS', runs));
     chmodSync(tool, 0o755);
     agent = await startAgentProcess(dir, 'sb1', {
       hypervisor: 'tcg', data_dir: path.join(dir, 'agent'), log_dir: path.join(dir, 'agent-logs'), secrets_dir: path.join(dir, 'agent-secrets'),
