@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, WriteStream } from 'node:fs';
 import { GuestfishError, GuestfishSession } from '../inspection/GuestfishSession';
 import { isTrue, lines } from '../inspection/guestfishOutput';
-import { applianceDisk, DeviceInfo, deviceInfoOf, LvmFacts, lvmOwnership, memberOfDevice, planRootMounts, RootMounts } from './mountPlan';
+import { applianceDisk, DeviceInfo, deviceInfoOf, LvmFacts, lvmOwnership, memberOfDevice, planRootMounts, RootMounts, unseenPvs } from './mountPlan';
 
 /** How runScript runs a script: in `parts` calls (batchScript's parts), checking `signal` between them. */
 export interface ScriptRun {
@@ -178,14 +178,24 @@ export class BatchSession {
     }
   }
 
+  /** LVM's view of the PVs blkid found. A PV on one device only that LVM does not list yet
+   *  (seen once on a loaded 2-core CI machine: its VG then looked foreign) gets one
+   *  `lvm-scan true`, which also activates its VG, before the facts are read again. */
   private async lvmFacts(pvsOnDisks: LvmFacts['pvsOnDisks']): Promise<LvmFacts> {
-    const g = this.g;
-    const pvs = parseStructs(await g.get('pvs-full')).map((s) => ({ device: s.pv_name, uuid: s.pv_uuid }));
-    const vgs: LvmFacts['vgs'] = [];
-    for (const s of parseStructs(await g.get('vgs-full'))) {
-      vgs.push({ name: s.vg_name, uuid: s.vg_uuid, pvUuids: lines(await g.get('vgpvuuids', s.vg_name)) });
-    }
-    return { pvs, vgs, pvsOnDisks };
+    const read = async (): Promise<LvmFacts> => {
+      const pvs = parseStructs(await this.g.get('pvs-full')).map((s) => ({ device: s.pv_name, uuid: s.pv_uuid }));
+      const vgs: LvmFacts['vgs'] = [];
+      for (const s of parseStructs(await this.g.get('vgs-full'))) {
+        vgs.push({ name: s.vg_name, uuid: s.vg_uuid, pvUuids: lines(await this.g.get('vgpvuuids', s.vg_name)) });
+      }
+      return { pvs, vgs, pvsOnDisks };
+    };
+    const facts = await read();
+    const unseen = unseenPvs(facts);
+    if (!unseen.length) return facts;
+    this.log.write(`${new Date().toISOString()} LVM does not list ${unseen.join(', ')} yet: lvm-scan\n`);
+    await this.g.call('lvm-scan', 'true');
+    return read();
   }
 }
 

@@ -198,6 +198,15 @@ export function lvmOwnership(memberDisks: readonly (readonly string[])[], facts:
   return { vgOwner, alone };
 }
 
+/** Devices of PVs blkid finds on one device only that LVM does not list, or lists in no VG:
+ *  LVM has not scanned them yet (a clone's duplicate PV is LVM's choice, never "unseen"). */
+export function unseenPvs(facts: LvmFacts): string[] {
+  const inVg = new Set(facts.vgs.flatMap((g) => g.pvUuids.map(pvId)));
+  const listed = new Set(facts.pvs.map((p) => pvId(p.uuid)));
+  const copies = (uuid: string) => facts.pvsOnDisks.filter((p) => pvId(p.uuid) === pvId(uuid)).length;
+  return facts.pvsOnDisks.filter((p) => copies(p.uuid) === 1 && (!listed.has(pvId(p.uuid)) || !inVg.has(pvId(p.uuid)))).map((p) => p.device);
+}
+
 /** blkid's "KEY: value" lines -> a DeviceInfo. */
 export function deviceInfoOf(device: string, blkid: string): DeviceInfo {
   const kv = new Map(blkid.split('\n').flatMap((l) => { const m = /^([A-Z_]+): (.*)$/.exec(l.trim()); return m ? [[m[1], m[2]] as const] : []; }));
