@@ -35,6 +35,8 @@ interface Result {
   /** The same, split into user and system (kernel) time. */
   engineUserSysMsPerVm: [number, number];
   enginePeakRssMb: number;
+  /** Peak RSS while POST /pools made the clones (before the run; not in the targets). */
+  setupPeakRssMb: number;
   apiRequests: number;
   /** 99th percentile of the probe's request times, ms. */
   p99ApiMs: number;
@@ -83,7 +85,9 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean,
     let t = performance.now();
     const created = await api(engine.url, 'POST', '/pools', { name: 'scale', template: 'tiny', size: VMS });
     if (created.status !== 201) throw new Error(JSON.stringify(created.body));
-    console.error(`[${label}] setup: ${VMS} clones created in ${((performance.now() - t) / 1000).toFixed(1)} s (not measured)`);
+    const setupPeakRssMb = +engine.peakRssMb().toFixed(0);
+    console.error(`[${label}] setup: ${VMS} clones created in ${((performance.now() - t) / 1000).toFixed(1)} s (not measured; engine peak RSS ${setupPeakRssMb} MB)`);
+    engine.resetPeakRss(); // the run's own peak from here
 
     let slowest = { ms: 0, what: '', at: 0 };
     const times: number[] = [];
@@ -135,16 +139,25 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean,
         idleCpuMsPerRequest[p.replace(jobId, '{id}')] = +(((engine.cpuSeconds() - c0) * 1000) / PROBE_ROUNDS_IDLE).toFixed(2);
       }
     }
+    const enginePeakRssMb = +engine.peakRssMb().toFixed(0);
     const hosts = new Map<string, number>();
-    const all = (await api(engine.url, 'GET', `/jobs/${jobId}/children?limit=5000`)).body.items;
-    for (const c of all) hosts.set(c.host, (hosts.get(c.host) ?? 0) + 1);
+    let succeeded = 0;
+    for (let cursor: string | undefined = '0'; cursor !== undefined; ) {
+      const page: { items: { host: string; state: string }[]; next?: string } = (await api(engine.url, 'GET', `/jobs/${jobId}/children?limit=5000&cursor=${cursor}`)).body;
+      for (const c of page.items) {
+        hosts.set(c.host, (hosts.get(c.host) ?? 0) + 1);
+        if (c.state === 'succeeded') succeeded++;
+      }
+      cursor = page.next;
+    }
     if (job.state !== 'succeeded') throw new Error(`[${label}] the pool job ended ${job.state}`);
     return {
       run: label,
       wallSeconds: +wall.toFixed(1),
       engineMsPerVm: +((cpu * 1000) / VMS).toFixed(2),
       engineUserSysMsPerVm: [+(((cpu1.user - cpu0.user) * 1000) / VMS).toFixed(2), +(((cpu1.system - cpu0.system) * 1000) / VMS).toFixed(2)],
-      enginePeakRssMb: +engine.peakRssMb().toFixed(0),
+      enginePeakRssMb,
+      setupPeakRssMb,
       apiRequests: requests,
       p99ApiMs: +percentile(times, 99).toFixed(1),
       slowestApiMs: +slowest.ms.toFixed(1),
@@ -152,7 +165,7 @@ async function run(label: string, probeMs: number, measureIdleRequests: boolean,
       slowestApiAtS: slowest.at,
       over50msAtS: slow,
       stealPercent: +((100 * (ticks1.steal - ticks0.steal)) / Math.max(1, ticks1.total - ticks0.total)).toFixed(1),
-      succeeded: all.filter((c: any) => c.state === 'succeeded').length,
+      succeeded,
       perHost: Object.fromEntries(hosts),
       idleCpuMsPerRequest,
     };
@@ -177,10 +190,10 @@ async function main(): Promise<void> {
     }
   }
   console.log(JSON.stringify({ vms: VMS, agents: AGENTS, jobsPerAgent: JOBS_PER_AGENT, results }, null, 2));
-  console.log('\nrun                      | wall s | engine CPU ms/VM (user + sys) | peak RSS MB | API requests | p99 API ms | slowest API ms | steal %');
+  console.log('\nrun                      | wall s | engine CPU ms/VM (user + sys) | peak RSS MB (setup) | API requests | p99 API ms | slowest API ms | steal %');
   for (const r of results) {
     const split = `${r.engineMsPerVm} (${r.engineUserSysMsPerVm.join(' + ')})`;
-    console.log(`${r.run.padEnd(24)} | ${String(r.wallSeconds).padStart(6)} | ${split.padStart(29)} | ${String(r.enginePeakRssMb).padStart(11)} | ${String(r.apiRequests).padStart(12)} | ${String(r.p99ApiMs).padStart(10)} | ${String(r.slowestApiMs).padStart(14)} | ${r.stealPercent}`);
+    console.log(`${r.run.padEnd(24)} | ${String(r.wallSeconds).padStart(6)} | ${split.padStart(29)} | ${`${r.enginePeakRssMb} (${r.setupPeakRssMb})`.padStart(19)} | ${String(r.apiRequests).padStart(12)} | ${String(r.p99ApiMs).padStart(10)} | ${String(r.slowestApiMs).padStart(14)} | ${r.stealPercent}`);
   }
   console.log(`targets: < 1 ms/VM, < 300 MB, API p99 under 100 ms`);
 }

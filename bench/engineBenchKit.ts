@@ -37,8 +37,10 @@ export interface EngineProcess {
   cpuSeconds(): number;
   /** The same, split: user (our code, V8, GC) and system (the kernel: sockets, SQLite I/O). */
   cpu(): { user: number; system: number };
-  /** Peak resident set size, MB. */
+  /** Peak resident set size since the start or the last resetPeakRss(), MB. */
   peakRssMb(): number;
+  /** Starts a new peak (/proc/PID/clear_refs 5): a phase's peak, not the whole life's. */
+  resetPeakRss(): void;
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,9 @@ export async function startEngineProcess(dir: string, hosts: { id: string; addre
     peakRssMb() {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
+    },
+    resetPeakRss() {
+      writeFileSync(`/proc/${child.pid}/clear_refs`, '5');
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -40,6 +40,9 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     if (status >= 500 && e.kind !== 'unavailable') log.error('request failed', { method: req.method, path: req.path, error: e.message, stack: (err as Error)?.stack });
     if (res.headersSent) return void res.end();
     if (e.kind === 'too-large') res.set('Connection', 'close'); // the rest of the body is not read
+    // A wait the error names (a standby without a leader): in the HTTP header too, for clients and proxies.
+    const retry = e.details.retryAfterSec;
+    if (status === 503 && typeof retry === 'number') res.set('Retry-After', String(retry));
     res.status(status).json({ error: e.toJSON() });
   };
 }

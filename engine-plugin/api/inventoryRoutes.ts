@@ -42,11 +42,13 @@ export const sparsifyBodySchema = z.object({ dryRun: z.boolean().optional() }).s
 /** Default wait of a shutdown for the guest to power off (a request is held that long). */
 export const SHUTDOWN_TIMEOUT_SEC = 60;
 export const shutdownBodySchema = z.object({ timeoutSec: z.number().int().min(0).max(600).optional() }).strict();
+/** The most VMs one POST /pools makes: the engine holds none of a pool's VMs in memory while it runs (its children wait in the store). */
+export const MAX_POOL_SIZE = 100_000;
 export const poolBodySchema = z
   .object({
     name: z.string(),
     template: z.string().min(1),
-    size: z.number().int().min(1).max(10_000),
+    size: z.number().int().min(1).max(MAX_POOL_SIZE),
     vmNamePattern: z.string().min(1).default('${pool}-${index}'),
   })
   .strict();

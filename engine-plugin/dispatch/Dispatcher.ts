@@ -3,6 +3,10 @@
 // JobLifecycle, the one owner of the job store and the bus.
 //
 // Protocol of one leaf:
+//  0. a new leaf waits in the store (the backlog: pending, no host) until the host queues
+//     have room (window(): a few hundred leaves, whatever the size of the pool); pages of
+//     the backlog are taken in creation order, so the engine's memory does not grow with
+//     the number of VMs in flight;
 //  1. choose a host (HostSelector: a healthy agent whose storage roots hold every disk
 //     of the VM, the VM's own host first, then the least loaded), and RECORD it on the
 //     job before any call, so a restarted engine asks the same agent again;
@@ -40,7 +44,6 @@ import { JobLifecycle } from '../jobs/JobLifecycle';
 import type { JobRunner } from '../jobs/JobRunner';
 import { JobStore } from '../jobs/JobStore';
 import { Logger } from '../logger';
-import { Slicer } from '../slicer';
 import { AgentPool, AgentState } from './AgentPool';
 import { HostSelector } from './HostSelector';
 
@@ -55,6 +58,10 @@ export class Dispatcher implements JobRunner {
   private readonly busy = new Set<string>();
   private readonly running = new Map<string, { leaf: LeafJob; hostId: string; abort: AbortController }>();
   private readonly secrets = new Map<string, Params>();
+  /** The backlog's read (admit()): where it goes on, the hosts it found dry, what the current pass saw. */
+  private readonly backlog: { after: number; dry: Set<string>; pass?: { room: Set<string>; skipped: Set<string> } } = { after: 0, dry: new Set() };
+  private admitting = false;
+  private ticker?: NodeJS.Timeout;
   private stopped = false;
 
   constructor(
@@ -67,22 +74,15 @@ export class Dispatcher implements JobRunner {
   ) {}
 
   /**
-   * Queues new leaves (already stored). `secrets` maps a leaf id to its secret params.
-   * Large bulks go in slices of one transaction each (Slicer), so the API stays responsive.
+   * New leaves are stored (pending, no host): take them from the backlog. `secrets` maps
+   * a leaf id to its secret params, held in memory until the agent has the leaf.
    */
-  async submit(leaves: LeafJob[], secrets?: Map<string, Params>): Promise<void> {
-    // Each slice is queued whole before its hosts are pumped, so its VMs can be batched.
-    const hosts = new Set<string>();
-    const queue = (leaf: LeafJob) => {
-      if (secrets?.has(leaf.id)) this.secrets.set(leaf.id, secrets.get(leaf.id)!);
-      const host = this.enqueue(leaf, undefined, false);
-      if (host) hosts.add(host);
-    };
-    await new Slicer().forEach(leaves, queue, (slice) => {
-      this.lifecycle.batch(slice);
-      for (const host of hosts) this.pump(host);
-      hosts.clear();
-    });
+  submit(secrets?: Map<string, Params>): void {
+    for (const [id, s] of secrets ?? []) if (Object.keys(s).length) this.secrets.set(id, s);
+    // From the start: a bulk job's children were stored before the leaves taken since.
+    this.backlog.after = 0;
+    this.backlog.dry.clear();
+    this.admitSoon();
   }
 
   operations(): OperationInfo[] {
@@ -93,23 +93,31 @@ export class Dispatcher implements JobRunner {
     this.hosts.checkCanRun(disks, preferHost, needsSpace);
   }
 
-  /** After a restart: reconcile every active leaf with its agent and go on. */
+  /** After a restart: reconcile every leaf the dispatcher had taken with its agent and go on, then take the backlog. */
   resume(): void {
-    for (const leaf of this.store.activeLeaves()) {
-      const hostId = leaf.host;
-      if (leaf.cancelRequested && !leaf.dispatched) {
-        this.lifecycle.finishLeaf(leaf, 'cancelled', undefined);
-      } else if (hostId && leaf.dispatched) {
-        this.log.info('resuming a dispatched job', { jobId: leaf.id, hostId });
-        void this.execute(leaf, hostId);
-      } else {
-        this.enqueue(leaf);
+    for (let page = { after: 0, more: true }; page.more; ) {
+      const taken = this.store.taken(page.after, ADMIT_PAGE);
+      for (const leaf of taken.leaves) {
+        const hostId = leaf.host;
+        if (leaf.cancelRequested && !leaf.dispatched) {
+          this.lifecycle.finishLeaf(leaf, 'cancelled', undefined);
+        } else if (hostId && leaf.dispatched) {
+          this.log.info('resuming a dispatched job', { jobId: leaf.id, hostId });
+          void this.execute(leaf, hostId);
+        } else {
+          this.enqueue(leaf);
+        }
       }
+      page = taken;
     }
+    this.submit();
+    // Also read when nothing ends: an agent back in service takes the backlog's leaves.
+    this.ticker ??= setInterval(() => this.admitSoon(), ADMIT_TICK_MS).unref();
   }
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.ticker);
     for (const r of this.running.values()) r.abort.abort();
   }
 
@@ -141,11 +149,84 @@ export class Dispatcher implements JobRunner {
 
   // ---------------------------------------------------------------------------------
 
+  /**
+   * Each host's queue holds at most window(host) leaves: twice what its agent can start at
+   * once (every slot a full batch), at least MIN_WINDOW. Per-VM state stays in the store,
+   * and a 100,000-VM pool costs the engine the memory of a few hundred leaves per host.
+   * When a healthy host's queue is below half its window, the backlog is read a page of
+   * ADMIT_PAGE leaves per turn of the event loop, in creation order: a leaf goes to the
+   * host HostSelector chooses among those with room, or, when every host that serves it
+   * is full, stays in the backlog for a later read, so one host's long backlog never
+   * holds up another's leaves. A read that went from the first leaf to the last while a
+   * host had room throughout placed every leaf it serves: that host is `dry` (not read
+   * for) until new leaves are submitted.
+   */
+  private window(hostId: string): number {
+    return Math.max(MIN_WINDOW, 2 * this.agents.limit(hostId) * Math.max(1, this.agents.batchLimit(hostId)));
+  }
+
+  private queued(hostId: string): number {
+    return this.queues.get(hostId)?.length ?? 0;
+  }
+
+  private admitSoon(): void {
+    if (this.admitting || this.stopped) return;
+    this.admitting = true;
+    setImmediate(() => {
+      this.admitting = false;
+      this.admit();
+    });
+  }
+
+  private admit(): void {
+    if (this.stopped) return;
+    const read = this.backlog;
+    const hosts = this.agents.all().filter((a) => a.healthy).map((a) => a.host.id);
+    if (!hosts.some((h) => !read.dry.has(h) && this.queued(h) < this.window(h) / 2)) return; // an ending leaf asks again
+    const full = new Set(hosts.filter((h) => this.queued(h) >= this.window(h)));
+    if (read.after === 0) read.pass = { room: new Set(hosts.filter((h) => !full.has(h))), skipped: new Set() };
+    let room = 0;
+    for (const h of hosts) room += Math.max(0, this.window(h) - this.queued(h));
+    const page = this.store.backlog(read.after, Math.min(ADMIT_PAGE, room));
+    const load = (hostId: string) => this.queued(hostId) + (this.inFlight.get(hostId) ?? 0);
+    const pumped = new Set<string>();
+    this.lifecycle.batch(() => {
+      for (const leaf of page.leaves) {
+        // A host with room, else the leaf waits in the backlog while a full host serves it.
+        const agent = this.hosts.choose(leaf.disks, leaf.host, load, full);
+        if (!agent && full.size && this.hosts.choose(leaf.disks, leaf.host, load)) {
+          for (const h of full) read.pass?.skipped.add(h);
+          continue;
+        }
+        const host = this.place(leaf, agent, false);
+        if (!host) continue;
+        pumped.add(host);
+        if (this.queued(host) >= this.window(host)) full.add(host);
+      }
+    });
+    // A page is queued whole before its hosts are pumped, so its VMs can be batched.
+    for (const host of pumped) this.pump(host);
+    if (page.more) {
+      read.after = page.after;
+    } else {
+      // The end of the backlog: a host that had room from the start of this read to its
+      // end, and no leaf skipped for it, took every leaf it serves.
+      for (const h of read.pass?.room ?? []) if (!read.pass!.skipped.has(h) && this.queued(h) < this.window(h)) read.dry.add(h);
+      read.after = 0;
+    }
+    this.admitSoon();
+  }
+
   /** Queues a leaf on its host (pumped unless `pump` is false) and returns the host; undefined when no agent serves it (the leaf failed). */
   private enqueue(leaf: LeafJob, exclude?: Set<string>, pump = true): string | undefined {
     // A leaf with a recorded host may already be known to that agent: keep it there.
-    const load = (hostId: string) => (this.queues.get(hostId)?.length ?? 0) + (this.inFlight.get(hostId) ?? 0);
+    const load = (hostId: string) => this.queued(hostId) + (this.inFlight.get(hostId) ?? 0);
     const agent = leaf.host && !exclude?.has(leaf.host) ? this.agents.get(leaf.host) : this.hosts.choose(leaf.disks, leaf.host, load, exclude);
+    return this.place(leaf, agent, pump);
+  }
+
+  /** The leaf on `agent`'s queue, its host recorded; without an agent the leaf fails NO_AGENT. */
+  private place(leaf: LeafJob, agent: AgentState | undefined, pump: boolean): string | undefined {
     if (!agent) {
       this.lifecycle.finishLeaf(leaf, 'failed', new UnavailableError('NO_AGENT', `no reachable host agent sees the disks of ${leaf.target.type} "${leaf.target.name}"`, { disks: leaf.disks.map((d) => d.path) }).toJSON());
       return undefined;
@@ -239,6 +320,7 @@ export class Dispatcher implements JobRunner {
       this.pump(hostId);
       // A waiting leaf of the same VM may sit on another host's queue.
       for (const other of this.queues.keys()) if (other !== hostId) this.pump(other);
+      this.admitSoon();
     }
   }
 
@@ -369,6 +451,11 @@ export class Dispatcher implements JobRunner {
     });
   }
 }
+
+/** The fewest leaves a host's queue may hold (window()), and how many one read of the backlog takes. */
+const MIN_WINDOW = 200;
+const ADMIT_PAGE = 100;
+const ADMIT_TICK_MS = 1000;
 
 /** How long a host that takes batches waits for more leaves before it starts a lone one. */
 const BATCH_GATHER_MS = 250;

@@ -160,8 +160,7 @@ export class InspectionService implements GuestOsLookup {
 
   /** On start: inspect jobs a stopped engine left active cannot be resumed (nothing runs them). */
   reconcile(): void {
-    for (const leaf of this.store.activeLeaves()) {
-      if (leaf.kind !== 'inspect') continue;
+    for (const leaf of this.store.activeOfKind('inspect')) {
       this.lifecycle.finishLeaf(leaf, 'failed', { code: 'ENGINE_RESTARTED', message: 'the engine stopped during the inspection: start it again', details: {} });
     }
   }

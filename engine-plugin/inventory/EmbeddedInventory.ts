@@ -23,6 +23,8 @@
 import type { OsType } from '../../shared/guestOs';
 import { checkMarks, type CloneInput } from './VmCloning';
 import { randomUUID } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { ConflictError, InputError, NotFoundError } from '../../shared/errors';
@@ -187,14 +189,21 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     return (await this.listHosts()).flatMap((h) => h.storageRoots);
   }
 
-  /** Overlays on the (checked) template disks, in the VM's own clone directory (pushed to `dirs` once made). */
-  private async cloneDisks(base: DiskRef[], vmId: string, roots: string[], dirs: string[]): Promise<DiskRef[]> {
+  /**
+   * Overlays on the (checked) template disks, in the VM's own clone directory (pushed to
+   * `dirs` once made). With `like`, the overlays another clone of the same disks got just
+   * before are copied instead: a qcow2 overlay holds no identity of its own (no UUID), only
+   * its backing file's name and format, so the copy is the overlay qemu-img would make,
+   * in a fraction of the time (a 100,000-VM pool).
+   */
+  private async cloneDisks(base: DiskRef[], vmId: string, roots: string[], dirs: string[], like?: DiskRef[]): Promise<DiskRef[]> {
     const dir = await makeCloneDir(path.dirname(base[0].path), vmId, roots);
     dirs.push(dir);
     const disks: DiskRef[] = [];
     for (const [i, d] of base.entries()) {
       const file = path.join(dir, `disk${i}.qcow2`);
-      await this.qemu.createOverlay(file, d.path, d.format);
+      if (like) await copyFile(like[i].path, file, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+      else await this.qemu.createOverlay(file, d.path, d.format);
       disks.push({ path: file, format: 'qcow2', storageDomain: d.storageDomain });
     }
     return disks;
@@ -271,11 +280,13 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     const vms: Vm[] = names.map((name) => ({ id: randomUUID(), name, status: input.status, poolId: pool.id, templateId: t.id, disks: [], createdAt: now() }));
     // Disks first (bounded parallelism), rows last in one transaction: a failure leaves no half pool.
     const cloneAll = async (dirs: string[]) => {
-      let next = 0;
+      // The first clone by qemu-img, the others copies of it (cloneDisks).
+      vms[0].disks = await this.cloneDisks(base, vms[0].id, roots, dirs);
+      let next = 1;
       const workers = Array.from({ length: Math.min(CLONE_PARALLELISM, vms.length) }, async () => {
         while (next < vms.length) {
           const vm = vms[next++];
-          vm.disks = await this.cloneDisks(base, vm.id, roots, dirs);
+          vm.disks = await this.cloneDisks(base, vm.id, roots, dirs, vms[0].disks);
         }
       });
       // Every worker settles before a failure is reported, so none still writes while the clones are removed.

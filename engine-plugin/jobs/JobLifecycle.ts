@@ -20,6 +20,7 @@ import { asStepState, endSteps, stepEndOf } from '../../shared/endSteps';
 import { parseDetails } from '../../shared/grpc';
 import type { Job as AgentJob, JobEvent as AgentEvent } from '../../shared/wireTypes';
 import { Logger } from '../logger';
+import { Slicer } from '../slicer';
 import type { Job, JobErrorInfo, JobResult, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
 import { endedProgress, isFinal } from './Job';
 import { agentProgress } from './agentProgress';
@@ -82,6 +83,9 @@ const progressOf = (t: Tally): Progress => ({
   current: `${t.succeeded} succeeded, ` + (t.incomplete ? `${t.incomplete} incomplete, ` : '') + `${t.failed} failed` + (t.cancelled ? `, ${t.cancelled} cancelled` : ''),
 });
 
+/** Children a bulk cancel reads at a time. */
+const CANCEL_PAGE = 500;
+
 type Ending = 'succeeded' | 'incomplete' | 'failed' | 'cancelled';
 const isEnding = (e: JobTransition | undefined): e is Ending => e === 'succeeded' || e === 'incomplete' || e === 'failed' || e === 'cancelled';
 
@@ -104,9 +108,24 @@ export class JobLifecycle {
     this.store.insert([job]);
   }
 
-  /** A bulk job: its children first, the parent last (JobStore.insertBulk). */
-  createdBulk(parent: NewJob, children: NewJob[]): Promise<void> {
-    return this.store.insertBulk(parent, children);
+  /** A bulk job: its children first, a page at a time, the parent last (JobStore.insertChildren). */
+  createdChildren(children: readonly NewJob[]): Promise<void> {
+    return this.store.insertChildren(children);
+  }
+
+  createdParent(parent: NewJob): void {
+    this.store.insert([parent]);
+  }
+
+  /** A bulk job refused before its parent was stored: its children go. */
+  abandonedChildren(parentId: string): void {
+    this.store.removeChildren(parentId);
+  }
+
+  /** A whole bulk job at once (createdChildren, then createdParent). */
+  async createdBulk(parent: NewJob, children: NewJob[]): Promise<void> {
+    await this.createdChildren(children);
+    this.createdParent(parent);
   }
 
   /** Runs `fn` (many small writes of this module) in one transaction. */
@@ -234,22 +253,29 @@ export class JobLifecycle {
   // ---- cancel --------------------------------------------------------------------
 
   /**
-   * Records a cancel request of a job that has not ended and returns the leaves to stop:
-   * the leaf itself, or the parent's children that have not ended.
+   * Records a cancel request of a job that has not ended and hands `stop` the leaves to
+   * stop: the leaf itself, or the parent's children that have not ended, a page at a time
+   * (a 100,000-VM pool is never read whole), giving way to the API between pages.
    */
-  requestCancel(job: Job): LeafJob[] {
+  async requestCancel(job: Job, stop: (leaves: LeafJob[]) => Promise<unknown>): Promise<void> {
     const leaf = this.store.leaf(job.id);
     if (leaf) {
       this.cancelLeaf(leaf);
-      return [leaf];
+      await stop([leaf]);
+      return;
     }
     this.store.requestCancel(job.id);
     const t = this.tallies.get(job.id);
     if (t) t.state = this.next(PARENT_TRANSITIONS, job.id, t.state, 'cancel') ?? t.state;
     this.bus.publish({ jobId: job.id, type: 'state', state: 'cancelling', at: new Date().toISOString() });
-    const children = this.store.childLeaves(job.id).filter((c) => !isFinal(c.state));
-    for (const c of children) this.cancelLeaf(c);
-    return children;
+    const slicer = new Slicer();
+    for (let page = { after: 0, more: true }; page.more; ) {
+      const children = this.store.activeChildren(job.id, page.after, CANCEL_PAGE);
+      this.batch(() => children.leaves.forEach((c) => this.cancelLeaf(c)));
+      await stop(children.leaves);
+      await slicer.pause();
+      page = children;
+    }
   }
 
   private cancelLeaf(leaf: LeafJob): void {

@@ -11,8 +11,8 @@ export interface JobRunner {
   operations(): OperationInfo[];
   /** Throws the typed refusal (NO_AGENT, AGENT_UNAVAILABLE, INSUFFICIENT_SPACE) when no agent could run a leaf on these disks. */
   checkCanRun(disks: DiskRef[], preferHost: string | undefined, needsSpace: boolean): void;
-  /** Queues leaves already stored; `secrets` maps a leaf id to its secret params (held in memory only). */
-  submit(leaves: LeafJob[], secrets?: Map<string, Params>): Promise<void>;
+  /** New leaves are stored (pending, no host yet): run them; `secrets` maps a leaf id to its secret params (held in memory only). */
+  submit(secrets?: Map<string, Params>): void;
   /** Stops leaves whose cancel was recorded: dropped from their queue, or cancelled on their agent. */
   cancel(leaf: LeafJob): Promise<void>;
 }

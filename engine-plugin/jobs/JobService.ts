@@ -28,7 +28,7 @@ import { JobLifecycle } from './JobLifecycle';
 import { JobRunner } from './JobRunner';
 import { JobStore, NewJob } from './JobStore';
 import { PatternContext, patternContext, renderParams, SAMPLE_CONTEXT, validatePatternParams } from '../../shared/catalog/patterns';
-import { checkAcrossVms } from '../../shared/catalog/acrossVms';
+import { AcrossVms } from '../../shared/catalog/acrossVms';
 import { checkReplace, mergeParams } from '../../shared/catalog/mergeParams';
 import { deniedParam } from '../../shared/catalog/senderRole';
 import { EMPTY_SYSPREP_BODY } from './requestSchema';
@@ -144,7 +144,7 @@ export class JobService {
     const vm = await requireVm(this.inventory, ref);
     const plan = this.plan(body, caller, opts.profile);
     await this.authorizer.authorize(caller, [{ type: 'vm', id: vm.id, name: vm.name }]);
-    await this.checkGuestOs([{ vm, plan }]);
+    this.throwGuestOs(await this.guestOsRefusals([{ vm, plan }]), 1);
     const ctx = await this.contextOf(vm, 1);
     try {
       this.checkVm(vm, opts.kind === 'auto-reset');
@@ -225,18 +225,22 @@ export class JobService {
     return { t, key };
   }
 
+  /** Every VM of the pool, read a page at a time (a 100,000-VM pool is never held whole). */
   async sysprepPool(ref: string, body: SysprepBody, caller: Caller): Promise<Job> {
     const pool = await requirePool(this.inventory, ref);
     const plan = this.plan(body, caller);
-    const vms: Vm[] = [];
-    const slicer = new Slicer();
-    for (const id of pool.vmIds) {
-      await slicer.pause();
-      const vm = await this.inventory.getVm(id);
-      if (vm) vms.push(vm);
+    const inventory = this.inventory;
+    async function* pages(): AsyncGenerator<BulkItem[]> {
+      for (let i = 0; i < pool.vmIds.length; i += BULK_PAGE) {
+        const items: BulkItem[] = [];
+        for (const id of pool.vmIds.slice(i, i + BULK_PAGE)) {
+          const vm = await inventory.getVm(id);
+          if (vm) items.push({ vm, plan });
+        }
+        yield items;
+      }
     }
-    await this.authorizer.authorize(caller, vms.map((v) => ({ type: 'vm' as const, id: v.id, name: v.name })));
-    return this.submitBulk('pool', { type: 'pool', id: pool.id, name: pool.name }, vms.map((vm) => ({ vm, plan })), plan, caller);
+    return this.submitBulk('pool', { type: 'pool', id: pool.id, name: pool.name }, pages(), plan, caller);
   }
 
   async sysprepList(body: BulkBody, caller: Caller): Promise<Job> {
@@ -247,8 +251,7 @@ export class JobService {
       vms.push(vm);
     }
     const plan = this.plan(body, caller);
-    await this.authorizer.authorize(caller, vms.map((v) => ({ type: 'vm' as const, id: v.id, name: v.name })));
-    return this.submitBulk('bulk', { type: 'vms', id: '', name: `${vms.length} VMs` }, vms.map((vm) => ({ vm, plan })), plan, caller);
+    return this.submitBulk('bulk', { type: 'vms', id: '', name: `${vms.length} VMs` }, inPages(vms.map((vm) => ({ vm, plan }))), plan, caller);
   }
 
   /**
@@ -257,9 +260,8 @@ export class JobService {
    * A VM that cannot be done now (busy, not down, no agent) fails its child alone.
    */
   async sysprepRoom(target: JobTarget, items: BulkItem[], caller: Caller): Promise<Job> {
-    await this.authorizer.authorize(caller, items.map((i) => ({ type: 'vm' as const, id: i.vm.id, name: i.vm.name })));
     const parentPlan: Plan = { operations: [], params: {}, mode: 'safe', dryRun: false, needsSpace: false };
-    return this.submitBulk('room', target, items, parentPlan, caller);
+    return this.submitBulk('room', target, inPages(items), parentPlan, caller);
   }
 
   async cancel(id: string, caller: Caller): Promise<Job> {
@@ -267,7 +269,7 @@ export class JobService {
     const job = this.get(id, 0);
     if (isFinal(job.state)) throw new ConflictError('JOB_FINISHED', `job ${job.id} already ended ${job.state}`);
     this.log.info('cancel requested', { jobId: job.id, by: caller.name });
-    await Promise.all(this.lifecycle.requestCancel(job).map((leaf) => this.runner.cancel(leaf)));
+    await this.lifecycle.requestCancel(job, (leaves) => Promise.all(leaves.map((leaf) => this.runner.cancel(leaf))));
     return this.store.get(job.id)!;
   }
 
@@ -305,12 +307,12 @@ export class JobService {
   }
 
   /**
-   * The OS guard, for every VM before anything is stored or run: a plan's Linux-only
-   * operations and params on a Windows guest, or Windows params on a Linux one, are
-   * refused with 422 GUEST_OS_MISMATCH naming each field (and, for several VMs, each VM's).
+   * The OS guard, for every VM before anything is run: a plan's Linux-only operations
+   * and params on a Windows guest, or Windows params on a Linux one, are refused with 422
+   * GUEST_OS_MISMATCH naming each field (and, for several VMs, each VM's). A bulk job
+   * gathers the refusals of its pages and throws once it has seen every VM.
    */
-  private async checkGuestOs(items: readonly { vm: Vm; plan: Plan }[]): Promise<void> {
-    const refused: { vm: string; os: string; fields: string[] }[] = [];
+  private async guestOsRefusals(items: readonly { vm: Vm; plan: Plan }[], refused: GuestOsRefusal[] = []): Promise<GuestOsRefusal[]> {
     const slicer = new Slicer();
     for (const { vm, plan } of items) {
       await slicer.pause();
@@ -318,11 +320,15 @@ export class JobService {
       const fields = guestOsMismatches(os, plan);
       if (fields.length) refused.push({ vm: vm.name, os: describeGuestOs(os), fields });
     }
+    return refused;
+  }
+
+  private throwGuestOs(refused: readonly GuestOsRefusal[], vms: number): void {
     if (!refused.length) return;
     const [first] = refused;
-    const which = refused.length === 1 && items.length === 1 ? `VM "${first.vm}" is ${first.os}` : `${refused.length} of the ${items.length} VMs do not fit (first: VM "${first.vm}", ${first.os})`;
+    const which = refused.length === 1 && vms === 1 ? `VM "${first.vm}" is ${first.os}` : `${refused.length} of the ${vms} VMs do not fit (first: VM "${first.vm}", ${first.os})`;
     const hint = first.os.includes('Windows') ? ' (a Windows guest takes computerName, unattend, domainJoinPassword, setupComplete, registry: profile windows-reset)' : ' (Windows customisations need a Windows guest)';
-    throw new GuestOsMismatchError(`${which}: ${first.fields.join(', ')} cannot be applied to it${hint}`, first.fields, { vm: first.vm, ...(items.length > 1 ? { vms: refused } : {}) });
+    throw new GuestOsMismatchError(`${which}: ${first.fields.join(', ')} cannot be applied to it${hint}`, first.fields, { vm: first.vm, ...(vms > 1 ? { vms: refused } : {}) });
   }
 
   /** Pre-checks of one VM: Down, its disks workable, no snapshot in preview, not already being worked on. */
@@ -365,67 +371,106 @@ export class JobService {
   private submitSingle(leaf: { job: NewJob; secrets: Params }): Job {
     this.lifecycle.created(leaf.job);
     this.log.info('job created', { jobId: leaf.job.id, kind: leaf.job.kind, target: leaf.job.target.name, by: leaf.job.requestedBy });
-    void this.runner.submit([this.store.leaf(leaf.job.id)!], new Map([[leaf.job.id, leaf.secrets]]));
+    this.runner.submit(new Map([[leaf.job.id, leaf.secrets]]));
     return this.store.get(leaf.job.id)!;
   }
 
-  private async submitBulk(kind: 'pool' | 'bulk' | 'room', target: JobTarget, items: BulkItem[], plan: Plan, caller: Caller): Promise<Job> {
-    const vms = items.map((i) => i.vm);
-    if (vms.length === 0) throw new ConflictError('POOL_EMPTY', `${target.name} has no VM`);
-    await this.checkGuestOs(items);
+  /**
+   * A bulk job from its VMs, a page at a time: each page is authorized, checked and its
+   * children stored (JobLifecycle.createdChildren) before the next is read; the parent is
+   * stored last, the commit point. Refusals that need every VM (the OS guard, values that
+   * must differ between VMs) are thrown once every page was seen, and then, as for any
+   * other refusal, the children stored so far are removed: nothing was run or shown.
+   */
+  private async submitBulk(kind: 'pool' | 'bulk' | 'room', target: JobTarget, pages: AsyncIterable<BulkItem[]>, plan: Plan, caller: Caller): Promise<Job> {
     const parentId = randomUUID();
     const now = new Date().toISOString();
     const templates = new Map<string, Template | undefined>();
-    const leaves: { job: NewJob; secrets: Params; params: Params }[] = [];
-    let failed = 0;
+    const secrets = new Map<string, Params>();
+    const refused: GuestOsRefusal[] = [];
+    const across = new AcrossVms();
+    let acrossError: unknown;
     const seen = new Set<string>();
+    const listed: string[] = [];
+    let total = 0;
+    let failed = 0;
     const slicer = new Slicer();
-    for (const [i, item] of items.entries()) {
-      const { vm } = item;
-      await slicer.pause();
-      const ctx = await this.contextOf(vm, item.index ?? i + 1, kind === 'pool' ? target.name : undefined, templates);
-      const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, item.plan, caller, 'vm', parentId);
-      if (item.followUp) leaf.job.request.followUp = item.followUp;
-      try {
-        this.checkVm(vm, item.held);
-        this.runner.checkCanRun(vm.disks, vm.hostId, item.plan.needsSpace);
-        if (seen.has(vm.id)) throw new ConflictError('VM_BUSY', `VM "${vm.name}" is listed twice`);
-        seen.add(vm.id);
-      } catch (err) {
-        // A VM that cannot be done does not stop the others: its child fails at once.
-        if (!(err instanceof SysprepError)) throw err;
-        Object.assign(leaf.job, { state: 'failed' as JobState, error: err.toJSON(), endedAt: now, progress: endedProgress(leaf.job.progress) });
-        failed++;
+    try {
+      for await (const items of pages) {
+        await this.authorizer.authorize(caller, items.map((i) => ({ type: 'vm' as const, id: i.vm.id, name: i.vm.name })));
+        await this.guestOsRefusals(items, refused);
+        const children: NewJob[] = [];
+        for (const item of items) {
+          const { vm } = item;
+          total++;
+          if (kind === 'bulk') listed.push(vm.id);
+          if (refused.length || acrossError) continue; // refused as a whole: only counted now
+          await slicer.pause();
+          const ctx = await this.contextOf(vm, item.index ?? total, kind === 'pool' ? target.name : undefined, templates);
+          const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, item.plan, caller, 'vm', parentId);
+          if (item.followUp) leaf.job.request.followUp = item.followUp;
+          try {
+            this.checkVm(vm, item.held);
+            this.runner.checkCanRun(vm.disks, vm.hostId, item.plan.needsSpace);
+            if (seen.has(vm.id)) throw new ConflictError('VM_BUSY', `VM "${vm.name}" is listed twice`);
+            seen.add(vm.id);
+            if (Object.keys(leaf.secrets).length) secrets.set(leaf.job.id, leaf.secrets);
+          } catch (err) {
+            // A VM that cannot be done does not stop the others: its child fails at once.
+            if (!(err instanceof SysprepError)) throw err;
+            Object.assign(leaf.job, { state: 'failed' as JobState, error: err.toJSON(), endedAt: now, progress: endedProgress(leaf.job.progress) });
+            failed++;
+          }
+          // Values that must differ between VMs (static addresses): one clash refuses the whole job.
+          try {
+            across.add(leaf.job.target.name, leaf.params);
+          } catch (err) {
+            acrossError = err;
+          }
+          children.push(leaf.job);
+        }
+        if (!refused.length && !acrossError) await this.lifecycle.createdChildren(children);
       }
-      leaves.push(leaf);
+      if (total === 0) throw new ConflictError('POOL_EMPTY', `${target.name} has no VM`);
+      this.throwGuestOs(refused, total);
+      if (acrossError) throw acrossError;
+      const allFailed = failed === total;
+      const parent: NewJob = {
+        id: parentId,
+        kind,
+        target,
+        state: allFailed ? 'failed' : 'pending',
+        requestedBy: caller.name,
+        profile: plan.profile,
+        request: { profile: plan.profile, params: redact(plan.params), mode: plan.mode, dryRun: plan.dryRun, vms: kind === 'bulk' ? listed : undefined },
+        operations: plan.operations,
+        createdAt: now,
+        endedAt: allFailed ? now : undefined,
+        progress: { done: failed, total, current: '' },
+        steps: [],
+        error: allFailed ? { code: 'ALL_VMS_FAILED', message: `none of the ${total} VMs could be started`, details: {} } : undefined,
+      };
+      this.lifecycle.createdParent(parent);
+    } catch (err) {
+      this.lifecycle.abandonedChildren(parentId);
+      throw err;
     }
-    // Every VM's params rendered: values that must differ between them (static
-    // addresses) are checked before anything is stored, so nothing runs at all.
-    checkAcrossVms(leaves.map((l) => ({ vm: l.job.target.name, params: l.params })));
-    const allFailed = failed === vms.length;
-    const parent: NewJob = {
-      id: parentId,
-      kind,
-      target,
-      state: allFailed ? 'failed' : 'pending',
-      requestedBy: caller.name,
-      profile: plan.profile,
-      request: { profile: plan.profile, params: redact(plan.params), mode: plan.mode, dryRun: plan.dryRun, vms: kind === 'bulk' ? vms.map((v) => v.id) : undefined },
-      operations: plan.operations,
-      createdAt: now,
-      endedAt: allFailed ? now : undefined,
-      progress: { done: failed, total: vms.length, current: '' },
-      steps: [],
-      error: allFailed ? { code: 'ALL_VMS_FAILED', message: `none of the ${vms.length} VMs could be started`, details: {} } : undefined,
-    };
-    await this.lifecycle.createdBulk(parent, leaves.map((l) => l.job));
-    this.log.info('bulk job created', { jobId: parentId, kind, target: target.name, vms: vms.length, rejected: failed, by: caller.name });
-    const runnable = leaves.filter((l) => l.job.state === 'pending');
+    this.log.info('bulk job created', { jobId: parentId, kind, target: target.name, vms: total, rejected: failed, by: caller.name });
     const job = this.store.get(parentId)!;
-    void this.runner.submit(
-      runnable.map((l) => ({ ...l.job, startedAt: undefined, dispatched: false, cancelRequested: false, agentSeq: 0 }) as LeafJob),
-      new Map(runnable.map((l) => [l.job.id, l.secrets])),
-    );
+    this.runner.submit(secrets);
     return job;
   }
+}
+
+interface GuestOsRefusal {
+  vm: string;
+  os: string;
+  fields: string[];
+}
+
+/** VMs a bulk job reads, checks and stores at a time. */
+const BULK_PAGE = 500;
+
+async function* inPages<T>(items: readonly T[]): AsyncGenerator<T[]> {
+  for (let i = 0; i < items.length; i += BULK_PAGE) yield items.slice(i, i + BULK_PAGE);
 }

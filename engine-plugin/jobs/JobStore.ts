@@ -107,7 +107,6 @@ export class JobStore {
                  @has_secrets, @created_at, @ended_at, @progress, @steps, @error)`),
       get: p('SELECT * FROM jobs WHERE id = ?'),
       idRange: p('SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?').pluck(),
-      children: p('SELECT * FROM jobs WHERE parent_id = ? ORDER BY seq'),
       childPage: p(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?`),
       childIds: p('SELECT id FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?').pluck(),
       childPageByState: p(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE parent_id = ? AND state = ? ORDER BY seq LIMIT ? OFFSET ?`),
@@ -116,7 +115,12 @@ export class JobStore {
       childStates: p('SELECT state, count(*) AS n FROM jobs WHERE parent_id = ? GROUP BY state'),
       childWarnings: p(`SELECT coalesce(sum(${d.jsonArrayLength('warnings')}), 0) FROM jobs WHERE parent_id = ? AND warnings IS NOT NULL`).pluck(),
       activeByKey: p(`SELECT id FROM jobs WHERE vm_key = ? AND state IN ('pending', 'running', 'cancelling') LIMIT 1`),
-      activeLeaves: p(`SELECT * FROM jobs WHERE vm_key IS NOT NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
+      activeOfKind: p(`SELECT * FROM jobs WHERE vm_key IS NOT NULL AND kind = ? AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
+      backlog: p(`SELECT * FROM jobs j WHERE ${BACKLOG} AND seq > ?
+                  AND (parent_id IS NULL OR EXISTS (SELECT 1 FROM jobs p WHERE p.id = j.parent_id)) ORDER BY seq LIMIT ?`),
+      taken: p(`SELECT * FROM jobs WHERE vm_key IS NOT NULL AND kind <> 'inspect' AND state IN ('pending', 'running', 'cancelling')
+                AND NOT (${BACKLOG}) AND seq > ? ORDER BY seq LIMIT ?`),
+      activeChildren: p(`SELECT * FROM jobs WHERE parent_id = ? AND state IN ('pending', 'running', 'cancelling') AND seq > ? ORDER BY seq LIMIT ?`),
       activeParents: p(`SELECT * FROM jobs WHERE vm_key IS NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
       ended: p('SELECT ended_at FROM jobs WHERE id = ?'),
       kind: p('SELECT kind, started_at FROM jobs WHERE id = ?'),
@@ -201,16 +205,28 @@ export class JobStore {
   }
 
   /**
-   * Inserts a bulk job and its children without blocking the API for long: the children
-   * go first, in slices of one transaction each, and the parent last, in a transaction of
-   * its own: the parent's row is the commit point. Until it is stored nothing reads the
-   * children as a job (the API finds them through their parent, a restart resumes only
-   * children whose parent exists); a crash before it leaves orphans, which
-   * removeOrphans() deletes at start.
+   * A bulk job is stored without blocking the API for long, and a page of its children at
+   * a time (the engine never holds a 100,000-VM pool in memory): the children go first
+   * (insertChildren, in slices of one transaction each), the parent last, in a transaction
+   * of its own: the parent's row is the commit point. Until it is stored nothing reads the
+   * children as a job (the API finds them through their parent, the dispatcher's backlog
+   * and a restart take only children whose parent exists); a bulk job refused half way
+   * removes them (removeChildren), and a crash leaves orphans, which removeOrphans()
+   * deletes at start.
    */
-  async insertBulk(parent: NewJob, children: NewJob[]): Promise<void> {
+  async insertChildren(children: readonly NewJob[]): Promise<void> {
     await new Slicer().forEach(children, (c) => this.insertRow(c), (slice) => this.db.transaction(slice)());
+  }
+
+  /** insertChildren, then the parent: the whole bulk job at once (tests, small jobs). */
+  async insertBulk(parent: NewJob, children: readonly NewJob[]): Promise<void> {
+    await this.insertChildren(children);
     this.insert([parent]);
+  }
+
+  /** The children of a bulk job whose parent was never stored (refused half way). */
+  removeChildren(parentId: string): void {
+    sql(this.db, 'DELETE FROM jobs WHERE parent_id = ? AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.id = ?)').run(parentId, parentId);
   }
 
   /** Start-up: children of a bulk insert that never completed. */
@@ -317,19 +333,39 @@ export class JobStore {
     return (this.stmt.activeByKey.get(vmKey) as { id: string } | undefined)?.id;
   }
 
-  activeLeaves(): LeafJob[] {
+  /** Active leaves of one kind (inspections: the dispatcher never runs them). */
+  activeOfKind(kind: JobKind): LeafJob[] {
     this.flush();
-    return (this.stmt.activeLeaves.all() as Row[]).map(toLeaf);
+    return (this.stmt.activeOfKind.all(kind) as Row[]).map(toLeaf);
+  }
+
+  /**
+   * Up to `limit` leaves of the backlog after `afterSeq`, oldest first: pending leaves no
+   * host has taken (the dispatcher takes them a page at a time), of stored jobs only.
+   * A leaf whose ending still waits in the write-behind is left out.
+   */
+  backlog(afterSeq: number, limit: number): LeafPage {
+    const rows = this.stmt.backlog.all(afterSeq, limit) as Row[];
+    return pageOf(rows.filter((r) => !this.writes.pending(r.id, 'finish')), rows, afterSeq, limit);
+  }
+
+  /** Active leaves the dispatcher had taken (a host chosen, or a cancel to finish), for a restart, a page at a time. */
+  taken(afterSeq: number, limit: number): LeafPage {
+    this.flush();
+    const rows = this.stmt.taken.all(afterSeq, limit) as Row[];
+    return pageOf(rows, rows, afterSeq, limit);
+  }
+
+  /** A bulk job's children that have not ended, a page at a time. */
+  activeChildren(parentId: string, afterSeq: number, limit: number): LeafPage {
+    this.writes.flushScopes([parentId]);
+    const rows = this.stmt.activeChildren.all(parentId, afterSeq, limit) as Row[];
+    return pageOf(rows, rows, afterSeq, limit);
   }
 
   activeParents(): Job[] {
     this.flush();
     return (this.stmt.activeParents.all() as Row[]).map(toJob);
-  }
-
-  childLeaves(parentId: string): LeafJob[] {
-    this.writes.flushScopes([parentId]);
-    return (this.stmt.children.all(parentId) as Row[]).map(toLeaf);
   }
 
   childStateCounts(parentId: string): Map<JobState, number> {
@@ -393,6 +429,22 @@ export class JobStore {
     this.writes.later(job.id, job.parentId ?? TOP_SCOPE, kind, st, args);
   }
 }
+
+/** A leaf waiting for the dispatcher to take it: the jobs_backlog index's predicate, word for word. */
+const BACKLOG = `state = 'pending' AND host_id IS NULL AND vm_key IS NOT NULL AND kind <> 'inspect'`;
+
+/** A page of leaves read by seq (keyset): `after` is the next page's start, `more` whether there may be one. */
+export interface LeafPage {
+  leaves: LeafJob[];
+  after: number;
+  more: boolean;
+}
+
+const pageOf = (kept: Row[], read: Row[], afterSeq: number, limit: number): LeafPage => ({
+  leaves: kept.map(toLeaf),
+  after: read.length ? read[read.length - 1].seq : afterSeq,
+  more: read.length === limit,
+});
 
 /** A top-level job that retention may delete (named parameter @cutoff; the table aliased j). */
 const PRUNABLE = `j.parent_id IS NULL AND j.ended_at IS NOT NULL AND j.ended_at < @cutoff AND j.state NOT IN ('pending', 'running', 'cancelling')

@@ -5,7 +5,7 @@
 // leader's bus publishes them). The request goes as it came (its token too: the leader
 // authorizes it again), the answer comes back as it is, streamed.
 // Between a leader's death and the takeover (at most a few seconds) there is nobody to
-// forward to: 503 LEADER_UNAVAILABLE (details.retryAfterSec), nothing done.
+// forward to: 503 LEADER_UNAVAILABLE (details.retryAfterSec and a Retry-After header), nothing done.
 import type { NextFunction, Request, Response } from 'express';
 import * as http from 'node:http';
 import * as https from 'node:https';

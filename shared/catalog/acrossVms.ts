@@ -5,20 +5,28 @@
 import { InputError } from '../errors';
 import { CUSTOMIZATION_BY_KEY, Params } from './customizations';
 
-export function checkAcrossVms(rendered: readonly { vm: string; params: Params }[]): void {
-  const holders = new Map<string, { vm: string; field: string }>();
-  for (const { vm, params } of rendered) {
+/** The same check fed one VM at a time (a 100,000-VM pool is checked page by page): it holds only the values that must differ. */
+export class AcrossVms {
+  private readonly holders = new Map<string, { vm: string; field: string }>();
+
+  /** Throws 400 DUPLICATE_ACROSS_VMS naming the field when `params` give another VM's value to `vm`. */
+  add(vm: string, params: Params): void {
     for (const [key, value] of Object.entries(params)) {
       const unique = CUSTOMIZATION_BY_KEY.get(key)?.uniqueAcrossVms;
       if (!unique || value === undefined) continue;
       for (const u of unique(value)) {
         const field = `params.${key}${u.field}`;
-        const first = holders.get(u.key);
+        const first = this.holders.get(u.key);
         if (first && first.vm !== vm) {
           throw new InputError(field, `${u.key} is given to both VM "${first.vm}" (${first.field}) and VM "${vm}"`, 'DUPLICATE_ACROSS_VMS', { vms: [first.vm, vm], value: u.key });
         }
-        if (!first) holders.set(u.key, { vm, field });
+        if (!first) this.holders.set(u.key, { vm, field });
       }
     }
   }
+}
+
+export function checkAcrossVms(rendered: readonly { vm: string; params: Params }[]): void {
+  const across = new AcrossVms();
+  for (const { vm, params } of rendered) across.add(vm, params);
 }

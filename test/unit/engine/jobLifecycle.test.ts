@@ -131,12 +131,14 @@ describe('JobLifecycle', () => {
     expect(recorder.lines).toContainEqual(expect.objectContaining({ message: 'illegal job transition refused', jobId: 'b', from: 'running', event: 'queued' }));
   });
 
-  it('keeps a leaf cancelling once asked, whatever the agent reports before its ending', () => {
+  it('keeps a leaf cancelling once asked, whatever the agent reports before its ending', async () => {
     lifecycle.created(leafJob('c'));
     const leaf = store.leaf('c')!;
     lifecycle.follow(leaf);
     lifecycle.agentEvent(leaf, agentEvent(1, 'RUNNING'));
-    expect(lifecycle.requestCancel(store.header('c')!).map((l) => l.id)).toEqual(['c']);
+    const stopped: string[] = [];
+    await lifecycle.requestCancel(store.header('c')!, async (leaves) => stopped.push(...leaves.map((l) => l.id)));
+    expect(stopped).toEqual(['c']);
     lifecycle.agentEvent(leaf, agentEvent(2, 'RUNNING', 'operation', 'machine-id'));
     expect(events.at(-1)).toMatchObject({ type: 'operation', state: 'cancelling' });
     expect(store.header('c')!.state).toBe('cancelling');
@@ -218,14 +220,20 @@ describe('JobLifecycle', () => {
     ]);
   });
 
-  it('cancels a bulk job: the parent and every child not ended are recorded cancelling, and returned to stop', async () => {
-    const parent: NewJob = { ...base, id: 'Q', kind: 'bulk', target: { type: 'vms', id: '', name: '2 VMs' }, state: 'pending', progress: { done: 0, total: 2, current: '' } };
-    await lifecycle.createdBulk(parent, [leafJob('q1', 'Q'), leafJob('q2', 'Q')]);
-    lifecycle.finishLeaf(store.leaf('q1')!, 'succeeded', undefined);
-    const toStop = lifecycle.requestCancel(store.header('Q')!);
-    expect(toStop.map((l) => l.id)).toEqual(['q2']);
+  it('cancels a bulk job: the parent and every child not ended are recorded cancelling, and handed to stop a page at a time', async () => {
+    const n = 1203; // 3 pages of 500
+    const parent: NewJob = { ...base, id: 'Q', kind: 'bulk', target: { type: 'vms', id: '', name: `${n} VMs` }, state: 'pending', progress: { done: 0, total: n, current: '' } };
+    await lifecycle.createdBulk(parent, Array.from({ length: n }, (_, i) => leafJob(`q${i}`, 'Q')));
+    lifecycle.finishLeaf(store.leaf('q0')!, 'succeeded', undefined);
+    const pages: string[][] = [];
+    await lifecycle.requestCancel(store.header('Q')!, async (leaves) => {
+      pages.push(leaves.map((l) => l.id));
+      for (const l of leaves) expect(store.header(l.id)!.state).toBe('cancelling');
+    });
+    expect(pages.map((p) => p.length)).toEqual([500, 500, 202]);
+    expect(pages.flat()).toEqual(Array.from({ length: n - 1 }, (_, i) => `q${i + 1}`));
     expect(store.header('Q')!.state).toBe('cancelling');
-    lifecycle.finishLeaf(store.leaf('q2')!, 'cancelled', undefined);
+    lifecycle.batch(() => pages.flat().forEach((id) => lifecycle.finishLeaf(store.leaf(id)!, 'cancelled', undefined)));
     expect(store.header('Q')).toMatchObject({ state: 'partial' });
   });
 });
