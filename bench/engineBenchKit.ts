@@ -37,10 +37,9 @@ export interface EngineProcess {
   cpuSeconds(): number;
   /** The same, split: user (our code, V8, GC) and system (the kernel: sockets, SQLite I/O). */
   cpu(): { user: number; system: number };
-  /** Peak resident set size since the start or the last resetPeakRss(), MB. */
+  /** Peak resident set size since the start (VmHWM), MB. */
   peakRssMb(): number;
-  /** Starts a new peak (/proc/PID/clear_refs 5): a phase's peak, not the whole life's. */
-  resetPeakRss(): void;
+
   stop(): Promise<void>;
 }
 
@@ -81,9 +80,7 @@ export async function startEngineProcess(dir: string, hosts: { id: string; addre
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
     },
-    resetPeakRss() {
-      writeFileSync(`/proc/${child.pid}/clear_refs`, '5');
-    },
+
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -148,6 +145,30 @@ export async function startAgentProcess(dir: string, hostId: string, keys: Recor
     if (up) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  return {
+    hostId,
+    address,
+    cpuSeconds: () => processCpuSeconds(child.pid!),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** A STAND-IN agent as its own process (bench/fakeAgentProcess.ts: jobs are timers of `jobMs`). */
+export async function startStandInAgentProcess(hostId: string, root: string, maxJobs: number, jobMs: number): Promise<AgentProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bench/fakeAgentProcess.js'), hostId, root, String(maxJobs), String(jobMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  pin(child.pid!, 'other');
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`the stand-in agent ${hostId} exited with ${code}`)));
+  });
   return {
     hostId,
     address,

@@ -230,10 +230,12 @@ export class JobService {
     const pool = await requirePool(this.inventory, ref);
     const plan = this.plan(body, caller);
     const inventory = this.inventory;
+    const slicer = new Slicer();
     async function* pages(): AsyncGenerator<BulkItem[]> {
       for (let i = 0; i < pool.vmIds.length; i += BULK_PAGE) {
         const items: BulkItem[] = [];
         for (const id of pool.vmIds.slice(i, i + BULK_PAGE)) {
+          await slicer.pause();
           const vm = await inventory.getVm(id);
           if (vm) items.push({ vm, plan });
         }

@@ -54,6 +54,9 @@ export class RoomFollowUp {
    * failed, they never end through the lifecycle): their clones must be released too.
    */
   ended(leafId: string): void {
+    // The request as stored (a follow-up is written with the leaf, never later): most
+    // leaves carry none, and need not have their pending writes flushed to be read.
+    if (!this.store.leaf(leafId, false)?.request.followUp) return;
     const leaf = this.store.leaf(leafId);
     if (leaf?.request.followUp && !leaf.steps.some((s) => s.operation === FOLLOW_UP_STEPS[0])) void this.run(leaf, leaf.request.followUp);
   }

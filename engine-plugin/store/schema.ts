@@ -108,7 +108,9 @@ export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE engine_leader (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, engine TEXT NOT NULL, since TEXT NOT NULL);`,
   // The dispatcher's backlog (dispatch/Dispatcher.ts): leaves no host has taken yet, in
   // creation order, read a page at a time; the predicate is JobStore's BACKLOG, word for word.
-  `CREATE INDEX jobs_backlog ON jobs(seq) WHERE state = 'pending' AND host_id IS NULL AND vm_key IS NOT NULL AND kind <> 'inspect';`,
+  // A bulk job's warning count (GET /jobs/{id}) reads only the children that have warnings.
+  `CREATE INDEX jobs_backlog ON jobs(seq) WHERE state = 'pending' AND host_id IS NULL AND vm_key IS NOT NULL AND kind <> 'inspect';
+   CREATE INDEX jobs_child_warnings ON jobs(parent_id) WHERE warnings IS NOT NULL;`,
 ];
 
 /** The statements of migration `m` for `dialect`. */

@@ -64,7 +64,7 @@ describe('the marks migration', () => {
   it('upgrades a database from before the marks column: its VMs unmarked; snapshot rows go with their VM', () => {
     const dir = path.join(os.tmpdir(), `marks-${process.pid}-${Date.now()}`);
     let db = openDb(DEFAULT_DATABASE, dir);
-    db.exec('DROP INDEX jobs_backlog; DROP TABLE engine_leader; DROP TABLE ovirt_state; DROP TABLE ovirt_jobs; DROP TABLE ovirt_pending; DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN result; ALTER TABLE vms DROP COLUMN os; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; PRAGMA user_version = 3;');
+    db.exec('DROP INDEX jobs_backlog; DROP INDEX jobs_child_warnings; DROP TABLE engine_leader; DROP TABLE ovirt_state; DROP TABLE ovirt_jobs; DROP TABLE ovirt_pending; DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN result; ALTER TABLE vms DROP COLUMN os; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; PRAGMA user_version = 3;');
     db.prepare("INSERT INTO vms (id, name, status, disks, created_at) VALUES ('v1', 'old', 'down', '[]', '2026-01-01T00:00:00.000Z')").run();
     db.close();
     db = openDb(DEFAULT_DATABASE, dir);
