@@ -44,8 +44,20 @@ export class RoomFollowUp {
     @inject(JobBus) bus: JobBus,
   ) {
     bus.onLeafFinal((e, parentId) => {
-      if (parentId) this.ended(e.jobId);
+      if (parentId && this.isRoom(parentId)) this.ended(e.jobId);
     });
+  }
+
+  /** Whether a bulk job is a room's (only its children carry follow-ups): asked once per bulk job, not per VM. */
+  private readonly roomParents = new Map<string, boolean>();
+  private isRoom(parentId: string): boolean {
+    let room = this.roomParents.get(parentId);
+    if (room === undefined) {
+      if (this.roomParents.size >= 1000) this.roomParents.clear();
+      room = this.store.kindOf(parentId)?.kind === 'room';
+      this.roomParents.set(parentId, room);
+    }
+    return room;
   }
 
   /**
@@ -54,9 +66,6 @@ export class RoomFollowUp {
    * failed, they never end through the lifecycle): their clones must be released too.
    */
   ended(leafId: string): void {
-    // The request as stored (a follow-up is written with the leaf, never later): most
-    // leaves carry none, and need not have their pending writes flushed to be read.
-    if (!this.store.leaf(leafId, false)?.request.followUp) return;
     const leaf = this.store.leaf(leafId);
     if (leaf?.request.followUp && !leaf.steps.some((s) => s.operation === FOLLOW_UP_STEPS[0])) void this.run(leaf, leaf.request.followUp);
   }
