@@ -81,11 +81,7 @@ export async function startEngineProcess(dir: string, hosts: { id: string; addre
       return m ? Number(m[1]) / 1024 : NaN;
     },
 
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
+    stop: () => stopChild(child),
   };
 }
 
@@ -129,6 +125,17 @@ export function processCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
 }
 
+/** SIGTERM, then the child's exit (at once if it has exited already). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+function agentProcess(hostId: string, address: string, child: ChildProcess): AgentProcess {
+  return { hostId, address, cpuSeconds: () => processCpuSeconds(child.pid!), stop: () => stopChild(child) };
+}
+
 /** A host agent as its own process (node dist/host-agent/main.js --config FILE). */
 export async function startAgentProcess(dir: string, hostId: string, keys: Record<string, string>): Promise<AgentProcess> {
   const port = await freePort();
@@ -145,16 +152,7 @@ export async function startAgentProcess(dir: string, hostId: string, keys: Recor
     if (up) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  return {
-    hostId,
-    address,
-    cpuSeconds: () => processCpuSeconds(child.pid!),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
+  return agentProcess(hostId, address, child);
 }
 
 /** A STAND-IN agent as its own process (bench/fakeAgentProcess.ts: jobs are timers of `jobMs`). */
@@ -169,14 +167,5 @@ export async function startStandInAgentProcess(hostId: string, root: string, max
     });
     child.once('exit', (code) => reject(new Error(`the stand-in agent ${hostId} exited with ${code}`)));
   });
-  return {
-    hostId,
-    address,
-    cpuSeconds: () => processCpuSeconds(child.pid!),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
+  return agentProcess(hostId, address, child);
 }

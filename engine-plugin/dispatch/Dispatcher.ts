@@ -169,6 +169,9 @@ export class Dispatcher implements JobRunner {
     return this.queues.get(hostId)?.length ?? 0;
   }
 
+  /** A host's leaves queued and in flight: what HostSelector balances. */
+  private readonly hostLoad = (hostId: string): number => this.queued(hostId) + (this.inFlight.get(hostId) ?? 0);
+
   private admitSoon(): void {
     if (this.admitting || this.stopped) return;
     this.admitting = true;
@@ -188,13 +191,12 @@ export class Dispatcher implements JobRunner {
     let room = 0;
     for (const h of hosts) room += Math.max(0, this.window(h) - this.queued(h));
     const page = this.store.backlog(read.after, Math.min(ADMIT_PAGE, room));
-    const load = (hostId: string) => this.queued(hostId) + (this.inFlight.get(hostId) ?? 0);
     const pumped = new Set<string>();
     this.lifecycle.batch(() => {
       for (const leaf of page.leaves) {
         // A host with room, else the leaf waits in the backlog while a full host serves it.
-        const agent = this.hosts.choose(leaf.disks, leaf.host, load, full);
-        if (!agent && full.size && this.hosts.choose(leaf.disks, leaf.host, load)) {
+        const agent = this.hosts.choose(leaf.disks, leaf.host, this.hostLoad, full);
+        if (!agent && full.size && this.hosts.choose(leaf.disks, leaf.host, this.hostLoad)) {
           for (const h of full) read.pass?.skipped.add(h);
           continue;
         }
@@ -220,8 +222,7 @@ export class Dispatcher implements JobRunner {
   /** Queues a leaf on its host (pumped unless `pump` is false) and returns the host; undefined when no agent serves it (the leaf failed). */
   private enqueue(leaf: LeafJob, exclude?: Set<string>, pump = true): string | undefined {
     // A leaf with a recorded host may already be known to that agent: keep it there.
-    const load = (hostId: string) => this.queued(hostId) + (this.inFlight.get(hostId) ?? 0);
-    const agent = leaf.host && !exclude?.has(leaf.host) ? this.agents.get(leaf.host) : this.hosts.choose(leaf.disks, leaf.host, load, exclude);
+    const agent = leaf.host && !exclude?.has(leaf.host) ? this.agents.get(leaf.host) : this.hosts.choose(leaf.disks, leaf.host, this.hostLoad, exclude);
     return this.place(leaf, agent, pump);
   }
 

@@ -48,7 +48,7 @@ export class BatchSession {
     if (disks.length > MAX_SESSION_DISKS) throw new GuestfishError(`a batch session takes at most ${MAX_SESSION_DISKS} disks (${disks.length} given)`);
     const log = createWriteStream(opts.logPath, { flags: 'a', mode: 0o600 });
     log.on('error', () => undefined); // a log that cannot be written must not fail the batch
-    const transcript = (text: string) => log.write(`${new Date().toISOString()} ${text}\n`);
+    const transcript = (text: string) => log.write(stamped(text));
     transcript(`batch session: ${opts.members.map((m, i) => `${m.key}=${diskNames(opts.members, i).join(',')}`).join(' ')}`);
     try {
       const g = await GuestfishSession.open(opts.bin, disks, opts.env, opts.timeoutMs, { readWrite: true, signal: opts.signal, transcript });
@@ -193,11 +193,14 @@ export class BatchSession {
     const facts = await read();
     const unseen = unseenPvs(facts);
     if (!unseen.length) return facts;
-    this.log.write(`${new Date().toISOString()} LVM does not list ${unseen.join(', ')} yet: lvm-scan\n`);
+    this.log.write(stamped(`LVM does not list ${unseen.join(', ')} yet: lvm-scan`));
     await this.g.call('lvm-scan', 'true');
     return read();
   }
 }
+
+/** A line of the session log: its time, then the text. */
+const stamped = (text: string) => `${new Date().toISOString()} ${text}\n`;
 
 /** A plan as text, to compare what runScript is given with what plan() answered. */
 const planKey = (r: RootMounts) => [r.root, ...r.mounts.map((m) => `${m.device} ${m.mountpoint}`)].join('\n');
