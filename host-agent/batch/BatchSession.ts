@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, WriteStream } from 'node:fs';
 import { GuestfishError, GuestfishSession } from '../inspection/GuestfishSession';
 import { isTrue, lines } from '../inspection/guestfishOutput';
-import { applianceDisk, DeviceInfo, deviceInfoOf, LvmFacts, lvmOwnership, memberOfDevice, planRootMounts, RootMounts, unseenPvs } from './mountPlan';
+import { applianceDisk, DeviceInfo, deviceInfoOf, LvmFacts, lvmOwnership, memberOfDevice, planRootMounts, RootMounts, staleLvmView } from './mountPlan';
 
 /** How runScript runs a script: in `parts` calls (batchScript's parts), checking `signal` between them. */
 export interface ScriptRun {
@@ -178,9 +178,9 @@ export class BatchSession {
     }
   }
 
-  /** LVM's view of the PVs blkid found. A PV on one device only that LVM does not list yet
-   *  (seen once on a loaded 2-core CI machine: its VG then looked foreign) gets one
-   *  `lvm-scan true`, which also activates its VG, before the facts are read again. */
+  /** LVM's view of the PVs blkid found. A view that is not yet that of the disks (seen on
+   *  loaded 2-core CI machines: a PV not listed, a VG that then looked foreign) gets an
+   *  `lvm-scan true`, which also activates its VGs, and is read again, at most twice. */
   private async lvmFacts(pvsOnDisks: LvmFacts['pvsOnDisks']): Promise<LvmFacts> {
     const read = async (): Promise<LvmFacts> => {
       const pvs = parseStructs(await this.g.get('pvs-full')).map((s) => ({ device: s.pv_name, uuid: s.pv_uuid }));
@@ -190,14 +190,20 @@ export class BatchSession {
       }
       return { pvs, vgs, pvsOnDisks };
     };
-    const facts = await read();
-    const unseen = unseenPvs(facts);
-    if (!unseen.length) return facts;
-    this.log.write(stamped(`LVM does not list ${unseen.join(', ')} yet: lvm-scan`));
-    await this.g.call('lvm-scan', 'true');
-    return read();
+    let facts = await read();
+    for (let rescans = 0; rescans < LVM_RESCANS; rescans++) {
+      const stale = staleLvmView(facts);
+      if (!stale.length) break;
+      this.log.write(stamped(`LVM's view is not the disks' yet (${stale.join('; ')}): lvm-scan`));
+      await this.g.call('lvm-scan', 'true');
+      facts = await read();
+    }
+    return facts;
   }
 }
+
+/** How many times a stale LVM view is scanned again before the plan takes it as it is. */
+const LVM_RESCANS = 2;
 
 /** A line of the session log: its time, then the text. */
 const stamped = (text: string) => `${new Date().toISOString()} ${text}\n`;

@@ -183,7 +183,10 @@ export function lvmOwnership(memberDisks: readonly (readonly string[])[], facts:
     for (const u of vg.pvUuids) {
       const h = holders(u);
       const used = usedDevice.get(pvId(u));
-      if (h.size !== 1 || !h.has(m) || !used || memberOfDevice(used, memberDisks) !== m) return `LVM volume group "${vg.name}" is not wholly on this VM's disks`;
+      if (h.size !== 1 || !h.has(m) || !used || memberOfDevice(used, memberDisks) !== m) {
+        const where = h.size ? `on the disks of ${[...h].map((i) => (i === m ? 'this VM' : i < 0 ? 'no VM' : `VM #${i + 1} of the batch`)).join(' and ')}` : 'on no disk of the batch';
+        return `LVM volume group "${vg.name}" is not wholly on this VM's disks: its PV ${u} is ${where}, LVM uses ${used ?? 'no device'} for it`;
+      }
     }
     return { vg: vg.name };
   };
@@ -198,13 +201,21 @@ export function lvmOwnership(memberDisks: readonly (readonly string[])[], facts:
   return { vgOwner, alone };
 }
 
-/** Devices of PVs blkid finds on one device only that LVM does not list, or lists in no VG:
- *  LVM has not scanned them yet (a clone's duplicate PV is LVM's choice, never "unseen"). */
-export function unseenPvs(facts: LvmFacts): string[] {
+/** What shows that LVM's view is not yet that of the disks: a PV blkid finds on one device
+ *  only that LVM does not list, lists in no VG, or lists on another device; a VG with a PV
+ *  LVM does not list. (A clone's duplicate PV is LVM's choice of device, never stale.) */
+export function staleLvmView(facts: LvmFacts): string[] {
   const inVg = new Set(facts.vgs.flatMap((g) => g.pvUuids.map(pvId)));
-  const listed = new Set(facts.pvs.map((p) => pvId(p.uuid)));
+  const used = new Map(facts.pvs.map((p) => [pvId(p.uuid), p.device]));
   const copies = (uuid: string) => facts.pvsOnDisks.filter((p) => pvId(p.uuid) === pvId(uuid)).length;
-  return facts.pvsOnDisks.filter((p) => copies(p.uuid) === 1 && (!listed.has(pvId(p.uuid)) || !inVg.has(pvId(p.uuid)))).map((p) => p.device);
+  const pvs = facts.pvsOnDisks.filter((p) => copies(p.uuid) === 1).flatMap((p) => {
+    const u = used.get(pvId(p.uuid));
+    if (!u) return [`${p.device} is not listed`];
+    if (u !== p.device) return [`${p.device} is listed on ${u}`];
+    return inVg.has(pvId(p.uuid)) ? [] : [`${p.device} is in no volume group`];
+  });
+  const vgs = facts.vgs.flatMap((g) => g.pvUuids.filter((u) => !used.has(pvId(u))).map((u) => `volume group "${g.name}" has PV ${u} that is not listed`));
+  return [...pvs, ...vgs];
 }
 
 /** blkid's "KEY: value" lines -> a DeviceInfo. */

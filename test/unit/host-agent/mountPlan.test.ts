@@ -2,7 +2,7 @@
 // ONE VM's devices only; LVM ownership across the members of a batch. The device facts are
 // shaped as guestfish 1.48 answered them for the fixture images and for two copies of a
 // small LVM disk (pvs-full: LVM used the second copy's PV and did not activate the LV).
-import { applianceDisk, deviceInfoOf, demangleMapper, DeviceInfo, LvmFacts, lvmOwnership, memberOfDevice, planRootMounts, unseenPvs } from '../../../host-agent/batch/mountPlan';
+import { applianceDisk, deviceInfoOf, demangleMapper, DeviceInfo, LvmFacts, lvmOwnership, memberOfDevice, planRootMounts, staleLvmView } from '../../../host-agent/batch/mountPlan';
 import { parseStructs } from '../../../host-agent/batch/BatchSession';
 
 describe('applianceDisk', () => {
@@ -156,13 +156,28 @@ describe('lvmOwnership', () => {
     expect(r.alone.get(1)).toMatch(/not wholly on this VM's disks/);
     expect(r.alone.get(2)).toMatch(/in no volume group/);
   });
-  it('unseenPvs: a PV on one device that LVM does not list (or lists in no VG) is unseen; a clone\'s unused copy is not', () => {
+  it('staleLvmView: a PV on one device that LVM does not list, lists in no VG or on another device, and a VG with an unlisted PV; a clone\'s unused copy is not stale', () => {
     const facts: LvmFacts = {
       pvs: [{ device: '/dev/sdb1', uuid: lvm }, { device: '/dev/sdd1', uuid: 'D'.repeat(32) }],
       vgs: [{ name: 'vg_golden', uuid: 'g', pvUuids: [PV] }],
       pvsOnDisks: [{ device: '/dev/sda1', uuid: PV }, { device: '/dev/sdb1', uuid: PV }, { device: '/dev/sdc1', uuid: 'C'.repeat(32) }, { device: '/dev/sdd1', uuid: 'D'.repeat(32) }],
     };
-    expect(unseenPvs(facts)).toEqual(['/dev/sdc1', '/dev/sdd1']);
-    expect(unseenPvs({ ...facts, pvs: facts.pvs.slice(0, 1), pvsOnDisks: facts.pvsOnDisks.slice(0, 2) })).toEqual([]);
+    expect(staleLvmView(facts)).toEqual(['/dev/sdc1 is not listed', '/dev/sdd1 is in no volume group']);
+    expect(staleLvmView({ ...facts, pvs: facts.pvs.slice(0, 1), pvsOnDisks: facts.pvsOnDisks.slice(0, 2) })).toEqual([]);
+    const moved: LvmFacts = {
+      pvs: [{ device: '/dev/sda1', uuid: 'A'.repeat(32) }],
+      vgs: [{ name: 'vg_own', uuid: 'o', pvUuids: ['A'.repeat(32), 'E'.repeat(32)] }],
+      pvsOnDisks: [{ device: '/dev/sdc1', uuid: 'A'.repeat(32) }],
+    };
+    expect(staleLvmView(moved)).toEqual(['/dev/sdc1 is listed on /dev/sda1', `volume group "vg_own" has PV ${'E'.repeat(32)} that is not listed`]);
+  });
+
+  it('a VG not wholly on the member\'s disks says which PV is where and what LVM uses', () => {
+    const facts: LvmFacts = {
+      pvs: [{ device: '/dev/sda1', uuid: 'A'.repeat(32) }],
+      vgs: [{ name: 'vg_own', uuid: 'o', pvUuids: ['A'.repeat(32)] }],
+      pvsOnDisks: [{ device: '/dev/sdc1', uuid: 'A'.repeat(32) }],
+    };
+    expect(lvmOwnership(members, facts).alone.get(2)).toBe(`LVM volume group "vg_own" is not wholly on this VM's disks: its PV ${'A'.repeat(32)} is on the disks of this VM, LVM uses /dev/sda1 for it`);
   });
 });
