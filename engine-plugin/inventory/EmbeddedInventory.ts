@@ -86,7 +86,9 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     const where = query.search ? `WHERE lower(name) LIKE lower(?) ESCAPE '\\'` : '';
     const args = query.search ? [`%${query.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`] : [];
     const rows = sql(this.db, `SELECT * FROM ${table} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset) as R[];
-    const total = (sql(this.db, `SELECT count(*) AS n FROM ${table} ${where}`).get(...args) as { n: number }).n;
+    const total = Number(where
+      ? (sql(this.db, `SELECT count(*) AS n FROM ${table} ${where}`).get(...args) as { n: number }).n
+      : sql(this.db, 'SELECT n FROM row_counts WHERE tbl = ?').pluck().get(table));
     return { items: rows.map(map), total, next: offset + rows.length < total ? String(offset + rows.length) : undefined };
   }
 
@@ -175,6 +177,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       this.assertFree('templates', t.name);
       assertDisksFree(this.db, paths(t.disks), fields(t.disks));
       sql(this.db, 'INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run(t.id, t.name, JSON.stringify(t.disks), t.createdAt);
+      this.counted('templates', 1);
       claimDisks(this.db, paths(t.disks), { type: 'template', id: t.id });
     })();
     return t;
@@ -224,7 +227,12 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     }
   }
 
-  /** The VM's row and its disks' owner rows; inside a transaction. */
+  /** `table` (vms, pools, templates) gained (or lost) `delta` rows; inside the transaction that changed them. */
+  private counted(table: 'vms' | 'pools' | 'templates', delta: number): void {
+    if (delta) sql(this.db, 'UPDATE row_counts SET n = n + ? WHERE tbl = ?').run(delta, table);
+  }
+
+  /** The VM's row and its disks' owner rows; inside a transaction (the caller counts it). */
   private insertVm(vm: Vm, poolIndex?: number): void {
     this.db
       .prepare('INSERT INTO vms (id, name, status, host_id, pool_id, pool_index, template_id, disks, created_at, marks, os) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
@@ -247,6 +255,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       () => {
         this.assertFree('vms', vm.name);
         this.insertVm(vm);
+        this.counted('vms', 1);
         return vm;
       },
     );
@@ -260,6 +269,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       this.assertFree('vms', vm.name);
       assertDisksFree(this.db, paths(vm.disks), fields(vm.disks));
       this.insertVm(vm);
+      this.counted('vms', 1);
     })();
     return vm;
   }
@@ -297,6 +307,8 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       this.assertFree('pools', pool.name);
       sql(this.db, 'INSERT INTO pools (id, name, template_id, created_at) VALUES (?, ?, ?, ?)').run(pool.id, pool.name, t.id, now());
       vms.forEach((vm, i) => this.insertVm(vm, i + 1));
+      this.counted('pools', 1);
+      this.counted('vms', vms.length);
     });
     return { pool: { ...pool, vmIds: vms.map((v) => v.id) }, vms };
   }
@@ -327,6 +339,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       sql(this.db, 'DELETE FROM disk_owners WHERE vm_id = ?').run(id);
       sql(this.db, 'DELETE FROM vms WHERE id = ?').run(id);
     }
+    this.counted('vms', -ids.length);
   }
 
   private async removeFiles(vms: Vm[]): Promise<void> {
@@ -364,6 +377,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       if (pools.length) throw inUse(`template "${t.name}" is the template of pool(s) ${pools.join(', ')}: delete them first`, { pools });
       sql(this.db, 'DELETE FROM disk_owners WHERE template_id = ?').run(t.id);
       sql(this.db, 'DELETE FROM templates WHERE id = ?').run(t.id);
+      this.counted('templates', -1);
       return t;
     })();
   }
@@ -377,6 +391,7 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
       for (const vm of members) this.assertVmIdle(vm, activeJob, `VM "${vm.name}" of pool "${p.name}"`);
       this.deleteVmRows(members.map((v) => v.id));
       sql(this.db, 'DELETE FROM pools WHERE id = ?').run(p.id);
+      this.counted('pools', -1);
       return { pool: p, vms: members };
     })();
     await this.removeFiles(vms);

@@ -263,7 +263,7 @@ describe('disk_owners migration', () => {
     const dir = path.join(os.tmpdir(), `owners-${process.pid}-${Date.now()}`);
     let db = openDb(DEFAULT_DATABASE, dir);
     // Back to the schema before the table, with rows an older engine let share a disk.
-    db.exec('DROP INDEX jobs_backlog; DROP INDEX jobs_child_warnings; DROP TABLE engine_leader; DROP TABLE ovirt_state; DROP TABLE ovirt_jobs; DROP TABLE ovirt_pending; DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN result; ALTER TABLE vms DROP COLUMN os; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; DROP TABLE disk_owners; PRAGMA user_version = 2;');
+    db.exec('DROP INDEX jobs_backlog; DROP TABLE row_counts; DROP INDEX jobs_child_warnings; DROP TABLE engine_leader; DROP TABLE ovirt_state; DROP TABLE ovirt_jobs; DROP TABLE ovirt_pending; DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN result; ALTER TABLE vms DROP COLUMN os; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; DROP TABLE disk_owners; PRAGMA user_version = 2;');
     const at = '2026-01-01T00:00:00.000Z';
     const disks = (...paths: string[]) => JSON.stringify(paths.map((p) => ({ path: p, format: 'qcow2' })));
     db.prepare('INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run('t1', 'gold', disks('/s/gold.qcow2'), at);

@@ -64,13 +64,14 @@ describe('the marks migration', () => {
   it('upgrades a database from before the marks column: its VMs unmarked; snapshot rows go with their VM', () => {
     const dir = path.join(os.tmpdir(), `marks-${process.pid}-${Date.now()}`);
     let db = openDb(DEFAULT_DATABASE, dir);
-    db.exec('DROP INDEX jobs_backlog; DROP INDEX jobs_child_warnings; DROP TABLE engine_leader; DROP TABLE ovirt_state; DROP TABLE ovirt_jobs; DROP TABLE ovirt_pending; DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN result; ALTER TABLE vms DROP COLUMN os; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; PRAGMA user_version = 3;');
+    db.exec('DROP INDEX jobs_backlog; DROP TABLE row_counts; DROP INDEX jobs_child_warnings; DROP TABLE engine_leader; DROP TABLE ovirt_state; DROP TABLE ovirt_jobs; DROP TABLE ovirt_pending; DROP TABLE inspections; ALTER TABLE jobs DROP COLUMN result; ALTER TABLE vms DROP COLUMN os; ALTER TABLE jobs DROP COLUMN warnings; DROP TABLE vm_snapshots; ALTER TABLE vms DROP COLUMN marks; ALTER TABLE vms DROP COLUMN current_snapshot; PRAGMA user_version = 3;');
     db.prepare("INSERT INTO vms (id, name, status, disks, created_at) VALUES ('v1', 'old', 'down', '[]', '2026-01-01T00:00:00.000Z')").run();
     db.close();
     db = openDb(DEFAULT_DATABASE, dir);
     try {
       expect((db as SqliteDb).raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       expect(db.prepare('SELECT marks, current_snapshot FROM vms').all()).toEqual([{ marks: null, current_snapshot: null }]);
+      expect(db.prepare("SELECT tbl, n FROM row_counts ORDER BY tbl").all()).toEqual([{ tbl: 'pools', n: 0 }, { tbl: 'templates', n: 0 }, { tbl: 'vms', n: 1 }]); // counted by the migration
       db.prepare("INSERT INTO vm_snapshots (vm_id, name, description, created_at) VALUES ('v1', 's', '', 'now')").run();
       db.prepare("DELETE FROM vms WHERE id = 'v1'").run(); // a VM's snapshot rows go with it
       expect(db.prepare('SELECT count(*) AS n FROM vm_snapshots').get()).toEqual({ n: 0 });
