@@ -3,7 +3,7 @@
 // delivered to its parent's subscribers (a pool's stream shows every VM).
 import { EventEmitter } from 'node:events';
 import { injectable } from 'tsyringe';
-import type { JobErrorInfo, JobState, JobWarning, Progress } from './Job';
+import type { JobErrorInfo, JobKind, JobState, JobWarning, Progress } from './Job';
 
 export interface JobEventMessage {
   jobId: string;
@@ -16,6 +16,8 @@ export interface JobEventMessage {
   /** On a "warning" event. */
   warning?: JobWarning;
   host?: string;
+  /** The job's kind, on a leaf's events (the metrics count endings by kind without a read). */
+  kind?: JobKind;
   at: string;
 }
 

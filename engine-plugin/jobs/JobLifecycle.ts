@@ -354,6 +354,6 @@ export class JobLifecycle {
   }
 
   private publish(leaf: LeafJob, e: Omit<JobEventMessage, 'jobId' | 'at'> & { at?: string }, final = false): void {
-    this.bus.publish({ ...e, jobId: leaf.id, host: leaf.host, at: e.at ?? new Date().toISOString() }, leaf.parentId, final);
+    this.bus.publish({ ...e, jobId: leaf.id, host: leaf.host, kind: leaf.kind, at: e.at ?? new Date().toISOString() }, leaf.parentId, final);
   }
 }

@@ -106,6 +106,7 @@ export class JobStore {
                  VALUES (@id, @parent_id, @kind, @target, @vm_key, @state, @host_id, @requested_by, @profile, @request, @operations, @disks,
                  @has_secrets, @created_at, @ended_at, @progress, @steps, @error)`),
       get: p('SELECT * FROM jobs WHERE id = ?'),
+      getMany: p(`SELECT * FROM jobs WHERE id IN (${d.jsonStrings('?')})`),
       idRange: p('SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?').pluck(),
       childPage: p(`SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?`),
       childIds: p('SELECT id FROM jobs WHERE parent_id = ? ORDER BY seq LIMIT ? OFFSET ?').pluck(),
@@ -281,6 +282,13 @@ export class JobStore {
     this.writes.flushRows([id]);
     const r = this.stmt.get.get(id) as Row | undefined;
     return r && toJob(r);
+  }
+
+  /** header() of each of `ids` (those that exist), in one read. */
+  headers(ids: readonly string[]): Map<string, Job> {
+    if (!ids.length) return new Map();
+    this.writes.flushRows(ids);
+    return new Map((this.stmt.getMany.all(JSON.stringify(ids)) as Row[]).map((r) => [r.id, toJob(r)]));
   }
 
   /** `fresh = false` skips flushing pending progress (states and hosts are never pending). */

@@ -8,7 +8,7 @@ import { inject, injectable } from 'tsyringe';
 import { Db, sql } from '../db';
 import type { Dialect } from '../store/SqlDb';
 import type { Vm } from '../inventory/Inventory';
-import { isFinal, JobState } from './Job';
+import { isFinal, Job, JobState } from './Job';
 import { JobStore } from './JobStore';
 
 export interface LastSysprepInfo {
@@ -38,7 +38,9 @@ export class LastSysprep {
   addTo<T extends Vm>(vms: T[]): VmWithLastSysprep<T>[] {
     if (vms.length === 0) return [];
     const rows = sql(this.db, this.latest).all(JSON.stringify(vms.map((v) => `vm:${v.id}`))) as Row[];
-    const byVm = new Map(rows.map((r) => [r.vm_key.slice('vm:'.length), this.fresh(r)]));
+    // An active row may have a newer state waiting in the write-behind: the store's read flushes it (one read for the page).
+    const active = this.store.headers(rows.filter((r) => !isFinal(r.state)).map((r) => r.id));
+    const byVm = new Map(rows.map((r) => [r.vm_key.slice('vm:'.length), fresh(r, active.get(r.id))]));
     return vms.map((vm) => {
       const last = byVm.get(vm.id);
       const host = vm.hostId ?? last?.host;
@@ -49,12 +51,11 @@ export class LastSysprep {
   addToOne<T extends Vm>(vm: T): VmWithLastSysprep<T> {
     return this.addTo([vm])[0];
   }
+}
 
-  /** An active row may have a newer state waiting in the write-behind: the store's read flushes it. */
-  private fresh(r: Row): { info: LastSysprepInfo; host?: string } {
-    const job = isFinal(r.state) ? undefined : this.store.header(r.id);
-    const state = job?.state ?? r.state;
-    const endedAt = job ? job.endedAt : r.ended_at ?? undefined;
-    return { info: { jobId: r.id, state, ...(endedAt && { endedAt }) }, host: job?.host ?? r.host_id ?? undefined };
-  }
+/** The row, or the job as the store reads it now when it was active. */
+function fresh(r: Row, job: Job | undefined): { info: LastSysprepInfo; host?: string } {
+  const state = job?.state ?? r.state;
+  const endedAt = job ? job.endedAt : r.ended_at ?? undefined;
+  return { info: { jobId: r.id, state, ...(endedAt && { endedAt }) }, host: job?.host ?? r.host_id ?? undefined };
 }

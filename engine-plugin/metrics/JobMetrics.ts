@@ -5,7 +5,8 @@
 //    `committing` (the tool is done); the last one of a run that failed or was cancelled
 //    is not observed (it never ended);
 //  * at a job's final state: the jobs counter by kind and state, and its duration when its
-//    start is known (in memory, or the stored start of a job started before a restart).
+//    start is known (in memory, or the stored start of a job started before a restart);
+//    the kind comes with a leaf's event, else (a bulk job, a leaf not followed here) it is read.
 // Memory: one entry per job that runs now (not per queued job), dropped at its end.
 import type { Counter, Histogram } from 'prom-client';
 import { secondsBetween } from '../../shared/metrics';
@@ -63,7 +64,8 @@ export class JobMetrics {
     const run = this.running.get(e.jobId);
     this.running.delete(e.jobId);
     if (run && (e.state === 'succeeded' || e.state === 'incomplete')) this.endOperation(run, e.at);
-    const job = this.kindOf(e.jobId);
+    // A leaf's event names its kind; its start is known here when it ran in this process.
+    const job = e.kind && run ? { kind: e.kind, startedAt: run.startedAt } : this.kindOf(e.jobId);
     if (!job) return;
     const labels = { kind: job.kind, state: e.state };
     this.m.jobs.inc(labels);
