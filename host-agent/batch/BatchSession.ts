@@ -178,17 +178,19 @@ export class BatchSession {
     }
   }
 
-  /** LVM's view of the PVs blkid found. A view that is not yet that of the disks (seen on
-   *  loaded 2-core CI machines: a PV not listed, a VG that then looked foreign) gets an
-   *  `lvm-scan true`, which also activates its VGs, and is read again, at most twice. */
+  /** LVM's view of the PVs blkid found, by UUID. A view that is not yet that of the disks
+   *  (a PV not listed, a VG with an unlisted PV) gets an `lvm-scan true`, which also
+   *  activates its VGs, and is read again, at most twice. (The CI failures that led to
+   *  this were the kernel's device names in pvs-full, see LvmFacts; no stale view has been
+   *  seen since, and a complete one costs nothing more.) */
   private async lvmFacts(pvsOnDisks: LvmFacts['pvsOnDisks']): Promise<LvmFacts> {
     const read = async (): Promise<LvmFacts> => {
-      const pvs = parseStructs(await this.g.get('pvs-full')).map((s) => ({ device: s.pv_name, uuid: s.pv_uuid }));
+      const pvUuids = parseStructs(await this.g.get('pvs-full')).map((s) => s.pv_uuid);
       const vgs: LvmFacts['vgs'] = [];
       for (const s of parseStructs(await this.g.get('vgs-full'))) {
         vgs.push({ name: s.vg_name, uuid: s.vg_uuid, pvUuids: lines(await this.g.get('vgpvuuids', s.vg_name)) });
       }
-      return { pvs, vgs, pvsOnDisks };
+      return { pvUuids, vgs, pvsOnDisks };
     };
     let facts = await read();
     for (let rescans = 0; rescans < LVM_RESCANS; rescans++) {

@@ -140,8 +140,12 @@ const depth = (mp: string) => (mp === '/' ? 0 : mp.split('/').length - 1);
 
 /** What the appliance reports about LVM (pvs-full; vgs-full + vgpvuuids) and the PVs blkid finds on the disks. */
 export interface LvmFacts {
-  /** PVs LVM uses (pvs-full): device and PV UUID. Of duplicate PVs (clones) LVM uses ONE device. */
-  pvs: { device: string; uuid: string }[];
+  /** UUIDs of the PVs LVM lists (pvs-full). Of duplicate PVs (clones) it lists ONE device.
+   *  Not its device names: pvs-full gives the appliance KERNEL's names, which libguestfs does
+   *  not translate back, and the kernel may name the disks in another order than they were
+   *  added (measured: a batch's first two disks the other way round). With a PV on one
+   *  device only, that device is the one LVM uses whatever it calls it. */
+  pvUuids: string[];
   /** VGs (vgs-full) with their PVs' UUIDs (vgpvuuids). */
   vgs: { name: string; uuid: string; pvUuids: string[] }[];
   /** Every LVM2_member blkid finds on the disks, used by LVM or not. */
@@ -160,7 +164,7 @@ const pvId = (uuid: string) => uuid.replace(/-/g, '');
 /**
  * Each VG's owning member, and the members that cannot be batched because of LVM.
  * A VG belongs to a member when its name and UUID occur once in the appliance, and every
- * one of its PVs is on that member's disks only, and is the device LVM uses. Clones share
+ * one of its PVs is on that member's disks only, and LVM lists it. Clones share
  * VG name, VG UUID and PV UUIDs: LVM then uses ONE device per PV UUID (measured: the
  * LAST clone's) and refuses to activate the VG, so no holder is kept: every member that
  * holds a copy of the PV runs alone. Likewise a VG name used by two VGs, a VG spanning
@@ -169,7 +173,7 @@ const pvId = (uuid: string) => uuid.replace(/-/g, '');
 export function lvmOwnership(memberDisks: readonly (readonly string[])[], facts: LvmFacts): { vgOwner: Map<string, number>; alone: Map<number, string> } {
   const vgOwner = new Map<string, number>();
   const alone = new Map<number, string>();
-  const usedDevice = new Map(facts.pvs.map((p) => [pvId(p.uuid), p.device]));
+  const listed = new Set(facts.pvUuids.map(pvId));
   const holders = (uuid: string) => new Set(facts.pvsOnDisks.filter((p) => pvId(p.uuid) === pvId(uuid)).map((p) => memberOfDevice(p.device, memberDisks)));
   const count = <K extends 'name' | 'uuid'>(k: K, v: string) => facts.vgs.filter((g) => g[k] === v).length;
   const verdict = (m: number, pv: { device: string; uuid: string }): string | { vg: string } => {
@@ -182,10 +186,9 @@ export function lvmOwnership(memberDisks: readonly (readonly string[])[], facts:
     if (count('name', vg.name) > 1 || count('uuid', vg.uuid) > 1) return `LVM volume group "${vg.name}" (${vg.uuid}) is not unique in the batch`;
     for (const u of vg.pvUuids) {
       const h = holders(u);
-      const used = usedDevice.get(pvId(u));
-      if (h.size !== 1 || !h.has(m) || !used || memberOfDevice(used, memberDisks) !== m) {
+      if (h.size !== 1 || !h.has(m) || !listed.has(pvId(u))) {
         const where = h.size ? `on the disks of ${[...h].map((i) => (i === m ? 'this VM' : i < 0 ? 'no VM' : `VM #${i + 1} of the batch`)).join(' and ')}` : 'on no disk of the batch';
-        return `LVM volume group "${vg.name}" is not wholly on this VM's disks: its PV ${u} is ${where}, LVM uses ${used ?? 'no device'} for it`;
+        return `LVM volume group "${vg.name}" is not wholly on this VM's disks: its PV ${u} is ${where}${listed.has(pvId(u)) ? '' : ', and LVM does not list it'}`;
       }
     }
     return { vg: vg.name };
@@ -202,19 +205,17 @@ export function lvmOwnership(memberDisks: readonly (readonly string[])[], facts:
 }
 
 /** What shows that LVM's view is not yet that of the disks: a PV blkid finds on one device
- *  only that LVM does not list, lists in no VG, or lists on another device; a VG with a PV
- *  LVM does not list. (A clone's duplicate PV is LVM's choice of device, never stale.) */
+ *  only that LVM does not list or lists in no VG; a VG with a PV LVM does not list.
+ *  (A clone's duplicate PV is listed once, LVM's choice of device: never stale.) */
 export function staleLvmView(facts: LvmFacts): string[] {
   const inVg = new Set(facts.vgs.flatMap((g) => g.pvUuids.map(pvId)));
-  const used = new Map(facts.pvs.map((p) => [pvId(p.uuid), p.device]));
+  const listed = new Set(facts.pvUuids.map(pvId));
   const copies = (uuid: string) => facts.pvsOnDisks.filter((p) => pvId(p.uuid) === pvId(uuid)).length;
   const pvs = facts.pvsOnDisks.filter((p) => copies(p.uuid) === 1).flatMap((p) => {
-    const u = used.get(pvId(p.uuid));
-    if (!u) return [`${p.device} is not listed`];
-    if (u !== p.device) return [`${p.device} is listed on ${u}`];
+    if (!listed.has(pvId(p.uuid))) return [`${p.device} is not listed`];
     return inVg.has(pvId(p.uuid)) ? [] : [`${p.device} is in no volume group`];
   });
-  const vgs = facts.vgs.flatMap((g) => g.pvUuids.filter((u) => !used.has(pvId(u))).map((u) => `volume group "${g.name}" has PV ${u} that is not listed`));
+  const vgs = facts.vgs.flatMap((g) => g.pvUuids.filter((u) => !listed.has(pvId(u))).map((u) => `volume group "${g.name}" has PV ${u} that is not listed`));
   return [...pvs, ...vgs];
 }
 

@@ -111,7 +111,7 @@ describe('lvmOwnership', () => {
 
   it('distinct VGs: each owned by the member whose disks hold all its PVs', () => {
     const facts: LvmFacts = {
-      pvs: [{ device: '/dev/sda2', uuid: 'A'.repeat(32) }, { device: '/dev/sdc1', uuid: 'C'.repeat(32) }, { device: '/dev/sdd1', uuid: 'D'.repeat(32) }],
+      pvUuids: ['A'.repeat(32), 'C'.repeat(32), 'D'.repeat(32)],
       vgs: [{ name: 'vg_a', uuid: 'va', pvUuids: ['A'.repeat(32)] }, { name: 'vg_c', uuid: 'vc', pvUuids: ['C'.repeat(32), 'D'.repeat(32)] }],
       pvsOnDisks: [{ device: '/dev/sda2', uuid: 'A'.repeat(32) }, { device: '/dev/sdc1', uuid: 'C'.repeat(32) }, { device: '/dev/sdd1', uuid: 'D'.repeat(32) }],
     };
@@ -122,7 +122,7 @@ describe('lvmOwnership', () => {
 
   it('clones (same PV, VG name and UUID): no member keeps the VG, as measured LVM used the last copy and activated nothing', () => {
     const facts: LvmFacts = {
-      pvs: [{ device: '/dev/sdb1', uuid: lvm }],
+      pvUuids: [lvm],
       vgs: [{ name: 'vg_golden', uuid: 'mPDMYozg5gIPOhWHPleZmlekKG923Ss1', pvUuids: [PV] }],
       pvsOnDisks: [{ device: '/dev/sda1', uuid: PV }, { device: '/dev/sdb1', uuid: PV }],
     };
@@ -134,7 +134,7 @@ describe('lvmOwnership', () => {
 
   it('one VG name used by two VGs (two installs that both say "rhel"): both holders alone', () => {
     const facts: LvmFacts = {
-      pvs: [{ device: '/dev/sda2', uuid: 'A'.repeat(32) }, { device: '/dev/sdb2', uuid: 'B'.repeat(32) }],
+      pvUuids: ['A'.repeat(32), 'B'.repeat(32)],
       vgs: [{ name: 'rhel', uuid: 'u1', pvUuids: ['A'.repeat(32)] }, { name: 'rhel', uuid: 'u2', pvUuids: [] }],
       pvsOnDisks: [{ device: '/dev/sda2', uuid: 'A'.repeat(32) }, { device: '/dev/sdb2', uuid: 'B'.repeat(32) }],
     };
@@ -146,7 +146,7 @@ describe('lvmOwnership', () => {
 
   it('a VG spanning two members, and a PV in no VG: alone', () => {
     const facts: LvmFacts = {
-      pvs: [{ device: '/dev/sda2', uuid: 'A'.repeat(32) }, { device: '/dev/sdb2', uuid: 'B'.repeat(32) }],
+      pvUuids: ['A'.repeat(32), 'B'.repeat(32)],
       vgs: [{ name: 'vg', uuid: 'u', pvUuids: ['A'.repeat(32), 'B'.repeat(32)] }],
       pvsOnDisks: [{ device: '/dev/sda2', uuid: 'A'.repeat(32) }, { device: '/dev/sdb2', uuid: 'B'.repeat(32) }, { device: '/dev/sdc1', uuid: 'C'.repeat(32) }],
     };
@@ -158,26 +158,38 @@ describe('lvmOwnership', () => {
   });
   it('staleLvmView: a PV on one device that LVM does not list, lists in no VG or on another device, and a VG with an unlisted PV; a clone\'s unused copy is not stale', () => {
     const facts: LvmFacts = {
-      pvs: [{ device: '/dev/sdb1', uuid: lvm }, { device: '/dev/sdd1', uuid: 'D'.repeat(32) }],
+      pvUuids: [lvm, 'D'.repeat(32)],
       vgs: [{ name: 'vg_golden', uuid: 'g', pvUuids: [PV] }],
       pvsOnDisks: [{ device: '/dev/sda1', uuid: PV }, { device: '/dev/sdb1', uuid: PV }, { device: '/dev/sdc1', uuid: 'C'.repeat(32) }, { device: '/dev/sdd1', uuid: 'D'.repeat(32) }],
     };
     expect(staleLvmView(facts)).toEqual(['/dev/sdc1 is not listed', '/dev/sdd1 is in no volume group']);
-    expect(staleLvmView({ ...facts, pvs: facts.pvs.slice(0, 1), pvsOnDisks: facts.pvsOnDisks.slice(0, 2) })).toEqual([]);
-    const moved: LvmFacts = {
-      pvs: [{ device: '/dev/sda1', uuid: 'A'.repeat(32) }],
-      vgs: [{ name: 'vg_own', uuid: 'o', pvUuids: ['A'.repeat(32), 'E'.repeat(32)] }],
-      pvsOnDisks: [{ device: '/dev/sdc1', uuid: 'A'.repeat(32) }],
-    };
-    expect(staleLvmView(moved)).toEqual(['/dev/sdc1 is listed on /dev/sda1', `volume group "vg_own" has PV ${'E'.repeat(32)} that is not listed`]);
+    expect(staleLvmView({ ...facts, pvUuids: facts.pvUuids.slice(0, 1), pvsOnDisks: facts.pvsOnDisks.slice(0, 2) })).toEqual([]);
+    const partial: LvmFacts = { pvUuids: ['A'.repeat(32)], vgs: [{ name: 'vg_own', uuid: 'o', pvUuids: ['A'.repeat(32), 'E'.repeat(32)] }], pvsOnDisks: [{ device: '/dev/sdc1', uuid: 'A'.repeat(32) }] };
+    expect(staleLvmView(partial)).toEqual([`volume group "vg_own" has PV ${'E'.repeat(32)} that is not listed`]);
   });
 
-  it('a VG not wholly on the member\'s disks says which PV is where and what LVM uses', () => {
+  it('a VG not wholly on the member\'s disks says which PV is where', () => {
     const facts: LvmFacts = {
-      pvs: [{ device: '/dev/sda1', uuid: 'A'.repeat(32) }],
-      vgs: [{ name: 'vg_own', uuid: 'o', pvUuids: ['A'.repeat(32)] }],
-      pvsOnDisks: [{ device: '/dev/sdc1', uuid: 'A'.repeat(32) }],
+      pvUuids: ['A'.repeat(32), 'B'.repeat(32)],
+      vgs: [{ name: 'vg', uuid: 'u', pvUuids: ['A'.repeat(32), 'B'.repeat(32)] }],
+      pvsOnDisks: [{ device: '/dev/sda2', uuid: 'A'.repeat(32) }, { device: '/dev/sdb2', uuid: 'B'.repeat(32) }],
     };
-    expect(lvmOwnership(members, facts).alone.get(2)).toBe(`LVM volume group "vg_own" is not wholly on this VM's disks: its PV ${'A'.repeat(32)} is on the disks of this VM, LVM uses /dev/sda1 for it`);
+    expect(lvmOwnership(members, facts).alone.get(0)).toBe(`LVM volume group "vg" is not wholly on this VM's disks: its PV ${'B'.repeat(32)} is on the disks of VM #2 of the batch`);
+  });
+
+  it('as measured in a batch of 7: pvs-full names PVs by the kernel\'s names, here the first two disks the other way round; the own VG is still owned', () => {
+    // Members: twin lvm-2 on sda, vg_own on sdb, twin lvm-1 on sdc; LVM (kernel names) said
+    // the twins' PV was on /dev/sdb1 and vg_own's on /dev/sda1. Names play no part now.
+    const own = 'HkBibg-s7oF-BQnu-9GpT-dzOA-wfv3-X1ogwD';
+    const twin = 'xHuV25-E4AS-qAP0-XuNN-tCOd-FpWN-5BEOR1';
+    const facts: LvmFacts = {
+      pvUuids: [twin.replace(/-/g, ''), own.replace(/-/g, '')],
+      vgs: [{ name: 'vg_golden', uuid: 'g', pvUuids: [twin] }, { name: 'vg_own', uuid: 'o', pvUuids: [own] }],
+      pvsOnDisks: [{ device: '/dev/sda1', uuid: twin }, { device: '/dev/sdb1', uuid: own }, { device: '/dev/sdc1', uuid: twin }],
+    };
+    const r = lvmOwnership(members.slice(0, 2).concat([['/dev/sdc']]), facts);
+    expect([...r.vgOwner]).toEqual([['vg_own', 1]]);
+    expect([...r.alone.keys()]).toEqual([0, 2]);
+    expect(staleLvmView(facts)).toEqual([]);
   });
 });
