@@ -4,19 +4,27 @@
 // logs each run's --hostname and takes 2 s. Everything is asked of the standby, which
 // forwards it to the leader. The leader is SIGKILLed in the middle of a pool of 20; the
 // standby must lead within 10 s, finish the pool, and run every VM exactly once.
+// STANDBY_TOOL=real (npm run test:standby-real, not in npm test: about 10 min under TCG):
+// the same with the REAL virt-sysprep on clones of the test guest, a pool of 4 whose
+// leader dies while the first two run; each VM's /etc/hostname is then read on its disk.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AgentProcess, api, EngineProcess, ROOT, startAgentProcess, startEngineProcess } from '../../../bench/engineBenchKit';
+import { guestReadPerVm } from '../../helpers/batchImages';
+import { cachedGuestImage } from '../../helpers/guestImage';
 import { startPostgres, TestPostgres } from '../../helpers/postgres';
 
-jest.setTimeout(5 * 60_000);
+const REAL = process.env.STANDBY_TOOL === 'real';
+jest.setTimeout(REAL ? 40 * 60_000 : 5 * 60_000);
 
-const POOL = 20;
+const POOL = REAL ? 4 : 20;
+/** Runs started when the leader is killed: the agent runs 2 at a time, the rest wait in the leader. */
+const KILL_AFTER = REAL ? 2 : 6;
 const health = (e: EngineProcess) => fetch(`${e.url}/api/v1/health`).then((r) => r.json(), () => undefined);
 
-describe('a standby engine on PostgreSQL (stand-in tool)', () => {
+describe(`a standby engine on PostgreSQL (${REAL ? 'the real virt-sysprep' : 'stand-in tool'})`, () => {
   let pg: TestPostgres;
   let dir: string;
   let agent: AgentProcess;
@@ -37,15 +45,18 @@ describe('a standby engine on PostgreSQL (stand-in tool)', () => {
     mkdirSync(storage);
     const runs = path.join(dir, 'runs.log');
     const tool = path.join(dir, 'stand-in-virt-sysprep');
+    // A wrapper that logs the --hostname of each run, then runs the tool: the STAND-IN
+    // bench/fake-virt-sysprep after 2 s, or the real virt-sysprep.
+    const realTool = REAL ? execFileSync('sh', ['-c', 'command -v virt-sysprep'], { encoding: 'utf8' }).trim() : '';
     writeFileSync(tool, [
       '#!/bin/sh',
-      '# STAND-IN wrapper (test only): logs the --hostname of each run, takes 2 s, then bench/fake-virt-sysprep.',
-      'case "$1" in --version|--list-operations) exec "$FAKE" "$@";; esac',
+      `# ${REAL ? 'Wrapper of the real virt-sysprep' : 'STAND-IN wrapper'} (test only): logs the --hostname of each run.`,
+      'case "$1" in --version|--list-operations) exec "$TOOL" "$@";; esac',
       'prev=""; for a in "$@"; do [ "$prev" = "--hostname" ] && echo "$a" >> "$RUNS"; prev=$a; done',
-      'sleep 2',
-      'exec "$FAKE" "$@"',
+      ...(REAL ? [] : ['sleep 2']),
+      'exec "$TOOL" "$@"',
       '',
-    ].join('\n').replaceAll('$FAKE', path.join(ROOT, 'bench/fake-virt-sysprep')).replace('$RUNS', runs));
+    ].join('\n').replaceAll('$TOOL', REAL ? realTool : path.join(ROOT, 'bench/fake-virt-sysprep')).replace('$RUNS', runs));
     chmodSync(tool, 0o755);
     agent = await startAgentProcess(dir, 'sb1', {
       hypervisor: 'tcg', data_dir: path.join(dir, 'agent'), log_dir: path.join(dir, 'agent-logs'), secrets_dir: path.join(dir, 'agent-secrets'),
@@ -66,7 +77,8 @@ describe('a standby engine on PostgreSQL (stand-in tool)', () => {
 
     // Through the standby: forwarded to the leader, which creates and dispatches.
     const template = path.join(storage, 'tiny.qcow2');
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', template, '1M']);
+    if (REAL) execFileSync('qemu-img', ['convert', '-U', '-O', 'qcow2', await cachedGuestImage('debian'), template]);
+    else execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', template, '1M']);
     expect((await api(standby.url, 'POST', '/templates', { name: 'tiny', disks: [{ path: template, format: 'qcow2' }] })).status).toBe(201);
     const pool = await api(standby.url, 'POST', '/pools', { name: 'sb', template: 'tiny', size: POOL });
     expect(pool.status).toBe(201);
@@ -74,10 +86,10 @@ describe('a standby engine on PostgreSQL (stand-in tool)', () => {
     expect(job.status).toBe(202);
     const jobId = job.body.job.id;
 
-    // Mid-pool: 6 runs started (the agent runs 2 at a time), the rest queued in the leader.
+    // Mid-pool: KILL_AFTER runs started, the rest queued in the leader.
     const started = () => (existsSync(runs) ? readFileSync(runs, 'utf8').trim().split('\n').length : 0);
     const midDeadline = Date.now() + 120_000;
-    while (started() < 6) {
+    while (started() < KILL_AFTER) {
       if (Date.now() > midDeadline) throw new Error(`the pool did not get going: ${JSON.stringify((await api(standby.url, 'GET', `/jobs/${jobId}`)).body)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -94,7 +106,7 @@ describe('a standby engine on PostgreSQL (stand-in tool)', () => {
     tookOverMs = Date.now() - killedAt;
 
     let done: any;
-    const endDeadline = Date.now() + 180_000;
+    const endDeadline = Date.now() + (REAL ? 30 * 60_000 : 180_000);
     for (;;) {
       done = (await api(standby.url, 'GET', `/jobs/${jobId}`)).body;
       if (['succeeded', 'failed', 'partial', 'cancelled', 'incomplete'].includes(done.state)) break;
@@ -112,5 +124,11 @@ describe('a standby engine on PostgreSQL (stand-in tool)', () => {
     expect(tookOverMs).toBeLessThan(10_000);
     expect({ state: done.state, twice, lost, runs: ran.length }).toEqual({ state: 'succeeded', twice: [], lost: [], runs: POOL });
     expect(children.map((c: { state: string }) => c.state)).toEqual(Array(POOL).fill('succeeded'));
+    if (REAL) {
+      // On the disks: each VM has its own host name (the pool's VMs in index order).
+      const disks = await Promise.all(pool.body.pool.vmIds.map(async (id: string) => (await api(standby.url, 'GET', `/vms/${id}`)).body.disks.map((d: { path: string }) => d.path)));
+      const names = (await guestReadPerVm(disks, ['/etc/hostname'])).map((f) => f['/etc/hostname']?.trim());
+      expect(names).toEqual(Array.from({ length: POOL }, (_, i) => `sb-${i + 1}`));
+    }
   });
 });
