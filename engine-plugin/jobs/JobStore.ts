@@ -178,7 +178,9 @@ export class JobStore {
       this.flushChildPage(id, childLimit, 0);
       job.children = (this.stmt.childPage.all(id, childLimit, 0) as Row[]).map(summary);
       job.childrenTotal = job.progress.total; // a bulk job's total is its number of children
-      this.writes.flushScopes([id]);
+      // The count reads only warnings: the children's other writes wait on (a poll of a
+      // running pool would otherwise write the whole pool's progress at every request).
+      this.writes.flushScopeKind(id, 'warnings');
       const warnings = this.stmt.childWarnings.get(id) as number;
       if (warnings) job.warningCount = warnings;
     }

@@ -99,6 +99,12 @@ export class WriteBehind {
     this.writeForRead(scopes.flatMap((s) => [...(this.scopes.get(s) ?? [])]), false);
   }
 
+  /** Writes what waits for the rows of `scope` that have a `kind` write waiting (as flushRows). */
+  flushScopeKind(scope: string, kind: string): void {
+    const rows = [...(this.scopes.get(scope) ?? [])].filter((r) => this.rows.get(r)?.writes.has(kind));
+    if (rows.length) this.writeForRead(rows, false);
+  }
+
   private writeForRead(rows: string[], strict: boolean): void {
     try {
       this.write(rows);

@@ -49,4 +49,20 @@ describe('WriteBehind with a locked database', () => {
     expect(db.prepare('SELECT id, v FROM t ORDER BY id').all()).toEqual([{ id: 'a', v: 'second' }, { id: 'b', v: 'b-new' }]);
     expect(wb.pending('a', 'value')).toBeUndefined();
   });
+
+  it('flushScopeKind writes the rows of one scope that have that kind waiting (all their writes), nothing else', () => {
+    db.exec("CREATE TABLE w (id TEXT PRIMARY KEY, v TEXT, warn TEXT); INSERT INTO w VALUES ('c1', 'old', NULL), ('c2', 'old', NULL), ('x', 'old', NULL)");
+    const wb = new WriteBehind(db as never, 60_000);
+    const v = db.prepare('UPDATE w SET v = ? WHERE id = ?');
+    const warn = db.prepare('UPDATE w SET warn = ? WHERE id = ?');
+    wb.later('c1', 'p', 'progress', v, ['new', 'c1']);
+    wb.later('c1', 'p', 'warnings', warn, ['w1', 'c1']);
+    wb.later('c2', 'p', 'progress', v, ['new', 'c2']);
+    wb.later('x', 'q', 'warnings', warn, ['wx', 'x']);
+    wb.flushScopeKind('p', 'warnings');
+    expect(db.prepare('SELECT id, v, warn FROM w ORDER BY id').all()).toEqual([{ id: 'c1', v: 'new', warn: 'w1' }, { id: 'c2', v: 'old', warn: null }, { id: 'x', v: 'old', warn: null }]);
+    expect([wb.pending('c2', 'progress'), wb.pending('x', 'warnings')]).toEqual([['new', 'c2'], ['wx', 'x']]);
+    wb.flushScopes(['p', 'q']);
+    expect(db.prepare('SELECT count(*) AS n FROM w WHERE v = ? OR warn IS NOT NULL').get('new')).toEqual({ n: 3 });
+  });
 });
