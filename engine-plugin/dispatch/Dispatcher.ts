@@ -191,7 +191,7 @@ export class Dispatcher implements JobRunner {
     let room = 0;
     for (const h of hosts) room += Math.max(0, this.window(h) - this.queued(h));
     const page = this.store.backlog(read.after, Math.min(ADMIT_PAGE, room));
-    const pumped = new Set<string>();
+    const pumped = new Map<string, LeafJob[]>(); // host -> the leaves placed on it now
     this.lifecycle.batch(() => {
       for (const leaf of page.leaves) {
         // A host with room, else the leaf waits in the backlog while a full host serves it.
@@ -200,14 +200,15 @@ export class Dispatcher implements JobRunner {
           for (const h of full) read.pass?.skipped.add(h);
           continue;
         }
-        const host = this.place(leaf, agent, false);
+        const host = this.place(leaf, agent, false, pumped);
         if (!host) continue;
-        pumped.add(host);
         if (this.queued(host) >= this.window(host)) full.add(host);
       }
+      // Their hosts recorded in one write per host, before any agent is called.
+      for (const [host, leaves] of pumped) this.lifecycle.assignHosts(leaves, host);
     });
     // A page is queued whole before its hosts are pumped, so its VMs can be batched.
-    for (const host of pumped) this.pump(host);
+    for (const host of pumped.keys()) this.pump(host);
     if (page.more) {
       read.after = page.after;
     } else {
@@ -226,13 +227,15 @@ export class Dispatcher implements JobRunner {
     return this.place(leaf, agent, pump);
   }
 
-  /** The leaf on `agent`'s queue, its host recorded; without an agent the leaf fails NO_AGENT. */
-  private place(leaf: LeafJob, agent: AgentState | undefined, pump: boolean): string | undefined {
+  /** The leaf on `agent`'s queue, its host recorded (or left to the caller, who collects the
+   *  leaves per host in `deferred`); without an agent the leaf fails NO_AGENT. */
+  private place(leaf: LeafJob, agent: AgentState | undefined, pump: boolean, deferred?: Map<string, LeafJob[]>): string | undefined {
     if (!agent) {
       this.lifecycle.finishLeaf(leaf, 'failed', new UnavailableError('NO_AGENT', `no reachable host agent sees the disks of ${leaf.target.type} "${leaf.target.name}"`, { disks: leaf.disks.map((d) => d.path) }).toJSON());
       return undefined;
     }
-    this.lifecycle.assignHost(leaf, agent.host.id);
+    if (!deferred) this.lifecycle.assignHosts([leaf], agent.host.id);
+    else deferred.set(agent.host.id, [...(deferred.get(agent.host.id) ?? []), leaf]);
     const q = this.queues.get(agent.host.id) ?? [];
     this.queues.set(agent.host.id, q);
     q.push(leaf);

@@ -101,7 +101,7 @@ export class InspectionService implements GuestOsLookup {
       const { result, host } = await this.inspector.inspect(disks, hostOf(s));
       // Cancelled meanwhile (the dispatcher's cancel ends a leaf it does not run at once): no result.
       if (this.stopped || this.store.hasEnded(leaf.id)) return;
-      this.lifecycle.assignHost(leaf, host);
+      this.lifecycle.assignHosts([leaf], host);
       const inspection = toInspection(result, {
         target: { type: s.type, id: s.entity.id, name: s.entity.name },
         disks,

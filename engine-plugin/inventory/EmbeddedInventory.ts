@@ -99,6 +99,11 @@ export class EmbeddedInventory implements Inventory, InventoryActions {
     const r = sql(this.db, 'SELECT * FROM vms WHERE id = ? OR name = ?').get(idOrName, idOrName) as VmRow | undefined;
     return r && toVm(r);
   }
+  async getVms(ids: readonly string[]): Promise<Vm[]> {
+    const rows = sql(this.db, `SELECT * FROM vms WHERE id IN (${this.db.dialect.jsonStrings('?')})`).all(JSON.stringify(ids)) as VmRow[];
+    const byId = new Map(rows.map((r) => [r.id, toVm(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
   async listPools(query?: ListQuery): Promise<Page<Pool>> {
     const page = this.page<PoolRow, PoolRow>('pools', (r) => r, query);
     return { ...page, items: page.items.map((r) => this.toPool(r)) };

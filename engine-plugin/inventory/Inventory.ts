@@ -90,10 +90,22 @@ export interface ListQuery {
   cursor?: string;
 }
 
+/** getVms() for an inventory that reads a VM at a time (each read is a remote call anyway). */
+export async function vmsOneByOne(inventory: Pick<Inventory, 'getVm'>, ids: readonly string[]): Promise<Vm[]> {
+  const vms: Vm[] = [];
+  for (const id of ids) {
+    const vm = await inventory.getVm(id);
+    if (vm) vms.push(vm);
+  }
+  return vms;
+}
+
 export interface Inventory {
   listVms(query?: ListQuery): Promise<Page<Vm>>;
   /** Undefined when unknown. */
   getVm(idOrName: string): Promise<Vm | undefined>;
+  /** The VMs of these ids that exist, in the order given (a page of a pool's VMs). */
+  getVms(ids: readonly string[]): Promise<Vm[]>;
   listPools(query?: ListQuery): Promise<Page<Pool>>;
   getPool(idOrName: string): Promise<Pool | undefined>;
   listTemplates(query?: ListQuery): Promise<Page<Template>>;

@@ -140,11 +140,12 @@ export class JobLifecycle {
 
   // ---- leaves --------------------------------------------------------------------
 
-  /** The host chosen for the leaf, recorded before any call so a restart asks the same agent. */
-  assignHost(leaf: LeafJob, hostId: string): void {
-    if (leaf.host === hostId) return;
-    this.store.setHost(leaf.id, hostId);
-    leaf.host = hostId;
+  /** The host chosen for the leaves, recorded before any call so a restart asks the same agent. */
+  assignHosts(leaves: readonly LeafJob[], hostId: string): void {
+    const moved = leaves.filter((l) => l.host !== hostId);
+    if (!moved.length) return;
+    this.store.setHost(moved.map((l) => l.id), hostId);
+    for (const l of moved) l.host = hostId;
   }
 
   /** The agent has the job (StartSysprep answered, or GetJob found it). */

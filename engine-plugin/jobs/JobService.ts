@@ -230,16 +230,9 @@ export class JobService {
     const pool = await requirePool(this.inventory, ref);
     const plan = this.plan(body, caller);
     const inventory = this.inventory;
-    const slicer = new Slicer();
     async function* pages(): AsyncGenerator<BulkItem[]> {
       for (let i = 0; i < pool.vmIds.length; i += BULK_PAGE) {
-        const items: BulkItem[] = [];
-        for (const id of pool.vmIds.slice(i, i + BULK_PAGE)) {
-          await slicer.pause();
-          const vm = await inventory.getVm(id);
-          if (vm) items.push({ vm, plan });
-        }
-        yield items;
+        yield (await inventory.getVms(pool.vmIds.slice(i, i + BULK_PAGE))).map((vm) => ({ vm, plan }));
       }
     }
     return this.submitBulk('pool', { type: 'pool', id: pool.id, name: pool.name }, pages(), plan, caller);
@@ -334,13 +327,13 @@ export class JobService {
   }
 
   /** Pre-checks of one VM: Down, its disks workable, no snapshot in preview, not already being worked on. */
-  private checkVm(vm: Vm, held = false): void {
+  private checkVm(vm: Vm, held = false, busy?: ReadonlyMap<string, string>): void {
     // An auto-reset (or a room's rollout) runs on a VM the engine itself holds locked until
     // it is ready (the VM's status); its DISKS must still be usable: a disk oVirt locks is never worked on.
     const ok = vm.status === 'down' || (held && vm.status === 'image_locked');
     if (!ok) throw vmNotDown(vm);
     checkWorkable('vm', vm);
-    this.locks.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`);
+    this.locks.checkIdle(`vm:${vm.id}`, `VM "${vm.name}"`, busy);
   }
 
   private leaf(target: JobTarget, vmKey: string, disks: DiskRef[], preferHost: string | undefined, ctx: PatternContext, plan: Plan, caller: Caller, kind: JobKind, parentId?: string, checkRun = !parentId): { job: NewJob; secrets: Params; params: Params } {
@@ -401,6 +394,7 @@ export class JobService {
       for await (const items of pages) {
         await this.authorizer.authorize(caller, items.map((i) => ({ type: 'vm' as const, id: i.vm.id, name: i.vm.name })));
         await this.guestOsRefusals(items, refused);
+        const busy = this.locks.busy(items.map((i) => `vm:${i.vm.id}`)); // the page's active jobs, in one read
         const children: NewJob[] = [];
         for (const item of items) {
           const { vm } = item;
@@ -412,7 +406,7 @@ export class JobService {
           const leaf = this.leaf(vmTarget(vm), `vm:${vm.id}`, vm.disks, vm.hostId, ctx, item.plan, caller, 'vm', parentId);
           if (item.followUp) leaf.job.request.followUp = item.followUp;
           try {
-            this.checkVm(vm, item.held);
+            this.checkVm(vm, item.held, busy);
             this.runner.checkCanRun(vm.disks, vm.hostId, item.plan.needsSpace);
             if (seen.has(vm.id)) throw new ConflictError('VM_BUSY', `VM "${vm.name}" is listed twice`);
             seen.add(vm.id);

@@ -82,6 +82,8 @@ export interface JobQuery {
 @injectable()
 export class JobStore {
   private readonly stmt;
+  /** INSERT statements by their number of rows (INSERT_ROWS, and a last shorter one). */
+  private readonly inserts = new Map<number, Statement>();
   /**
    * The dispatcher's frequent writes (dispatch marks, progress, final states, bulk
    * aggregates) are written behind (WriteBehind): at most FLUSH_MS later, and before a
@@ -101,10 +103,6 @@ export class JobStore {
     const d = db.dialect;
     const SUMMARY_COLUMNS = summaryColumns(d);
     this.stmt = {
-      insert: p(`INSERT INTO jobs (id, parent_id, kind, target, vm_key, state, host_id, requested_by, profile, request, operations, disks,
-                 has_secrets, created_at, ended_at, progress, steps, error)
-                 VALUES (@id, @parent_id, @kind, @target, @vm_key, @state, @host_id, @requested_by, @profile, @request, @operations, @disks,
-                 @has_secrets, @created_at, @ended_at, @progress, @steps, @error)`),
       get: p('SELECT * FROM jobs WHERE id = ?'),
       getMany: p(`SELECT * FROM jobs WHERE id IN (${d.jsonStrings('?')})`),
       idRange: p('SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?').pluck(),
@@ -116,6 +114,7 @@ export class JobStore {
       childStates: p('SELECT state, count(*) AS n FROM jobs WHERE parent_id = ? GROUP BY state'),
       childWarnings: p(`SELECT coalesce(sum(${d.jsonArrayLength('warnings')}), 0) FROM jobs WHERE parent_id = ? AND warnings IS NOT NULL`).pluck(),
       activeByKey: p(`SELECT id FROM jobs WHERE vm_key = ? AND state IN ('pending', 'running', 'cancelling') LIMIT 1`),
+      activeByKeys: p(`SELECT vm_key, id FROM jobs WHERE vm_key IN (${d.jsonStrings('?')}) AND state IN ('pending', 'running', 'cancelling')`),
       activeOfKind: p(`SELECT * FROM jobs WHERE vm_key IS NOT NULL AND kind = ? AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
       backlog: p(`SELECT * FROM jobs j WHERE ${BACKLOG} AND seq > ?
                   AND (parent_id IS NULL OR EXISTS (SELECT 1 FROM jobs p WHERE p.id = j.parent_id)) ORDER BY seq LIMIT ?`),
@@ -125,7 +124,7 @@ export class JobStore {
       activeParents: p(`SELECT * FROM jobs WHERE vm_key IS NULL AND state IN ('pending', 'running', 'cancelling') ORDER BY seq`),
       ended: p('SELECT ended_at FROM jobs WHERE id = ?'),
       kind: p('SELECT kind, started_at FROM jobs WHERE id = ?'),
-      setHost: p('UPDATE jobs SET host_id = ? WHERE id = ?'),
+      setHost: p(`UPDATE jobs SET host_id = ? WHERE id IN (${d.jsonStrings('?')})`),
       dispatched: p('UPDATE jobs SET dispatched = 1 WHERE id = ?'),
       cancelRequested: p('UPDATE jobs SET cancel_requested = 1, state = CASE WHEN state IN (\'pending\', \'running\') THEN \'cancelling\' ELSE state END WHERE id = ?'),
       // State apart from progress: a write that names `state` updates three indexes.
@@ -139,33 +138,18 @@ export class JobStore {
     };
   }
 
-  insert(jobs: NewJob[]): void {
-    this.db.transaction(() => {
-      for (const j of jobs) this.insertRow(j);
-    })();
+  insert(jobs: readonly NewJob[]): void {
+    this.db.transaction(() => this.insertRows(jobs))();
   }
 
-  private insertRow(j: NewJob): void {
-    this.stmt.insert.run({
-      id: j.id,
-      parent_id: j.parentId ?? null,
-      kind: j.kind,
-      target: JSON.stringify(j.target),
-      vm_key: j.vmKey ?? null,
-      state: j.state,
-      host_id: j.host ?? null,
-      requested_by: j.requestedBy,
-      profile: j.profile ?? null,
-      request: JSON.stringify(j.request),
-      operations: JSON.stringify(j.operations),
-      disks: j.disks ? JSON.stringify(j.disks) : null,
-      has_secrets: j.hasSecrets ? 1 : 0,
-      created_at: j.createdAt,
-      ended_at: j.endedAt ?? null,
-      progress: JSON.stringify(j.progress),
-      steps: JSON.stringify(j.steps),
-      error: j.error ? JSON.stringify(j.error) : null,
-    });
+  /** Rows of `jobs`, INSERT_ROWS to a statement (one round trip each on PostgreSQL); inside a transaction. */
+  private insertRows(jobs: readonly NewJob[]): void {
+    for (let i = 0; i < jobs.length; i += INSERT_ROWS) {
+      const rows = jobs.slice(i, i + INSERT_ROWS);
+      let st = this.inserts.get(rows.length);
+      if (!st) this.inserts.set(rows.length, (st = this.db.prepare(`INSERT INTO jobs (${INSERT_COLUMNS.join(', ')}) VALUES ${Array(rows.length).fill(`(${INSERT_COLUMNS.map(() => '?').join(', ')})`).join(', ')}`)));
+      st.run(...rows.flatMap(rowValues));
+    }
   }
 
   /** The job; a bulk job with its first `childLimit` children summarised and their total. */
@@ -218,7 +202,8 @@ export class JobStore {
    * deletes at start.
    */
   async insertChildren(children: readonly NewJob[]): Promise<void> {
-    await new Slicer().forEach(children, (c) => this.insertRow(c), (slice) => this.db.transaction(slice)());
+    const chunks = Array.from({ length: Math.ceil(children.length / INSERT_ROWS) }, (_, i) => children.slice(i * INSERT_ROWS, (i + 1) * INSERT_ROWS));
+    await new Slicer().forEach(chunks, (c) => this.insertRows(c), (slice) => this.db.transaction(slice)());
   }
 
   /** insertChildren, then the parent: the whole bulk job at once (tests, small jobs). */
@@ -321,7 +306,7 @@ export class JobStore {
 
   /** Whether the job has ended (its final state written or waiting to be). */
   hasEnded(id: string): boolean {
-    return this.writes.pending(id, 'finish') !== undefined || !!this.stmt.ended.pluck().get(id);
+    return this.endsBehind(id) || !!this.stmt.ended.pluck().get(id);
   }
 
   /**
@@ -339,8 +324,22 @@ export class JobStore {
     return this.stmt.idRange.all(prefix, `${prefix}\uffff`, limit) as string[];
   }
 
+  /** activeJobFor() of each of `vmKeys` that has an active job. */
+  activeJobsFor(vmKeys: readonly string[]): Map<string, string> {
+    if (!vmKeys.length) return new Map();
+    const rows = this.stmt.activeByKeys.all(JSON.stringify(vmKeys)) as { vm_key: string; id: string }[];
+    return new Map(rows.filter((r) => !this.endsBehind(r.id)).map((r) => [r.vm_key, r.id]));
+  }
+
+  /** The active job on `vmKey` (`vm:ID`, `template:ID`), if any. */
   activeJobFor(vmKey: string): string | undefined {
-    return (this.stmt.activeByKey.get(vmKey) as { id: string } | undefined)?.id;
+    const id = (this.stmt.activeByKey.get(vmKey) as { id: string } | undefined)?.id;
+    return id && !this.endsBehind(id) ? id : undefined;
+  }
+
+  /** A job whose ending waits in the write-behind: stored as active, ended already. */
+  private endsBehind(id: string): boolean {
+    return this.writes.pending(id, 'finish') !== undefined;
   }
 
   /** Active leaves of one kind (inspections: the dispatcher never runs them). */
@@ -384,8 +383,9 @@ export class JobStore {
     return new Map(rows.map((r) => [r.state, r.n]));
   }
 
-  setHost(id: string, host: string): void {
-    this.stmt.setHost.run(host, id);
+  /** The host of these jobs, in one write. */
+  setHost(ids: readonly string[], host: string): void {
+    this.stmt.setHost.run(host, JSON.stringify(ids));
   }
   markDispatched(job: JobRef): void {
     this.later(job, 'dispatched', this.stmt.dispatched, [job.id]);
@@ -438,6 +438,20 @@ export class JobStore {
   private later(job: JobRef, kind: string, st: Statement, args: unknown[]): void {
     this.writes.later(job.id, job.parentId ?? TOP_SCOPE, kind, st, args);
   }
+}
+
+/** Rows per INSERT: 50 rows of 18 values stay far below both databases' parameter limits. */
+const INSERT_ROWS = 50;
+const INSERT_COLUMNS = ['id', 'parent_id', 'kind', 'target', 'vm_key', 'state', 'host_id', 'requested_by', 'profile', 'request', 'operations', 'disks',
+  'has_secrets', 'created_at', 'ended_at', 'progress', 'steps', 'error'] as const;
+
+/** A new job's values in INSERT_COLUMNS order. */
+function rowValues(j: NewJob): unknown[] {
+  return [
+    j.id, j.parentId ?? null, j.kind, JSON.stringify(j.target), j.vmKey ?? null, j.state, j.host ?? null, j.requestedBy, j.profile ?? null,
+    JSON.stringify(j.request), JSON.stringify(j.operations), j.disks ? JSON.stringify(j.disks) : null, j.hasSecrets ? 1 : 0, j.createdAt,
+    j.endedAt ?? null, JSON.stringify(j.progress), JSON.stringify(j.steps), j.error ? JSON.stringify(j.error) : null,
+  ];
 }
 
 /** A leaf waiting for the dispatcher to take it: the jobs_backlog index's predicate, word for word. */

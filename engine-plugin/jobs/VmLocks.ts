@@ -10,10 +10,16 @@ import { JobStore } from './JobStore';
 export class VmLocks {
   constructor(@inject(JobStore) private readonly store: JobStore) {}
 
-  /** 409 VM_BUSY (details.jobId) while an active job works on `key` (`vm:ID`, `template:ID`). */
-  checkIdle(key: string, what: string): void {
-    const active = this.store.activeJobFor(key);
+  /** 409 VM_BUSY (details.jobId) while an active job works on `key` (`vm:ID`, `template:ID`);
+   *  `busy`: what busy() answered for a page of keys that includes it (no read then). */
+  checkIdle(key: string, what: string, busy?: ReadonlyMap<string, string>): void {
+    const active = busy ? busy.get(key) : this.store.activeJobFor(key);
     if (active) throw new ConflictError('VM_BUSY', `${what} already has an active job ${active}`, { jobId: active });
+  }
+
+  /** The active job of each of `keys` that has one, in one read. */
+  busy(keys: readonly string[]): Map<string, string> {
+    return this.store.activeJobsFor(keys);
   }
 
   /** Before a start or stop mark: 409 VM_BUSY while a job works on the VM or its reset is to come. */

@@ -16,6 +16,7 @@
 import { inject, injectable } from 'tsyringe';
 import { InputError, NotFoundError } from '../../shared/errors';
 import { EngineConfig } from '../config';
+import { vmsOneByOne } from '../inventory/Inventory';
 import type { Host, Inventory, ListQuery, Page, Pool, Template, Vm } from '../inventory/Inventory';
 import type { TemplateClones } from '../inventory/TemplateClones';
 import { Logger } from '../logger';
@@ -59,6 +60,10 @@ export class LibvirtInventory implements Inventory, TemplateClones {
   async listVms(query?: ListQuery): Promise<Page<Vm>> {
     const domains = await this.all();
     return pageOf(domains.filter((d) => !d.info.template).map(toVm).sort(byName), query);
+  }
+
+  getVms(ids: readonly string[]): Promise<Vm[]> {
+    return vmsOneByOne(this, ids);
   }
 
   async getVm(idOrName: string): Promise<Vm | undefined> {

@@ -9,6 +9,7 @@
 import { inject, injectable } from 'tsyringe';
 import { InputError } from '../../shared/errors';
 import { EngineConfig } from '../config';
+import { vmsOneByOne } from '../inventory/Inventory';
 import type { DiskRef, Host, Inventory, ListQuery, Page, Pool, Template, Vm } from '../inventory/Inventory';
 import { Logger } from '../logger';
 import { OvirtClient } from './OvirtClient';
@@ -76,6 +77,10 @@ export class OvirtInventory implements Inventory {
 
   listVms(query?: ListQuery): Promise<Page<Vm>> {
     return this.list<OvVm, Vm>('vms', 'vm', query, true, (v, sds) => this.toVm(v, sds));
+  }
+
+  getVms(ids: readonly string[]): Promise<Vm[]> {
+    return vmsOneByOne(this, ids);
   }
 
   async getVm(idOrName: string): Promise<Vm | undefined> {

@@ -51,6 +51,13 @@ describe('JobStore write-behind', () => {
     expect(store.hasEnded('c1')).toBe(true); // but known to have ended
   });
 
+  it('a job whose ending still waits in the write-behind is not active: a VM may get its next job at once (one key or a page of them)', () => {
+    expect([store.activeJobFor('vm:v1'), [...store.activeJobsFor(['vm:v1', 'vm:v2', 'vm:none'])]]).toEqual(['c1', [['vm:v1', 'c1'], ['vm:v2', 'c2']]]);
+    store.finish(c1, 'succeeded', '2026-01-01T00:00:01Z', undefined, { done: 1, total: 1, current: '' }, []);
+    expect(onDisk('c1').state).toBe('pending'); // still stored as active
+    expect([store.activeJobFor('vm:v1'), [...store.activeJobsFor(['vm:v1', 'vm:v2'])]]).toEqual([undefined, [['vm:v2', 'c2']]]);
+  });
+
   it('a read of a child, of a page of children or of a bulk job with its children sees their writes', () => {
     store.finish(c1, 'failed', '2026-01-01T00:00:01Z', { code: 'X', message: 'x', details: {} }, { done: 0, total: 1, current: '' }, []);
     expect(store.header('c1')).toMatchObject({ state: 'failed', error: { code: 'X' } });
