@@ -17,6 +17,9 @@ import type { Statement } from '../store/SqlDb';
 
 export const TOP_SCOPE = '';
 
+/** Rows per transaction when the timer writes (drain). */
+const DRAIN_ROWS = 100;
+
 interface PendingWrite {
   st: Statement;
   args: unknown[];
@@ -43,12 +46,25 @@ export class WriteBehind {
   private arm(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      try {
-        this.flushAll();
-      } catch (err) {
-        this.onError(err, this.rows.size);
-      }
+      this.drain([...this.rows.keys()]);
     }, this.delayMs).unref();
+  }
+
+  /**
+   * The timer's write of the rows that were waiting when it fired: DRAIN_ROWS rows per
+   * transaction, giving way to I/O in between. On PostgreSQL each write is a round trip:
+   * a second's writes of a busy pool in one go held the event loop for tens of ms, and the
+   * API requests behind it. Rows written meanwhile by a read are skipped; rows that come
+   * meanwhile wait for the next timer. A failed write stops the drain: its rows wait again.
+   */
+  private drain(due: string[]): void {
+    try {
+      this.write(due.splice(0, DRAIN_ROWS));
+    } catch (err) {
+      this.onError(err, this.rows.size);
+      return;
+    }
+    if (due.length && !this.closed) setImmediate(() => this.drain(due)).unref();
   }
 
   /** Queues the latest `kind` write of `row` (it replaces an earlier one, and moves last). */

@@ -65,4 +65,20 @@ describe('WriteBehind with a locked database', () => {
     wb.flushScopes(['p', 'q']);
     expect(db.prepare('SELECT count(*) AS n FROM w WHERE v = ? OR warn IS NOT NULL').get('new')).toEqual({ n: 3 });
   });
+
+  it("the timer writes 100 rows per transaction and gives way between them (a busy pool's second of writes never holds the event loop at once)", async () => {
+    db.exec('CREATE TABLE many (id INTEGER PRIMARY KEY, v TEXT)');
+    const ids = Array.from({ length: 250 }, (_, i) => i + 1);
+    db.transaction(() => ids.forEach((i) => db.prepare("INSERT INTO many VALUES (?, 'old')").run(i)))();
+    const wb = new WriteBehind(db as never, 10);
+    const set = db.prepare('UPDATE many SET v = ? WHERE id = ?');
+    for (const i of ids) wb.later(String(i), 'p', 'v', set, ['new', i]);
+    const written = () => (db.prepare("SELECT count(*) AS n FROM many WHERE v = 'new'").get() as { n: number }).n;
+    // Armed after the write-behind's timer with the same delay: runs right after it, before any giving way.
+    const atTimer = await new Promise<number>((r) => setTimeout(() => r(written()), 10));
+    expect(atTimer).toBe(100);
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(written()).toBe(250);
+    expect(wb.pending('250', 'v')).toBeUndefined();
+  });
 });
