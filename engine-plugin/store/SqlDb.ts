@@ -35,6 +35,10 @@ export interface Dialect {
   greatest(a: string, b: string): string;
   /** A hint naming the index to read (`INDEXED BY`); nothing where the planner takes no hint. */
   indexedBy(index: string): string;
+  /** The statement that brings the planner's statistics of `table` up to date, where the
+   *  planner uses them (PostgreSQL's ANALYZE); undefined where it plans without (SQLite
+   *  keeps none unless asked). */
+  analyze(table: string): string | undefined;
 }
 
 export interface SqlDb {

@@ -19,6 +19,7 @@ export const POSTGRESQL: Dialect = {
   jsonStrings: (p) => `SELECT jsonb_array_elements_text(${p}::jsonb)`,
   greatest: (a, b) => `greatest(${a}, ${b})`,
   indexedBy: () => '',
+  analyze: (table) => `ANALYZE ${table}`,
 };
 
 /** The advisory lock migrations take (any number no other lock of the database uses). */

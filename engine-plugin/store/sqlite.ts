@@ -12,6 +12,7 @@ export const SQLITE: Dialect = {
   jsonStrings: (p) => `SELECT value FROM json_each(${p})`,
   greatest: (a, b) => `max(${a}, ${b})`,
   indexedBy: (index) => `INDEXED BY ${index}`,
+  analyze: () => undefined,
 };
 
 class SqliteStatement implements Statement {

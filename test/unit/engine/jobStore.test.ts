@@ -58,6 +58,15 @@ describe('JobStore write-behind', () => {
     expect([store.activeJobFor('vm:v1'), [...store.activeJobsFor(['vm:v1', 'vm:v2'])]]).toEqual([undefined, [['vm:v2', 'c2']]]);
   });
 
+  it("brings PostgreSQL's planner statistics of the jobs table up to date once 10,000 bulk rows came (not before); SQLite keeps none", async () => {
+    const pg = db.dialect.name === 'postgresql';
+    const stats = () => Number(pg ? db.prepare("SELECT reltuples FROM pg_class WHERE relname = 'jobs'").pluck().get() : db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").pluck().get());
+    await store.insertChildren(Array.from({ length: 9_990 }, (_, i) => child(i + 10)));
+    expect(stats()).toBeLessThan(1000); // never analysed yet (-1 or 0)
+    await store.insertChildren(Array.from({ length: 10 }, (_, i) => child(i + 20_000)));
+    expect(stats()).toBe(pg ? 10_003 : 0);
+  });
+
   it('a read of a child, of a page of children or of a bulk job with its children sees their writes', () => {
     store.finish(c1, 'failed', '2026-01-01T00:00:01Z', { code: 'X', message: 'x', details: {} }, { done: 0, total: 1, current: '' }, []);
     expect(store.header('c1')).toMatchObject({ state: 'failed', error: { code: 'X' } });
