@@ -235,7 +235,8 @@ export class Dispatcher implements JobRunner {
       return undefined;
     }
     if (!deferred) this.lifecycle.assignHosts([leaf], agent.host.id);
-    else deferred.set(agent.host.id, [...(deferred.get(agent.host.id) ?? []), leaf]);
+    else if (deferred.has(agent.host.id)) deferred.get(agent.host.id)!.push(leaf);
+    else deferred.set(agent.host.id, [leaf]);
     const q = this.queues.get(agent.host.id) ?? [];
     this.queues.set(agent.host.id, q);
     q.push(leaf);

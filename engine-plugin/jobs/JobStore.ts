@@ -146,14 +146,16 @@ export class JobStore {
     this.db.transaction(() => this.insertRows(jobs))();
   }
 
-  /** Rows of `jobs`, INSERT_ROWS to a statement (one round trip each on PostgreSQL); inside a transaction. */
+  /** Rows of `jobs`, a statement per chunk of INSERT_ROWS; inside a transaction. */
   private insertRows(jobs: readonly NewJob[]): void {
-    for (let i = 0; i < jobs.length; i += INSERT_ROWS) {
-      const rows = jobs.slice(i, i + INSERT_ROWS);
-      let st = this.inserts.get(rows.length);
-      if (!st) this.inserts.set(rows.length, (st = this.db.prepare(`INSERT INTO jobs (${INSERT_COLUMNS.join(', ')}) VALUES ${Array(rows.length).fill(`(${INSERT_COLUMNS.map(() => '?').join(', ')})`).join(', ')}`)));
-      st.run(...rows.flatMap(rowValues));
-    }
+    for (const rows of insertChunks(jobs)) this.insertChunk(rows);
+  }
+
+  /** One INSERT of up to INSERT_ROWS rows (one round trip on PostgreSQL). */
+  private insertChunk(rows: readonly NewJob[]): void {
+    let st = this.inserts.get(rows.length);
+    if (!st) this.inserts.set(rows.length, (st = this.db.prepare(`INSERT INTO jobs (${INSERT_COLUMNS.join(', ')}) VALUES ${Array(rows.length).fill(`(${INSERT_COLUMNS.map(() => '?').join(', ')})`).join(', ')}`)));
+    st.run(...rows.flatMap(rowValues));
   }
 
   /** The job; a bulk job with its first `childLimit` children summarised and their total. */
@@ -206,8 +208,7 @@ export class JobStore {
    * deletes at start.
    */
   async insertChildren(children: readonly NewJob[]): Promise<void> {
-    const chunks = Array.from({ length: Math.ceil(children.length / INSERT_ROWS) }, (_, i) => children.slice(i * INSERT_ROWS, (i + 1) * INSERT_ROWS));
-    await new Slicer().forEach(chunks, (c) => this.insertRows(c), (slice) => this.db.transaction(slice)());
+    await new Slicer().forEach(insertChunks(children), (c) => this.insertChunk(c), (slice) => this.db.transaction(slice)());
     this.analyzeAfter(children.length);
   }
 
@@ -469,6 +470,11 @@ const ANALYZE_ROWS = 10_000;
 const INSERT_ROWS = 50;
 const INSERT_COLUMNS = ['id', 'parent_id', 'kind', 'target', 'vm_key', 'state', 'host_id', 'requested_by', 'profile', 'request', 'operations', 'disks',
   'has_secrets', 'created_at', 'ended_at', 'progress', 'steps', 'error'] as const;
+
+/** `jobs` in chunks of INSERT_ROWS, in order. */
+function insertChunks(jobs: readonly NewJob[]): NewJob[][] {
+  return Array.from({ length: Math.ceil(jobs.length / INSERT_ROWS) }, (_, i) => jobs.slice(i * INSERT_ROWS, (i + 1) * INSERT_ROWS));
+}
 
 /** A new job's values in INSERT_COLUMNS order. */
 function rowValues(j: NewJob): unknown[] {
