@@ -138,3 +138,48 @@ export async function guestRead(disk: GuestDisks, paths: string[]): Promise<Reco
     await fs.rm(tmp, { recursive: true, force: true });
   }
 }
+
+/** A QEMU process holding an image's write lock, as a running VM would. */
+export interface DiskHolder {
+  /** Whether the holder is gone before release() was called (the lock may have gone with it). */
+  readonly exitedEarly: () => boolean;
+  /** Kills the holder (if still there) and waits until the image's write lock is free. */
+  release(): Promise<void>;
+}
+
+function writeLocked(file: string): Promise<boolean> {
+  return execFileAsync('qemu-img', ['info', '--', file]).then(() => false, () => true);
+}
+
+async function waitLock(file: string, held: boolean, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while ((await writeLocked(file)) !== held) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} on ${file}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Opens `file` read-write in qemu-io, which keeps it (and its write lock) while its stdin
+ * stays open, and resolves once `qemu-img info` sees the lock.
+ */
+export async function holdWriteLock(file: string, format = 'qcow2'): Promise<DiskHolder> {
+  const child = spawn('qemu-io', ['-f', format, '--', file], { stdio: ['pipe', 'ignore', 'ignore'] });
+  let released = false;
+  let early = false;
+  child.once('exit', () => {
+    if (!released) early = true;
+  });
+  const release = async () => {
+    released = true;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // ChildProcess.kill never throws
+    await waitLock(file, false, 'the write lock to go');
+  };
+  try {
+    await waitLock(file, true, 'qemu-io to hold the write lock');
+  } catch (e) {
+    await release().catch(() => undefined);
+    throw e;
+  }
+  return { exitedEarly: () => early, release };
+}

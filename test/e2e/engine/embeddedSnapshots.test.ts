@@ -11,10 +11,10 @@
 //     disk (409 DISK_UNSUPPORTED naming it), a taken name (409 SNAPSHOT_EXISTS), an
 //     all-digit name (400 naming "name"), an unknown snapshot (404 naming "sid").
 // Everything is under the stack's directory, removed by close().
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { guestRead } from '../../helpers/disk';
+import { guestRead, holdWriteLock } from '../../helpers/disk';
 import { copyGuestImage, GOLDEN_HOSTNAME, IDENTITY_PATHS } from '../../helpers/guestImage';
 import { OPERATOR, Stack, startStack } from './stack';
 
@@ -104,19 +104,13 @@ describe('embedded inventory snapshots (real qemu-img, real virt-sysprep)', () =
   });
 
   it('all or none: a disk held open read-write elsewhere fails the create and leaves no tag on the other disk', async () => {
-    let holder: ChildProcess | undefined;
+    const holder = await holdWriteLock(data[1]);
     try {
-      holder = spawn('qemu-io', ['-c', 'sleep 600000', '--', data[1]], { stdio: 'ignore' });
-      const end = Date.now() + 10_000;
-      // Wait until qemu-io holds the image's write lock.
-      while (await execFileAsync('qemu-img', ['info', '--', data[1]]).then(() => true, () => false)) {
-        if (Date.now() > end) throw new Error('qemu-io did not lock the disk');
-        await new Promise((r) => setTimeout(r, 100));
-      }
       expect(await s.api('POST', dataUrl, { name: 'half' }, OPERATOR)).toMatchObject({ status: 409, body: { error: { code: 'DISK_IN_USE', details: { disk: data[1] } } } });
+      expect(holder.exitedEarly()).toBe(false); // the refusal was for the lock, not for anything else
       expect(await qemuTags(data[0])).toEqual([]);
     } finally {
-      if (holder?.pid) process.kill(holder.pid, 'SIGKILL');
+      await holder.release();
     }
     expect((await s.api('GET', dataUrl)).body.items).toEqual([]);
   });

@@ -3,11 +3,12 @@
 // in use); anything outside a storage root (the disk or any backing file), not a disk,
 // or a text file declared raw is refused with its reason and field; nothing in the storage root changes. StartSysprep
 // and Inspect refuse the same files through the same check.
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fixtureDisk, refusal, startTestAgent, TestAgent, until } from '../../helpers/agentHarness';
+import { fixtureDisk, refusal, startTestAgent, TestAgent } from '../../helpers/agentHarness';
+import { DiskHolder, holdWriteLock } from '../../helpers/disk';
 
 jest.setTimeout(300_000);
 
@@ -40,7 +41,7 @@ describe('CheckDisks', () => {
   let raw: string;
   let overlay: string;
   let textRaw: string;
-  let holder: ChildProcess | undefined;
+  let holder: DiskHolder | undefined;
   let initial: Record<string, string>;
 
   beforeAll(async () => {
@@ -79,7 +80,7 @@ describe('CheckDisks', () => {
   });
 
   afterAll(async () => {
-    holder?.kill('SIGKILL');
+    await holder?.release();
     await t?.stop();
   });
 
@@ -143,17 +144,7 @@ describe('CheckDisks', () => {
 
   it('reports a disk a running QEMU holds as in use, read shared; StartSysprep still refuses it', async () => {
     const busy = await fixtureDisk(t.dirs, 'busy.qcow2');
-    // qemu-io keeps the image open read-write (its write lock) while its stdin is open.
-    holder = spawn('qemu-io', ['-f', 'qcow2', busy], { stdio: ['pipe', 'ignore', 'ignore'] });
-    const locked = () => {
-      try {
-        execFileSync('qemu-img', ['info', busy], { stdio: 'ignore' });
-        return false;
-      } catch {
-        return true;
-      }
-    };
-    await until(locked, 10_000, 'qemu-io to hold the lock');
+    holder = await holdWriteLock(busy);
     const before = snapshot(root);
     const [d] = (await t.client.checkDisks([{ path: busy }])).disks;
     expect(d).toMatchObject({ realPath: busy, format: 'qcow2', inUse: true });
@@ -161,8 +152,8 @@ describe('CheckDisks', () => {
     const err = await refusal(t.client.startSysprep({ jobId: 'busy-1', disks: [{ path: busy }], spec: { only: ['machine-id'] } }));
     expect(err).toMatchObject({ code: 'DISK_IN_USE', details: { field: 'disks[0].path' } });
     expect(snapshot(root)).toEqual(before);
-    holder.kill('SIGKILL');
-    await until(() => !locked(), 10_000, 'the lock to go');
+    expect(holder.exitedEarly()).toBe(false);
+    await holder.release();
     expect((await t.client.checkDisks([{ path: busy }])).disks[0].inUse).toBe(false);
   });
 
