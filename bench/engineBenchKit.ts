@@ -1,7 +1,7 @@
 // Shared pieces of the engine benchmarks: the engine as its own process (so its CPU time
 // and RSS can be read from /proc), a tiny HTTP client, and /proc readers.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { FINAL_JOB_STATES } from '../shared/jobStates';
@@ -43,7 +43,8 @@ export interface EngineProcess {
   stop(): Promise<void>;
 }
 
-export async function startEngineProcess(dir: string, hosts: { id: string; address: string; roots: string[] }[], extra: string[] = []): Promise<EngineProcess> {
+/** An engine process on `dir`; its stderr is this process's, or goes to the file `stderrFile`. */
+export async function startEngineProcess(dir: string, hosts: { id: string; address: string; roots: string[] }[], extra: string[] = [], stderrFile?: string): Promise<EngineProcess> {
   const port = await freePort();
   const conf = path.join(dir, 'engine.conf');
   writeFileSync(conf, [
@@ -56,7 +57,9 @@ export async function startEngineProcess(dir: string, hosts: { id: string; addre
   // BENCH_PROFILE=DIR: a CPU profile of the engine; BENCH_NODE_FLAGS: more node flags (e.g. --trace-gc, printed to stderr).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const flags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...profile, ...flags, path.join(ROOT, 'dist/engine-plugin/main.js'), '--config', conf], { stdio: ['ignore', flags.length ? 2 : 'ignore', 'inherit'] });
+  const errFd = stderrFile ? openSync(stderrFile, 'w') : undefined;
+  const child = spawn(process.execPath, [...profile, ...flags, path.join(ROOT, 'dist/engine-plugin/main.js'), '--config', conf], { stdio: ['ignore', flags.length ? 2 : 'ignore', errFd ?? 'inherit'] });
+  if (errFd !== undefined) closeSync(errFd);
   pin(child.pid!, 'engine');
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {

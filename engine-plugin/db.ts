@@ -15,13 +15,16 @@ export function sql(db: Db, text: string): Statement {
   return db.prepare(text);
 }
 
-/** The database at `url`, migrated to the current schema. */
-export function openDb(url: string, dataDir: string): Db {
+/**
+ * The database at `url`, migrated to the current schema. `onLost` is called once if the
+ * connection to a database server goes (PostgreSQL; a SQLite file cannot go).
+ */
+export function openDb(url: string, dataDir: string, onLost?: (err: Error) => void): Db {
   let db: Db;
   if (isPostgresUrl(url)) {
     // Loaded only when configured: a SQLite engine needs no libpq.
     const { PostgresDb } = require('./store/postgres') as typeof import('./store/postgres');
-    db = new PostgresDb(url);
+    db = new PostgresDb(url, onLost);
   } else if (url.startsWith('sqlite:')) {
     db = openSqlite(path.resolve(dataDir, url.slice('sqlite:'.length)));
   } else {

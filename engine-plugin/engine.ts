@@ -14,6 +14,7 @@ import { EngineConfig, withDefaults } from './config';
 import { Db, openDb } from './db';
 import { hostname } from 'node:os';
 import { Leadership } from './standby/Leadership';
+import { stopForRestart } from './stopForRestart';
 import { AgentDiskChecker } from './dispatch/AgentDiskChecker';
 import { AgentJobLog } from './dispatch/AgentJobLog';
 import { AgentPool } from './dispatch/AgentPool';
@@ -96,7 +97,11 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   const transport = apiTransport(config);
   const log = createLogger(config.logLevel, config.logFile);
   if (transport.warning) log.warn(transport.warning, { listen: config.listen });
-  const db = openDb(config.database, config.dataDir);
+  const restart = stopForRestart(log, config.logFile);
+  // A lost database connection (a PostgreSQL restart): libpq does not connect again, and the
+  // leader's lock went with the session. Stop; the service manager starts a new engine.
+  const db = openDb(config.database, config.dataDir, (err) =>
+    restart('the engine lost its database connection: stopping (its service manager starts it again)', { error: err.message }));
 
   const c = container.createChildContainer();
   c.register(EngineConfig, { useValue: config });
@@ -220,7 +225,7 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
     // libvirt: domains defined outside the product are reset before their first start.
     libvirtEvents?.start();
   };
-  const leadership = new Leadership(db, log, `${hostname()}:${process.pid}`);
+  const leadership = new Leadership(db, log, `${hostname()}:${process.pid}`, restart);
   deps.leadership = leadership;
   if (leadership.tryNow()) await resumeAll();
   else log.warn('another engine leads (it holds the leader lock of the database): this one serves the API as a standby', { database: db.location });

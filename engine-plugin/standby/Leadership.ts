@@ -8,12 +8,13 @@
 //
 // The leader writes where it can be reached (table engine_leader: `advertise_url`): a
 // standby forwards to it what changes state (standby/leaderProxy.ts). A leader that finds
-// it no longer holds the lock (its connection to the database was cut and re-made) stops
-// the process: its service manager starts it again, as a standby.
+// it no longer holds the lock stops the process, as does any engine whose connection to
+// the database is lost (store/postgres.ts): its service manager starts it again.
 //
 // On SQLite there is one engine: it leads from the start.
 import type { Db } from '../db';
 import type { Logger } from '../logger';
+import type { StopForRestart } from '../stopForRestart';
 
 /** The advisory lock key of leadership (any number no other lock of the database uses). */
 export const LEADER_LOCK = 0x6f767302;
@@ -35,7 +36,7 @@ export class Leadership {
     private readonly log: Logger,
     /** This engine's name in engine_leader (host:pid). */
     private readonly engine: string,
-    private readonly exit: (code: number) => void = (code) => process.exit(code),
+    private readonly stopForRestart: StopForRestart,
   ) {
     this.leading = db.dialect.name === 'sqlite';
   }
@@ -97,7 +98,6 @@ export class Leadership {
     const held = this.db.prepare(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
                                   AND granted AND ((classid::bigint << 32) | objid::bigint) = ?`).get(LEADER_LOCK).n;
     if (held > 0) return;
-    this.log.error('this engine no longer holds the leader lock (its database session was lost): stopping', { engine: this.engine });
-    this.exit(75);
+    this.stopForRestart('this engine no longer holds the leader lock (its database session was lost): stopping', { engine: this.engine });
   }
 }

@@ -5,8 +5,8 @@ declare module 'pg-native' {
   }
   class Client {
     constructor(config?: { types?: TypeParsers; arrayMode?: boolean });
-    /** The libpq binding: the last result's counts. */
-    readonly pq: { cmdTuples(): string };
+    /** The libpq binding: the last result's counts; PQtransactionStatus (4: the connection is bad). */
+    readonly pq: { cmdTuples(): string; transactionStatus(): number };
     connectSync(params?: string): void;
     querySync(text: string, values?: (string | null)[]): unknown[];
     prepareSync(name: string, text: string, nParams: number): void;

@@ -8,6 +8,7 @@
 // as SQLite does.
 import Client from 'pg-native';
 import * as pgTypes from 'pg-types';
+import { UnavailableError } from '../../shared/errors';
 import { redactUrl } from './databaseUrl';
 import { numberParameters } from './placeholders';
 import type { Dialect, SqlDb, Statement } from './SqlDb';
@@ -24,6 +25,8 @@ export const POSTGRESQL: Dialect = {
 
 /** The advisory lock migrations take (any number no other lock of the database uses). */
 const MIGRATION_LOCK = 0x6f767301;
+/** PQtransactionStatus's PQTRANS_UNKNOWN: the connection is bad (the server went away). */
+const CONNECTION_BAD = 4;
 const INT8 = 20;
 const NUMERIC = 1700;
 const TYPES = { getTypeParser: (oid: number, format?: string) => (oid === INT8 || oid === NUMERIC ? Number : pgTypes.getTypeParser(oid, format as 'text')) };
@@ -74,21 +77,45 @@ export class PostgresDb implements SqlDb {
   private readonly client = new Client({ types: TYPES });
   private readonly statements = new Map<string, PgStatement>();
   private depth = 0;
+  private lost?: UnavailableError;
 
-  constructor(private readonly url: string) {
+  /**
+   * `onLost` is called once, when a call finds the connection gone (a server restart, a
+   * terminated session). libpq does not connect again by itself, and a new session would
+   * not hold this one's locks: the engine stops there and its service manager starts it
+   * again (engine.ts). Each call after that fails with the same 503 DATABASE_UNAVAILABLE.
+   */
+  constructor(
+    private readonly url: string,
+    private readonly onLost: (err: UnavailableError) => void = () => undefined,
+  ) {
     this.location = redactUrl(url);
     this.client.connectSync(url);
     // Notices (`CREATE ... IF NOT EXISTS` skipping) would go to stderr: libpq prints them.
-    this.client.querySync('SET client_min_messages = warning');
+    this.call(() => this.client.querySync('SET client_min_messages = warning'));
   }
   readonly location: string;
+
+  /** A libpq call; a failure because the connection is gone becomes DATABASE_UNAVAILABLE. */
+  private call<T>(fn: () => T): T {
+    if (this.lost) throw this.lost;
+    try {
+      return fn();
+    } catch (err) {
+      if (this.client.pq.transactionStatus() !== CONNECTION_BAD) throw err;
+      const why = (err as Error).message.split('\n')[0].trim();
+      this.lost = new UnavailableError('DATABASE_UNAVAILABLE', `the connection to the database was lost (${why})`, { database: this.location });
+      this.onLost(this.lost);
+      throw this.lost;
+    }
+  }
 
   prepare(sql: string): Statement {
     let st = this.statements.get(sql);
     if (!st) {
       const { text, names, count } = numberParameters(sql);
       const name = `s${this.statements.size + 1}`;
-      this.client.prepareSync(name, text, count);
+      this.call(() => this.client.prepareSync(name, text, count));
       this.statements.set(sql, (st = new PgStatement(this, name, names)));
     }
     return st;
@@ -96,32 +123,34 @@ export class PostgresDb implements SqlDb {
 
   /** Runs a prepared statement: its rows and how many rows it changed. */
   execute(st: PgStatement, values: (string | null)[]): { rows: Record<string, unknown>[]; changes: number } {
-    const rows = this.client.executeSync(st.name, values) as Record<string, unknown>[];
-    return { rows, changes: Number.parseInt(this.client.pq.cmdTuples(), 10) || 0 };
+    return this.call(() => {
+      const rows = this.client.executeSync(st.name, values) as Record<string, unknown>[];
+      return { rows, changes: Number.parseInt(this.client.pq.cmdTuples(), 10) || 0 };
+    });
   }
 
   exec(sql: string): void {
-    this.client.querySync(sql);
+    this.call(() => this.client.querySync(sql));
   }
 
   /** Rows of a statement run once (not prepared): locks, settings. */
   query(sql: string, values: unknown[] = []): Record<string, unknown>[] {
-    return this.client.querySync(numberParameters(sql).text, values.map(pgValue)) as Record<string, unknown>[];
+    return this.call(() => this.client.querySync(numberParameters(sql).text, values.map(pgValue)) as Record<string, unknown>[]);
   }
 
   transaction<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T {
     return (...args: A): T => {
       const savepoint = this.depth > 0 ? `sp${this.depth}` : null;
-      this.client.querySync(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
+      this.exec(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
       this.depth++;
       try {
         const result = fn(...args);
         this.depth--;
-        this.client.querySync(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
+        this.exec(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
         return result;
       } catch (err) {
         this.depth--;
-        this.client.querySync(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}` : 'ROLLBACK');
+        this.exec(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}` : 'ROLLBACK');
         throw err;
       }
     };

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { AgentProcess, api, EngineProcess, ROOT, startAgentProcess, startEngineProcess } from '../../../bench/engineBenchKit';
 import { guestReadPerVm } from '../../helpers/batchImages';
 import { cachedGuestImage } from '../../helpers/guestImage';
-import { startPostgres, TestPostgres } from '../../helpers/postgres';
+import { postgresBin, startPostgres, TestPostgres } from '../../helpers/postgres';
 
 const REAL = process.env.STANDBY_TOOL === 'real';
 jest.setTimeout(REAL ? 40 * 60_000 : 5 * 60_000);
@@ -131,4 +131,38 @@ describe(`a standby engine on PostgreSQL (${REAL ? 'the real virt-sysprep' : 'st
       expect(names).toEqual(Array.from({ length: POOL }, (_, i) => `sb-${i + 1}`));
     }
   });
+
+  // No tool runs here: npm run test:standby-real runs the takeover only.
+  (REAL ? it.skip : it)('an engine whose database connection is lost stops with 75 for its service manager; started again, it leads', async () => {
+    const database = await pg.createDatabase('lost');
+    const start = (name: string) => {
+      const d = path.join(dir, name);
+      mkdirSync(d);
+      return startEngineProcess(d, [], [`database = ${database}`], path.join(d, 'stderr')).then((e) => (engines.push(e), e));
+    };
+    const leader = await start('lost-a');
+    const standby = await start('lost-b');
+    expect([(await health(leader)).role, (await health(standby)).role]).toEqual(['leader', 'standby']);
+
+    // What a PostgreSQL restart does to each engine's session.
+    const name = new URL(database).pathname.slice(1);
+    execFileSync(path.join(postgresBin(), 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', pg.url(), '-c',
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`]);
+    const cutAt = Date.now();
+    const exits = await Promise.all([leader, standby].map((e) => new Promise<number | string | null>((resolve) => {
+      if (e.child.exitCode !== null) resolve(e.child.exitCode);
+      e.child.once('exit', (code) => resolve(code));
+      setTimeout(() => resolve('still running after 15 s'), 15_000).unref();
+    })));
+    const stoppedMs = Date.now() - cutAt;
+    process.stderr.write(`standby: both engines stopped ${(stoppedMs / 1000).toFixed(1)} s after their database sessions were cut\n`);
+    expect(exits).toEqual([75, 75]);
+    expect(stoppedMs).toBeLessThan(5_000); // each checks its role every second
+    // Said on stderr (the journal) at once: the log file's write may not land before the exit.
+    for (const e of ['lost-a', 'lost-b']) expect(readFileSync(path.join(dir, e, 'stderr'), 'utf8')).toMatch(/^ovirt-sysprep-engine: the engine lost its database connection: stopping .*server closed the connection unexpectedly/m);
+
+    const again = await start('lost-c');
+    expect(await health(again)).toMatchObject({ role: 'leader' });
+  });
 });
+

@@ -113,3 +113,38 @@ describe('migrations', () => {
     expect(() => openDb('mysql://u:secret@h/db', dir)).toThrow(/^database mysql:\/\/u:\*\*\*@h\/db: expected/);
   });
 });
+
+describe('on PostgreSQL, a lost connection', () => {
+  it('fails every later call with 503 DATABASE_UNAVAILABLE and calls onLost once; an SQL error is not a loss', async () => {
+    const url = await pg.createDatabase('lost');
+    const lost: Error[] = [];
+    const db = openDb(url, dir, (err) => lost.push(err));
+    const other = openDb(url, dir);
+    try {
+      const one = db.prepare('SELECT 1 AS one');
+      expect(one.get()).toEqual({ one: 1 });
+      expect(() => db.exec('SELECT * FROM no_such_table')).toThrow(/no_such_table/);
+      expect(lost).toEqual([]);
+
+      other.prepare('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()').all();
+      const refused = [() => one.get(), () => db.exec('SELECT 1'), () => db.transaction(() => one.get())(), () => db.prepare('SELECT 2').get()].map((call) => {
+        try {
+          call();
+          return 'answered';
+        } catch (err) {
+          return err;
+        }
+      });
+      for (const err of refused) {
+        expect(err).toMatchObject({ kind: 'unavailable', code: 'DATABASE_UNAVAILABLE', details: { database: expect.stringMatching(/^postgresql:\/\/\/lost_/) } });
+        expect((err as Error).message).toMatch(/^the connection to the database was lost \(server closed the connection unexpectedly\)$/);
+      }
+      expect(lost).toEqual([refused[0]]);
+      // The other session goes on.
+      expect(other.prepare('SELECT 3 AS three').get()).toEqual({ three: 3 });
+    } finally {
+      db.close();
+      other.close();
+    }
+  });
+});
