@@ -4,7 +4,10 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { defaultConfig, EngineConfig, loadEngineConfigFile } from './config';
+import { openDb } from './db';
 import { startEngine } from './engine';
+import { copyDatabase } from './store/copyDatabase';
+import { DATABASE_URL, redactUrl } from './store/databaseUrl';
 import { startLocalStack } from './local';
 import { writeLocalEngineFile } from './localEngineFile';
 import { exitQuietlyOnBrokenPipe } from '../shared/brokenPipe';
@@ -33,6 +36,7 @@ Examples:
   ovirt-sysprep-engine --config /etc/ovirt-sysprep/engine.conf
   ovirt-sysprep-engine --local --data-dir /var/tmp/ovirt-sysprep --listen 127.0.0.1:8080
   ovirt-sysprep-engine --config engine.conf --listen 0.0.0.0:8443   # with tls_cert, tls_key in engine.conf
+  ovirt-sysprep-engine --config engine.conf --copy-database-to 'postgresql://ovirt-sysprep@db.example/ovirt_sysprep?passfile=/etc/ovirt-sysprep/pgpass'
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -45,9 +49,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--listen <host:port>', 'REST API address (overrides [engine] listen)')
     .option('--data-dir <dir>', 'where engine.db lives (overrides [engine] data_dir)')
     .option('--local', 'single machine: start a host agent in this process serving <data-dir>/images, and keep an admin token in <data-dir>/admin.token')
+    .option('--copy-database-to <url>', 'copy the configured database ([engine] database) into a new, empty one (postgresql://... or sqlite:PATH), then exit; stop the engine first. A password goes in a passfile, not in the URL')
     .addHelpText('after', CONFIG_HELP)
     .parse(argv);
-  const opts = program.opts<{ config: string; listen?: string; dataDir?: string; local?: boolean }>();
+  const opts = program.opts<{ config: string; listen?: string; dataDir?: string; local?: boolean; copyDatabaseTo?: string }>();
 
   const explicitConfig = program.getOptionValueSource('config') !== 'default';
   let config: EngineConfig = defaultConfig();
@@ -55,6 +60,7 @@ export async function main(argv: string[]): Promise<void> {
   if (explicitConfig || existsSync(opts.config)) ({ config, sections } = loadEngineConfigFile(opts.config));
   if (opts.listen) config.listen = opts.listen;
   if (opts.dataDir) config.dataDir = opts.dataDir;
+  if (opts.copyDatabaseTo !== undefined) return copyDatabaseTo(config, opts.copyDatabaseTo);
 
   const running = opts.local ? await startLocalStack(config, sections.local_agent) : { engine: await startEngine(config), tokenFile: undefined, stop: undefined };
   const stop = running.stop ?? (() => running.engine.stop());
@@ -69,6 +75,29 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+}
+
+/** `--copy-database-to URL` (docs/postgresql.md "Moving from SQLite"). */
+function copyDatabaseTo(config: EngineConfig, url: string): void {
+  // argv is visible to every user of the machine (ps): no password there.
+  if (redactUrl(url) !== url) throw new Error('--copy-database-to: the URL holds a password: put it in a passfile (passfile=... in the URL, or PGPASSFILE)');
+  if (!DATABASE_URL.test(url)) throw new Error(`--copy-database-to: expected sqlite:PATH or postgresql://..., got ${JSON.stringify(url)}`);
+  const from = openDb(config.database, config.dataDir);
+  try {
+    const to = openDb(url, config.dataDir);
+    try {
+      if (to.location === from.location) throw new Error(`--copy-database-to: ${to.location} is the configured database itself`);
+      process.stdout.write(`copying ${from.location} into ${to.location}\n`);
+      const started = Date.now();
+      const tables = copyDatabase(from, to, ({ table, rows }) => process.stdout.write(`  ${table}: ${rows} row(s)\n`));
+      const rows = tables.reduce((n, t) => n + t.rows, 0);
+      process.stdout.write(`copied ${rows} row(s) in ${((Date.now() - started) / 1000).toFixed(1)} s; now set [engine] database = ${url} and start the engine\n`);
+    } finally {
+      to.close();
+    }
+  } finally {
+    from.close();
+  }
 }
 
 if (require.main === module) {

@@ -4,6 +4,7 @@
 import { inject, injectable } from 'tsyringe';
 import { Db, sql } from '../db';
 import type { Dialect, Statement } from '../store/SqlDb';
+import { chunks, RowsInsert } from '../store/rowsInsert';
 import { Logger } from '../logger';
 import type { ChildSummary, Job, JobErrorInfo, JobKind, JobResult, JobState, JobWarning, LeafJob, Progress, Step } from './Job';
 import { Slicer } from '../slicer';
@@ -82,8 +83,7 @@ export interface JobQuery {
 @injectable()
 export class JobStore {
   private readonly stmt;
-  /** INSERT statements by their number of rows (INSERT_ROWS, and a last shorter one). */
-  private readonly inserts = new Map<number, Statement>();
+  private readonly inserts: RowsInsert;
   /** Bulk rows inserted before the last ANALYZE and since (analyzeAfter). */
   private readonly inserted = { before: 0, since: 0 };
   /**
@@ -101,6 +101,7 @@ export class JobStore {
     this.writes = new WriteBehind(db, FLUSH_MS, (err, rows) =>
       log?.error('job writes could not be stored; they wait and are tried again', { error: err instanceof Error ? err.message : String(err), rows }),
     );
+    this.inserts = new RowsInsert(db, 'jobs', INSERT_COLUMNS);
     const p = (sql: string) => db.prepare(sql);
     const d = db.dialect;
     const SUMMARY_COLUMNS = summaryColumns(d);
@@ -146,16 +147,9 @@ export class JobStore {
     this.db.transaction(() => this.insertRows(jobs))();
   }
 
-  /** Rows of `jobs`, a statement per chunk of INSERT_ROWS; inside a transaction. */
+  /** Rows of `jobs`, several per statement (RowsInsert); inside a transaction. */
   private insertRows(jobs: readonly NewJob[]): void {
-    for (const rows of insertChunks(jobs)) this.insertChunk(rows);
-  }
-
-  /** One INSERT of up to INSERT_ROWS rows (one round trip on PostgreSQL). */
-  private insertChunk(rows: readonly NewJob[]): void {
-    let st = this.inserts.get(rows.length);
-    if (!st) this.inserts.set(rows.length, (st = this.db.prepare(`INSERT INTO jobs (${INSERT_COLUMNS.join(', ')}) VALUES ${Array(rows.length).fill(`(${INSERT_COLUMNS.map(() => '?').join(', ')})`).join(', ')}`)));
-    st.run(...rows.flatMap(rowValues));
+    this.inserts.run(jobs.map(rowValues));
   }
 
   /** The job; a bulk job with its first `childLimit` children summarised and their total. */
@@ -208,7 +202,7 @@ export class JobStore {
    * deletes at start.
    */
   async insertChildren(children: readonly NewJob[]): Promise<void> {
-    await new Slicer().forEach(insertChunks(children), (c) => this.insertChunk(c), (slice) => this.db.transaction(slice)());
+    await new Slicer().forEach(chunks(children), (c) => this.inserts.chunk(c.map(rowValues)), (slice) => this.db.transaction(slice)());
     this.analyzeAfter(children.length);
   }
 
@@ -467,14 +461,8 @@ export class JobStore {
 const ANALYZE_ROWS = 10_000;
 
 /** Rows per INSERT: 50 rows of 18 values stay far below both databases' parameter limits. */
-const INSERT_ROWS = 50;
 const INSERT_COLUMNS = ['id', 'parent_id', 'kind', 'target', 'vm_key', 'state', 'host_id', 'requested_by', 'profile', 'request', 'operations', 'disks',
   'has_secrets', 'created_at', 'ended_at', 'progress', 'steps', 'error'] as const;
-
-/** `jobs` in chunks of INSERT_ROWS, in order. */
-function insertChunks(jobs: readonly NewJob[]): NewJob[][] {
-  return Array.from({ length: Math.ceil(jobs.length / INSERT_ROWS) }, (_, i) => jobs.slice(i * INSERT_ROWS, (i + 1) * INSERT_ROWS));
-}
 
 /** A new job's values in INSERT_COLUMNS order. */
 function rowValues(j: NewJob): unknown[] {

@@ -39,6 +39,10 @@ export interface Dialect {
    *  planner uses them (PostgreSQL's ANALYZE); undefined where it plans without (SQLite
    *  keeps none unless asked). */
   analyze(table: string): string | undefined;
+  /** After rows were inserted with their own values of an identity column: the statement
+   *  that makes the next generated value follow them (PostgreSQL's sequence; undefined
+   *  where the database follows by itself, as SQLite's AUTOINCREMENT does). */
+  identityAfter(table: string, column: string): string | undefined;
 }
 
 export interface SqlDb {

@@ -21,6 +21,8 @@ export const POSTGRESQL: Dialect = {
   greatest: (a, b) => `greatest(${a}, ${b})`,
   indexedBy: () => '',
   analyze: (table) => `ANALYZE ${table}`,
+  identityAfter: (table, column) =>
+    `SELECT setval(pg_get_serial_sequence('${table}', '${column}'), (SELECT coalesce(max(${column}), 0) + 1 FROM ${table}), false)`,
 };
 
 /** The advisory lock migrations take (any number no other lock of the database uses). */

@@ -13,6 +13,7 @@ export const SQLITE: Dialect = {
   greatest: (a, b) => `max(${a}, ${b})`,
   indexedBy: (index) => `INDEXED BY ${index}`,
   analyze: () => undefined,
+  identityAfter: () => undefined,
 };
 
 class SqliteStatement implements Statement {

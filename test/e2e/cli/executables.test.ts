@@ -2,9 +2,10 @@
 // on the engine and the agent, and `CMD --help | head -1` for EVERY command of the CLI
 // on a real pipe whose reader is gone before the first write: no stack trace, the
 // quiet SIGPIPE status 141 (it died with EPIPE "2 of 6 runs"); `ovirt-sysprep vms` with
-// no flags against `ovirt-sysprep-engine --local` (npm start) finds its admin.token.
+// no flags against `ovirt-sysprep-engine --local` (npm start) finds its admin.token;
+// `ovirt-sysprep-engine --copy-database-to` copies and refuses a password in argv.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
@@ -63,6 +64,26 @@ describe('executables', () => {
     const r = await run(name, ['--help'], true);
     expect(r.err).toBe('');
     expect([0, 141]).toContain(r.code);
+  });
+
+  it('ovirt-sysprep-engine --copy-database-to copies and exits; it refuses a password in argv and the database itself', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'copy-db-'));
+    try {
+      // Its own config file: not the machine's /etc/ovirt-sysprep/engine.conf.
+      writeFileSync(path.join(dir, 'engine.conf'), '[engine]\ndatabase = sqlite:engine.db\n');
+      const engine = (to: string) => run('ovirt-sysprep-engine', ['--config', path.join(dir, 'engine.conf'), '--data-dir', dir, '--copy-database-to', to]);
+      const secret = await engine('postgresql://u:hunter2@127.0.0.1/x');
+      expect(secret).toMatchObject({ code: 1, out: '' });
+      expect(secret.err).toMatch(/^ovirt-sysprep-engine: --copy-database-to: the URL holds a password: put it in a passfile/);
+      expect(secret.err).not.toContain('hunter2');
+      expect(existsSync(path.join(dir, 'engine.db'))).toBe(false); // refused before anything was opened
+      expect(await engine('sqlite:engine.db')).toMatchObject({ code: 1, err: expect.stringMatching(/is the configured database itself/) });
+      const copied = await engine('sqlite:copy.db');
+      expect(copied).toMatchObject({ code: 0, err: '' });
+      expect(copied.out).toMatch(new RegExp(`^copying ${dir}/engine.db into ${dir}/copy.db\n  hosts: 0 row\\(s\\)\n(.|\n)*  row_counts: 3 row\\(s\\)\ncopied 3 row\\(s\\) in [0-9.]+ s; now set \\[engine\\] database = sqlite:copy.db and start the engine\n$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ovirt-sysprep finds an engine started with --local, with no flags, until it stops', async () => {

@@ -25,7 +25,8 @@ export interface Harness {
   api<T = any>(method: string, url: string, body?: unknown, role?: keyof typeof TOKENS | null): Promise<{ status: number; body: T }>;
   /** A tiny qcow2 image under the shared storage root. */
   image(name: string): string;
-  restart(config?: Partial<EngineConfig>): Promise<void>;
+  /** Stops the engine, runs `whileStopped` (if given), and starts it again with `config` on top. */
+  restart(config?: Partial<EngineConfig>, whileStopped?: () => void | Promise<void>): Promise<void>;
   waitJob(id: string, timeoutMs?: number): Promise<any>;
   close(): Promise<void>;
 }
@@ -69,8 +70,9 @@ export async function harness(opts: { agents?: Partial<FakeAgentOptions>[]; conf
       execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', file, '16M']);
       return file;
     },
-    async restart(extra) {
+    async restart(extra, whileStopped) {
       await h.engine.stop();
+      await whileStopped?.();
       h.engine = await startEngine({ ...config(), ...extra });
     },
     async waitJob(id, timeoutMs = 20_000) {
