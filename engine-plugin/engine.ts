@@ -100,8 +100,9 @@ export async function startEngine(partial: Partial<EngineConfig>): Promise<Runni
   const restart = stopForRestart(log, config.logFile);
   // A lost database connection (a PostgreSQL restart): libpq does not connect again, and the
   // leader's lock went with the session. Stop; the service manager starts a new engine.
+  // A turn of the event loop later: the request that found it answers its 503 first.
   const db = openDb(config.database, config.dataDir, (err) =>
-    restart('the engine lost its database connection: stopping (its service manager starts it again)', { error: err.message }));
+    setImmediate(() => restart('the engine lost its database connection: stopping (its service manager starts it again)', { error: err.message })));
 
   const c = container.createChildContainer();
   c.register(EngineConfig, { useValue: config });
