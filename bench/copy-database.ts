@@ -17,7 +17,8 @@ function fill(db: Db, vms: number): number {
   const now = new Date().toISOString();
   const disks = (p: string) => JSON.stringify([{ path: p, format: 'qcow2' }]);
   const steps = JSON.stringify([{ name: 'lease', state: 'done' }, { name: 'overlay', state: 'done' }, { name: 'virt-sysprep', state: 'done' }, { name: 'commit', state: 'done' }]);
-  const request = JSON.stringify({ operations: { only: ['machine-id', 'ssh-hostkeys', 'net-hwaddr', 'dhcp-client-state', 'logfiles'] }, params: { hostname: '${pool}-${index}' }, mode: 'safe' });
+  const operations = ['machine-id', 'ssh-hostkeys', 'net-hwaddr', 'dhcp-client-state', 'logfiles'];
+  const request = JSON.stringify({ operations: { only: operations }, params: { hostname: '${pool}-${index}' }, mode: 'safe' });
   db.transaction(() => {
     db.prepare('INSERT INTO templates (id, name, disks, created_at) VALUES (?, ?, ?, ?)').run('t1', 'golden', disks('/var/lib/images/golden.qcow2'), now);
     db.prepare('INSERT INTO pools (id, name, template_id, created_at) VALUES (?, ?, ?, ?)').run('p1', 'room', 't1', now);
@@ -32,7 +33,7 @@ function fill(db: Db, vms: number): number {
       const disk = `/var/lib/images/vms/${id}/disk0.qcow2`;
       vm.run(id, `room-${i}`, 'down', 'p1', i, 't1', disks(disk), now);
       owner.run(disk, id);
-      job.run(randomUUID(), `vm:${id}`, `vm:${id}`, request, JSON.stringify(['machine-id', 'ssh-hostkeys', 'net-hwaddr', 'dhcp-client-state', 'logfiles']), disks(disk), now, now, now,
+      job.run(randomUUID(), `vm:${id}`, `vm:${id}`, request, JSON.stringify(operations), disks(disk), now, now, now,
         JSON.stringify({ percent: 100, phase: 'done', message: 'committed' }), steps);
     }
     db.prepare("UPDATE row_counts SET n = ? WHERE tbl = 'vms'").run(vms);

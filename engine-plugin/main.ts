@@ -3,11 +3,11 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { defaultConfig, EngineConfig, loadEngineConfigFile } from './config';
+import { defaultConfig, ENGINE_KEYS, EngineConfig, loadEngineConfigFile } from './config';
 import { openDb } from './db';
 import { startEngine } from './engine';
 import { copyDatabase } from './store/copyDatabase';
-import { DATABASE_URL, redactUrl } from './store/databaseUrl';
+import { redactUrl } from './store/databaseUrl';
 import { startLocalStack } from './local';
 import { writeLocalEngineFile } from './localEngineFile';
 import { exitQuietlyOnBrokenPipe } from '../shared/brokenPipe';
@@ -81,7 +81,7 @@ export async function main(argv: string[]): Promise<void> {
 function copyDatabaseTo(config: EngineConfig, url: string): void {
   // argv is visible to every user of the machine (ps): no password there.
   if (redactUrl(url) !== url) throw new Error('--copy-database-to: the URL holds a password: put it in a passfile (passfile=... in the URL, or PGPASSFILE)');
-  if (!DATABASE_URL.test(url)) throw new Error(`--copy-database-to: expected sqlite:PATH or postgresql://..., got ${JSON.stringify(url)}`);
+  ENGINE_KEYS.database(defaultConfig(), url, '--copy-database-to'); // the check of `[engine] database`
   const from = openDb(config.database, config.dataDir);
   try {
     const to = openDb(url, config.dataDir);

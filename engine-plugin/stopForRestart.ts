@@ -6,14 +6,14 @@
 // has ended the process, it is also written to stderr at once (the journal under systemd).
 import type { Logger } from './logger';
 
-export const EXIT_RESTART = 75;
+const EXIT_RESTART = 75;
 
 export type StopForRestart = (message: string, meta: Record<string, unknown>) => never;
 
-export function stopForRestart(log: Logger, logFile: string, exit: (code: number) => never = process.exit): StopForRestart {
+export function stopForRestart(log: Logger, logFile: string): StopForRestart {
   return (message, meta) => {
     log.error(message, meta);
     if (logFile) process.stderr.write(`ovirt-sysprep-engine: ${message} ${JSON.stringify(meta)}\n`);
-    return exit(EXIT_RESTART);
+    return process.exit(EXIT_RESTART);
   };
 }

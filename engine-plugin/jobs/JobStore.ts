@@ -460,7 +460,7 @@ export class JobStore {
 /** Bulk rows inserted before the first ANALYZE (analyzeAfter). */
 const ANALYZE_ROWS = 10_000;
 
-/** Rows per INSERT: 50 rows of 18 values stay far below both databases' parameter limits. */
+/** The columns a new job's row is inserted with (rowValues gives them in this order). */
 const INSERT_COLUMNS = ['id', 'parent_id', 'kind', 'target', 'vm_key', 'state', 'host_id', 'requested_by', 'profile', 'request', 'operations', 'disks',
   'has_secrets', 'created_at', 'ended_at', 'progress', 'steps', 'error'] as const;
 
