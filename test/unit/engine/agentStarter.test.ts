@@ -67,7 +67,16 @@ describe('AgentStarter (one start stream per agent)', () => {
     const reborn = new FakeAgent({ hostId: 'h1', storageRoots: [dir], jobMs: 20 });
     await reborn.start(port);
     reborns.push(reborn);
-    expect((await starter.start(request('after'))).id).toBe('after');
+    // The channel may still be in its reconnect back-off (CI: ECONNRESET from the last try):
+    // such a start fails AGENT_UNAVAILABLE, as the dispatcher expects, until it is back.
+    let started: { id: string } | undefined;
+    for (const end = Date.now() + 10_000; !started; ) {
+      started = await starter.start(request('after')).catch((err) => {
+        if (err?.code !== 'AGENT_UNAVAILABLE' || Date.now() > end) throw err;
+        return new Promise<undefined>((r) => setTimeout(() => r(undefined), 200));
+      });
+    }
+    expect(started.id).toBe('after');
     expect(reborn.startVia).toEqual(['stream']);
   });
 
